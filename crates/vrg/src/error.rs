@@ -1,0 +1,61 @@
+//! The library's one error type. Variants carry the data a user needs to fix
+//! the problem: which parameter, what was expected, what was found.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `vrg`'s library code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A parameter is outside its valid range (negative temperature, L < 2, …).
+    #[error("invalid {name} = {value}: {expected}")]
+    InvalidParameter {
+        /// The parameter's name as the user knows it (e.g. `temperature`).
+        name: &'static str,
+        /// The offending value, formatted.
+        value: String,
+        /// What a valid value looks like.
+        expected: String,
+    },
+    /// An array has the wrong shape.
+    #[error("shape mismatch in {what}: expected {expected}, found {found}")]
+    ShapeMismatch {
+        what: String,
+        expected: String,
+        found: String,
+    },
+    /// A data file's contents are not what the operation needs.
+    #[error("{}: {reason}", path.display())]
+    InvalidData { path: PathBuf, reason: String },
+    /// An operating-system I/O error on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An exact computation would enumerate too many states.
+    #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
+    TooManySpins { n_spins: usize, max_spins: usize },
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn invalid(name: &'static str, value: impl std::fmt::Display, expected: impl Into<String>) -> Self {
+        Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

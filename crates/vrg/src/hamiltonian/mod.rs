@@ -1,0 +1,1 @@
+//! General spin Hamiltonians (in progress).

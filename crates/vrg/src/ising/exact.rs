@@ -1,0 +1,1 @@
+//! Exact references (in progress).

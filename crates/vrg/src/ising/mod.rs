@@ -1,0 +1,3 @@
+//! The 2D Ising model on an L×L periodic square lattice.
+
+pub mod exact;
