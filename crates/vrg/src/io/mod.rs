@@ -1,1 +1,9 @@
-//! File formats (in progress).
+//! Files: `.npy` arrays and atomic writes.
+//!
+//! Nothing a user already had is lost: every file is written to a temporary
+//! file in the same directory and renamed over the target only once complete.
+
+pub mod atomic;
+pub mod npy;
+
+pub use atomic::AtomicFile;
