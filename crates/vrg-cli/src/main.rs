@@ -1,1 +1,46 @@
-fn main() {}
+//! `vrg`: the command-line face of the `vrg` library.
+//!
+//! `main` is small: parse flags (clap), size the thread pool, run the
+//! command, and turn any error into one line on stderr and exit code 2.
+
+mod args;
+mod ising;
+mod output;
+mod progress;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let threads = cli.threads.unwrap_or(0);
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
+        eprintln!("vrg: error: cannot start {threads} threads: {e}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command {
+        args::Command::Ising(command) => ising::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("vrg: error: {}", output::describe(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed pipe (e.g. `vrg … | head`) is not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

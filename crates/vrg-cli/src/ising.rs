@@ -1,0 +1,495 @@
+//! `vrg ising …`.
+
+use crate::args::{ExactArgs, IsingCommand, MeasureArgs, SampleArgs};
+use crate::output;
+use crate::progress;
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vrg::ising::exact::{
+    critical_temperature, kaufman, onsager_energy_per_spin, yang_magnetization,
+};
+use vrg::ising::{self as lattice, Algorithm, IsingModel, SamplingPlan};
+
+pub fn run(command: IsingCommand) -> Result<()> {
+    match command {
+        IsingCommand::Sample(args) => sample(args),
+        IsingCommand::Exact(args) => exact(args),
+        IsingCommand::Measure(args) => measure(args),
+    }
+}
+
+/// Parses `--temperature`: `T`, `T1,T2,…` or `start:stop:step` (inclusive),
+/// where `tc` stands for T_c of `coupling`.
+pub fn parse_temperatures(text: &str, coupling: f64) -> Result<Vec<f64>> {
+    let malformed = || {
+        anyhow::anyhow!(
+            "invalid --temperature {text:?}: expected a value (2.269), a list (1.5,2.0,2.269) \
+             or a range start:stop:step (1.0:3.5:0.25)"
+        )
+    };
+    let number = |s: &str| -> Result<f64> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("tc") {
+            return Ok(critical_temperature(coupling.abs()));
+        }
+        s.parse::<f64>().map_err(|_| malformed())
+    };
+    let values = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        let [start, stop, step] = parts[..] else {
+            return Err(malformed());
+        };
+        let (start, stop, step) = (number(start)?, number(stop)?, number(step)?);
+        if !(start.is_finite() && stop.is_finite() && step.is_finite())
+            || step <= 0.0
+            || stop < start
+        {
+            bail!("invalid --temperature {text:?}: a range start:stop:step needs finite start ≤ stop and step > 0");
+        }
+        let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
+        if count > 100_000 {
+            bail!("invalid --temperature {text:?}: range has {count} temperatures, at most 100000");
+        }
+        (0..count).map(|i| start + i as f64 * step).collect()
+    } else {
+        text.split(',').map(number).collect::<Result<Vec<f64>>>()?
+    };
+    if values.is_empty() {
+        return Err(malformed());
+    }
+    for &t in &values {
+        if !(t.is_finite() && t > 0.0) {
+            bail!("invalid --temperature {t}: expected finite temperatures T > 0");
+        }
+    }
+    Ok(values)
+}
+
+/// The sidecar path FILE.json of FILE.npy.
+fn sidecar(path: &Path) -> PathBuf {
+    path.with_extension("json")
+}
+
+fn exact_block(model: &IsingModel) -> Value {
+    if model.field != 0.0 || model.coupling <= 0.0 {
+        return Value::Null;
+    }
+    match kaufman(model.size, model.size, model.temperature, model.coupling) {
+        Ok(k) => json!({
+            "energy_per_spin": k.energy_per_spin,
+            "specific_heat_per_spin": k.specific_heat_per_spin,
+            "free_energy_per_spin": k.free_energy_per_spin,
+            "log_z_per_spin": k.log_z_per_spin,
+            "onsager_energy_per_spin": onsager_energy_per_spin(model.temperature, model.coupling).ok(),
+            "onsager_magnetization": yang_magnetization(model.temperature, model.coupling).ok(),
+        }),
+        Err(_) => Value::Null,
+    }
+}
+
+fn sample(args: SampleArgs) -> Result<()> {
+    let started = Instant::now();
+    let temperatures = parse_temperatures(&args.temperature, args.hamiltonian.coupling)?;
+    let algorithm: Algorithm = args.algorithm.parse()?;
+    let models = temperatures
+        .iter()
+        .map(|&t| {
+            IsingModel::new(
+                args.size,
+                args.hamiltonian.coupling,
+                args.hamiltonian.field,
+                t,
+            )
+        })
+        .collect::<vrg::Result<Vec<_>>>()?;
+    let plan = SamplingPlan {
+        samples: args.samples,
+        sweeps: args.sweeps,
+        burn_in: args.burn_in,
+        algorithm,
+    };
+    plan.check()?;
+    for model in &models {
+        if algorithm == Algorithm::Wolff {
+            // Reject Wolff's preconditions before any work.
+            lattice::Wolff::new(*model, &vec![1; model.n_spins()], vrg::rng::root(0))?;
+        }
+    }
+    if args.out.extension().and_then(|e| e.to_str()) != Some("npy") {
+        bail!(
+            "invalid --out {}: expected a path ending in .npy",
+            args.out.display()
+        );
+    }
+    let n = args.size * args.size;
+    let total_rows = args
+        .samples
+        .checked_mul(models.len())
+        .filter(|rows| rows.checked_mul(n).is_some_and(|b| b <= 1 << 36))
+        .with_context(|| {
+            format!(
+                "invalid --samples {}: the output would exceed 64 GiB",
+                args.samples
+            )
+        })?;
+    // Open both outputs before any work: a bad --out fails now, and nothing
+    // appears at the target paths unless the run completes.
+    let npy_out = vrg::io::AtomicFile::create(&args.out).context("invalid --out")?;
+    drop(npy_out);
+    vrg::io::atomic::check_writable_target(&sidecar(&args.out)).context("invalid --out")?;
+
+    let mut spins = vec![0i8; total_rows * n];
+    let bar = progress::bar(plan.total_sweeps() * models.len() as u64, "sweeps");
+    let results =
+        lattice::run_temperatures(&models, &plan, args.seed, Some(&mut spins), &|done| {
+            bar.inc(done)
+        })?;
+    bar.finish_and_clear();
+
+    let blocks: Vec<Value> = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            json!({
+                "temperature": r.model.temperature,
+                "rows": [i * args.samples, (i + 1) * args.samples],
+                "algorithm": r.algorithm,
+                "observables": r.observables,
+                "exact": exact_block(&r.model),
+            })
+        })
+        .collect();
+    let file_name = args
+        .out
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned());
+    let sidecar_json = json!({
+        "vrg_version": env!("CARGO_PKG_VERSION"),
+        "command": "ising sample",
+        "data_file": file_name,
+        "shape": [total_rows, args.size, args.size],
+        "dtype": "int8",
+        "parameters": {
+            "size": args.size,
+            "coupling": args.hamiltonian.coupling,
+            "field": args.hamiltonian.field,
+            "temperatures": temperatures,
+            "samples": args.samples,
+            "sweeps": args.sweeps,
+            "burn_in": args.burn_in,
+            "algorithm": algorithm,
+            "seed": args.seed,
+            "threads": rayon::current_num_threads(),
+        },
+        "blocks": blocks,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    let json_file = output::write_json(&sidecar(&args.out), &sidecar_json)?;
+    vrg::io::npy::write_i8(&args.out, &[total_rows, args.size, args.size], &spins)?;
+    json_file.commit()?;
+
+    for r in &results {
+        let o = &r.observables;
+        eprintln!(
+            "T = {:<8.5} {:<10} e = {:.6} ± {:.6}  |m| = {:.5} ± {:.5}  c = {:.4} ± {:.4}  τ_e = {:.1} sweeps{}",
+            r.model.temperature,
+            format!("{:?}", r.algorithm).to_lowercase(),
+            o.energy_per_spin.mean,
+            o.energy_per_spin.error,
+            o.abs_magnetization.mean,
+            o.abs_magnetization.error,
+            o.specific_heat.mean,
+            o.specific_heat.error,
+            o.autocorrelation_time.energy,
+            if o.converged { "" } else { "  (error bars not converged: run longer)" }
+        );
+    }
+    eprintln!(
+        "wrote {} and {}",
+        args.out.display(),
+        sidecar(&args.out).display()
+    );
+    Ok(())
+}
+
+fn exact(args: ExactArgs) -> Result<()> {
+    let temperatures = parse_temperatures(&args.temperature, args.coupling)?;
+    let mut objects = Vec::new();
+    if !(args.coupling.is_finite() && args.coupling > 0.0) {
+        bail!(
+            "invalid --coupling {}: expected a ferromagnetic J > 0 for the exact solution",
+            args.coupling
+        );
+    }
+    for &t in &temperatures {
+        IsingModel::new(args.size, args.coupling, 0.0, t)?;
+        let k = kaufman(args.size, args.size, t, args.coupling)?;
+        objects.push(json!({
+            "size": args.size,
+            "temperature": t,
+            "coupling": args.coupling,
+            "energy_per_spin": k.energy_per_spin,
+            "specific_heat_per_spin": k.specific_heat_per_spin,
+            "free_energy_per_spin": k.free_energy_per_spin,
+            "log_z_per_spin": k.log_z_per_spin,
+            "onsager_energy_per_spin": onsager_energy_per_spin(t, args.coupling)?,
+            "onsager_magnetization": yang_magnetization(t, args.coupling)?,
+            "critical_temperature": critical_temperature(args.coupling),
+        }));
+    }
+    if args.json {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for o in &objects {
+            serde_json::to_writer(&mut out, o)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}×{} torus, J = {}, T_c = {:.12}\n  (finite lattice: Kaufman 1949; infinite lattice: Onsager 1944, Yang 1952)",
+        args.size,
+        args.size,
+        args.coupling,
+        critical_temperature(args.coupling)
+    )?;
+    writeln!(
+        out,
+        "{:>10} {:>18} {:>18} {:>18} {:>18} {:>18} {:>14}",
+        "T",
+        "energy/spin",
+        "spec.heat/spin",
+        "free energy/spin",
+        "ln Z/spin",
+        "Onsager e",
+        "Yang m"
+    )?;
+    for o in &objects {
+        let f = |k: &str| o[k].as_f64().unwrap_or(f64::NAN);
+        writeln!(
+            out,
+            "{:>10.6} {:>18.12} {:>18.12} {:>18.12} {:>18.12} {:>18.12} {:>14.10}",
+            f("temperature"),
+            f("energy_per_spin"),
+            f("specific_heat_per_spin"),
+            f("free_energy_per_spin"),
+            f("log_z_per_spin"),
+            f("onsager_energy_per_spin"),
+            f("onsager_magnetization")
+        )?;
+    }
+    Ok(())
+}
+
+/// Configurations read from `.npy` as ±1 spins, with their lattice side.
+struct Configurations {
+    spins: Vec<i8>,
+    size: usize,
+    rows: usize,
+}
+
+fn read_configurations(path: &Path) -> Result<Configurations> {
+    let array = vrg::io::npy::read(path)?;
+    let invalid = |reason: String| vrg::Error::InvalidData {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (rows, size) = match array.shape[..] {
+        [l1, l2] if l1 == l2 => (1, l1),
+        [n, l1, l2] if l1 == l2 => (n, l1),
+        [n, flat] => {
+            let l = (flat as f64).sqrt().round() as usize;
+            if l * l != flat {
+                return Err(invalid(format!(
+                    "shape {:?}: a flat row of {flat} values is not a square lattice",
+                    array.shape
+                ))
+                .into());
+            }
+            (n, l)
+        }
+        _ => {
+            return Err(invalid(format!(
+                "shape {:?}: expected (N, L, L), (L, L) or (N, L²)",
+                array.shape
+            ))
+            .into())
+        }
+    };
+    if rows == 0 || size < 2 {
+        return Err(invalid(format!(
+            "shape {:?}: expected at least one configuration with L ≥ 2",
+            array.shape
+        ))
+        .into());
+    }
+    // All ±1, or all 0/1: the first value that is neither 1 nor the
+    // convention's other value is reported with its position.
+    let mut convention: Option<f64> = None; // −1 (spins) or 0 (binary)
+    let n = size * size;
+    let mut spins = Vec::with_capacity(array.values.len());
+    for (index, &v) in array.values.iter().enumerate() {
+        let ok = if v == 1.0 {
+            true
+        } else if let Some(c) = convention {
+            v == c
+        } else if v == -1.0 || v == 0.0 {
+            convention = Some(v);
+            true
+        } else {
+            false
+        };
+        if !ok {
+            let (row, site) = (index / n, index % n);
+            let expected = match convention {
+                Some(c) if c != 0.0 => "±1 like the values before it",
+                Some(_) => "0/1 like the values before it",
+                None => "±1 or 0/1",
+            };
+            return Err(invalid(format!(
+                "value {v} in configuration {row} at site ({}, {}) is not {expected}",
+                site / size,
+                site % size
+            ))
+            .into());
+        }
+        spins.push(if v == 1.0 { 1 } else { -1 });
+    }
+    Ok(Configurations { spins, size, rows })
+}
+
+fn measure(args: MeasureArgs) -> Result<()> {
+    let configurations = read_configurations(&args.data)?;
+    // Blocks of rows with their temperature: from the sidecar if present.
+    let meta: Option<Value> = std::fs::read(sidecar(&args.data))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let meta_param = |key: &str| meta.as_ref().and_then(|m| m["parameters"][key].as_f64());
+    let coupling = args
+        .coupling
+        .or_else(|| meta_param("coupling"))
+        .unwrap_or(1.0);
+    let field = args.field.or_else(|| meta_param("field")).unwrap_or(0.0);
+    let mut blocks: Vec<(Option<f64>, usize, usize)> = Vec::new();
+    if args.temperature.is_none() {
+        if let Some(meta_blocks) = meta.as_ref().and_then(|m| m["blocks"].as_array()) {
+            for b in meta_blocks {
+                let t = b["temperature"].as_f64();
+                let (start, end) = (b["rows"][0].as_u64(), b["rows"][1].as_u64());
+                if let (Some(t), Some(start), Some(end)) = (t, start, end) {
+                    if start < end && end as usize <= configurations.rows {
+                        blocks.push((Some(t), start as usize, end as usize));
+                    }
+                }
+            }
+        }
+    }
+    if blocks.is_empty() {
+        blocks.push((args.temperature, 0, configurations.rows));
+    }
+    let n = configurations.size * configurations.size;
+    let mut results = Vec::new();
+    for &(temperature, start, end) in &blocks {
+        let model = IsingModel::new(
+            configurations.size,
+            coupling,
+            field,
+            temperature.unwrap_or(1.0),
+        )?;
+        let observables =
+            lattice::measure_configurations(&model, &configurations.spins[start * n..end * n])?;
+        results.push(json!({
+            "temperature": temperature,
+            "rows": [start, end],
+            "observables": observables,
+        }));
+    }
+    let report = json!({
+        "data_file": args.data.display().to_string(),
+        "size": configurations.size,
+        "configurations": configurations.rows,
+        "coupling": coupling,
+        "field": field,
+        "blocks": results,
+    });
+    if args.json {
+        return output::print_json(&report);
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} configurations of {}×{}, J = {coupling}, h = {field}",
+        args.data.display(),
+        configurations.rows,
+        configurations.size,
+        configurations.size
+    )?;
+    for block in &results {
+        let t = block["temperature"].as_f64();
+        writeln!(
+            out,
+            "rows {}..{}  T = {}",
+            block["rows"][0],
+            block["rows"][1],
+            t.map_or(
+                "unknown (c and χ at T = 1; pass --temperature)".to_string(),
+                |t| t.to_string()
+            )
+        )?;
+        let o = &block["observables"];
+        for key in [
+            "energy_per_spin",
+            "magnetization",
+            "abs_magnetization",
+            "magnetization_squared",
+            "magnetization_fourth",
+            "specific_heat",
+            "susceptibility",
+            "binder_cumulant",
+        ] {
+            writeln!(
+                out,
+                "  {key:<22} {:>14.8} ± {:.8}",
+                o[key]["mean"].as_f64().unwrap_or(f64::NAN),
+                o[key]["error"].as_f64().unwrap_or(f64::NAN)
+            )?;
+        }
+        writeln!(
+            out,
+            "  τ_int (configurations): energy {:.2}, |m| {:.2}",
+            o["autocorrelation_time"]["energy"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            o["autocorrelation_time"]["abs_magnetization"]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_temperatures;
+
+    #[test]
+    fn temperature_syntax() {
+        assert_eq!(parse_temperatures("2.5", 1.0).unwrap(), vec![2.5]);
+        assert_eq!(parse_temperatures("1.5,2.0", 1.0).unwrap(), vec![1.5, 2.0]);
+        let range = parse_temperatures("1.0:2.0:0.25", 1.0).unwrap();
+        assert_eq!(range.len(), 5);
+        assert!((range[4] - 2.0).abs() < 1e-12);
+        assert!((parse_temperatures("tc", 1.0).unwrap()[0] - 2.269185314213022).abs() < 1e-12);
+        for bad in [
+            "", "1.0:2.0", "a", "1:2:0", "2:1:0.1", "1,,2", "-1", "nan", "1:2:x", "inf",
+        ] {
+            assert!(parse_temperatures(bad, 1.0).is_err(), "{bad:?} accepted");
+        }
+    }
+}
