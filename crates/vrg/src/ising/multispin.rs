@@ -64,6 +64,9 @@ struct Rules {
     always_down: u8,
     /// Classes that need a random number.
     random: Vec<Class>,
+    /// The common case h = 0, J > 0 at T > 0: n ≥ 2 always flips, n = 1 and
+    /// n = 0 flip with these thresholds (e^{−4βJ}, e^{−8βJ}).
+    ferromagnet: Option<[u64; 2]>,
 }
 
 impl Rules {
@@ -82,6 +85,7 @@ impl Rules {
             always_up: 0,
             always_down: 0,
             random: Vec::new(),
+            ferromagnet: None,
         };
         for n in 0..=4u8 {
             let (p_up, p_down) = (probability(n, 1.0), probability(n, -1.0));
@@ -111,6 +115,21 @@ impl Rules {
                         });
                     }
                 }
+            }
+        }
+        let by_count = |n: u8| {
+            rules
+                .random
+                .iter()
+                .find(|c| c.anti_aligned == n && c.spin_up.is_none())
+        };
+        if rules.always_both == 0b11100
+            && rules.always_up == 0
+            && rules.always_down == 0
+            && rules.random.len() == 2
+        {
+            if let (Some(one), Some(zero)) = (by_count(1), by_count(0)) {
+                rules.ferromagnet = Some([one.threshold, zero.threshold]);
             }
         }
         rules
@@ -356,6 +375,7 @@ impl MultiSpinMetropolis {
         let mut anti = 0u64;
         let mut up = 0u64;
         for row in 0..l {
+            let neighbours = geometry.row_neighbours(Colour::Black, row, &self.white);
             for k in 0..self.words {
                 let mask = if k + 1 == self.words {
                     self.last_mask
@@ -363,12 +383,11 @@ impl MultiSpinMetropolis {
                     u64::MAX
                 };
                 let s = self.black[row * self.words + k];
-                let [n_up, n_down, n_same, n_shift] =
-                    geometry.neighbours(Colour::Black, row, k, &self.white);
-                anti += ((s ^ n_up) & mask).count_ones() as u64
-                    + ((s ^ n_down) & mask).count_ones() as u64
-                    + ((s ^ n_same) & mask).count_ones() as u64
-                    + ((s ^ n_shift) & mask).count_ones() as u64;
+                anti += neighbours
+                    .word(k)
+                    .iter()
+                    .map(|nb| ((s ^ nb) & mask).count_ones() as u64)
+                    .sum::<u64>();
                 up += (s & mask).count_ones() as u64
                     + (self.white[row * self.words + k] & mask).count_ones() as u64;
             }
@@ -387,45 +406,90 @@ struct Geometry {
 }
 
 impl Geometry {
-    /// The four neighbour words (up, down, same row, same row shifted) of word
-    /// `k` of `row` of sublattice `colour`, read from the other sublattice.
+    /// The rows neighbouring `row` of sublattice `colour`, in the other
+    /// sublattice `other`.
     #[inline(always)]
-    fn neighbours(&self, colour: Colour, row: usize, k: usize, other: &[u64]) -> [u64; 4] {
+    fn row_neighbours<'a>(
+        &self,
+        colour: Colour,
+        row: usize,
+        other: &'a [u64],
+    ) -> RowNeighbours<'a> {
         let w = self.words;
         let up_row = if row == 0 { self.size - 1 } else { row - 1 };
         let down_row = if row + 1 == self.size { 0 } else { row + 1 };
-        let same = &other[row * w..(row + 1) * w];
-        // Black sites on even rows and white sites on odd rows see the
-        // other colour's site j − 1; the rest see j + 1.
-        let from_previous = (colour == Colour::Black) == row.is_multiple_of(2);
-        let shifted = if from_previous {
+        RowNeighbours {
+            up: &other[up_row * w..(up_row + 1) * w],
+            down: &other[down_row * w..(down_row + 1) * w],
+            same: &other[row * w..(row + 1) * w],
+            // Black sites on even rows and white sites on odd rows see the
+            // other colour's site j − 1; the rest see j + 1.
+            from_previous: (colour == Colour::Black) == row.is_multiple_of(2),
+            tail_bit: ((self.half - 1) % 64) as u32,
+        }
+    }
+}
+
+/// The three neighbouring rows of one sublattice row.
+struct RowNeighbours<'a> {
+    up: &'a [u64],
+    down: &'a [u64],
+    same: &'a [u64],
+    from_previous: bool,
+    /// Bit of the last word holding site L/2 − 1.
+    tail_bit: u32,
+}
+
+impl RowNeighbours<'_> {
+    /// The four neighbour words (up, down, same row, same row shifted by one
+    /// site, periodic) of word `k`. Relies on the bits past the last site
+    /// being zero.
+    #[inline(always)]
+    fn word(&self, k: usize) -> [u64; 4] {
+        let same = self.same;
+        let w = same.len();
+        let shifted = if self.from_previous {
             let carry = if k == 0 {
-                (same[w - 1] >> ((self.half - 1) % 64)) & 1
+                (same[w - 1] >> self.tail_bit) & 1
             } else {
                 same[k - 1] >> 63
             };
             (same[k] << 1) | carry
         } else {
             let carry = if k + 1 == w {
-                (same[0] & 1) << ((self.half - 1) % 64)
+                (same[0] & 1) << self.tail_bit
             } else {
                 same[k + 1] << 63
             };
-            let base = same[k] >> 1;
-            // In the last word, bit (half−1) % 64 must come from word 0 only.
-            if k + 1 == w {
-                (base & !(1u64 << ((self.half - 1) % 64))) | carry
-            } else {
-                base | carry
-            }
+            (same[k] >> 1) | carry
         };
-        [
-            other[up_row * w + k],
-            other[down_row * w + k],
-            same[k],
-            shifted,
-        ]
+        [self.up[k], self.down[k], same[k], shifted]
     }
+}
+
+#[inline(always)]
+fn broadcast_bit(value: u64, bit: u32) -> u64 {
+    0u64.wrapping_sub((value >> bit) & 1)
+}
+
+/// The zero-field ferromagnet's acceptance, specialised: lanes with n ≥ 2
+/// anti-aligned neighbours (ΔE ≤ 0) flip; n = 1 flips with probability
+/// e^{−4βJ}, n = 0 with e^{−8βJ}, drawn bit-sliced as in [`bernoulli_lanes`].
+#[inline(always)]
+fn ferromagnet_flips(rng: &mut Rng, counts: &[u64; 5], thresholds: [u64; 2]) -> u64 {
+    let (one, zero) = (counts[1], counts[0]);
+    let mut undecided = one | zero;
+    let mut accept = counts[2] | counts[3] | counts[4];
+    let mut bit = 64u32;
+    while undecided != 0 && bit > 0 {
+        bit -= 1;
+        let r = rng.next_u64();
+        let p =
+            (one & broadcast_bit(thresholds[0], bit)) | (zero & broadcast_bit(thresholds[1], bit));
+        accept |= undecided & !r & p;
+        undecided &= !(r ^ p);
+    }
+    accept
 }
 
 #[inline(always)]
@@ -438,16 +502,32 @@ fn update_row(
     other: &[u64],
     rng: &mut Rng,
 ) {
+    let neighbours = geometry.row_neighbours(colour, row, other);
+    let words = geometry.words;
+    if let Some(thresholds) = rules.ferromagnet {
+        for (k, word) in row_words.iter_mut().enumerate() {
+            let s = *word;
+            let [a, b, c, d] = neighbours.word(k);
+            let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
+            let flip = ferromagnet_flips(rng, &counts, thresholds);
+            let valid = if k + 1 == words {
+                geometry.last_mask
+            } else {
+                u64::MAX
+            };
+            *word = s ^ (flip & valid);
+        }
+        return;
+    }
     let mut masks = [0u64; 10];
     let mut thresholds = [0u64; 10];
     for (t, class) in thresholds.iter_mut().zip(&rules.random) {
         *t = class.threshold;
     }
     let n_random = rules.random.len();
-    let words = geometry.words;
     for (k, word) in row_words.iter_mut().enumerate() {
         let s = *word;
-        let [a, b, c, d] = geometry.neighbours(colour, row, k, other);
+        let [a, b, c, d] = neighbours.word(k);
         let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
         let mut flip = select(rules.always_both, &counts)
             | (s & select(rules.always_up, &counts))

@@ -1,0 +1,149 @@
+//! Ising sampler throughput: `cargo bench -p vrg --bench ising`.
+//!
+//! Prints, for the multi-spin-coded checkerboard Metropolis sampler at
+//! L = 64, 256 and 1024 on one thread and on all cores, nanoseconds per spin
+//! update beside a plain byte-per-spin Metropolis (typewriter order, table
+//! lookup, one 64-bit draw per non-trivial flip) measured in the same run,
+//! and their ratio; Wolff at T_c in nanoseconds per flipped spin; and the
+//! time of a 24-spin exact enumeration. Each figure is the median of 5
+//! repetitions of ≥ 0.5 s; the machine's idle fraction (from /proc/stat)
+//! during the whole run is printed so contaminated runs can be spotted.
+//! Pass `--quick` for a short smoke run (CI builds but never runs this).
+
+use std::time::Instant;
+use vrg::hamiltonian::SpinHamiltonian;
+use vrg::ising::exact::critical_temperature;
+use vrg::ising::sequential::SiteOrder;
+use vrg::ising::{IsingModel, MultiSpinMetropolis, SequentialMetropolis, Wolff};
+use vrg::rng;
+
+/// (busy, total) jiffies of all CPUs from /proc/stat.
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
+    let total: u64 = v.iter().sum();
+    Some((total - idle, total))
+}
+
+/// This process's CPU time (user + system) in jiffies, from /proc/self/stat.
+fn own_jiffies() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Median over `reps` of seconds per call of `step`, each repetition at
+/// least `min_seconds` long.
+fn time_per_call(mut step: impl FnMut(), reps: usize, min_seconds: f64) -> f64 {
+    step();
+    let mut per_call = Vec::new();
+    for _ in 0..reps {
+        let start = Instant::now();
+        let mut calls = 0u64;
+        while calls == 0 || start.elapsed().as_secs_f64() < min_seconds {
+            step();
+            calls += 1;
+        }
+        per_call.push(start.elapsed().as_secs_f64() / calls as f64);
+    }
+    per_call.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    per_call[per_call.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (reps, min_seconds) = if quick { (1, 0.05) } else { (5, 0.5) };
+    let tc = critical_temperature(1.0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let before = cpu_jiffies();
+    let own_before = own_jiffies();
+    println!("Metropolis at T = T_c, h = 0: ns per spin update (median of {reps})");
+    println!(
+        "{:>6} {:>8} {:>14} {:>14} {:>10}",
+        "L", "threads", "multi-spin", "byte-per-spin", "ratio"
+    );
+    for l in [64usize, 256, 1024] {
+        let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
+        let start: Vec<i8> = {
+            let mut r = rng::root(1);
+            use rand::RngCore;
+            (0..l * l)
+                .map(|_| if r.next_u64() >> 63 == 1 { 1 } else { -1 })
+                .collect()
+        };
+        let n = (l * l) as f64;
+        let mut byte =
+            SequentialMetropolis::new(model, &start, rng::root(2), SiteOrder::Typewriter).unwrap();
+        for _ in 0..20 {
+            byte.sweep();
+        }
+        let byte_ns = time_per_call(|| byte.sweep(), reps, min_seconds) / n * 1e9;
+        for threads in [1, cores] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let msc_ns = pool.install(|| {
+                let mut msc = MultiSpinMetropolis::new(model, &start, &rng::root(3)).unwrap();
+                for _ in 0..20 {
+                    msc.sweep();
+                }
+                time_per_call(|| msc.sweep(), reps, min_seconds) / n * 1e9
+            });
+            println!(
+                "{l:>6} {threads:>8} {msc_ns:>14.3} {byte_ns:>14.3} {:>9.1}x",
+                byte_ns / msc_ns
+            );
+        }
+    }
+    println!("\nWolff at T = T_c: ns per flipped spin");
+    for l in [64usize, 256, 1024] {
+        let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
+        let mut wolff = Wolff::new(model, &vec![1; l * l], rng::root(4)).unwrap();
+        for _ in 0..20 {
+            wolff.sweep();
+        }
+        let mut flipped = 0u64;
+        let start = Instant::now();
+        let target = if quick { 0.1 } else { 2.0 };
+        while start.elapsed().as_secs_f64() < target {
+            flipped += wolff.cluster_update() as u64;
+        }
+        println!(
+            "{l:>6} {:>10.2} ns/flipped spin  (mean cluster {:.0} spins)",
+            start.elapsed().as_secs_f64() / flipped as f64 * 1e9,
+            wolff.mean_cluster_size()
+        );
+    }
+    println!("\nExact enumeration, 4×6 Ising (2^24 states), {cores} threads");
+    let h = SpinHamiltonian::from_ising_square(4, 6, 0.44, 0.0).unwrap();
+    let seconds = time_per_call(
+        || {
+            h.enumerate(1.0).unwrap();
+        },
+        if quick { 1 } else { 3 },
+        0.0,
+    );
+    println!("{seconds:>10.3} s per enumeration");
+    if let (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) =
+        (before, cpu_jiffies(), own_before, own_jiffies())
+    {
+        let total = (t1 - t0).max(1) as f64;
+        let others = (b1 - b0).saturating_sub(o1 - o0) as f64;
+        println!(
+            "\nother processes used {:.1}% of the machine's {cores} cores during the run \
+             (this benchmark {:.0}%); rerun if the first figure is more than a few percent",
+            100.0 * others / total,
+            100.0 * (o1 - o0) as f64 / total
+        );
+    }
+}
