@@ -13,6 +13,21 @@
 //! - [`stats`]: binning error bars, jackknife and integrated autocorrelation
 //!   times for Monte Carlo series.
 //! - [`io`]: `.npy` files and atomic writes.
+//!
+//! Sample the 16×16 Ising model at T = 3 and judge the energy against
+//! Kaufman's exact value by its z-score:
+//!
+//! ```
+//! use vrg::ising::{exact, run_chain, Algorithm, IsingModel, SamplingPlan};
+//!
+//! let model = IsingModel::new(16, 1.0, 0.0, 3.0)?;
+//! let plan = SamplingPlan { samples: 4000, sweeps: 1, burn_in: 200, algorithm: Algorithm::Metropolis };
+//! let result = run_chain(&model, &plan, vrg::rng::root(1), None, &|_sweeps| {})?;
+//! let exact = exact::kaufman(16, 16, 3.0, 1.0)?;
+//! let z = result.observables.energy_per_spin.z_score(exact.energy_per_spin);
+//! assert!(z.abs() < 5.0, "z = {z}");
+//! # Ok::<(), vrg::Error>(())
+//! ```
 
 pub mod error;
 pub mod hamiltonian;
