@@ -29,6 +29,7 @@
 //! # Ok::<(), vrg::Error>(())
 //! ```
 
+pub mod data;
 pub mod error;
 pub mod hamiltonian;
 pub mod io;

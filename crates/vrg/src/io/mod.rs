@@ -4,6 +4,8 @@
 //! file in the same directory and renamed over the target only once complete.
 
 pub mod atomic;
+pub mod idx;
+pub mod image;
 pub mod npy;
 
 pub use atomic::AtomicFile;

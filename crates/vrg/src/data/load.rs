@@ -1,0 +1,223 @@
+//! Reading a [`Dataset`] from `.npy`, IDX or PNG, chosen by content.
+
+use super::{binarize, Binarize, Dataset};
+use crate::io::{idx, image, npy};
+use crate::{Error, Result};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Options for [`load`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadOptions {
+    /// Keep only the first `limit` rows (at least 1).
+    pub limit: Option<usize>,
+    /// Divide `.npy` values by this (finite, non-zero). Pixel formats are
+    /// always scaled by 1/255 and reject it.
+    pub scale: Option<f32>,
+    /// Binarize after loading.
+    pub binarize: Option<Binarize>,
+}
+
+impl LoadOptions {
+    fn check(&self) -> Result<()> {
+        if self.limit == Some(0) {
+            return Err(Error::invalid("limit", 0, "at least 1 row"));
+        }
+        if let Some(s) = self.scale {
+            if !s.is_finite() || s == 0.0 {
+                return Err(Error::invalid("scale", s, "a finite, non-zero number"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidData {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// `v / 255` for every byte.
+fn byte_scale() -> [f32; 256] {
+    std::array::from_fn(|v| v as f32 / 255.0)
+}
+
+enum Format {
+    Npy,
+    Idx,
+    Png,
+}
+
+fn sniff(path: &Path) -> Result<Format> {
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    let head = &head[..got];
+    if head.starts_with(b"\x93NUMPY") {
+        Ok(Format::Npy)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok(Format::Png)
+    } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0, 0]) {
+        Ok(Format::Idx)
+    } else {
+        Err(invalid(
+            path,
+            "unrecognised file format; expected .npy, IDX (plain or gzip) or PNG",
+        ))
+    }
+}
+
+/// Loads a dataset, choosing the reader from the content (not the name):
+/// - `.npy` (bool, integers, floats): 2-D as `(rows, features)`; N-D arrays
+///   have their trailing axes flattened (a 3-D `(n, h, w)` array gives
+///   `shape_hint = (h, w)`); 1-D arrays are an error. Values are kept as they
+///   are, or divided by `options.scale`.
+/// - IDX, plain or gzip (MNIST): first axis = rows, pixel bytes ÷ 255.
+/// - a PNG file: one row of grey levels in [0, 1].
+/// - a directory: its `*.png` files (sorted by name) as rows; all must have
+///   the same size.
+pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
+    let path = path.as_ref();
+    options.check()?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let format = if meta.is_dir() {
+        None
+    } else {
+        Some(sniff(path)?)
+    };
+    if options.scale.is_some() && !matches!(format, Some(Format::Npy)) {
+        return Err(invalid(
+            path,
+            "scale applies only to .npy data; IDX and PNG pixels are always divided by 255",
+        ));
+    }
+    let mut data = match format {
+        None => load_png_dir(path, options.limit)?,
+        Some(Format::Npy) => load_npy(path, options)?,
+        Some(Format::Idx) => load_idx(path, options.limit)?,
+        Some(Format::Png) => {
+            let img = image::read_grey_f32(path)?;
+            let mut data = Dataset::new(1, img.height * img.width, img.pixels)?;
+            data.shape_hint = Some((img.height, img.width));
+            data
+        }
+    };
+    data.source = Some(path.to_path_buf());
+    if let Some(how) = options.binarize {
+        binarize(&mut data, how)?;
+    }
+    Ok(data)
+}
+
+/// How an N-D array maps onto rows.
+struct Layout {
+    n_rows: usize,
+    n_features: usize,
+    shape_hint: Option<(usize, usize)>,
+}
+
+/// Rows = first axis, features = the other axes flattened; a 3-D array's
+/// trailing axes are the image shape.
+fn rows_and_features(path: &Path, shape: &[usize]) -> Result<Layout> {
+    if shape.len() < 2 {
+        return Err(invalid(
+            path,
+            format!("array of shape {shape:?}: expected at least 2 dimensions (rows × features)"),
+        ));
+    }
+    let n_features: usize = shape[1..].iter().product();
+    if shape[0] == 0 || n_features == 0 {
+        return Err(invalid(
+            path,
+            format!("array of shape {shape:?} holds no data"),
+        ));
+    }
+    Ok(Layout {
+        n_rows: shape[0],
+        n_features,
+        shape_hint: (shape.len() == 3).then(|| (shape[1], shape[2])),
+    })
+}
+
+fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
+    let array = npy::read(path)?;
+    let layout = rows_and_features(path, &array.shape)?;
+    let n_features = layout.n_features;
+    let n_rows = options
+        .limit
+        .map_or(layout.n_rows, |l| l.min(layout.n_rows));
+    let kept = &array.values[..n_rows * n_features];
+    let values: Vec<f32> = match options.scale {
+        Some(s) => {
+            let s = f64::from(s);
+            kept.iter().map(|&v| (v / s) as f32).collect()
+        }
+        None => kept.iter().map(|&v| v as f32).collect(),
+    };
+    let mut data = Dataset::new(n_rows, n_features, values)?;
+    data.shape_hint = layout.shape_hint;
+    Ok(data)
+}
+
+fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
+    let array = idx::read_with_limit(path, limit)?;
+    let layout = rows_and_features(path, &array.shape)?;
+    let table = byte_scale();
+    let values: Vec<f32> = array.values.iter().map(|&b| table[b as usize]).collect();
+    let mut data = Dataset::new(layout.n_rows, layout.n_features, values)?;
+    data.shape_hint = layout.shape_hint;
+    Ok(data)
+}
+
+fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let is_png = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        if is_png && path.is_file() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(invalid(dir, "directory holds no .png files"));
+    }
+    files.sort();
+    if let Some(l) = limit {
+        files.truncate(l);
+    }
+    let first = image::read_grey_f32(&files[0])?;
+    let (height, width) = (first.height, first.width);
+    let mut values = Vec::with_capacity(files.len() * height * width);
+    values.extend_from_slice(&first.pixels);
+    for file in &files[1..] {
+        let img = image::read_grey_f32(file)?;
+        if (img.height, img.width) != (height, width) {
+            return Err(invalid(
+                file,
+                format!(
+                    "image is {}×{} but {} is {height}×{width}; all images in {} must have the same size",
+                    img.height,
+                    img.width,
+                    files[0].display(),
+                    dir.display()
+                ),
+            ));
+        }
+        values.extend_from_slice(&img.pixels);
+    }
+    let mut data = Dataset::new(files.len(), height * width, values)?;
+    data.shape_hint = Some((height, width));
+    Ok(data)
+}

@@ -1,0 +1,225 @@
+//! LeCun's IDX format (MNIST), plain or gzip-compressed.
+//!
+//! Layout: two zero bytes, a type byte, the number of dimensions `d`, then
+//! `d` big-endian `u32` sizes, then the values in C order. Only type `0x08`
+//! (unsigned byte) is supported, which covers every MNIST file. Compression is
+//! detected from the gzip magic `0x1f 0x8b`, not from the file name.
+
+use crate::{Error, Result};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// An IDX array of unsigned bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdxArray {
+    /// Sizes of the axes, outermost first (e.g. `[60000, 28, 28]`).
+    pub shape: Vec<usize>,
+    /// The values in C order; `values.len()` is the product of `shape`.
+    pub values: Vec<u8>,
+}
+
+/// The IDX type byte for unsigned bytes, the only one supported.
+pub const TYPE_U8: u8 = 0x08;
+
+fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidData {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn type_name(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0x08 => "unsigned byte",
+        0x09 => "signed byte",
+        0x0B => "16-bit integer",
+        0x0C => "32-bit integer",
+        0x0D => "32-bit float",
+        0x0E => "64-bit float",
+        _ => return None,
+    })
+}
+
+/// Reads a whole IDX file (plain or gzip-compressed).
+pub fn read(path: impl AsRef<Path>) -> Result<IdxArray> {
+    read_with_limit(path, None)
+}
+
+/// Reads an IDX file, keeping at most `limit` items along the first axis
+/// (all of them for `None`). With a limit only the needed bytes are read and
+/// decompressed; without one, bytes after the data are an error.
+pub fn read_with_limit(path: impl AsRef<Path>, limit: Option<usize>) -> Result<IdxArray> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buffered = BufReader::with_capacity(1 << 16, file);
+    let head = buffered.fill_buf().map_err(|e| Error::io(path, e))?;
+    let gzipped = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+    if gzipped {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        read_from(path, decoder, limit, true)
+    } else {
+        read_from(path, buffered, limit, false)
+    }
+}
+
+/// Reads into `buf` until it is full or the stream ends; returns how many
+/// bytes were read. A stream cut short (`UnexpectedEof`) counts as an end.
+fn read_fully(path: &Path, reader: &mut impl Read, buf: &mut [u8], gzipped: bool) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(stream_error(path, e, gzipped)),
+        }
+    }
+    Ok(filled)
+}
+
+fn stream_error(path: &Path, e: std::io::Error, gzipped: bool) -> Error {
+    if gzipped && e.kind() != std::io::ErrorKind::PermissionDenied {
+        invalid(path, format!("corrupt gzip data ({e})"))
+    } else {
+        Error::io(path, e)
+    }
+}
+
+fn read_from(
+    path: &Path,
+    mut reader: impl Read,
+    limit: Option<usize>,
+    gzipped: bool,
+) -> Result<IdxArray> {
+    let after = if gzipped { " (after gunzip)" } else { "" };
+    let mut magic = [0u8; 4];
+    let got = read_fully(path, &mut reader, &mut magic, gzipped)?;
+    if got < 4 {
+        return Err(invalid(
+            path,
+            format!("truncated IDX header{after}: expected 4 bytes, found {got}"),
+        ));
+    }
+    if magic[0] != 0 || magic[1] != 0 {
+        return Err(invalid(
+            path,
+            format!(
+                "bad IDX magic number{after} 0x{:02x} 0x{:02x} 0x{:02x} 0x{:02x}: \
+                 expected 0x00 0x00, a type byte and the number of dimensions",
+                magic[0], magic[1], magic[2], magic[3]
+            ),
+        ));
+    }
+    let type_code = magic[2];
+    if type_code != TYPE_U8 {
+        let reason = match type_name(type_code) {
+            Some(name) => format!(
+                "IDX element type 0x{type_code:02x} ({name}) is not supported; \
+                 expected 0x08 (unsigned byte)"
+            ),
+            None => {
+                format!("unknown IDX element type 0x{type_code:02x}; expected 0x08 (unsigned byte)")
+            }
+        };
+        return Err(invalid(path, reason));
+    }
+    let n_dims = magic[3] as usize;
+    if n_dims == 0 {
+        return Err(invalid(path, "IDX header declares 0 dimensions"));
+    }
+    let mut dims_bytes = vec![0u8; 4 * n_dims];
+    let got = read_fully(path, &mut reader, &mut dims_bytes, gzipped)?;
+    if got < dims_bytes.len() {
+        return Err(invalid(
+            path,
+            format!(
+                "truncated IDX header{after}: expected {} bytes, found {}",
+                4 + dims_bytes.len(),
+                4 + got
+            ),
+        ));
+    }
+    let mut shape: Vec<usize> = dims_bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .collect();
+    let too_large = || invalid(path, format!("IDX dimensions {shape:?} are too large"));
+    let total = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(too_large)?;
+    let item_size: usize = shape[1..].iter().product();
+    let keep_items = limit.map_or(shape[0], |l| l.min(shape[0]));
+    let wanted = keep_items * item_size;
+    // Capacity is capped so a corrupt header cannot request absurd memory
+    // up front; the vector still grows to whatever the file really holds.
+    let mut values = Vec::with_capacity(wanted.min(1 << 28));
+    let read_result = (&mut reader).take(wanted as u64).read_to_end(&mut values);
+    match read_result {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => return Err(stream_error(path, e, gzipped)),
+    }
+    if values.len() < wanted {
+        let header = 4 + 4 * n_dims;
+        return Err(invalid(
+            path,
+            format!(
+                "truncated IDX data{after}: expected {wanted} bytes after the {header}-byte \
+                 header (shape {shape:?}), found {}",
+                values.len()
+            ),
+        ));
+    }
+    if limit.is_none() {
+        let mut extra = [0u8; 1];
+        if read_fully(path, &mut reader, &mut extra, gzipped)? > 0 {
+            return Err(invalid(
+                path,
+                format!(
+                    "unexpected bytes after the IDX data{after} (shape {shape:?} holds {total} bytes)"
+                ),
+            ));
+        }
+    }
+    shape[0] = keep_items;
+    Ok(IdxArray { shape, values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_tiny_plain_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.idx");
+        std::fs::write(&p, [0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6]).unwrap();
+        let a = read(&p).unwrap();
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.values, vec![1, 2, 3, 4, 5, 6]);
+        let b = read_with_limit(&p, Some(1)).unwrap();
+        assert_eq!(b.shape, vec![1, 3]);
+        assert_eq!(b.values, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn unsupported_type_names_the_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.idx");
+        std::fs::write(&p, [0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap();
+        let err = read(&p).unwrap_err().to_string();
+        assert!(err.contains("f.idx") && err.contains("0x0d"), "{err}");
+    }
+
+    #[test]
+    fn trailing_bytes_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.idx");
+        std::fs::write(&p, [0, 0, 8, 1, 0, 0, 0, 1, 7, 9]).unwrap();
+        let err = read(&p).unwrap_err().to_string();
+        assert!(err.contains("after the IDX data"), "{err}");
+    }
+}
