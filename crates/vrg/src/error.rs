@@ -33,6 +33,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Training produced a NaN or infinite parameter.
+    #[error("training diverged at epoch {epoch}: {quantity} is not finite (lower the learning rate; the last checkpoint is kept)")]
+    NonFinite { epoch: usize, quantity: String },
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
     TooManySpins { n_spins: usize, max_spins: usize },

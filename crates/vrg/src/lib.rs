@@ -35,6 +35,8 @@ pub mod hamiltonian;
 pub mod io;
 pub mod ising;
 pub mod jet;
+pub mod linalg;
+pub mod rbm;
 pub mod rng;
 pub mod stats;
 

@@ -1,0 +1,426 @@
+//! Numerical kernels: f32 matrix products through faer, and vectorised
+//! element-wise functions (sigmoid, tanh, Bernoulli draws) with run-time
+//! dispatch to AVX-512 or AVX2 where the processor has them.
+//!
+//! All matrices are row-major slices. Products below
+//! [`PARALLEL_MULTIPLY_ADDS`] run on the calling thread: faer's parallel
+//! path costs more than it saves there (DESIGN.md, "Performance model").
+
+use crate::rng::Rng;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use rand::RngCore;
+
+/// Products with at least this many multiply-adds use the rayon pool.
+pub const PARALLEL_MULTIPLY_ADDS: usize = 4_000_000;
+
+/// A row-major matrix operand, possibly used transposed.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a> {
+    pub data: &'a [f32],
+    /// Rows and columns as stored.
+    pub rows: usize,
+    pub cols: usize,
+    /// Use the transpose of the stored matrix.
+    pub transposed: bool,
+}
+
+impl<'a> Operand<'a> {
+    /// The stored `rows × cols` matrix.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        Operand {
+            data,
+            rows,
+            cols,
+            transposed: false,
+        }
+    }
+
+    /// Its transpose.
+    pub fn t(self) -> Self {
+        Operand {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+
+    fn shape(&self) -> (usize, usize) {
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+
+    fn as_faer(&self) -> MatRef<'a, f32> {
+        let m = MatRef::from_row_major_slice(self.data, self.rows, self.cols);
+        if self.transposed {
+            m.transpose()
+        } else {
+            m
+        }
+    }
+}
+
+/// dst = alpha · a · b (`accumulate` false) or dst += alpha · a · b, with
+/// dst row-major `m × n`. Panics on inconsistent shapes (a programming
+/// error: callers check user data first).
+pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumulate: bool) {
+    let (m, k) = a.shape();
+    let (k2, n) = b.shape();
+    assert_eq!(k, k2, "gemm: inner dimensions {k} and {k2} differ");
+    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    let par = if m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1 {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    };
+    let dst = MatMut::from_row_major_slice_mut(dst, m, n);
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    matmul(dst, accum, a.as_faer(), b.as_faer(), alpha, par);
+}
+
+/// e^x for f32, Cody–Waite range reduction and a degree-6 polynomial
+/// (relative error below 2·10⁻⁷ on [−87, 88]; inputs are clamped there).
+/// Written branch-free so that loops over it vectorise.
+///
+/// # References
+/// - W. J. Cody and W. Waite, *Software Manual for the Elementary Functions*
+///   (1980); the Cephes `expf` coefficients (S. L. Moshier, 1984).
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let shifted = x * LOG2E + MAGIC;
+    let n = shifted - MAGIC;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.000_000_1e-1;
+    let p = p * r * r + r + 1.0;
+    let exponent = (shifted.to_bits() as i32 - MAGIC.to_bits() as i32 + 127) << 23;
+    p * f32::from_bits(exponent as u32)
+}
+
+/// σ(x) = 1 / (1 + e^{−x}).
+#[inline(always)]
+pub fn sigmoid_f32(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32(-x))
+}
+
+/// tanh(x) = 2σ(2x) − 1.
+#[inline(always)]
+pub fn tanh_f32(x: f32) -> f32 {
+    2.0 * sigmoid_f32(2.0 * x) - 1.0
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    Avx512,
+    Avx2,
+    Generic,
+}
+
+fn isa() -> Isa {
+    use std::sync::OnceLock;
+    static ISA: OnceLock<Isa> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq")
+            {
+                return Isa::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Generic
+    })
+}
+
+/// Defines a public element-wise function with AVX-512, AVX2 and generic
+/// versions of the same body, chosen at run time.
+macro_rules! multiversion {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident : $ty:ty),*) $body:block) => {
+        multiversion! { $(#[$doc])* pub fn $name($($arg: $ty),*) -> () $body }
+    };
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident : $ty:ty),*) -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            fn body($($arg: $ty),*) -> $ret $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+            unsafe fn avx512($($arg: $ty),*) -> $ret { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2($($arg: $ty),*) -> $ret { body($($arg),*) }
+            match isa() {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the processor supports the enabled features (checked in `isa`).
+                Isa::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                Isa::Avx2 => unsafe { avx2($($arg),*) },
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+
+multiversion! {
+    /// x ← σ(x + bias) for each row of `x` (row-major, `bias.len()` columns).
+    pub fn sigmoid_rows(x: &mut [f32], bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v = sigmoid_f32(*v + b);
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// x ← tanh(x + bias) for each row of `x`.
+    pub fn tanh_rows(x: &mut [f32], bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v = tanh_f32(*v + b);
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// x ← x + bias for each row of `x`.
+    pub fn add_bias_rows(x: &mut [f32], bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v += b;
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// out_i = 1 if u_i < p_i else 0, with u_i = (bits_i >> 8) · 2⁻²⁴ from
+    /// the 32-bit random words `bits`.
+    pub fn bernoulli_from_bits(p: &[f32], bits: &[u32], out: &mut [f32]) {
+        for ((o, &p), &b) in out.iter_mut().zip(p).zip(bits) {
+            let u = (b >> 8) as f32 * (1.0 / 16_777_216.0);
+            *o = if u < p { 1.0 } else { 0.0 };
+        }
+    }
+}
+
+multiversion! {
+    /// out_i = +1 with probability (1 + m_i)/2, else −1 (spin units with
+    /// mean m_i), from the random words `bits`.
+    pub fn spin_from_bits(mean: &[f32], bits: &[u32], out: &mut [f32]) {
+        for ((o, &m), &b) in out.iter_mut().zip(mean).zip(bits) {
+            let u = (b >> 8) as f32 * (1.0 / 16_777_216.0);
+            *o = if u < 0.5 * (1.0 + m) { 1.0 } else { -1.0 };
+        }
+    }
+}
+
+/// ln(1 + y) for y ∈ [0, 1], f32, via ln z = 2 atanh((z−1)/(z+1)) with the
+/// series to t¹³ (t ≤ 1/3, relative error below 10⁻⁷). Branch-free.
+#[inline(always)]
+pub fn ln_1p_unit_f32(y: f32) -> f32 {
+    let t = y / (2.0 + y);
+    let t2 = t * t;
+    let series = 1.0 / 13.0;
+    let series = series * t2 + 1.0 / 11.0;
+    let series = series * t2 + 1.0 / 9.0;
+    let series = series * t2 + 1.0 / 7.0;
+    let series = series * t2 + 1.0 / 5.0;
+    let series = series * t2 + 1.0 / 3.0;
+    let series = series * t2 + 1.0;
+    2.0 * t * series
+}
+
+/// softplus(x) = ln(1 + eˣ) = max(x, 0) + ln(1 + e^{−|x|}), f32.
+#[inline(always)]
+pub fn softplus_f32(x: f32) -> f32 {
+    x.max(0.0) + ln_1p_unit_f32(exp_f32(-x.abs()))
+}
+
+/// ln(2 cosh x) = |x| + ln(1 + e^{−2|x|}), f32.
+#[inline(always)]
+pub fn ln_2cosh_f32(x: f32) -> f32 {
+    x.abs() + ln_1p_unit_f32(exp_f32(-2.0 * x.abs()))
+}
+
+multiversion! {
+    /// Σ_j [softplus(x_j + d·w_j) − softplus(x_j)]: the change of a
+    /// Bernoulli hidden layer's log partition sum when one visible unit with
+    /// weights `w` changes by `d`.
+    pub fn softplus_shift_sum(x: &[f32], w: &[f32], d: f32) -> f32 {
+        let mut lanes = [0.0f32; 16];
+        let mut xs = x.chunks_exact(16);
+        let mut ws = w.chunks_exact(16);
+        for (xc, wc) in (&mut xs).zip(&mut ws) {
+            for l in 0..16 {
+                lanes[l] += softplus_f32(xc[l] + d * wc[l]) - softplus_f32(xc[l]);
+            }
+        }
+        let mut total: f32 = lanes.iter().sum();
+        for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
+            total += softplus_f32(xv + d * wv) - softplus_f32(xv);
+        }
+        total
+    }
+}
+
+multiversion! {
+    /// Σ_j [ln 2cosh(x_j + d·w_j) − ln 2cosh(x_j)], the spin-hidden analogue
+    /// of [`softplus_shift_sum`].
+    pub fn ln_2cosh_shift_sum(x: &[f32], w: &[f32], d: f32) -> f32 {
+        let mut lanes = [0.0f32; 16];
+        let mut xs = x.chunks_exact(16);
+        let mut ws = w.chunks_exact(16);
+        for (xc, wc) in (&mut xs).zip(&mut ws) {
+            for l in 0..16 {
+                lanes[l] += ln_2cosh_f32(xc[l] + d * wc[l]) - ln_2cosh_f32(xc[l]);
+            }
+        }
+        let mut total: f32 = lanes.iter().sum();
+        for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
+            total += ln_2cosh_f32(xv + d * wv) - ln_2cosh_f32(xv);
+        }
+        total
+    }
+}
+
+/// Fills `bits` with random 32-bit words (two per 64-bit draw).
+pub fn fill_random_bits(rng: &mut Rng, bits: &mut [u32]) {
+    let mut pairs = bits.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let x = rng.next_u64();
+        pair[0] = x as u32;
+        pair[1] = (x >> 32) as u32;
+    }
+    for last in pairs.into_remainder() {
+        *last = rng.next_u64() as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_and_sigmoid_accuracy() {
+        let mut worst: f64 = 0.0;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let exact = (x as f64).exp();
+            worst = worst.max(((exp_f32(x) as f64) - exact).abs() / exact);
+            x += 0.001_3;
+        }
+        assert!(worst < 3e-7, "exp relative error {worst}");
+        let mut xs: Vec<f32> = (-2000..2000).map(|i| i as f32 * 0.01).collect();
+        let expected: Vec<f64> = xs
+            .iter()
+            .map(|&x| 1.0 / (1.0 + (-(x as f64 + 0.5)).exp()))
+            .collect();
+        sigmoid_rows(&mut xs, &[0.5; 4]);
+        for (s, e) in xs.iter().zip(&expected) {
+            assert!((*s as f64 - e).abs() < 1e-6, "{s} vs {e}");
+        }
+        let mut big = vec![-1000.0f32, 1000.0, f32::MAX, f32::MIN];
+        sigmoid_rows(&mut big, &[0.0]);
+        assert_eq!(big[1], 1.0);
+        assert!(big[0] >= 0.0 && big[0] < 1e-30);
+        assert!(big.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn softplus_shift_sum_matches_f64() {
+        let x: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 1.7).collect();
+        let w: Vec<f32> = (0..37).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.9).collect();
+        let sp = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
+        let lc = |v: f64| v.abs() + (-2.0 * v.abs()).exp().ln_1p();
+        for d in [1.0f32, -1.0, 2.0] {
+            let exact: f64 = x
+                .iter()
+                .zip(&w)
+                .map(|(&a, &b)| sp(a as f64 + (d * b) as f64) - sp(a as f64))
+                .sum();
+            assert!(
+                (softplus_shift_sum(&x, &w, d) as f64 - exact).abs() < 1e-4,
+                "{d}"
+            );
+            let exact: f64 = x
+                .iter()
+                .zip(&w)
+                .map(|(&a, &b)| lc(a as f64 + (d * b) as f64) - lc(a as f64))
+                .sum();
+            assert!(
+                (ln_2cosh_shift_sum(&x, &w, d) as f64 - exact).abs() < 1e-4,
+                "{d}"
+            );
+        }
+    }
+
+    #[test]
+    fn gemm_matches_naive_in_every_transpose() {
+        let (m, k, n) = (7, 5, 3);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let naive = |i: usize, j: usize| (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f32>();
+        let mut c = vec![1.0f32; m * n];
+        gemm(
+            &mut c,
+            Operand::new(&a, m, k),
+            Operand::new(&b, k, n),
+            2.0,
+            true,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert!((c[i * n + j] - (1.0 + 2.0 * naive(i, j))).abs() < 1e-5);
+            }
+        }
+        // (bᵀ aᵀ) = (a b)ᵀ
+        let mut ct = vec![0.0f32; n * m];
+        gemm(
+            &mut ct,
+            Operand::new(&b, k, n).t(),
+            Operand::new(&a, m, k).t(),
+            1.0,
+            false,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert!((ct[j * m + i] - naive(i, j)).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn bernoulli_frequencies() {
+        let mut rng = crate::rng::root(5);
+        let p = vec![0.3f32; 100_000];
+        let mut bits = vec![0u32; p.len()];
+        fill_random_bits(&mut rng, &mut bits);
+        let mut out = vec![0.0f32; p.len()];
+        bernoulli_from_bits(&p, &bits, &mut out);
+        let ones: f64 = out.iter().map(|&v| v as f64).sum();
+        let n = p.len() as f64;
+        let z = (ones - 0.3 * n) / (n * 0.3 * 0.7).sqrt();
+        assert!(z.abs() < 4.5, "z = {z}");
+    }
+}

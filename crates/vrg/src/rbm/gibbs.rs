@@ -1,0 +1,175 @@
+//! Block Gibbs sampling of an RBM: h ~ P(h | v), v ~ P(v | h), and the
+//! alternating step v → h → v′.
+//!
+//! Randomness: a batch is cut into chunks of [`SAMPLING_CHUNK_ROWS`] rows and
+//! chunk k draws from its own stream, the caller's generator jumped k times
+//! ([`rng::streams`]); afterwards the caller's generator is left jumped once
+//! past the last chunk's stream, so consecutive calls use fresh,
+//! non-overlapping streams. The same seed therefore gives the same samples
+//! whatever the number of threads.
+//!
+//! Unit rules, with x the unit's input (bias plus weighted sum):
+//! - Bernoulli: 1 if u < σ(x), else 0 (u uniform in [0, 1));
+//! - spin: +1 if u < σ(2x) = (1 + tanh x)/2, else −1;
+//! - Gaussian: x + z, z ~ N(0, 1) by the Box–Muller transform.
+//!
+//! # References
+//! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
+//!   Machines*, UTML TR 2010-003 (2010), §3 (updating the hidden and visible states).
+//! - G. E. P. Box and M. E. Muller, *A Note on the Generation of Random Normal
+//!   Deviates*, Ann. Math. Statist. 29, 610 (1958).
+
+use super::model::{check_batch, Rbm};
+use super::units::{sigmoid, HiddenUnits, VisibleUnits};
+use crate::rng::{self, Rng};
+use crate::Result;
+use rayon::prelude::*;
+
+/// Rows per random stream in the samplers. Fixed, so results do not depend
+/// on the thread count.
+pub const SAMPLING_CHUNK_ROWS: usize = 64;
+
+/// One stream per chunk of `rows`, and advance `rng` past them.
+fn chunk_streams(rng: &mut Rng, rows: usize) -> Vec<Rng> {
+    let n_chunks = rows.div_ceil(SAMPLING_CHUNK_ROWS);
+    let streams = rng::streams(rng, n_chunks);
+    if let Some(last) = streams.last() {
+        *rng = last.clone();
+        rng.jump();
+    }
+    streams
+}
+
+/// Replace each input x in `values` (`rows × n`, row-major) by a sample of
+/// the unit drawn by `sample_chunk`, chunk by chunk, each with its own stream.
+fn sample_in_chunks(
+    values: &mut [f32],
+    n: usize,
+    rows: usize,
+    rng: &mut Rng,
+    sample_chunk: impl Fn(&mut [f32], &mut Rng) + Sync,
+) {
+    if rows == 0 || n == 0 {
+        return;
+    }
+    let mut streams = chunk_streams(rng, rows);
+    values
+        .par_chunks_mut(SAMPLING_CHUNK_ROWS * n)
+        .zip(streams.par_iter_mut())
+        .for_each(|(chunk, stream)| sample_chunk(chunk, stream));
+}
+
+/// Bernoulli (1 if u < σ(x)) or spin (+1 if u < σ(2x)) samples in place.
+#[inline]
+fn sample_binary(chunk: &mut [f32], rng: &mut Rng, spin: bool) {
+    for x in chunk.iter_mut() {
+        let u = rng::uniform(rng) as f32;
+        *x = if spin {
+            if u < sigmoid(2.0 * *x) {
+                1.0
+            } else {
+                -1.0
+            }
+        } else if u < sigmoid(*x) {
+            1.0
+        } else {
+            0.0
+        };
+    }
+}
+
+/// x + z with z ~ N(0, 1), in place, two normals per Box–Muller pair:
+/// z₁ = r cos 2πu₂, z₂ = r sin 2πu₂ with r = √(−2 ln(1 − u₁)) (Box & Muller 1958).
+#[inline]
+fn add_standard_normal(chunk: &mut [f32], rng: &mut Rng) {
+    let mut pairs = chunk.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let (z1, z2) = box_muller(rng);
+        pair[0] += z1 as f32;
+        pair[1] += z2 as f32;
+    }
+    if let [last] = pairs.into_remainder() {
+        *last += box_muller(rng).0 as f32;
+    }
+}
+
+#[inline(always)]
+fn box_muller(rng: &mut Rng) -> (f64, f64) {
+    let u1 = rng::uniform(rng);
+    let u2 = rng::uniform(rng);
+    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+    (r * c, r * s)
+}
+
+impl Rbm {
+    /// Samples h ~ P(h | v) for each row of `v` (`rows × n_visible`) into `out`
+    /// (`rows × n_hidden`): Bernoulli h_j = 1 with probability σ(x_j), spin
+    /// h_j = +1 with probability σ(2x_j), x = c + vᵀW (Hinton 2010, §3.1).
+    /// Draws from per-chunk streams derived from `rng` and advances `rng`
+    /// (see the module documentation). Allocates only the chunk streams.
+    pub fn sample_hiddens(
+        &self,
+        v: &[f32],
+        rows: usize,
+        rng: &mut Rng,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.visible_to_hidden_input(v, rows, out)?;
+        let spin = self.hidden_units() == HiddenUnits::Spin;
+        sample_in_chunks(out, self.n_hidden(), rows, rng, |chunk, stream| {
+            sample_binary(chunk, stream, spin)
+        });
+        Ok(())
+    }
+
+    /// Samples v ~ P(v | h) for each row of `h` (`rows × n_hidden`) into `out`
+    /// (`rows × n_visible`), with a = b + Wh: Bernoulli v_i = 1 with probability
+    /// σ(a_i), spin v_i = +1 with probability σ(2a_i), Gaussian v_i = a_i + z,
+    /// z ~ N(0, 1) (Hinton 2010, §3.2 and §13.2). Streams as in
+    /// [`Rbm::sample_hiddens`].
+    pub fn sample_visibles(
+        &self,
+        h: &[f32],
+        rows: usize,
+        rng: &mut Rng,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.hidden_to_visible_input(h, rows, out)?;
+        let units = self.visible_units();
+        sample_in_chunks(
+            out,
+            self.n_visible(),
+            rows,
+            rng,
+            |chunk, stream| match units {
+                VisibleUnits::Bernoulli => sample_binary(chunk, stream, false),
+                VisibleUnits::Spin => sample_binary(chunk, stream, true),
+                VisibleUnits::Gaussian => add_standard_normal(chunk, stream),
+            },
+        );
+        Ok(())
+    }
+
+    /// One block Gibbs step v → h → v′: `hidden` (`rows × n_hidden`) receives
+    /// h ~ P(h | v) and `visible_out` (`rows × n_visible`) receives
+    /// v′ ~ P(v | h). Equivalent to [`Rbm::sample_hiddens`] followed by
+    /// [`Rbm::sample_visibles`] with the same `rng`.
+    pub fn gibbs_step(
+        &self,
+        v: &[f32],
+        rows: usize,
+        rng: &mut Rng,
+        hidden: &mut [f32],
+        visible_out: &mut [f32],
+    ) -> Result<()> {
+        check_batch(
+            "visible output (rows × n_visible)",
+            visible_out.len(),
+            rows,
+            self.n_visible(),
+        )?;
+        self.sample_hiddens(v, rows, rng, hidden)?;
+        self.sample_visibles(hidden, rows, rng, visible_out)
+    }
+}

@@ -1,0 +1,17 @@
+//! Restricted Boltzmann machines: the model ([`Rbm`]), its unit types
+//! ([`VisibleUnits`], [`HiddenUnits`]), marginal free energies, conditional
+//! means, and block Gibbs sampling.
+//!
+//! # References
+//! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
+//!   Machines*, UTML TR 2010-003 (2010).
+//! - P. Mehta and D. J. Schwab, *An exact mapping between the Variational
+//!   Renormalization Group and Deep Learning*, arXiv:1410.3831 (2014).
+
+mod gibbs;
+mod model;
+mod units;
+
+pub use gibbs::SAMPLING_CHUNK_ROWS;
+pub use model::{Rbm, PARALLEL_MATMUL_THRESHOLD};
+pub use units::{ln_2cosh, sigmoid, softplus, HiddenUnits, VisibleUnits};

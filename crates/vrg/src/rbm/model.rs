@@ -1,0 +1,422 @@
+//! The restricted Boltzmann machine: parameters, energy, marginal free
+//! energies (the "RBM Hamiltonians" H(v) and H(h)) and conditional means.
+//!
+//! Batches are row-major `rows × n` slices: row r of a visible batch is
+//! `v[r * n_visible..(r + 1) * n_visible]`.
+//!
+//! # References
+//! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
+//!   Machines*, UTML TR 2010-003 (2010), §16.1 (free energy), §13.2 (Gaussian units).
+//! - P. Mehta and D. J. Schwab, *An exact mapping between the Variational
+//!   Renormalization Group and Deep Learning*, arXiv:1410.3831 (2014),
+//!   eq. (9) (energy), (10)–(12) (marginal Hamiltonians).
+
+use super::units::{HiddenUnits, VisibleUnits};
+use crate::{Error, Result};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Products with at least this many multiply-adds run on the rayon pool;
+/// smaller ones run single-threaded (faer's parallel path is several times
+/// slower there; see DESIGN.md, "Performance model").
+pub const PARALLEL_MATMUL_THRESHOLD: usize = 10_000_000;
+
+/// A restricted Boltzmann machine with energy (Mehta & Schwab 2014, eq. 9)
+///
+/// E(v, h) = −bᵀv − cᵀh − vᵀWh            (Bernoulli or spin visible units),
+/// E(v, h) = ½‖v − b‖² − cᵀh − vᵀWh       (Gaussian visible units, unit variance).
+///
+/// `weights` is W, row-major `n_visible × n_hidden` (W_ij at `i * n_hidden + j`);
+/// `visible_bias` is b (`n_visible`), `hidden_bias` is c (`n_hidden`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rbm {
+    n_visible: usize,
+    n_hidden: usize,
+    visible_units: VisibleUnits,
+    hidden_units: HiddenUnits,
+    weights: Vec<f32>,
+    visible_bias: Vec<f32>,
+    hidden_bias: Vec<f32>,
+}
+
+/// Checks that `found` elements make a `rows × n` batch.
+pub(crate) fn check_batch(what: &str, found: usize, rows: usize, n: usize) -> Result<()> {
+    if rows.checked_mul(n) == Some(found) {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what: what.to_string(),
+            expected: format!("{rows} × {n} = {} elements", rows.saturating_mul(n)),
+            found: format!("{found} elements"),
+        })
+    }
+}
+
+fn check_len(what: &str, found: usize, expected: usize) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what: what.to_string(),
+            expected: format!("{expected} elements"),
+            found: format!("{found} elements"),
+        })
+    }
+}
+
+fn parallelism(multiply_adds: usize) -> Par {
+    if multiply_adds >= PARALLEL_MATMUL_THRESHOLD {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    }
+}
+
+impl Rbm {
+    /// An RBM with all weights and biases zero.
+    ///
+    /// Errors with [`Error::InvalidParameter`] if a layer is empty.
+    pub fn new(
+        n_visible: usize,
+        n_hidden: usize,
+        visible_units: VisibleUnits,
+        hidden_units: HiddenUnits,
+    ) -> Result<Self> {
+        if n_visible == 0 {
+            return Err(Error::invalid("n_visible", n_visible, "at least 1"));
+        }
+        if n_hidden == 0 {
+            return Err(Error::invalid("n_hidden", n_hidden, "at least 1"));
+        }
+        let n_weights = n_visible.checked_mul(n_hidden).ok_or_else(|| {
+            Error::invalid(
+                "n_visible × n_hidden",
+                n_visible,
+                "a size that fits in memory",
+            )
+        })?;
+        Ok(Rbm {
+            n_visible,
+            n_hidden,
+            visible_units,
+            hidden_units,
+            weights: vec![0.0; n_weights],
+            visible_bias: vec![0.0; n_visible],
+            hidden_bias: vec![0.0; n_hidden],
+        })
+    }
+
+    /// An RBM from its parameters: n_visible = `visible_bias.len()`,
+    /// n_hidden = `hidden_bias.len()`, `weights` row-major `n_visible × n_hidden`.
+    ///
+    /// Errors with [`Error::ShapeMismatch`] (`what` = "weights") if the weights
+    /// do not have that shape, and [`Error::InvalidParameter`] for an empty
+    /// layer or a non-finite parameter.
+    pub fn from_parameters(
+        visible_units: VisibleUnits,
+        hidden_units: HiddenUnits,
+        weights: Vec<f32>,
+        visible_bias: Vec<f32>,
+        hidden_bias: Vec<f32>,
+    ) -> Result<Self> {
+        let mut rbm = Rbm::new(
+            visible_bias.len(),
+            hidden_bias.len(),
+            visible_units,
+            hidden_units,
+        )?;
+        check_batch(
+            "weights (n_visible × n_hidden)",
+            weights.len(),
+            rbm.n_visible,
+            rbm.n_hidden,
+        )?;
+        for (name, values) in [
+            ("weights", &weights),
+            ("visible_bias", &visible_bias),
+            ("hidden_bias", &hidden_bias),
+        ] {
+            if let Some((index, value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                return Err(Error::invalid(
+                    name,
+                    value,
+                    format!("finite numbers (element {index})"),
+                ));
+            }
+        }
+        rbm.weights = weights;
+        rbm.visible_bias = visible_bias;
+        rbm.hidden_bias = hidden_bias;
+        Ok(rbm)
+    }
+
+    /// Number of visible units.
+    pub fn n_visible(&self) -> usize {
+        self.n_visible
+    }
+
+    /// Number of hidden units.
+    pub fn n_hidden(&self) -> usize {
+        self.n_hidden
+    }
+
+    /// The visible units' type.
+    pub fn visible_units(&self) -> VisibleUnits {
+        self.visible_units
+    }
+
+    /// The hidden units' type.
+    pub fn hidden_units(&self) -> HiddenUnits {
+        self.hidden_units
+    }
+
+    /// W, row-major `n_visible × n_hidden`.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// W, row-major `n_visible × n_hidden`, for in-place updates.
+    pub fn weights_mut(&mut self) -> &mut [f32] {
+        &mut self.weights
+    }
+
+    /// b, `n_visible`.
+    pub fn visible_bias(&self) -> &[f32] {
+        &self.visible_bias
+    }
+
+    /// b, `n_visible`, for in-place updates.
+    pub fn visible_bias_mut(&mut self) -> &mut [f32] {
+        &mut self.visible_bias
+    }
+
+    /// c, `n_hidden`.
+    pub fn hidden_bias(&self) -> &[f32] {
+        &self.hidden_bias
+    }
+
+    /// c, `n_hidden`, for in-place updates.
+    pub fn hidden_bias_mut(&mut self) -> &mut [f32] {
+        &mut self.hidden_bias
+    }
+
+    /// E(v, h) of one configuration (Mehta & Schwab 2014, eq. 9), accumulated
+    /// in f64: −bᵀv − cᵀh − vᵀWh, or ½‖v − b‖² − cᵀh − vᵀWh for Gaussian
+    /// visible units. `v` has `n_visible` elements, `h` has `n_hidden`. Values
+    /// are not checked to lie in the units' state spaces.
+    pub fn energy(&self, v: &[f32], h: &[f32]) -> Result<f64> {
+        check_len("visible configuration v", v.len(), self.n_visible)?;
+        check_len("hidden configuration h", h.len(), self.n_hidden)?;
+        let mut energy = 0.0f64;
+        for (&vi, &bi) in v.iter().zip(&self.visible_bias) {
+            let (vi, bi) = (f64::from(vi), f64::from(bi));
+            energy += match self.visible_units {
+                VisibleUnits::Gaussian => 0.5 * (vi - bi) * (vi - bi),
+                _ => -bi * vi,
+            };
+        }
+        for (&hj, &cj) in h.iter().zip(&self.hidden_bias) {
+            energy -= f64::from(cj) * f64::from(hj);
+        }
+        for (&vi, row) in v.iter().zip(self.weights.chunks_exact(self.n_hidden)) {
+            let wh: f64 = row
+                .iter()
+                .zip(h)
+                .map(|(&w, &hj)| f64::from(w) * f64::from(hj))
+                .sum();
+            energy -= f64::from(vi) * wh;
+        }
+        Ok(energy)
+    }
+
+    /// The hidden units' inputs x = vW + c for a batch: `v` is `rows × n_visible`,
+    /// `out` is `rows × n_hidden` (x_rj = c_j + Σ_i v_ri W_ij). One f32 GEMM,
+    /// single-threaded below [`PARALLEL_MATMUL_THRESHOLD`] multiply-adds.
+    pub fn visible_to_hidden_input(&self, v: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
+        check_batch(
+            "visible batch (rows × n_visible)",
+            v.len(),
+            rows,
+            self.n_visible,
+        )?;
+        check_batch(
+            "hidden output (rows × n_hidden)",
+            out.len(),
+            rows,
+            self.n_hidden,
+        )?;
+        if rows == 0 {
+            return Ok(());
+        }
+        for row in out.chunks_exact_mut(self.n_hidden) {
+            row.copy_from_slice(&self.hidden_bias);
+        }
+        let lhs = MatRef::from_row_major_slice(v, rows, self.n_visible);
+        let rhs = MatRef::from_row_major_slice(&self.weights, self.n_visible, self.n_hidden);
+        let dst = MatMut::from_row_major_slice_mut(out, rows, self.n_hidden);
+        let par = parallelism(rows * self.n_visible * self.n_hidden);
+        matmul(dst, Accum::Add, lhs, rhs, 1.0f32, par);
+        Ok(())
+    }
+
+    /// The visible units' inputs a = hWᵀ + b for a batch: `h` is `rows × n_hidden`,
+    /// `out` is `rows × n_visible` (a_ri = b_i + Σ_j W_ij h_rj). One f32 GEMM,
+    /// single-threaded below [`PARALLEL_MATMUL_THRESHOLD`] multiply-adds.
+    pub fn hidden_to_visible_input(&self, h: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
+        check_batch(
+            "hidden batch (rows × n_hidden)",
+            h.len(),
+            rows,
+            self.n_hidden,
+        )?;
+        check_batch(
+            "visible output (rows × n_visible)",
+            out.len(),
+            rows,
+            self.n_visible,
+        )?;
+        if rows == 0 {
+            return Ok(());
+        }
+        for row in out.chunks_exact_mut(self.n_visible) {
+            row.copy_from_slice(&self.visible_bias);
+        }
+        let lhs = MatRef::from_row_major_slice(h, rows, self.n_hidden);
+        let rhs =
+            MatRef::from_row_major_slice(&self.weights, self.n_visible, self.n_hidden).transpose();
+        let dst = MatMut::from_row_major_slice_mut(out, rows, self.n_visible);
+        let par = parallelism(rows * self.n_visible * self.n_hidden);
+        matmul(dst, Accum::Add, lhs, rhs, 1.0f32, par);
+        Ok(())
+    }
+
+    /// Conditional hidden means for a batch (`v`: `rows × n_visible`, `out`:
+    /// `rows × n_hidden`): P(h_j = 1 | v) = σ(c_j + (vᵀW)_j) for Bernoulli
+    /// units, E[h_j | v] = tanh(c_j + (vᵀW)_j) for spin units
+    /// (Hinton 2010, eq. 7; Mehta & Schwab 2014, eq. 13).
+    pub fn mean_hiddens(&self, v: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
+        self.visible_to_hidden_input(v, rows, out)?;
+        let units = self.hidden_units;
+        for x in out.iter_mut() {
+            *x = units.mean(*x);
+        }
+        Ok(())
+    }
+
+    /// Conditional visible means for a batch (`h`: `rows × n_hidden`, `out`:
+    /// `rows × n_visible`): σ(a_i), tanh(a_i) or a_i for Bernoulli, spin or
+    /// Gaussian units, with a_i = b_i + (Wh)_i (Hinton 2010, eq. 8 and §13.2).
+    pub fn mean_visibles(&self, h: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
+        self.hidden_to_visible_input(h, rows, out)?;
+        let units = self.visible_units;
+        for a in out.iter_mut() {
+            *a = units.mean(*a);
+        }
+        Ok(())
+    }
+
+    /// The visible marginal Hamiltonian ("free energy") of each row of a batch
+    /// `v` (`rows × n_visible`), H(v) = −ln Σ_h e^{−E(v,h)}
+    /// (Hinton 2010, eq. 25; Mehta & Schwab 2014, eq. 11):
+    ///
+    /// H(v) = −bᵀv − Σ_j ln Σ_{h_j} e^{h_j x_j},  x = c + vᵀW,
+    ///
+    /// where ln Σ_{h_j} e^{h_j x} is softplus(x) for Bernoulli and ln 2cosh(x)
+    /// for spin hidden units. For Gaussian visible units −bᵀv becomes
+    /// +½‖v − b‖². This is exact for the energy [`Rbm::energy`]: e^{−H(v)} is
+    /// the unnormalised probability of v, and for Gaussian units it is a density
+    /// whose normalising constant carries the (2π)^{n_visible/2} (which appears
+    /// in [`Rbm::free_energy_hidden`] and in Z, not here): −ln p(v) = H(v) + ln Z.
+    ///
+    /// Computed in f64 (inputs and parameters converted, one f64 GEMM), so the
+    /// result agrees with sums of [`Rbm::energy`] to f64 rounding.
+    pub fn free_energy_visible(&self, v: &[f32], rows: usize) -> Result<Vec<f64>> {
+        check_batch(
+            "visible batch (rows × n_visible)",
+            v.len(),
+            rows,
+            self.n_visible,
+        )?;
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        let x = self.product_f64(v, rows, false);
+        let mut free_energy = Vec::with_capacity(rows);
+        for (v_row, x_row) in v.chunks_exact(nv).zip(x.chunks_exact(nh)) {
+            let mut f = 0.0f64;
+            for (&vi, &bi) in v_row.iter().zip(&self.visible_bias) {
+                let (vi, bi) = (f64::from(vi), f64::from(bi));
+                f += match self.visible_units {
+                    VisibleUnits::Gaussian => 0.5 * (vi - bi) * (vi - bi),
+                    _ => -bi * vi,
+                };
+            }
+            for (&xj, &cj) in x_row.iter().zip(&self.hidden_bias) {
+                f -= self.hidden_units.log_partition(xj + f64::from(cj));
+            }
+            free_energy.push(f);
+        }
+        Ok(free_energy)
+    }
+
+    /// The hidden marginal Hamiltonian of each row of a batch `h`
+    /// (`rows × n_hidden`), H(h) = −ln Σ_v e^{−E(v,h)} (Mehta & Schwab 2014,
+    /// eq. 12; the sum is an integral for Gaussian units):
+    ///
+    /// H(h) = −cᵀh − Σ_i ln Σ_{v_i} e^{v_i a_i},  a = b + Wh,
+    ///
+    /// with softplus(a_i) for Bernoulli and ln 2cosh(a_i) for spin visible
+    /// units. For Gaussian visible units, ∫ e^{−½(v−b)² + v y} dv =
+    /// √(2π) e^{b y + y²/2} with y = (Wh)_i, so
+    ///
+    /// H(h) = −cᵀh − Σ_i [½ a_i² − ½ b_i²] − (n_visible/2) ln 2π.
+    ///
+    /// Computed in f64 (one f64 GEMM). Σ_h e^{−H(h)} = Z = Σ_v e^{−H(v)}.
+    pub fn free_energy_hidden(&self, h: &[f32], rows: usize) -> Result<Vec<f64>> {
+        check_batch(
+            "hidden batch (rows × n_hidden)",
+            h.len(),
+            rows,
+            self.n_hidden,
+        )?;
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        let y = self.product_f64(h, rows, true);
+        let mut free_energy = Vec::with_capacity(rows);
+        for (h_row, y_row) in h.chunks_exact(nh).zip(y.chunks_exact(nv)) {
+            let mut f = 0.0f64;
+            for (&hj, &cj) in h_row.iter().zip(&self.hidden_bias) {
+                f -= f64::from(cj) * f64::from(hj);
+            }
+            for (&yi, &bi) in y_row.iter().zip(&self.visible_bias) {
+                let bi = f64::from(bi);
+                f -= self.visible_units.log_partition(bi + yi, bi);
+            }
+            free_energy.push(f);
+        }
+        Ok(free_energy)
+    }
+
+    /// vW (`rows × n_hidden`) or, with `transposed`, hWᵀ (`rows × n_visible`),
+    /// in f64 without biases. The caller has checked the batch's shape.
+    fn product_f64(&self, batch: &[f32], rows: usize, transposed: bool) -> Vec<f64> {
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        let (n_in, n_out) = if transposed { (nh, nv) } else { (nv, nh) };
+        let mut out = vec![0.0f64; rows * n_out];
+        if rows == 0 {
+            return out;
+        }
+        let batch64: Vec<f64> = batch.iter().map(|&x| f64::from(x)).collect();
+        let weights64: Vec<f64> = self.weights.iter().map(|&x| f64::from(x)).collect();
+        let lhs = MatRef::from_row_major_slice(&batch64, rows, n_in);
+        let w = MatRef::from_row_major_slice(&weights64, nv, nh);
+        let rhs = if transposed { w.transpose() } else { w };
+        let dst = MatMut::from_row_major_slice_mut(&mut out, rows, n_out);
+        matmul(
+            dst,
+            Accum::Replace,
+            lhs,
+            rhs,
+            1.0f64,
+            parallelism(rows * nv * nh),
+        );
+        out
+    }
+}
