@@ -39,5 +39,6 @@ pub mod linalg;
 pub mod rbm;
 pub mod rng;
 pub mod stats;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -107,7 +107,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let p = p * r * r + r + 1.0;
     let exponent = (shifted.to_bits() as i32 - MAGIC.to_bits() as i32 + 127) << 23;
     p * f32::from_bits(exponent as u32)
@@ -301,6 +301,26 @@ multiversion! {
             total += ln_2cosh_f32(xv + d * wv) - ln_2cosh_f32(xv);
         }
         total
+    }
+}
+
+multiversion! {
+    /// x_i ← 1 if u_i < x_i else 0 (x holds probabilities), u_i from `bits`.
+    pub fn bernoulli_in_place(x: &mut [f32], bits: &[u32]) {
+        for (v, &b) in x.iter_mut().zip(bits) {
+            let u = (b >> 8) as f32 * (1.0 / 16_777_216.0);
+            *v = if u < *v { 1.0 } else { 0.0 };
+        }
+    }
+}
+
+multiversion! {
+    /// x_i ← +1 with probability (1 + x_i)/2 else −1 (x holds spin means).
+    pub fn spin_in_place(x: &mut [f32], bits: &[u32]) {
+        for (v, &b) in x.iter_mut().zip(bits) {
+            let u = (b >> 8) as f32 * (1.0 / 16_777_216.0);
+            *v = if u < 0.5 * (1.0 + *v) { 1.0 } else { -1.0 };
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod atomic;
 pub mod idx;
 pub mod image;
+pub mod model_file;
 pub mod npy;
 
 pub use atomic::AtomicFile;

@@ -1,0 +1,111 @@
+//! RBM training throughput on MNIST: `cargo bench -p vrg --bench rbm`.
+//!
+//! A 784×500 Bernoulli RBM, CD-1 and PCD-1, batches of 100 and 1000, on one
+//! thread and all cores; samples per second over one epoch of the 60 000
+//! training images (median of 3 epochs after a warm-up). The reference
+//! figures (scikit-learn, PyTorch CPU) come from `rbm_reference.py` run on
+//! the same machine; the table in RESULTS.md puts them side by side.
+//! `--quick` trains on 5 000 images once (a smoke run); `--mnist DIR`
+//! points at another copy of the IDX files.
+
+use std::time::Instant;
+use vrg::data::{load, LoadOptions};
+use vrg::rbm::{HiddenUnits, VisibleUnits};
+use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
+
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
+    Some((v.iter().sum::<u64>() - idle, v.iter().sum()))
+}
+
+fn own_jiffies() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let mnist = args
+        .iter()
+        .position(|a| a == "--mnist")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").to_string()
+        });
+    let options = LoadOptions {
+        limit: if quick { Some(5000) } else { None },
+        ..LoadOptions::default()
+    };
+    let data = load(format!("{mnist}/train-images-idx3-ubyte.gz"), &options)
+        .expect("MNIST training images");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "784×500 Bernoulli RBM on {} MNIST images, f32; samples/s (median of {} epochs)",
+        data.n_rows,
+        if quick { 1 } else { 3 }
+    );
+    println!(
+        "{:>6} {:>6} {:>8} {:>12} {:>14}",
+        "method", "batch", "threads", "samples/s", "others' CPU"
+    );
+    for method in [Method::Cd, Method::Pcd] {
+        for batch in [100usize, 1000] {
+            for threads in [1, cores] {
+                let params = TrainParams {
+                    method,
+                    batch_size: batch,
+                    epochs: 100,
+                    ..TrainParams::default()
+                };
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let (rate, others) = pool.install(|| {
+                    let rbm = initial_rbm(
+                        &data,
+                        500,
+                        VisibleUnits::Bernoulli,
+                        HiddenUnits::Bernoulli,
+                        &params,
+                    )
+                    .unwrap();
+                    let mut trainer = Trainer::new(rbm, params.clone());
+                    if !quick {
+                        trainer.train_epoch(&data, &|_| {}).unwrap();
+                    }
+                    let (j0, o0) = (cpu_jiffies(), own_jiffies());
+                    let mut rates = Vec::new();
+                    for _ in 0..if quick { 1 } else { 3 } {
+                        let start = Instant::now();
+                        trainer.train_epoch(&data, &|_| {}).unwrap();
+                        rates.push(data.n_rows as f64 / start.elapsed().as_secs_f64());
+                    }
+                    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                    let others = match (j0, cpu_jiffies(), o0, own_jiffies()) {
+                        (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) => {
+                            100.0 * (b1 - b0).saturating_sub(o1 - o0) as f64
+                                / (t1 - t0).max(1) as f64
+                        }
+                        _ => f64::NAN,
+                    };
+                    (rates[rates.len() / 2], others)
+                });
+                println!(
+                    "{:>6} {batch:>6} {threads:>8} {rate:>12.0} {others:>13.1}%",
+                    format!("{method:?}").to_lowercase()
+                );
+            }
+        }
+    }
+}

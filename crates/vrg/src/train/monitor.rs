@@ -1,0 +1,167 @@
+//! The per-epoch monitor: free energies of training and held-out data and
+//! their gap (Hinton's guide §6: "If the model is not overfitting at all,
+//! the average free energy should be about the same on training and
+//! validation data"), reconstruction error, and an exact pseudo-likelihood.
+
+use crate::data::Dataset;
+use crate::linalg::{self, gemm, Operand};
+use crate::rbm::{softplus, HiddenUnits, Rbm, VisibleUnits};
+use crate::Result;
+use serde::Serialize;
+
+/// One epoch's line of the training log.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpochMetrics {
+    /// Epochs completed (1-based).
+    pub epoch: usize,
+    /// Mean H(v) = −ln Σ_h e^{−E(v,h)} over a fixed subset of training rows.
+    pub free_energy_train: f64,
+    /// Mean H(v) over the validation rows (null without validation data).
+    pub free_energy_validation: Option<f64>,
+    /// free_energy_validation − free_energy_train: grows when the model
+    /// overfits.
+    pub free_energy_gap: Option<f64>,
+    /// Mean squared error per visible unit of the mean-field reconstruction
+    /// v → E[h|v] → E[v|h], over the training subset.
+    pub reconstruction_error: f64,
+    /// Mean over rows of Σ_i ln P(v_i | v_{−i}), every visible unit exact,
+    /// over the first `pll_rows` rows of the training subset (null for
+    /// Gaussian or non-binary data).
+    pub pseudo_log_likelihood: Option<f64>,
+    pub learning_rate: f64,
+    pub momentum: f64,
+    /// Wall-clock seconds of the epoch's training (monitor excluded).
+    pub seconds: f64,
+}
+
+/// Fixed data the monitor evaluates every epoch.
+#[derive(Clone, Debug)]
+pub struct Monitor {
+    train_subset: Dataset,
+    validation: Option<Dataset>,
+    pll_rows: usize,
+}
+
+/// Mean of a slice of f64.
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+impl Monitor {
+    /// Monitors the first `monitor_rows` training rows, up to `monitor_rows`
+    /// validation rows, and the pseudo-likelihood on the first `pll_rows`.
+    pub fn new(
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        monitor_rows: usize,
+        pll_rows: usize,
+    ) -> Self {
+        let take =
+            |d: &Dataset| d.select_rows(&(0..d.n_rows.min(monitor_rows)).collect::<Vec<_>>());
+        Monitor {
+            train_subset: take(train),
+            validation: validation.filter(|v| v.n_rows > 0).map(take),
+            pll_rows,
+        }
+    }
+
+    /// Free energies, reconstruction error and pseudo-likelihood of `rbm`.
+    /// `learning_rate`, `momentum`, `seconds` and `epoch` are copied into the
+    /// result.
+    pub fn evaluate(
+        &self,
+        rbm: &Rbm,
+        epoch: usize,
+        learning_rate: f64,
+        momentum: f64,
+        seconds: f64,
+    ) -> Result<EpochMetrics> {
+        let train = &self.train_subset;
+        let free_energy_train = mean(&rbm.free_energy_visible(&train.values, train.n_rows)?);
+        let free_energy_validation = match &self.validation {
+            Some(v) => Some(mean(&rbm.free_energy_visible(&v.values, v.n_rows)?)),
+            None => None,
+        };
+        Ok(EpochMetrics {
+            epoch,
+            free_energy_train,
+            free_energy_validation,
+            free_energy_gap: free_energy_validation.map(|v| v - free_energy_train),
+            reconstruction_error: reconstruction_error(rbm, train)?,
+            pseudo_log_likelihood: pseudo_log_likelihood(rbm, train, self.pll_rows)?,
+            learning_rate,
+            momentum,
+            seconds,
+        })
+    }
+}
+
+/// Mean squared error per visible unit of v → E[h|v] → E[v|h].
+pub fn reconstruction_error(rbm: &Rbm, data: &Dataset) -> Result<f64> {
+    let rows = data.n_rows;
+    let mut hidden = vec![0.0f32; rows * rbm.n_hidden()];
+    let mut visible = vec![0.0f32; rows * rbm.n_visible()];
+    rbm.mean_hiddens(&data.values, rows, &mut hidden)?;
+    rbm.mean_visibles(&hidden, rows, &mut visible)?;
+    let total: f64 = data
+        .values
+        .iter()
+        .zip(&visible)
+        .map(|(&a, &b)| ((a - b) as f64).powi(2))
+        .sum();
+    Ok(total / (rows * rbm.n_visible()).max(1) as f64)
+}
+
+/// Mean over the first `max_rows` rows of Σ_i ln P(v_i | v_{−i}).
+///
+/// Flipping v_i to v'_i changes the free energy by
+/// ΔF_i = −b_i d − Σ_j [φ(x_j + d W_ij) − φ(x_j)], with x = c + vᵀW,
+/// d = v'_i − v_i and φ = softplus (Bernoulli hidden) or ln 2cosh (spin
+/// hidden); then P(v_i | v_{−i}) = σ(ΔF_i), so ln P = −softplus(−ΔF_i).
+/// Every unit is evaluated (not one random unit scaled by n), so values are
+/// comparable across models. `None` for Gaussian units or data that are not
+/// exactly binary (0/1, or ±1 for spin units).
+pub fn pseudo_log_likelihood(rbm: &Rbm, data: &Dataset, max_rows: usize) -> Result<Option<f64>> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let rows = data.n_rows.min(max_rows);
+    if rows == 0 {
+        return Ok(None);
+    }
+    let values = &data.values[..rows * nv];
+    let binary = match rbm.visible_units() {
+        VisibleUnits::Bernoulli => values.iter().all(|&v| v == 0.0 || v == 1.0),
+        VisibleUnits::Spin => values.iter().all(|&v| v == -1.0 || v == 1.0),
+        VisibleUnits::Gaussian => false,
+    };
+    if !binary {
+        return Ok(None);
+    }
+    let mut inputs = vec![0.0f32; rows * nh];
+    gemm(
+        &mut inputs,
+        Operand::new(values, rows, nv),
+        Operand::new(rbm.weights(), nv, nh),
+        1.0,
+        false,
+    );
+    linalg::add_bias_rows(&mut inputs, rbm.hidden_bias());
+    let spin_visible = rbm.visible_units() == VisibleUnits::Spin;
+    let mut total = 0.0f64;
+    for (v, x) in values.chunks_exact(nv).zip(inputs.chunks_exact(nh)) {
+        for (i, &vi) in v.iter().enumerate() {
+            let d = if spin_visible {
+                -2.0 * vi
+            } else {
+                1.0 - 2.0 * vi
+            };
+            let w_row = &rbm.weights()[i * nh..(i + 1) * nh];
+            let shift = match rbm.hidden_units() {
+                HiddenUnits::Bernoulli => linalg::softplus_shift_sum(x, w_row, d),
+                HiddenUnits::Spin => linalg::ln_2cosh_shift_sum(x, w_row, d),
+            };
+            let delta_f = -(rbm.visible_bias()[i] * d) as f64 - shift as f64;
+            total -= softplus(-delta_f);
+        }
+    }
+    Ok(Some(total / rows as f64))
+}

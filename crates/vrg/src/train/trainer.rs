@@ -1,0 +1,602 @@
+//! The training loop shared by CD-k and PCD-k.
+//!
+//! One update on a minibatch V⁰ (B rows):
+//! 1. positive phase H⁰ = E[h | V⁰] (σ or tanh of V⁰W + c), times a dropout
+//!    mask if dropout is on;
+//! 2. negative phase: k block Gibbs steps h → v → h started from a sample of
+//!    H⁰ (CD) or from the persistent chains (PCD), ending with visible
+//!    samples Vⁿ and hidden means Hⁿ;
+//! 3. velocity update with momentum μ and learning rate ε:
+//!    ΔW ← μΔW + ε(V⁰ᵀH⁰/B − VⁿᵀHⁿ/Bⁿ − λ₂W − λ₁ sign W − s),
+//!    Δb ← μΔb + ε(⟨v⁰⟩ − ⟨vⁿ⟩), Δc ← μΔc + ε(⟨h⁰⟩ − ⟨hⁿ⟩ − s_c), then
+//!    W += ΔW, b += Δb, c += Δc. The sparsity terms s (Hinton's guide §11)
+//!    are cost·(q_j − p) on c_j and cost·(q_j − p)⟨v_i⟩ on W_ij, with q the
+//!    running mean activity q ← λq + (1 − λ)⟨h⁰⟩.
+//!
+//! The two gradient products are accumulated straight into ΔW by GEMM, so
+//! the weights are read and written only twice per update outside GEMM.
+//!
+//! Randomness: epoch e draws from random-stream family 1 + e of the seed;
+//! its first stream shuffles the rows, then every batch takes one stream
+//! per fixed chunk of rows ([`CHUNK_ROWS`]) of the batch and of the chains.
+//! So a run is a function of the seed alone, and a run resumed at epoch e is
+//! the same as one that never stopped.
+//!
+//! # References
+//! - G. E. Hinton, "Training products of experts by minimizing contrastive
+//!   divergence", Neural Computation 14, 1771 (2002).
+//! - T. Tieleman, "Training restricted Boltzmann machines using
+//!   approximations to the likelihood gradient", ICML 2008.
+//! - G. E. Hinton, "A Practical Guide to Training Restricted Boltzmann
+//!   Machines", UTML TR 2010-003 (2010), §§3–11.
+//! - N. Srivastava et al., "Dropout: a simple way to prevent neural networks
+//!   from overfitting", JMLR 15, 1929 (2014), §8 (dropout RBMs).
+
+use super::params::{Method, TrainParams};
+use crate::data::Dataset;
+use crate::linalg::{self, gemm, Operand};
+use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use crate::rng::{self, Rng};
+use crate::{Error, Result};
+use rand::RngCore;
+
+/// Rows per random stream.
+pub const CHUNK_ROWS: usize = 32;
+
+/// Everything beyond the model that a resumed run needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epochs_done: usize,
+    pub velocity_weights: Vec<f32>,
+    pub velocity_visible_bias: Vec<f32>,
+    pub velocity_hidden_bias: Vec<f32>,
+    /// PCD chains, `n_chains × n_visible` (empty for CD).
+    pub chains: Vec<f32>,
+    /// Running mean activity q of each hidden unit (sparsity).
+    pub hidden_activity: Vec<f32>,
+}
+
+/// Scratch buffers, allocated once.
+#[derive(Clone, Debug, Default)]
+struct Workspace {
+    v0: Vec<f32>,
+    h0: Vec<f32>,
+    mask: Vec<f32>,
+    hidden_sample: Vec<f32>,
+    visible_neg: Vec<f32>,
+    hidden_neg: Vec<f32>,
+    bits: Vec<u32>,
+}
+
+/// Trains an [`Rbm`] epoch by epoch.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    params: TrainParams,
+    rbm: Rbm,
+    state: TrainState,
+    work: Workspace,
+}
+
+/// Initial parameters as in Hinton's guide §8: W ~ N(0, σ²), c = 0 (or
+/// ln(p/(1−p)) for a sparsity target p), and b_i = ln(p_i/(1−p_i)) for
+/// Bernoulli units (p_i the fraction of training rows with v_i on, clipped
+/// to [10⁻³, 1 − 10⁻³]), atanh(m_i) for spin units, the mean for Gaussian.
+pub fn initial_rbm(
+    train: &Dataset,
+    n_hidden: usize,
+    visible_units: VisibleUnits,
+    hidden_units: HiddenUnits,
+    params: &TrainParams,
+) -> Result<Rbm> {
+    let n_visible = train.n_features;
+    let mut rbm = Rbm::new(n_visible, n_hidden, visible_units, hidden_units)?;
+    let mut means = vec![0.0f64; n_visible];
+    for row in train.rows() {
+        for (m, &v) in means.iter_mut().zip(row) {
+            *m += v as f64;
+        }
+    }
+    for (i, m) in means.iter_mut().enumerate() {
+        *m /= train.n_rows.max(1) as f64;
+        let b = match visible_units {
+            VisibleUnits::Bernoulli => {
+                let p = m.clamp(1e-3, 1.0 - 1e-3);
+                (p / (1.0 - p)).ln()
+            }
+            VisibleUnits::Spin => m.clamp(-1.0 + 2e-3, 1.0 - 2e-3).atanh(),
+            VisibleUnits::Gaussian => *m,
+        };
+        rbm.visible_bias_mut()[i] = b as f32;
+    }
+    if let Some(p) = params.sparsity_target {
+        let c = match hidden_units {
+            HiddenUnits::Bernoulli => (p / (1.0 - p)).ln(),
+            HiddenUnits::Spin => (2.0 * p - 1.0).atanh(),
+        };
+        rbm.hidden_bias_mut().iter_mut().for_each(|x| *x = c as f32);
+    }
+    let mut r = rng::family(params.seed, 0);
+    for w in rbm.weights_mut() {
+        let u1 = rng::uniform(&mut r);
+        let u2 = rng::uniform(&mut r);
+        let normal = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        *w = (params.init_std * normal) as f32;
+    }
+    Ok(rbm)
+}
+
+/// Takes `count` consecutive streams from `cursor` and moves it past them.
+fn take_streams(cursor: &mut Rng, count: usize) -> Vec<Rng> {
+    let streams = rng::streams(cursor, count);
+    for _ in 0..count {
+        cursor.jump();
+    }
+    streams
+}
+
+/// H = mean of the hidden units given `v` (`rows × n_visible`).
+fn hidden_means(rbm: &Rbm, v: &[f32], rows: usize, out: &mut [f32]) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    gemm(
+        &mut out[..rows * nh],
+        Operand::new(&v[..rows * nv], rows, nv),
+        Operand::new(rbm.weights(), nv, nh),
+        1.0,
+        false,
+    );
+    match rbm.hidden_units() {
+        HiddenUnits::Bernoulli => linalg::sigmoid_rows(&mut out[..rows * nh], rbm.hidden_bias()),
+        HiddenUnits::Spin => linalg::tanh_rows(&mut out[..rows * nh], rbm.hidden_bias()),
+    }
+}
+
+/// V = mean of the visible units given `h` (`rows × n_hidden`).
+fn visible_means(rbm: &Rbm, h: &[f32], rows: usize, out: &mut [f32]) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    gemm(
+        &mut out[..rows * nv],
+        Operand::new(&h[..rows * nh], rows, nh),
+        Operand::new(rbm.weights(), nv, nh).t(),
+        1.0,
+        false,
+    );
+    let out = &mut out[..rows * nv];
+    match rbm.visible_units() {
+        VisibleUnits::Bernoulli => linalg::sigmoid_rows(out, rbm.visible_bias()),
+        VisibleUnits::Spin => linalg::tanh_rows(out, rbm.visible_bias()),
+        VisibleUnits::Gaussian => linalg::add_bias_rows(out, rbm.visible_bias()),
+    }
+}
+
+/// Replaces means (`rows × n`, row-major) by samples, chunk c of
+/// [`CHUNK_ROWS`] rows drawing from `streams[c]`. `binary`: Bernoulli
+/// {0,1}; `spin`: ±1; otherwise Gaussian with unit variance.
+fn sample_in_place(
+    means: &mut [f32],
+    n: usize,
+    kind: UnitKind,
+    streams: &mut [Rng],
+    bits: &mut Vec<u32>,
+) {
+    for (chunk, stream) in means.chunks_mut(CHUNK_ROWS * n).zip(streams.iter_mut()) {
+        match kind {
+            UnitKind::Bernoulli | UnitKind::Spin => {
+                bits.resize(chunk.len(), 0);
+                linalg::fill_random_bits(stream, bits);
+                if kind == UnitKind::Bernoulli {
+                    linalg::bernoulli_in_place(chunk, bits);
+                } else {
+                    linalg::spin_in_place(chunk, bits);
+                }
+            }
+            UnitKind::Gaussian => {
+                for pair in chunk.chunks_mut(2) {
+                    let u1 = rng::uniform(stream);
+                    let u2 = rng::uniform(stream);
+                    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+                    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+                    pair[0] += (r * c) as f32;
+                    if let Some(second) = pair.get_mut(1) {
+                        *second += (r * s) as f32;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UnitKind {
+    Bernoulli,
+    Spin,
+    Gaussian,
+}
+
+fn visible_kind(units: VisibleUnits) -> UnitKind {
+    match units {
+        VisibleUnits::Bernoulli => UnitKind::Bernoulli,
+        VisibleUnits::Spin => UnitKind::Spin,
+        VisibleUnits::Gaussian => UnitKind::Gaussian,
+    }
+}
+
+fn hidden_kind(units: HiddenUnits) -> UnitKind {
+    match units {
+        HiddenUnits::Bernoulli => UnitKind::Bernoulli,
+        HiddenUnits::Spin => UnitKind::Spin,
+    }
+}
+
+fn column_means(x: &[f32], rows: usize, n: usize, out: &mut [f64]) {
+    out.iter_mut().for_each(|o| *o = 0.0);
+    for row in x[..rows * n].chunks_exact(n) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o += v as f64;
+        }
+    }
+    out.iter_mut().for_each(|o| *o /= rows as f64);
+}
+
+impl Trainer {
+    /// A trainer starting from `rbm` (e.g. from [`initial_rbm`]).
+    pub fn new(rbm: Rbm, params: TrainParams) -> Self {
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let state = TrainState {
+            epochs_done: 0,
+            velocity_weights: vec![0.0; nv * nh],
+            velocity_visible_bias: vec![0.0; nv],
+            velocity_hidden_bias: vec![0.0; nh],
+            chains: Vec::new(),
+            hidden_activity: vec![params.sparsity_target.unwrap_or(0.0) as f32; nh],
+        };
+        Trainer {
+            params,
+            rbm,
+            state,
+            work: Workspace::default(),
+        }
+    }
+
+    /// A trainer continuing from a saved state.
+    pub fn resume(rbm: Rbm, params: TrainParams, state: TrainState) -> Result<Self> {
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let shapes = [
+            ("velocity of W", state.velocity_weights.len(), nv * nh),
+            ("velocity of b", state.velocity_visible_bias.len(), nv),
+            ("velocity of c", state.velocity_hidden_bias.len(), nh),
+            ("hidden activity", state.hidden_activity.len(), nh),
+        ];
+        for (what, found, expected) in shapes {
+            if found != expected {
+                return Err(Error::ShapeMismatch {
+                    what: what.into(),
+                    expected: format!("{expected} values"),
+                    found: format!("{found}"),
+                });
+            }
+        }
+        if !state.chains.is_empty() && state.chains.len() != params.n_chains() * nv {
+            return Err(Error::ShapeMismatch {
+                what: "persistent chains".into(),
+                expected: format!("{} × {nv}", params.n_chains()),
+                found: format!("{} values", state.chains.len()),
+            });
+        }
+        Ok(Trainer {
+            params,
+            rbm,
+            state,
+            work: Workspace::default(),
+        })
+    }
+
+    pub fn rbm(&self) -> &Rbm {
+        &self.rbm
+    }
+
+    pub fn params(&self) -> &TrainParams {
+        &self.params
+    }
+
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// Epochs completed so far.
+    pub fn epochs_done(&self) -> usize {
+        self.state.epochs_done
+    }
+
+    /// Number of minibatches per epoch for `n_rows` training rows.
+    pub fn batches_per_epoch(&self, n_rows: usize) -> usize {
+        n_rows.div_ceil(self.params.batch_size)
+    }
+
+    /// One pass over `train` in a seeded random order. `progress` is called
+    /// with the number of rows of each finished batch. Fails with
+    /// [`Error::NonFinite`] (leaving the caller's last checkpoint alone) if a
+    /// parameter stops being finite.
+    pub fn train_epoch(&mut self, train: &Dataset, progress: &dyn Fn(u64)) -> Result<()> {
+        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        if train.n_features != nv {
+            return Err(Error::ShapeMismatch {
+                what: "training data".into(),
+                expected: format!("{nv} features"),
+                found: format!("{}", train.n_features),
+            });
+        }
+        self.params.check(train.n_rows)?;
+        let epoch = self.state.epochs_done;
+        let mut cursor = rng::family(self.params.seed, 1 + epoch);
+        // Shuffle with the epoch's first stream (Fisher–Yates).
+        let mut order: Vec<usize> = (0..train.n_rows).collect();
+        {
+            let mut shuffle = take_streams(&mut cursor, 1).pop().expect("one stream");
+            for i in (1..order.len()).rev() {
+                let j = (((shuffle.next_u64() >> 32) * (i as u64 + 1)) >> 32) as usize;
+                order.swap(i, j);
+            }
+        }
+        let batch = self.params.batch_size;
+        let n_chains = self.params.n_chains();
+        if self.params.method == Method::Pcd && self.state.chains.is_empty() {
+            // Chains start at random training rows.
+            let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
+            self.state.chains = Vec::with_capacity(n_chains * nv);
+            for _ in 0..n_chains {
+                let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
+                self.state.chains.extend_from_slice(train.row(r));
+            }
+        }
+        let negative_rows = match self.params.method {
+            Method::Cd => batch,
+            Method::Pcd => n_chains,
+        };
+        let w = &mut self.work;
+        w.v0.resize(batch * nv, 0.0);
+        w.h0.resize(batch * nh, 0.0);
+        w.mask.resize(batch * nh, 0.0);
+        w.hidden_sample.resize(negative_rows * nh, 0.0);
+        w.visible_neg.resize(negative_rows * nv, 0.0);
+        w.hidden_neg.resize(negative_rows * nh, 0.0);
+        let learning_rate = self.params.learning_rate_at(epoch) as f32;
+        let momentum = self.params.momentum_at(epoch) as f32;
+        for rows in order.chunks(batch) {
+            let b = rows.len();
+            let neg = if self.params.method == Method::Cd {
+                b
+            } else {
+                n_chains
+            };
+            for (dst, &r) in self.work.v0.chunks_exact_mut(nv).zip(rows) {
+                dst.copy_from_slice(train.row(r));
+            }
+            let batch_chunks = b.div_ceil(CHUNK_ROWS);
+            let chain_chunks = if self.params.method == Method::Pcd {
+                neg.div_ceil(CHUNK_ROWS)
+            } else {
+                0
+            };
+            let mut streams = take_streams(&mut cursor, batch_chunks + chain_chunks);
+            let (batch_streams, chain_streams) = streams.split_at_mut(batch_chunks);
+            self.update(
+                b,
+                neg,
+                learning_rate,
+                momentum,
+                batch_streams,
+                chain_streams,
+            );
+            progress(b as u64);
+        }
+        self.state.epochs_done += 1;
+        self.check_finite(epoch + 1)
+    }
+
+    fn check_finite(&self, epoch: usize) -> Result<()> {
+        let named: [(&str, &[f32]); 3] = [
+            ("W", self.rbm.weights()),
+            ("b (visible bias)", self.rbm.visible_bias()),
+            ("c (hidden bias)", self.rbm.hidden_bias()),
+        ];
+        for (name, values) in named {
+            if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    epoch,
+                    quantity: format!("{name}[{i}]"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One parameter update on the `b` rows in `work.v0`.
+    fn update(
+        &mut self,
+        b: usize,
+        neg: usize,
+        learning_rate: f32,
+        momentum: f32,
+        batch_streams: &mut [Rng],
+        chain_streams: &mut [Rng],
+    ) {
+        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        let params = &self.params;
+        let rbm = &mut self.rbm;
+        let w = &mut self.work;
+        let state = &mut self.state;
+        let hidden = hidden_kind(rbm.hidden_units());
+        let visible = visible_kind(rbm.visible_units());
+        // 1. Positive phase.
+        hidden_means(rbm, &w.v0, b, &mut w.h0);
+        let dropout = params.dropout as f32;
+        if dropout > 0.0 {
+            w.mask[..b * nh].iter_mut().for_each(|m| *m = 1.0 - dropout);
+            sample_in_place(
+                &mut w.mask[..b * nh],
+                nh,
+                UnitKind::Bernoulli,
+                batch_streams,
+                &mut w.bits,
+            );
+            for (h, m) in w.h0[..b * nh].iter_mut().zip(&w.mask) {
+                *h *= m;
+            }
+        }
+        // 2. Negative phase.
+        match params.method {
+            Method::Cd => {
+                w.hidden_sample[..b * nh].copy_from_slice(&w.h0[..b * nh]);
+                sample_in_place(
+                    &mut w.hidden_sample[..b * nh],
+                    nh,
+                    hidden,
+                    batch_streams,
+                    &mut w.bits,
+                );
+                if dropout > 0.0 {
+                    for (h, m) in w.hidden_sample.iter_mut().zip(&w.mask) {
+                        *h *= m;
+                    }
+                }
+                for step in 0..params.k {
+                    visible_means(rbm, &w.hidden_sample, b, &mut w.visible_neg);
+                    sample_in_place(
+                        &mut w.visible_neg[..b * nv],
+                        nv,
+                        visible,
+                        batch_streams,
+                        &mut w.bits,
+                    );
+                    hidden_means(rbm, &w.visible_neg, b, &mut w.hidden_neg);
+                    if dropout > 0.0 {
+                        for (h, m) in w.hidden_neg[..b * nh].iter_mut().zip(&w.mask) {
+                            *h *= m;
+                        }
+                    }
+                    if step + 1 < params.k {
+                        w.hidden_sample[..b * nh].copy_from_slice(&w.hidden_neg[..b * nh]);
+                        sample_in_place(
+                            &mut w.hidden_sample[..b * nh],
+                            nh,
+                            hidden,
+                            batch_streams,
+                            &mut w.bits,
+                        );
+                    }
+                }
+            }
+            Method::Pcd => {
+                hidden_means(rbm, &state.chains, neg, &mut w.hidden_sample);
+                sample_in_place(
+                    &mut w.hidden_sample[..neg * nh],
+                    nh,
+                    hidden,
+                    chain_streams,
+                    &mut w.bits,
+                );
+                for step in 0..params.k {
+                    visible_means(rbm, &w.hidden_sample, neg, &mut w.visible_neg);
+                    sample_in_place(
+                        &mut w.visible_neg[..neg * nv],
+                        nv,
+                        visible,
+                        chain_streams,
+                        &mut w.bits,
+                    );
+                    hidden_means(rbm, &w.visible_neg, neg, &mut w.hidden_neg);
+                    if step + 1 < params.k {
+                        w.hidden_sample[..neg * nh].copy_from_slice(&w.hidden_neg[..neg * nh]);
+                        sample_in_place(
+                            &mut w.hidden_sample[..neg * nh],
+                            nh,
+                            hidden,
+                            chain_streams,
+                            &mut w.bits,
+                        );
+                    }
+                }
+                state.chains.copy_from_slice(&w.visible_neg[..neg * nv]);
+            }
+        }
+        // 3. Updates.
+        let mut mean_v0 = vec![0.0f64; nv];
+        let mut mean_vn = vec![0.0f64; nv];
+        let mut mean_h0 = vec![0.0f64; nh];
+        let mut mean_hn = vec![0.0f64; nh];
+        column_means(&w.v0, b, nv, &mut mean_v0);
+        column_means(&w.visible_neg, neg, nv, &mut mean_vn);
+        column_means(&w.h0, b, nh, &mut mean_h0);
+        column_means(&w.hidden_neg, neg, nh, &mut mean_hn);
+        let mut sparsity = vec![0.0f32; nh];
+        if let Some(target) = params.sparsity_target {
+            let lambda = params.sparsity_decay as f32;
+            for (j, q) in state.hidden_activity.iter_mut().enumerate() {
+                // Bernoulli activity in [0,1]; for spin units the activity is
+                // P(h = +1) = (1 + E[h])/2.
+                let activity = match hidden {
+                    UnitKind::Spin => 0.5 * (1.0 + mean_h0[j] as f32),
+                    _ => mean_h0[j] as f32,
+                };
+                *q = lambda * *q + (1.0 - lambda) * activity;
+                sparsity[j] = params.sparsity_cost as f32 * (*q - target as f32);
+            }
+        }
+        let l2 = params.l2 as f32;
+        let l1 = params.l1 as f32;
+        let has_sparsity = params.sparsity_target.is_some();
+        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩)
+        for (i, (vel_row, w_row)) in state
+            .velocity_weights
+            .chunks_exact_mut(nh)
+            .zip(rbm.weights().chunks_exact(nh))
+            .enumerate()
+        {
+            let v_mean = mean_v0[i] as f32;
+            for ((dw, &wij), &s) in vel_row.iter_mut().zip(w_row).zip(&sparsity) {
+                let mut penalty = l2 * wij + l1 * wij.signum() * (wij != 0.0) as u8 as f32;
+                if has_sparsity {
+                    penalty += s * v_mean;
+                }
+                *dw = momentum * *dw - learning_rate * penalty;
+            }
+        }
+        // ΔW += ε V⁰ᵀH⁰/B − ε VⁿᵀHⁿ/Bⁿ
+        gemm(
+            &mut state.velocity_weights,
+            Operand::new(&w.v0[..b * nv], b, nv).t(),
+            Operand::new(&w.h0[..b * nh], b, nh),
+            learning_rate / b as f32,
+            true,
+        );
+        gemm(
+            &mut state.velocity_weights,
+            Operand::new(&w.visible_neg[..neg * nv], neg, nv).t(),
+            Operand::new(&w.hidden_neg[..neg * nh], neg, nh),
+            -learning_rate / neg as f32,
+            true,
+        );
+        for (wij, dw) in rbm.weights_mut().iter_mut().zip(&state.velocity_weights) {
+            *wij += dw;
+        }
+        for (i, (db, bias)) in state
+            .velocity_visible_bias
+            .iter_mut()
+            .zip(rbm.visible_bias_mut().iter_mut())
+            .enumerate()
+        {
+            *db = momentum * *db + learning_rate * (mean_v0[i] - mean_vn[i]) as f32;
+            *bias += *db;
+        }
+        for (j, (dc, bias)) in state
+            .velocity_hidden_bias
+            .iter_mut()
+            .zip(rbm.hidden_bias_mut().iter_mut())
+            .enumerate()
+        {
+            *dc = momentum * *dc + learning_rate * ((mean_h0[j] - mean_hn[j]) as f32 - sparsity[j]);
+            *bias += *dc;
+        }
+    }
+}
