@@ -6,7 +6,7 @@
 //! figures (scikit-learn, PyTorch CPU) come from `rbm_reference.py` run on
 //! the same machine; the table in RESULTS.md puts them side by side.
 //! `--quick` trains on 5 000 images once (a smoke run); `--mnist DIR`
-//! points at another copy of the IDX files.
+//! points at another copy of the IDX files; `--only cd-100-2` runs one case.
 
 use std::time::Instant;
 use vrg::data::{load, LoadOptions};
@@ -61,6 +61,12 @@ fn main() {
     for method in [Method::Cd, Method::Pcd] {
         for batch in [100usize, 1000] {
             for threads in [1, cores] {
+                let label = format!("{}-{batch}-{threads}", format!("{method:?}").to_lowercase());
+                if let Some(i) = args.iter().position(|a| a == "--only") {
+                    if args.get(i + 1) != Some(&label) {
+                        continue;
+                    }
+                }
                 let params = TrainParams {
                     method,
                     batch_size: batch,

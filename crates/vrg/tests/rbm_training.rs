@@ -325,3 +325,44 @@ fn bad_model_files_are_clear_errors() {
         .to_string();
     assert!(missing.contains("absent.safetensors"), "{missing}");
 }
+
+/// With products large enough to run on the thread pool (≥ 4·10⁶
+/// multiply-adds), faer may split sums differently for another thread
+/// count; the random streams are the same, so the models agree to rounding.
+#[test]
+fn parallel_products_agree_across_thread_counts() {
+    let data = toy_data(400, 200, 5);
+    let params = TrainParams {
+        epochs: 2,
+        batch_size: 100,
+        ..TrainParams::default()
+    };
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let rbm = initial_rbm(
+                &data,
+                200,
+                VisibleUnits::Bernoulli,
+                HiddenUnits::Bernoulli,
+                &params,
+            )
+            .unwrap();
+            let mut t = Trainer::new(rbm, params.clone());
+            t.train_epoch(&data, &|_| {}).unwrap();
+            t.train_epoch(&data, &|_| {}).unwrap();
+            t.rbm().clone()
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    let worst = one
+        .weights()
+        .iter()
+        .zip(two.weights())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "max |ΔW| = {worst}");
+}

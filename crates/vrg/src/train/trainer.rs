@@ -39,9 +39,12 @@ use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
 use rand::RngCore;
+use rayon::prelude::*;
 
 /// Rows per random stream.
 pub const CHUNK_ROWS: usize = 32;
+/// Rows of W per parallel block of the element-wise weight updates.
+const UPDATE_BLOCK_ROWS: usize = 64;
 
 /// Everything beyond the model that a resumed run needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -546,22 +549,36 @@ impl Trainer {
         let l2 = params.l2 as f32;
         let l1 = params.l1 as f32;
         let has_sparsity = params.sparsity_target.is_some();
-        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩)
-        for (i, (vel_row, w_row)) in state
+        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩), in parallel row blocks
+        // (element-wise, so the result does not depend on the thread count).
+        let decay = linalg::VelocityDecay {
+            momentum,
+            learning_rate,
+            l2,
+            l1,
+        };
+        let block = UPDATE_BLOCK_ROWS * nh;
+        let sparsity_ref = if has_sparsity {
+            Some(&sparsity[..])
+        } else {
+            None
+        };
+        state
             .velocity_weights
-            .chunks_exact_mut(nh)
-            .zip(rbm.weights().chunks_exact(nh))
+            .par_chunks_mut(block)
+            .zip(rbm.weights().par_chunks(block))
             .enumerate()
-        {
-            let v_mean = mean_v0[i] as f32;
-            for ((dw, &wij), &s) in vel_row.iter_mut().zip(w_row).zip(&sparsity) {
-                let mut penalty = l2 * wij + l1 * wij.signum() * (wij != 0.0) as u8 as f32;
-                if has_sparsity {
-                    penalty += s * v_mean;
+            .for_each(|(k, (vel, weights))| {
+                let first = k * UPDATE_BLOCK_ROWS;
+                for (r, (vel_row, w_row)) in vel
+                    .chunks_exact_mut(nh)
+                    .zip(weights.chunks_exact(nh))
+                    .enumerate()
+                {
+                    let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
+                    linalg::decay_velocity(vel_row, w_row, decay, shift);
                 }
-                *dw = momentum * *dw - learning_rate * penalty;
-            }
-        }
+            });
         // ΔW += ε V⁰ᵀH⁰/B − ε VⁿᵀHⁿ/Bⁿ
         gemm(
             &mut state.velocity_weights,
@@ -577,9 +594,10 @@ impl Trainer {
             -learning_rate / neg as f32,
             true,
         );
-        for (wij, dw) in rbm.weights_mut().iter_mut().zip(&state.velocity_weights) {
-            *wij += dw;
-        }
+        rbm.weights_mut()
+            .par_chunks_mut(block)
+            .zip(state.velocity_weights.par_chunks(block))
+            .for_each(|(weights, vel)| linalg::add_assign(weights, vel));
         for (i, (db, bias)) in state
             .velocity_visible_bias
             .iter_mut()
