@@ -24,6 +24,10 @@ pub enum Command {
     /// The 2D Ising model: Monte Carlo samples, exact results, measurements.
     #[command(subcommand)]
     Ising(IsingCommand),
+    /// Restricted Boltzmann machines: train, sample, transform data, free
+    /// energies, weight images.
+    #[command(subcommand)]
+    Rbm(RbmCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,4 +142,224 @@ pub struct MeasureArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RbmCommand {
+    /// Train an RBM by CD-k or PCD-k; writes a checkpoint MODEL.safetensors
+    /// after every epoch and, with --log, one JSON line per epoch.
+    Train(Box<RbmTrainArgs>),
+    /// Draw visible configurations by block Gibbs sampling from random
+    /// starts; writes FILE.npy of shape (N, n_visible): int8 (0/1 or ±1) for
+    /// Bernoulli and spin units, float64 for Gaussian units.
+    Sample(RbmSampleArgs),
+    /// Hidden means E[h|v] of every data row; writes H.npy, float64 of shape
+    /// (rows, n_hidden).
+    Transform(RbmTransformArgs),
+    /// The visible free energy H(v) = −ln Σ_h e^{−E(v,h)} of every data row
+    /// and its mean.
+    FreeEnergy(RbmFreeEnergyArgs),
+    /// Each hidden unit's weights as a grey tile (grey = 128 + 127·w/max|w|
+    /// per tile), tiles in a grid with 1-pixel black gaps; writes FILE.png.
+    Filters(RbmFiltersArgs),
+}
+
+/// Data file and preprocessing flags shared by the RBM commands.
+#[derive(Debug, Args)]
+pub struct RbmDataArgs {
+    /// Data, one sample per row: `.npy` (2-D (rows, features), or N-D with
+    /// trailing axes flattened), MNIST IDX (plain or gzip), a PNG, or a
+    /// directory of same-size PNGs. Pixels are scaled to [0, 1]. The format
+    /// is read from the content, not the name.
+    #[arg(long, value_name = "X")]
+    pub data: PathBuf,
+    /// Binarize after loading: `threshold:X` (1 if v > X, else 0) or
+    /// `stochastic:SEED` (1 with probability v, values in [0, 1]; drawn once
+    /// from SEED, whatever the thread count) [default: none].
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub binarize: Option<String>,
+    /// Divide `.npy` values by X (finite, non-zero; not for IDX or PNG,
+    /// which are always divided by 255) [default: none].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub scale: Option<f32>,
+    /// Use only the first N rows [default: all].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Flags of `vrg rbm train`. Training flags left out take their defaults,
+/// or with --resume the checkpoint's values.
+#[derive(Debug, Args)]
+pub struct RbmTrainArgs {
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Hidden units (≥ 1). Required unless --resume.
+    #[arg(long, value_name = "N", required_unless_present = "resume")]
+    pub hidden: Option<usize>,
+    /// Visible unit type: bernoulli (values in [0, 1]), spin (±1; 0/1 data
+    /// are mapped to ±1) or gaussian (real values, unit variance: standardise
+    /// the data first) [default: bernoulli].
+    #[arg(long, value_name = "UNITS")]
+    pub visible_units: Option<String>,
+    /// Hidden unit type: bernoulli or spin [default: bernoulli].
+    #[arg(long, value_name = "UNITS")]
+    pub hidden_units: Option<String>,
+    /// Negative phase: cd (contrastive divergence, chains restart at the
+    /// data) or pcd (persistent chains) [default: pcd].
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Gibbs steps per update (≥ 1) [default: 1].
+    #[arg(long, value_name = "K")]
+    pub k: Option<usize>,
+    /// Epochs (passes over the training rows); with --resume, the total to
+    /// reach [default: 10; with --resume, the checkpoint's].
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<usize>,
+    /// Minibatch size, at most the number of training rows [default: 100].
+    #[arg(long, value_name = "B")]
+    pub batch: Option<usize>,
+    /// Learning rate at the first epoch (> 0) [default: 0.01].
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Learning rate at the last epoch, reached linearly (≥ 0; with
+    /// --resume the schedule runs to the new --epochs) [default: none, the
+    /// rate stays constant].
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub lr_final: Option<f64>,
+    /// Momentum in [0, 1) from epoch --momentum-switch-epoch on [default: 0.9].
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Momentum in [0, 1) for the first epochs [default: 0.5].
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
+    pub initial_momentum: Option<f64>,
+    /// Epochs (counting from 0) before the momentum switches from
+    /// --initial-momentum to --momentum [default: 5].
+    #[arg(long, value_name = "E")]
+    pub momentum_switch_epoch: Option<usize>,
+    /// L2 weight decay on W (≥ 0) [default: 0.0001].
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub l2: Option<f64>,
+    /// L1 penalty on W (≥ 0) [default: 0].
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub l1: Option<f64>,
+    /// Target mean activation p in (0, 1) of each hidden unit [default:
+    /// none, no sparsity penalty].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub sparsity: Option<f64>,
+    /// Cost of the sparsity penalty (≥ 0) [default: 0.1].
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub sparsity_cost: Option<f64>,
+    /// Decay λ in [0, 1) of the running activity estimate q ← λq + (1 − λ)⟨h⟩
+    /// [default: 0.95].
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
+    pub sparsity_decay: Option<f64>,
+    /// Probability in [0, 0.99] of dropping each hidden unit per training
+    /// case [default: 0].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub dropout: Option<f64>,
+    /// Persistent chains for PCD (≥ 1) [default: the batch size].
+    #[arg(long, value_name = "C")]
+    pub chains: Option<usize>,
+    /// Standard deviation in [0, 10] of the initial weights [default: 0.01].
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub init_std: Option<f64>,
+    /// Seed of the weights, the validation split and every training stream
+    /// [default: 1].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Append one JSON line per epoch to FILE.jsonl (keys epoch,
+    /// free_energy_train, free_energy_validation, free_energy_gap,
+    /// reconstruction_error, pseudo_log_likelihood, seconds, learning_rate,
+    /// momentum); a fresh run replaces the file, --resume appends.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub log: Option<PathBuf>,
+    /// Held-out data for the free-energy monitor, read with the same
+    /// preprocessing flags (only its first --monitor-rows rows are read).
+    #[arg(long, value_name = "FILE")]
+    pub validation: Option<PathBuf>,
+    /// Fraction in [0, 1) of the data held out, chosen by --seed; 0 turns the
+    /// held-out monitor off [default: 0.1, unless --validation is given].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub validation_fraction: Option<f64>,
+    /// Training (and held-out) rows whose free energies and reconstruction
+    /// error are monitored each epoch (≥ 1).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub monitor_rows: usize,
+    /// Monitored training rows whose exact pseudo-log-likelihood is computed
+    /// each epoch (0: off; binary data only).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub pll_rows: usize,
+    /// Continue the checkpoint --out from its last epoch to --epochs, with
+    /// its saved parameters (training flags may only repeat them) and the
+    /// same data flags as the first run; --log is appended to.
+    #[arg(long)]
+    pub resume: bool,
+    /// Model checkpoint, a `.safetensors` path, written atomically after
+    /// every epoch.
+    #[arg(long, value_name = "MODEL.safetensors")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RbmSampleArgs {
+    /// Model file written by `vrg rbm train`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    /// Independent chains, one output row each (≥ 1).
+    #[arg(long, value_name = "N")]
+    pub samples: usize,
+    /// Block Gibbs steps v → h → v′ per chain (≥ 1), from a random start
+    /// (Bernoulli 0/1 with p = ½, spins ±1 with p = ½, Gaussian N(0, 1)).
+    #[arg(long, value_name = "K")]
+    pub gibbs_steps: usize,
+    /// Seed of all random streams (same seed, same samples, whatever the
+    /// thread count).
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// Output array, a `.npy` path.
+    #[arg(long, value_name = "FILE.npy")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RbmTransformArgs {
+    /// Model file written by `vrg rbm train`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Output array of hidden means, a `.npy` path.
+    #[arg(long, value_name = "H.npy")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RbmFreeEnergyArgs {
+    /// Model file written by `vrg rbm train`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Print JSON with keys n_rows, mean_free_energy and free_energy (one
+    /// value per row) instead of the mean and count.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RbmFiltersArgs {
+    /// Model file written by `vrg rbm train`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    /// Output image, a `.png` path.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: PathBuf,
+    /// Tile shape HxW with H·W = n_visible [default: square, when n_visible
+    /// is a perfect square].
+    #[arg(long, value_name = "HxW")]
+    pub shape: Option<String>,
+    /// Tiles per row of the grid (≥ 1; at most n_hidden are used) [default:
+    /// ⌈√n_hidden⌉].
+    #[arg(long, value_name = "C")]
+    pub columns: Option<usize>,
 }

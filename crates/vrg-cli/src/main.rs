@@ -7,6 +7,7 @@ mod args;
 mod ising;
 mod output;
 mod progress;
+mod rbm;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         args::Command::Ising(command) => ising::run(command),
+        args::Command::Rbm(command) => rbm::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,15 +26,18 @@ pub enum Error {
     /// A data file's contents are not what the operation needs.
     #[error("{}: {reason}", path.display())]
     InvalidData { path: PathBuf, reason: String },
-    /// An operating-system I/O error on a named file.
-    #[error("{}: {source}", path.display())]
+    /// An operating-system I/O error on a named file. (The cause is part of
+    /// the message and deliberately not a `source`, so that error chains
+    /// do not print it twice.)
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Training produced a NaN or infinite parameter.
-    #[error("training diverged at epoch {epoch}: {quantity} is not finite (lower the learning rate; the last checkpoint is kept)")]
+    #[error(
+        "training diverged at epoch {epoch}: {quantity} is not finite (try a lower learning rate)"
+    )]
     NonFinite { epoch: usize, quantity: String },
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
@@ -62,7 +65,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }

@@ -36,6 +36,22 @@ pub fn family(seed: u64, index: usize) -> Rng {
     rng
 }
 
+/// Which family of streams each use of a seed draws from, so that two uses
+/// of the same seed (say `--seed 1` and `--binarize stochastic:1`) never
+/// share random numbers.
+pub mod families {
+    /// Initial weights of a model.
+    pub const INITIALIZATION: usize = 0;
+    /// The validation split of a data set.
+    pub const VALIDATION_SPLIT: usize = 1;
+    /// Stochastic binarisation of data.
+    pub const BINARIZATION: usize = 2;
+    /// Sampling from a trained model (`vrg rbm sample`).
+    pub const SAMPLING: usize = 3;
+    /// Training epoch e uses family `TRAINING_EPOCHS + e`.
+    pub const TRAINING_EPOCHS: usize = 16;
+}
+
 /// A uniform double in [0, 1) from the top 53 bits of a 64-bit draw.
 #[inline(always)]
 pub fn uniform(rng: &mut Rng) -> f64 {

@@ -17,7 +17,7 @@ pub enum Binarize {
 
 /// Rows per random stream in stochastic binarization: rows
 /// `[k·ROWS_PER_STREAM, (k+1)·ROWS_PER_STREAM)` use stream `k` of
-/// `rng::streams(&rng::root(seed), …)`, so the result depends only on the
+/// `rng::streams` of family `rng::families::BINARIZATION` of the seed, so the result depends only on the
 /// seed, never on the thread count.
 pub const ROWS_PER_STREAM: usize = 256;
 
@@ -55,7 +55,7 @@ pub fn binarize(data: &mut Dataset, how: Binarize) -> Result<()> {
             }
             let chunk = ROWS_PER_STREAM * data.n_features;
             let n_chunks = data.values.len().div_ceil(chunk.max(1));
-            let streams = rng::streams(&rng::root(seed), n_chunks);
+            let streams = rng::streams(&rng::family(seed, rng::families::BINARIZATION), n_chunks);
             data.values
                 .par_chunks_mut(chunk.max(1))
                 .zip(streams)

@@ -6,7 +6,7 @@ use rand::RngCore;
 
 /// Splits `data` into `(train, validation)` by a seeded random permutation:
 /// validation gets `round(fraction · n_rows)` rows, train the rest. Both
-/// keep the original row order. The permutation uses `rng::family(seed, 1)`,
+/// keep the original row order. The permutation uses family `rng::families::VALIDATION_SPLIT` of the seed,
 /// apart from the streams [`super::binarize`] draws from the same seed.
 ///
 /// Errors if `fraction` is outside [0, 1) or the training set would be empty.
@@ -32,7 +32,7 @@ pub fn split_validation(data: &Dataset, fraction: f64, seed: u64) -> Result<(Dat
     }
     // Fisher–Yates shuffle; index draws by Lemire's multiply-shift (bias ≤ n/2^64).
     let mut order: Vec<usize> = (0..n).collect();
-    let mut stream = rng::family(seed, 1);
+    let mut stream = rng::family(seed, rng::families::VALIDATION_SPLIT);
     for i in (1..n).rev() {
         let j = ((u128::from(stream.next_u64()) * (i as u128 + 1)) >> 64) as usize;
         order.swap(i, j);

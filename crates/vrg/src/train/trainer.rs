@@ -16,7 +16,8 @@
 //! The two gradient products are accumulated straight into ΔW by GEMM, so
 //! the weights are read and written only twice per update outside GEMM.
 //!
-//! Randomness: epoch e draws from random-stream family 1 + e of the seed;
+//! Randomness: epoch e draws from random-stream family
+//! `rng::families::TRAINING_EPOCHS + e` of the seed;
 //! its first stream shuffles the rows, then every batch takes one stream
 //! per fixed chunk of rows ([`CHUNK_ROWS`]) of the batch and of the chains.
 //! So a run is a function of the seed alone, and a run resumed at epoch e is
@@ -119,7 +120,7 @@ pub fn initial_rbm(
         };
         rbm.hidden_bias_mut().iter_mut().for_each(|x| *x = c as f32);
     }
-    let mut r = rng::family(params.seed, 0);
+    let mut r = rng::family(params.seed, rng::families::INITIALIZATION);
     for w in rbm.weights_mut() {
         let u1 = rng::uniform(&mut r);
         let u2 = rng::uniform(&mut r);
@@ -331,7 +332,7 @@ impl Trainer {
         }
         self.params.check(train.n_rows)?;
         let epoch = self.state.epochs_done;
-        let mut cursor = rng::family(self.params.seed, 1 + epoch);
+        let mut cursor = rng::family(self.params.seed, rng::families::TRAINING_EPOCHS + epoch);
         // Shuffle with the epoch's first stream (Fisher–Yates).
         let mut order: Vec<usize> = (0..train.n_rows).collect();
         {

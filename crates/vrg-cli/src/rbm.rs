@@ -1,0 +1,985 @@
+//! `vrg rbm …`: training, sampling, transforming data, free energies and
+//! weight images of restricted Boltzmann machines.
+
+use crate::args::{
+    RbmCommand, RbmDataArgs, RbmFiltersArgs, RbmFreeEnergyArgs, RbmSampleArgs, RbmTrainArgs,
+    RbmTransformArgs,
+};
+use crate::output;
+use crate::progress;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
+use vrg::io::model_file::{load_rbm, save_rbm};
+use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use vrg::train::{initial_rbm, Method, Monitor, TrainParams, Trainer};
+
+/// Rows per call when transforming data or computing free energies, so
+/// memory stays bounded for large data sets.
+const ROWS_PER_BLOCK: usize = 4096;
+
+/// The most values (rows × units) `sample` holds in one array.
+const MAX_SAMPLE_VALUES: usize = 1 << 31;
+
+pub fn run(command: RbmCommand) -> Result<()> {
+    match command {
+        RbmCommand::Train(args) => train(*args),
+        RbmCommand::Sample(args) => sample(args),
+        RbmCommand::Transform(args) => transform(args),
+        RbmCommand::FreeEnergy(args) => free_energy(args),
+        RbmCommand::Filters(args) => filters(args),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Flags and data.
+
+/// Parses `--binarize`: `threshold:X` (finite X) or `stochastic:SEED`.
+pub fn parse_binarize(text: &str) -> Result<Binarize> {
+    let malformed =
+        || anyhow!("invalid --binarize {text}: expected threshold:X or stochastic:SEED");
+    match text.split_once(':') {
+        Some(("threshold", x)) => match x.trim().parse::<f32>() {
+            Ok(x) if x.is_finite() => Ok(Binarize::Threshold(x)),
+            _ => Err(malformed()),
+        },
+        Some(("stochastic", seed)) => seed
+            .trim()
+            .parse::<u64>()
+            .map(Binarize::Stochastic)
+            .map_err(|_| malformed()),
+        _ => Err(malformed()),
+    }
+}
+
+fn parse_visible_units(text: &str) -> Result<VisibleUnits> {
+    text.parse().map_err(|_| {
+        anyhow!("invalid --visible-units {text}: expected one of bernoulli, spin, gaussian")
+    })
+}
+
+fn parse_hidden_units(text: &str) -> Result<HiddenUnits> {
+    text.parse()
+        .map_err(|_| anyhow!("invalid --hidden-units {text}: expected one of bernoulli, spin"))
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Cd => "cd",
+        Method::Pcd => "pcd",
+    }
+}
+
+/// Parses `--shape HxW` (also `H×W`) for tiles of `n_visible` pixels.
+pub fn parse_shape(text: &str, n_visible: usize) -> Result<(usize, usize)> {
+    let malformed = || {
+        anyhow!(
+            "invalid --shape {text}: expected HxW with H·W = {n_visible}, the model's visible units"
+        )
+    };
+    let (h, w) = text.split_once(['x', 'X', '×']).ok_or_else(malformed)?;
+    let h: usize = h.trim().parse().map_err(|_| malformed())?;
+    let w: usize = w.trim().parse().map_err(|_| malformed())?;
+    if h == 0 || w == 0 || h.checked_mul(w) != Some(n_visible) {
+        return Err(malformed());
+    }
+    Ok((h, w))
+}
+
+/// The smallest integer c with c² ≥ n.
+fn ceil_sqrt(n: usize) -> usize {
+    let mut c = (n as f64).sqrt() as usize;
+    while c * c < n {
+        c += 1;
+    }
+    while c > 0 && (c - 1) * (c - 1) >= n {
+        c -= 1;
+    }
+    c
+}
+
+/// Fails unless `--out` ends in `.extension`.
+fn check_extension(path: &Path, extension: &str) -> Result<()> {
+    let matches = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension));
+    if !matches {
+        bail!(
+            "invalid --out {}: expected a path ending in .{extension}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Fails unless `path`'s directory can take a new file and `path` is not a
+/// directory. Creating (and dropping) the temporary file proves that; the
+/// target itself is not touched.
+fn check_writable(path: &Path) -> Result<()> {
+    drop(vrg::io::AtomicFile::create(path)?);
+    Ok(())
+}
+
+/// Loads data with the preprocessing flags (`limit` in place of `--limit`).
+fn load_data(
+    path: &Path,
+    flags: &RbmDataArgs,
+    limit: Option<usize>,
+    binarize: Option<Binarize>,
+) -> Result<Dataset> {
+    let options = LoadOptions {
+        limit,
+        scale: flags.scale,
+        binarize,
+    };
+    Ok(data::load(path, &options)?)
+}
+
+/// Fits `data` to the visible units: 0/1 data become ±1 for spin units
+/// (said on stderr), then every value is checked.
+fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
+    if units == VisibleUnits::Spin && data.values.iter().all(|&v| v == 0.0 || v == 1.0) {
+        data::to_spins(data);
+        let source = data
+            .source
+            .as_deref()
+            .map_or_else(|| "data".to_string(), |p| p.display().to_string());
+        eprintln!("{source}: 0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units");
+    }
+    let kind = match units {
+        VisibleUnits::Bernoulli => UnitKind::Bernoulli,
+        VisibleUnits::Spin => UnitKind::Spin,
+        VisibleUnits::Gaussian => UnitKind::Gaussian,
+    };
+    data::validate_units(data, kind)?;
+    Ok(())
+}
+
+/// Whether two paths name the same file (or, if either does not exist yet,
+/// are spelled the same).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Fails unless the data rows have the model's number of visible units.
+fn check_features(data: &Dataset, data_path: &Path, rbm: &Rbm, model_path: &Path) -> Result<()> {
+    if data.n_features != rbm.n_visible() {
+        bail!(
+            "{}: rows have {} features but the model {} has {} visible units",
+            data_path.display(),
+            data.n_features,
+            model_path.display(),
+            rbm.n_visible()
+        );
+    }
+    Ok(())
+}
+
+/// Loads a model file and data for it: preprocessing flags applied, the
+/// feature count checked, values fitted to the visible units.
+fn model_and_data(model: &Path, flags: &RbmDataArgs) -> Result<(Rbm, Dataset)> {
+    let binarize = flags.binarize.as_deref().map(parse_binarize).transpose()?;
+    let rbm = load_rbm(model)?.rbm;
+    let mut data = load_data(&flags.data, flags, flags.limit, binarize)?;
+    check_features(&data, &flags.data, &rbm, model)?;
+    fit_units(&mut data, rbm.visible_units())?;
+    Ok((rbm, data))
+}
+
+// ---------------------------------------------------------------------------
+// train
+
+/// Training parameters from the flags, library defaults for the rest.
+fn params_from_flags(args: &RbmTrainArgs) -> Result<TrainParams> {
+    let mut p = TrainParams::default();
+    if let Some(method) = &args.method {
+        p.method = method.parse()?;
+    }
+    macro_rules! set {
+        ($($flag:ident => $field:ident),* $(,)?) => {
+            $(if let Some(value) = args.$flag { p.$field = value; })*
+        };
+    }
+    set!(
+        k => k,
+        epochs => epochs,
+        batch => batch_size,
+        lr => learning_rate,
+        momentum => momentum,
+        initial_momentum => initial_momentum,
+        momentum_switch_epoch => momentum_switch_epoch,
+        l2 => l2,
+        l1 => l1,
+        sparsity_cost => sparsity_cost,
+        sparsity_decay => sparsity_decay,
+        dropout => dropout,
+        init_std => init_std,
+        seed => seed,
+    );
+    if args.lr_final.is_some() {
+        p.learning_rate_final = args.lr_final;
+    }
+    if args.sparsity.is_some() {
+        p.sparsity_target = args.sparsity;
+    }
+    if args.chains.is_some() {
+        p.persistent_chains = args.chains;
+    }
+    Ok(p)
+}
+
+/// The training flags given on a `--resume` command line that disagree
+/// with the checkpoint, as `--flag value (checkpoint: saved)`.
+fn resume_conflicts(args: &RbmTrainArgs, saved: &TrainParams, rbm: &Rbm) -> Result<Vec<String>> {
+    fn check<T: PartialEq + std::fmt::Display>(
+        out: &mut Vec<String>,
+        flag: &str,
+        given: Option<T>,
+        saved: T,
+    ) {
+        if let Some(given) = given {
+            if given != saved {
+                out.push(format!("--{flag} {given} (checkpoint: {saved})"));
+            }
+        }
+    }
+    fn check_optional<T: PartialEq + std::fmt::Display + Copy>(
+        out: &mut Vec<String>,
+        flag: &str,
+        given: Option<T>,
+        saved: Option<T>,
+        unset: &str,
+    ) {
+        if let Some(given) = given {
+            if Some(given) != saved {
+                let saved = saved.map_or_else(|| unset.to_string(), |s| s.to_string());
+                out.push(format!("--{flag} {given} (checkpoint: {saved})"));
+            }
+        }
+    }
+    let mut c = Vec::new();
+    check(&mut c, "hidden", args.hidden, rbm.n_hidden());
+    let visible = args
+        .visible_units
+        .as_deref()
+        .map(parse_visible_units)
+        .transpose()?;
+    check(&mut c, "visible-units", visible, rbm.visible_units());
+    let hidden = args
+        .hidden_units
+        .as_deref()
+        .map(parse_hidden_units)
+        .transpose()?;
+    check(&mut c, "hidden-units", hidden, rbm.hidden_units());
+    let method = match args.method.as_deref() {
+        Some(m) => Some(method_name(m.parse::<Method>()?)),
+        None => None,
+    };
+    check(&mut c, "method", method, method_name(saved.method));
+    check(&mut c, "k", args.k, saved.k);
+    check(&mut c, "batch", args.batch, saved.batch_size);
+    check(&mut c, "lr", args.lr, saved.learning_rate);
+    check_optional(
+        &mut c,
+        "lr-final",
+        args.lr_final,
+        saved.learning_rate_final,
+        "none",
+    );
+    check(&mut c, "momentum", args.momentum, saved.momentum);
+    check(
+        &mut c,
+        "initial-momentum",
+        args.initial_momentum,
+        saved.initial_momentum,
+    );
+    check(
+        &mut c,
+        "momentum-switch-epoch",
+        args.momentum_switch_epoch,
+        saved.momentum_switch_epoch,
+    );
+    check(&mut c, "l2", args.l2, saved.l2);
+    check(&mut c, "l1", args.l1, saved.l1);
+    check_optional(
+        &mut c,
+        "sparsity",
+        args.sparsity,
+        saved.sparsity_target,
+        "none",
+    );
+    check(
+        &mut c,
+        "sparsity-cost",
+        args.sparsity_cost,
+        saved.sparsity_cost,
+    );
+    check(
+        &mut c,
+        "sparsity-decay",
+        args.sparsity_decay,
+        saved.sparsity_decay,
+    );
+    check(&mut c, "dropout", args.dropout, saved.dropout);
+    check_optional(
+        &mut c,
+        "chains",
+        args.chains,
+        saved.persistent_chains,
+        "the batch size",
+    );
+    check(&mut c, "init-std", args.init_std, saved.init_std);
+    check(&mut c, "seed", args.seed, saved.seed);
+    Ok(c)
+}
+
+/// Where training starts: a new model, or a checkpoint being resumed.
+enum Start {
+    Fresh {
+        hidden: usize,
+        hidden_units: HiddenUnits,
+    },
+    Resume {
+        rbm: Box<Rbm>,
+        state: Box<vrg::train::TrainState>,
+    },
+}
+
+/// Turns a failed epoch into the error the user reads; a divergence says
+/// what happened to the checkpoint.
+fn epoch_error(error: vrg::Error, out: &Path, last_saved: Option<usize>) -> anyhow::Error {
+    match error {
+        vrg::Error::NonFinite { epoch, quantity } => {
+            let kept = match last_saved {
+                Some(done) => format!("{} keeps the checkpoint after epoch {done}", out.display()),
+                None => format!("nothing was written to {}", out.display()),
+            };
+            anyhow!(
+                "training diverged at epoch {epoch}: {quantity} is not finite (lower the learning rate); {kept}"
+            )
+        }
+        other => other.into(),
+    }
+}
+
+fn optional(value: Option<f64>, precision: usize) -> String {
+    value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.precision$}"))
+}
+
+fn train(args: RbmTrainArgs) -> Result<()> {
+    // Flags that need no data.
+    let binarize = args
+        .data
+        .binarize
+        .as_deref()
+        .map(parse_binarize)
+        .transpose()?;
+    if let (Some(file), Some(fraction)) = (&args.validation, args.validation_fraction) {
+        bail!(
+            "--validation {} and --validation-fraction {fraction} both given: expected one of them",
+            file.display()
+        );
+    }
+    let fraction = args
+        .validation_fraction
+        .unwrap_or(if args.validation.is_some() { 0.0 } else { 0.1 });
+    if !(0.0..1.0).contains(&fraction) {
+        bail!("invalid --validation-fraction {fraction}: expected a fraction in [0, 1)");
+    }
+    if args.monitor_rows == 0 {
+        bail!("invalid --monitor-rows 0: expected at least 1 row");
+    }
+    check_extension(&args.out, "safetensors")?;
+    if let Some(log) = &args.log {
+        let inputs = [
+            ("--out", Some(&args.out)),
+            ("--data", Some(&args.data.data)),
+            ("--validation", args.validation.as_ref()),
+        ];
+        for (flag, path) in inputs {
+            if path.is_some_and(|path| same_file(log, path)) {
+                bail!("invalid --log {}: it is also {flag}", log.display());
+            }
+        }
+    }
+
+    // Outputs: checked now, written only once an epoch has succeeded.
+    check_writable(&args.out).context("invalid --out")?;
+    if let Some(log) = &args.log {
+        check_writable(log).context("invalid --log")?;
+        if log.is_file() {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(log)
+                .with_context(|| format!("invalid --log {}", log.display()))?;
+        }
+    }
+
+    // The model's shape and the parameters: from the flags, or the checkpoint.
+    let (params, visible_units, start) = if args.resume {
+        let file = load_rbm(&args.out).context("--resume")?;
+        let (Some(saved), Some(state)) = (file.params, file.state) else {
+            bail!(
+                "--resume: {} is not a training checkpoint (it holds no training parameters and optimiser state); train without --resume",
+                args.out.display()
+            );
+        };
+        let conflicts = resume_conflicts(&args, &saved, &file.rbm)?;
+        if !conflicts.is_empty() {
+            bail!(
+                "--resume continues {} with its saved parameters, but {}: only --epochs may change (drop those flags, or train afresh without --resume)",
+                args.out.display(),
+                conflicts.join(", ")
+            );
+        }
+        let done = state.epochs_done;
+        let epochs = args.epochs.unwrap_or(saved.epochs);
+        if epochs <= done {
+            bail!(
+                "invalid --epochs {epochs}: {} has already trained {done} epochs; expected more to continue",
+                args.out.display()
+            );
+        }
+        let params = TrainParams { epochs, ..saved };
+        let units = file.rbm.visible_units();
+        (
+            params,
+            units,
+            Start::Resume {
+                rbm: Box::new(file.rbm),
+                state: Box::new(state),
+            },
+        )
+    } else {
+        let hidden = args.hidden.unwrap_or(0);
+        if hidden == 0 {
+            bail!("invalid --hidden {hidden}: expected at least 1 hidden unit");
+        }
+        let visible_units = match args.visible_units.as_deref() {
+            Some(text) => parse_visible_units(text)?,
+            None => VisibleUnits::Bernoulli,
+        };
+        let hidden_units = match args.hidden_units.as_deref() {
+            Some(text) => parse_hidden_units(text)?,
+            None => HiddenUnits::Bernoulli,
+        };
+        let params = params_from_flags(&args)?;
+        (
+            params,
+            visible_units,
+            Start::Fresh {
+                hidden,
+                hidden_units,
+            },
+        )
+    };
+    // Every range but the batch size, which needs the data.
+    params.check(usize::MAX)?;
+
+    // Data: training rows and held-out rows.
+    let mut all = load_data(&args.data.data, &args.data, args.data.limit, binarize)?;
+    if let Start::Resume { rbm, .. } = &start {
+        if all.n_features != rbm.n_visible() {
+            bail!(
+                "{}: rows have {} features but the checkpoint {} has {} visible units",
+                args.data.data.display(),
+                all.n_features,
+                args.out.display(),
+                rbm.n_visible()
+            );
+        }
+    }
+    fit_units(&mut all, visible_units)?;
+    let (train_set, validation) = if let Some(file) = &args.validation {
+        let mut held_out = load_data(file, &args.data, Some(args.monitor_rows), binarize)?;
+        if held_out.n_features != all.n_features {
+            bail!(
+                "{}: rows have {} features but --data {} has {}",
+                file.display(),
+                held_out.n_features,
+                args.data.data.display(),
+                all.n_features
+            );
+        }
+        fit_units(&mut held_out, visible_units)?;
+        (all, Some(held_out))
+    } else if fraction > 0.0 {
+        let n = all.n_rows;
+        let held = (fraction * n as f64).round() as usize;
+        if held >= n {
+            bail!(
+                "invalid --validation-fraction {fraction}: it holds out {held} of the {n} rows of {}, leaving none to train on",
+                args.data.data.display()
+            );
+        }
+        let (train_set, held_out) = data::split_validation(&all, fraction, params.seed)?;
+        (train_set, (held_out.n_rows > 0).then_some(held_out))
+    } else {
+        (all, None)
+    };
+    params.check(train_set.n_rows)?;
+    let mut trainer = match start {
+        Start::Fresh {
+            hidden,
+            hidden_units,
+        } => {
+            let rbm = initial_rbm(&train_set, hidden, visible_units, hidden_units, &params)?;
+            Trainer::new(rbm, params)
+        }
+        Start::Resume { rbm, state } => {
+            let done = state.epochs_done;
+            let trainer = Trainer::resume(*rbm, params, *state)?;
+            let p = trainer.params();
+            eprintln!(
+                "resuming {} after epoch {done} of {} with its saved parameters (method {}, k {}, batch {}, lr {}, seed {})",
+                args.out.display(),
+                p.epochs,
+                method_name(p.method),
+                p.k,
+                p.batch_size,
+                p.learning_rate,
+                p.seed
+            );
+            trainer
+        }
+    };
+
+    let monitor = Monitor::new(
+        &train_set,
+        validation.as_ref(),
+        args.monitor_rows,
+        args.pll_rows,
+    );
+    let total = trainer.params().epochs;
+    let first = trainer.epochs_done();
+    eprintln!(
+        "training {} → {} RBM ({} visible, {} hidden) on {} rows{} for epochs {}–{total}",
+        trainer.rbm().visible_units(),
+        trainer.rbm().hidden_units(),
+        trainer.rbm().n_visible(),
+        trainer.rbm().n_hidden(),
+        train_set.n_rows,
+        validation
+            .as_ref()
+            .map_or_else(String::new, |v| format!(" ({} held out)", v.n_rows)),
+        first + 1
+    );
+    let bar = progress::bar(
+        train_set.n_rows as u64 * (total - first) as u64,
+        &format!("epoch {}/{total}", first + 1),
+    );
+    let mut log: Option<std::fs::File> = None;
+    let mut last_saved = if args.resume { Some(first) } else { None };
+    while trainer.epochs_done() < total {
+        let epoch = trainer.epochs_done();
+        let learning_rate = trainer.params().learning_rate_at(epoch);
+        let momentum = trainer.params().momentum_at(epoch);
+        let started = Instant::now();
+        if let Err(error) = trainer.train_epoch(&train_set, &|rows| bar.inc(rows)) {
+            bar.finish_and_clear();
+            return Err(epoch_error(error, &args.out, last_saved));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let done = trainer.epochs_done();
+        let metrics = monitor.evaluate(trainer.rbm(), done, learning_rate, momentum, seconds)?;
+        save_rbm(
+            &args.out,
+            trainer.rbm(),
+            Some(trainer.params()),
+            Some(trainer.state()),
+        )?;
+        last_saved = Some(done);
+        if let Some(path) = &args.log {
+            if log.is_none() {
+                let mut options = std::fs::OpenOptions::new();
+                if args.resume {
+                    options.append(true).create(true);
+                } else {
+                    options.write(true).create(true).truncate(true);
+                }
+                let file = options
+                    .open(path)
+                    .with_context(|| format!("invalid --log {}", path.display()))?;
+                log = Some(file);
+            }
+            let file = log.as_mut().expect("log opened above");
+            let mut line = serde_json::to_string(&metrics)?;
+            line.push('\n');
+            file.write_all(line.as_bytes())
+                .and_then(|()| file.flush())
+                .with_context(|| format!("{}: cannot write the log", path.display()))?;
+        }
+        bar.suspend(|| {
+            eprintln!(
+                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}  lr {}  momentum {}  {:.2} s",
+                metrics.free_energy_train,
+                optional(metrics.free_energy_validation, 4),
+                optional(metrics.free_energy_gap, 4),
+                metrics.reconstruction_error,
+                optional(metrics.pseudo_log_likelihood, 3),
+                learning_rate,
+                momentum,
+                seconds
+            )
+        });
+        bar.set_message(format!(
+            "epoch {}/{total} gap {} PLL {}",
+            (done + 1).min(total),
+            optional(metrics.free_energy_gap, 3),
+            optional(metrics.pseudo_log_likelihood, 2)
+        ));
+    }
+    bar.finish_and_clear();
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// sample
+
+/// A Box–Muller standard normal.
+fn standard_normal(rng: &mut vrg::rng::Rng) -> f64 {
+    let u1 = vrg::rng::uniform(rng);
+    let u2 = vrg::rng::uniform(rng);
+    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+fn sample(args: RbmSampleArgs) -> Result<()> {
+    if args.samples == 0 {
+        bail!("invalid --samples 0: expected at least 1 chain");
+    }
+    if args.gibbs_steps == 0 {
+        bail!("invalid --gibbs-steps 0: expected at least 1 step");
+    }
+    check_extension(&args.out, "npy")?;
+    let rbm = load_rbm(&args.model)?.rbm;
+    let (n, nv, nh) = (args.samples, rbm.n_visible(), rbm.n_hidden());
+    let too_many = |units: usize| {
+        n.checked_mul(units)
+            .filter(|&v| v <= MAX_SAMPLE_VALUES)
+            .is_none()
+    };
+    if too_many(nv) || too_many(nh) {
+        bail!(
+            "invalid --samples {n}: {n} chains of {nv} visible and {nh} hidden units exceed {MAX_SAMPLE_VALUES} values; draw fewer per run"
+        );
+    }
+    check_writable(&args.out).context("invalid --out")?;
+
+    // Random start, then Gibbs steps: two streams of the sampling family.
+    let sampling = vrg::rng::family(args.seed, vrg::rng::families::SAMPLING);
+    let mut streams = vrg::rng::streams(&sampling, 2).into_iter();
+    let mut start = streams.next().expect("two streams");
+    let mut visible: Vec<f32> = (0..n * nv)
+        .map(|_| match rbm.visible_units() {
+            VisibleUnits::Bernoulli => (vrg::rng::uniform(&mut start) < 0.5) as u8 as f32,
+            VisibleUnits::Spin => {
+                if vrg::rng::uniform(&mut start) < 0.5 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            VisibleUnits::Gaussian => standard_normal(&mut start) as f32,
+        })
+        .collect();
+    let mut next = vec![0.0f32; n * nv];
+    let mut hidden = vec![0.0f32; n * nh];
+    let mut rng = streams.next().expect("two streams");
+    let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");
+    for _ in 0..args.gibbs_steps {
+        rbm.gibbs_step(&visible, n, &mut rng, &mut hidden, &mut next)?;
+        std::mem::swap(&mut visible, &mut next);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let shape = [n, nv];
+    let dtype = match rbm.visible_units() {
+        VisibleUnits::Gaussian => {
+            let values: Vec<f64> = visible.iter().map(|&v| f64::from(v)).collect();
+            vrg::io::npy::write_f64(&args.out, &shape, &values)?;
+            "float64"
+        }
+        VisibleUnits::Bernoulli | VisibleUnits::Spin => {
+            let values: Vec<i8> = visible.iter().map(|&v| v as i8).collect();
+            vrg::io::npy::write_i8(&args.out, &shape, &values)?;
+            "int8"
+        }
+    };
+    eprintln!(
+        "wrote {}: {n} samples of {nv} {} units after {} Gibbs steps ({dtype})",
+        args.out.display(),
+        rbm.visible_units(),
+        args.gibbs_steps
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// transform, free-energy
+
+fn transform(args: RbmTransformArgs) -> Result<()> {
+    check_extension(&args.out, "npy")?;
+    let (rbm, data) = model_and_data(&args.model, &args.data)?;
+    check_writable(&args.out).context("invalid --out")?;
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let mut means = Vec::with_capacity(data.n_rows * nh);
+    let mut block = vec![0.0f32; ROWS_PER_BLOCK.min(data.n_rows) * nh];
+    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
+        let n = rows.len() / nv;
+        rbm.mean_hiddens(rows, n, &mut block[..n * nh])?;
+        means.extend(block[..n * nh].iter().map(|&h| f64::from(h)));
+    }
+    vrg::io::npy::write_f64(&args.out, &[data.n_rows, nh], &means)?;
+    eprintln!(
+        "wrote {}: hidden means E[h|v] of {} rows, shape ({}, {nh})",
+        args.out.display(),
+        data.n_rows,
+        data.n_rows
+    );
+    Ok(())
+}
+
+fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
+    let (rbm, data) = model_and_data(&args.model, &args.data)?;
+    let nv = rbm.n_visible();
+    let mut energies = Vec::with_capacity(data.n_rows);
+    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
+        energies.extend(rbm.free_energy_visible(rows, rows.len() / nv)?);
+    }
+    let mean = energies.iter().sum::<f64>() / energies.len() as f64;
+    if args.json {
+        return output::print_json(&json!({
+            "n_rows": data.n_rows,
+            "mean_free_energy": mean,
+            "free_energy": energies,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: mean free energy H(v) = {mean:.6} over {} rows (model {})",
+        args.data.data.display(),
+        data.n_rows,
+        args.model.display()
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// filters
+
+/// Lays out the columns of W (one per hidden unit) as `tile_h × tile_w`
+/// tiles, `columns` per grid row, 1-pixel black gaps; each tile is scaled
+/// by its own max |w| to grey = 128 + 127·w/max|w|. Returns
+/// (height, width, pixels).
+pub fn filter_image(
+    rbm: &Rbm,
+    (tile_h, tile_w): (usize, usize),
+    columns: usize,
+) -> (usize, usize, Vec<u8>) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let columns = columns.clamp(1, nh);
+    let grid_rows = nh.div_ceil(columns);
+    let width = columns * tile_w + (columns - 1);
+    let height = grid_rows * tile_h + (grid_rows - 1);
+    let mut pixels = vec![0u8; width * height];
+    let weights = rbm.weights();
+    for j in 0..nh {
+        let column = || (0..nv).map(|i| weights[i * nh + j]);
+        let max = column().fold(0.0f32, |m, w| m.max(w.abs()));
+        let (top, left) = ((j / columns) * (tile_h + 1), (j % columns) * (tile_w + 1));
+        for (i, w) in column().enumerate() {
+            let grey = if max > 0.0 {
+                128.0 + 127.0 * f64::from(w) / f64::from(max)
+            } else {
+                128.0
+            };
+            let (r, c) = (i / tile_w, i % tile_w);
+            pixels[(top + r) * width + left + c] = grey.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    (height, width, pixels)
+}
+
+fn filters(args: RbmFiltersArgs) -> Result<()> {
+    check_extension(&args.out, "png")?;
+    if args.columns == Some(0) {
+        bail!("invalid --columns 0: expected at least 1 tile per row");
+    }
+    let rbm = load_rbm(&args.model)?.rbm;
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let shape = match &args.shape {
+        Some(text) => parse_shape(text, nv)?,
+        None => {
+            let side = ceil_sqrt(nv);
+            if side * side != nv {
+                bail!(
+                    "{} has {nv} visible units, not a perfect square: give the tile shape with --shape HxW",
+                    args.model.display()
+                );
+            }
+            (side, side)
+        }
+    };
+    let columns = args.columns.unwrap_or_else(|| ceil_sqrt(nh)).min(nh);
+    let grid_rows = nh.div_ceil(columns);
+    let pixels_needed = (columns * (shape.1 + 1))
+        .checked_mul(grid_rows * (shape.0 + 1))
+        .filter(|&p| p <= 1 << 31);
+    if pixels_needed.is_none() {
+        bail!(
+            "the filter image of {nh} tiles of {}x{} would exceed 2^31 pixels",
+            shape.0,
+            shape.1
+        );
+    }
+    check_writable(&args.out).context("invalid --out")?;
+    let (height, width, pixels) = filter_image(&rbm, shape, columns);
+    vrg::io::image::write_grey_png(&args.out, height, width, &pixels)?;
+    eprintln!(
+        "wrote {}: {nh} filters of {}x{} in {grid_rows} rows × {columns} columns ({height}×{width} pixels)",
+        args.out.display(),
+        shape.0,
+        shape.1
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn binarize_syntax() {
+        assert_eq!(
+            parse_binarize("threshold:0.5").unwrap(),
+            Binarize::Threshold(0.5)
+        );
+        assert_eq!(
+            parse_binarize("stochastic:7").unwrap(),
+            Binarize::Stochastic(7)
+        );
+        for bad in [
+            "",
+            "foo:1",
+            "threshold",
+            "threshold:",
+            "threshold:nan",
+            "threshold:inf",
+            "stochastic:-1",
+            "stochastic:x",
+            "Threshold:0.5",
+        ] {
+            let e = parse_binarize(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("expected threshold:X or stochastic:SEED"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn shape_syntax_and_grid_sizes() {
+        assert_eq!(parse_shape("8x4", 32).unwrap(), (8, 4));
+        assert_eq!(parse_shape("8×4", 32).unwrap(), (8, 4));
+        for bad in ["8x5", "8", "0x0", "x4", "ax4"] {
+            assert!(parse_shape(bad, 32).is_err(), "{bad:?}");
+        }
+        for (n, c) in [(1, 1), (2, 2), (4, 2), (5, 3), (9, 3), (10, 4), (500, 23)] {
+            assert_eq!(ceil_sqrt(n), c, "{n}");
+        }
+    }
+
+    #[test]
+    fn filter_tiles_are_columns_of_w_scaled_per_tile() {
+        // 4 visible (2×2 tiles), 3 hidden: W_ij = (i + 1)·(j + 1)·(−1)^i.
+        let weights: Vec<f32> = (0..4)
+            .flat_map(|i| {
+                (0..3)
+                    .map(move |j| ((i + 1) * (j + 1)) as f32 * if i % 2 == 0 { 1.0 } else { -1.0 })
+            })
+            .collect();
+        let rbm = Rbm::from_parameters(
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            weights,
+            vec![0.0; 4],
+            vec![0.0; 3],
+        )
+        .unwrap();
+        let (h, w, pixels) = filter_image(&rbm, (2, 2), 2);
+        assert_eq!((h, w), (5, 5));
+        // Tile 0 (top left): column 0 = [1, −2, 3, −4], max 4.
+        let grey = |w: f64| (128.0 + 127.0 * w / 4.0).round() as u8;
+        assert_eq!(pixels[0], grey(1.0));
+        assert_eq!(pixels[1], grey(-2.0));
+        assert_eq!(pixels[5], grey(3.0));
+        assert_eq!(pixels[6], 1);
+        // Gaps and the empty fourth cell are black; tile 1 starts at column 3.
+        assert_eq!(pixels[2], 0);
+        assert_eq!(pixels[2 * 5], 0);
+        assert_eq!(pixels[3], grey(1.0));
+        assert_eq!(pixels[3 * 5 + 3], 0);
+        // Tile 2 (bottom left) has the same pattern: every tile is scaled alone.
+        assert_eq!(pixels[3 * 5], grey(1.0));
+        assert_eq!(pixels[4 * 5 + 1], 1);
+    }
+
+    /// The defaults quoted in `vrg rbm train --help` are the library's.
+    #[test]
+    fn train_help_quotes_the_library_defaults() {
+        let d = TrainParams::default();
+        let cli = crate::args::Cli::command();
+        let train = cli
+            .find_subcommand("rbm")
+            .and_then(|c| c.find_subcommand("train"))
+            .expect("rbm train");
+        let help = |long: &str| {
+            train
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| panic!("--{long} has no help"))
+        };
+        let cases = [
+            ("method", method_name(d.method).to_string()),
+            ("k", d.k.to_string()),
+            ("epochs", d.epochs.to_string()),
+            ("batch", d.batch_size.to_string()),
+            ("lr", d.learning_rate.to_string()),
+            ("momentum", d.momentum.to_string()),
+            ("initial-momentum", d.initial_momentum.to_string()),
+            ("momentum-switch-epoch", d.momentum_switch_epoch.to_string()),
+            ("l2", d.l2.to_string()),
+            ("l1", d.l1.to_string()),
+            ("sparsity-cost", d.sparsity_cost.to_string()),
+            ("sparsity-decay", d.sparsity_decay.to_string()),
+            ("dropout", d.dropout.to_string()),
+            ("init-std", d.init_std.to_string()),
+            ("seed", d.seed.to_string()),
+        ];
+        for (flag, value) in cases {
+            let text = help(flag);
+            assert!(
+                text.contains(&format!("[default: {value}]"))
+                    || text.contains(&format!("[default: {value};")),
+                "--{flag}: {text:?} does not quote the default {value}"
+            );
+        }
+        assert!(d.learning_rate_final.is_none() && help("lr-final").contains("[default: none"));
+        assert!(d.sparsity_target.is_none() && help("sparsity").contains("[default: none"));
+        assert!(
+            d.persistent_chains.is_none() && help("chains").contains("[default: the batch size]")
+        );
+    }
+}
