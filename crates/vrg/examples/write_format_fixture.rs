@@ -25,8 +25,8 @@ fn main() -> vrg::Result<()> {
         velocity_weights: vec![0.01; nv * nh],
         velocity_visible_bias: vec![0.0; nv],
         velocity_hidden_bias: vec![0.0; nh],
-        chains: (0..4 * nv)
-            .map(|k| if k % 3 == 0 { 1.0 } else { -1.0 })
+        chains: (0..4 * nh)
+            .map(|k| if k % 3 == 0 { 1.0 } else { 0.0 })
             .collect(),
         hidden_activity: vec![0.0; nh],
     };

@@ -306,7 +306,7 @@ fn format_version_1_file_still_loads() {
     assert_eq!((params.method, params.k), (Method::Pcd, 2));
     let state = file.state.unwrap();
     assert_eq!(state.epochs_done, 7);
-    assert_eq!(state.chains.len(), 4 * 5);
+    assert_eq!(state.chains.len(), 4 * 3);
 }
 
 /// Bad model files are clear errors naming the file.

@@ -7,7 +7,7 @@
 //!
 //! A training checkpoint adds the optimiser state as tensors prefixed
 //! `train.`: `train.velocity_W`, `train.velocity_b`, `train.velocity_c`,
-//! `train.chains` (PCD chains, n_chains × n_visible) and
+//! `train.chains` (hidden states of the PCD chains, n_chains × n_hidden) and
 //! `train.hidden_activity`; readers that only want the model ignore them.
 //!
 //! Files are written atomically (temporary file, then rename), so a crash
@@ -99,7 +99,7 @@ pub fn save_rbm(
         ));
         tensors.push((
             "train.chains".into(),
-            vec![s.chains.len() / nv.max(1), nv],
+            vec![s.chains.len() / nh.max(1), nh],
             bytes(&s.chains),
         ));
         tensors.push((
@@ -242,7 +242,7 @@ pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
             velocity_weights: read_tensor(path, &file, "train.velocity_W", &[nv, nh])?,
             velocity_visible_bias: read_tensor(path, &file, "train.velocity_b", &[nv])?,
             velocity_hidden_bias: read_tensor(path, &file, "train.velocity_c", &[nh])?,
-            chains: read_tensor(path, &file, "train.chains", &[chains_rows, nv])?,
+            chains: read_tensor(path, &file, "train.chains", &[chains_rows, nh])?,
             hidden_activity: read_tensor(path, &file, "train.hidden_activity", &[nh])?,
         })
     } else {

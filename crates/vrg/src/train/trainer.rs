@@ -13,8 +13,11 @@
 //!    are cost·(q_j − p) on c_j and cost·(q_j − p)⟨v_i⟩ on W_ij, with q the
 //!    running mean activity q ← λq + (1 − λ)⟨h⁰⟩.
 //!
-//! The two gradient products are accumulated straight into ΔW by GEMM, so
-//! the weights are read and written only twice per update outside GEMM.
+//! The two gradient products are one GEMM over the stacked rows [V⁰; Vⁿ]
+//! and [H⁰; −(B/Bⁿ)Hⁿ], accumulated straight into ΔW, so the weights are
+//! read and written only twice per update outside GEMM. PCD keeps each
+//! chain's hidden state (as scikit-learn does), which saves recomputing it:
+//! CD-1 and PCD-1 both cost five products of B × n_visible × n_hidden.
 //!
 //! Randomness: epoch e draws from random-stream family
 //! `rng::families::TRAINING_EPOCHS + e` of the seed;
@@ -55,7 +58,8 @@ pub struct TrainState {
     pub velocity_weights: Vec<f32>,
     pub velocity_visible_bias: Vec<f32>,
     pub velocity_hidden_bias: Vec<f32>,
-    /// PCD chains, `n_chains × n_visible` (empty for CD).
+    /// PCD chains: the hidden state of each persistent chain,
+    /// `n_chains × n_hidden` (empty for CD).
     pub chains: Vec<f32>,
     /// Running mean activity q of each hidden unit (sparsity).
     pub hidden_activity: Vec<f32>,
@@ -64,12 +68,13 @@ pub struct TrainState {
 /// Scratch buffers, allocated once.
 #[derive(Clone, Debug, Default)]
 struct Workspace {
-    v0: Vec<f32>,
-    h0: Vec<f32>,
+    /// Visible rows: the batch V⁰ (first B rows), then the negative-phase
+    /// samples Vⁿ (Bⁿ rows), so that one product gives both gradient terms.
+    visible: Vec<f32>,
+    /// Hidden rows: H⁰, then Hⁿ (scaled by −B/Bⁿ just before the product).
+    hidden: Vec<f32>,
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
-    visible_neg: Vec<f32>,
-    hidden_neg: Vec<f32>,
     bits: Vec<u32>,
 }
 
@@ -280,10 +285,10 @@ impl Trainer {
                 });
             }
         }
-        if !state.chains.is_empty() && state.chains.len() != params.n_chains() * nv {
+        if !state.chains.is_empty() && state.chains.len() != params.n_chains() * nh {
             return Err(Error::ShapeMismatch {
                 what: "persistent chains".into(),
-                expected: format!("{} × {nv}", params.n_chains()),
+                expected: format!("{} × {nh}", params.n_chains()),
                 found: format!("{} values", state.chains.len()),
             });
         }
@@ -345,25 +350,29 @@ impl Trainer {
         let batch = self.params.batch_size;
         let n_chains = self.params.n_chains();
         if self.params.method == Method::Pcd && self.state.chains.is_empty() {
-            // Chains start at random training rows.
+            // Chains start from hidden samples of random training rows.
             let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
-            self.state.chains = Vec::with_capacity(n_chains * nv);
+            let mut start = Vec::with_capacity(n_chains * nv);
             for _ in 0..n_chains {
                 let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
-                self.state.chains.extend_from_slice(train.row(r));
+                start.extend_from_slice(train.row(r));
             }
+            let mut chains = vec![0.0f32; n_chains * nh];
+            hidden_means(&self.rbm, &start, n_chains, &mut chains);
+            let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
+            let kind = hidden_kind(self.rbm.hidden_units());
+            sample_in_place(&mut chains, nh, kind, &mut streams, &mut self.work.bits);
+            self.state.chains = chains;
         }
         let negative_rows = match self.params.method {
             Method::Cd => batch,
             Method::Pcd => n_chains,
         };
         let w = &mut self.work;
-        w.v0.resize(batch * nv, 0.0);
-        w.h0.resize(batch * nh, 0.0);
+        w.visible.resize((batch + negative_rows) * nv, 0.0);
+        w.hidden.resize((batch + negative_rows) * nh, 0.0);
         w.mask.resize(batch * nh, 0.0);
         w.hidden_sample.resize(negative_rows * nh, 0.0);
-        w.visible_neg.resize(negative_rows * nv, 0.0);
-        w.hidden_neg.resize(negative_rows * nh, 0.0);
         let learning_rate = self.params.learning_rate_at(epoch) as f32;
         let momentum = self.params.momentum_at(epoch) as f32;
         for rows in order.chunks(batch) {
@@ -373,7 +382,7 @@ impl Trainer {
             } else {
                 n_chains
             };
-            for (dst, &r) in self.work.v0.chunks_exact_mut(nv).zip(rows) {
+            for (dst, &r) in self.work.visible.chunks_exact_mut(nv).zip(rows) {
                 dst.copy_from_slice(train.row(r));
             }
             let batch_chunks = b.div_ceil(CHUNK_ROWS);
@@ -415,7 +424,7 @@ impl Trainer {
         Ok(())
     }
 
-    /// One parameter update on the `b` rows in `work.v0`.
+    /// One parameter update on the `b` rows at the start of `work.visible`.
     fn update(
         &mut self,
         b: usize,
@@ -432,107 +441,67 @@ impl Trainer {
         let state = &mut self.state;
         let hidden = hidden_kind(rbm.hidden_units());
         let visible = visible_kind(rbm.visible_units());
+        let (v0, v_neg) = w.visible.split_at_mut(b * nv);
+        let v_neg = &mut v_neg[..neg * nv];
+        let (h0, h_neg) = w.hidden.split_at_mut(b * nh);
+        let h_neg = &mut h_neg[..neg * nh];
+        let h_sample = &mut w.hidden_sample[..neg * nh];
         // 1. Positive phase.
-        hidden_means(rbm, &w.v0, b, &mut w.h0);
+        hidden_means(rbm, v0, b, h0);
         let dropout = params.dropout as f32;
+        let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
-            w.mask[..b * nh].iter_mut().for_each(|m| *m = 1.0 - dropout);
-            sample_in_place(
-                &mut w.mask[..b * nh],
-                nh,
-                UnitKind::Bernoulli,
-                batch_streams,
-                &mut w.bits,
-            );
-            for (h, m) in w.h0[..b * nh].iter_mut().zip(&w.mask) {
+            mask.iter_mut().for_each(|m| *m = 1.0 - dropout);
+            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams, &mut w.bits);
+            for (h, m) in h0.iter_mut().zip(mask.iter()) {
                 *h *= m;
             }
         }
-        // 2. Negative phase.
-        match params.method {
+        // 2. Negative phase: k steps h → v → h from the data (CD) or from
+        // the chains' hidden states (PCD).
+        let streams = match params.method {
             Method::Cd => {
-                w.hidden_sample[..b * nh].copy_from_slice(&w.h0[..b * nh]);
-                sample_in_place(
-                    &mut w.hidden_sample[..b * nh],
-                    nh,
-                    hidden,
-                    batch_streams,
-                    &mut w.bits,
-                );
+                h_sample.copy_from_slice(h0);
+                sample_in_place(h_sample, nh, hidden, batch_streams, &mut w.bits);
                 if dropout > 0.0 {
-                    for (h, m) in w.hidden_sample.iter_mut().zip(&w.mask) {
+                    for (h, m) in h_sample.iter_mut().zip(mask.iter()) {
                         *h *= m;
                     }
                 }
-                for step in 0..params.k {
-                    visible_means(rbm, &w.hidden_sample, b, &mut w.visible_neg);
-                    sample_in_place(
-                        &mut w.visible_neg[..b * nv],
-                        nv,
-                        visible,
-                        batch_streams,
-                        &mut w.bits,
-                    );
-                    hidden_means(rbm, &w.visible_neg, b, &mut w.hidden_neg);
-                    if dropout > 0.0 {
-                        for (h, m) in w.hidden_neg[..b * nh].iter_mut().zip(&w.mask) {
-                            *h *= m;
-                        }
-                    }
-                    if step + 1 < params.k {
-                        w.hidden_sample[..b * nh].copy_from_slice(&w.hidden_neg[..b * nh]);
-                        sample_in_place(
-                            &mut w.hidden_sample[..b * nh],
-                            nh,
-                            hidden,
-                            batch_streams,
-                            &mut w.bits,
-                        );
-                    }
-                }
+                batch_streams
             }
             Method::Pcd => {
-                hidden_means(rbm, &state.chains, neg, &mut w.hidden_sample);
-                sample_in_place(
-                    &mut w.hidden_sample[..neg * nh],
-                    nh,
-                    hidden,
-                    chain_streams,
-                    &mut w.bits,
-                );
-                for step in 0..params.k {
-                    visible_means(rbm, &w.hidden_sample, neg, &mut w.visible_neg);
-                    sample_in_place(
-                        &mut w.visible_neg[..neg * nv],
-                        nv,
-                        visible,
-                        chain_streams,
-                        &mut w.bits,
-                    );
-                    hidden_means(rbm, &w.visible_neg, neg, &mut w.hidden_neg);
-                    if step + 1 < params.k {
-                        w.hidden_sample[..neg * nh].copy_from_slice(&w.hidden_neg[..neg * nh]);
-                        sample_in_place(
-                            &mut w.hidden_sample[..neg * nh],
-                            nh,
-                            hidden,
-                            chain_streams,
-                            &mut w.bits,
-                        );
-                    }
-                }
-                state.chains.copy_from_slice(&w.visible_neg[..neg * nv]);
+                h_sample.copy_from_slice(&state.chains);
+                chain_streams
             }
+        };
+        let masked = dropout > 0.0 && params.method == Method::Cd;
+        for step in 0..params.k {
+            visible_means(rbm, h_sample, neg, v_neg);
+            sample_in_place(v_neg, nv, visible, streams, &mut w.bits);
+            hidden_means(rbm, v_neg, neg, h_neg);
+            if masked {
+                for (h, m) in h_neg.iter_mut().zip(mask.iter()) {
+                    *h *= m;
+                }
+            }
+            if step + 1 < params.k || params.method == Method::Pcd {
+                h_sample.copy_from_slice(h_neg);
+                sample_in_place(h_sample, nh, hidden, streams, &mut w.bits);
+            }
+        }
+        if params.method == Method::Pcd {
+            state.chains.copy_from_slice(h_sample);
         }
         // 3. Updates.
         let mut mean_v0 = vec![0.0f64; nv];
         let mut mean_vn = vec![0.0f64; nv];
         let mut mean_h0 = vec![0.0f64; nh];
         let mut mean_hn = vec![0.0f64; nh];
-        column_means(&w.v0, b, nv, &mut mean_v0);
-        column_means(&w.visible_neg, neg, nv, &mut mean_vn);
-        column_means(&w.h0, b, nh, &mut mean_h0);
-        column_means(&w.hidden_neg, neg, nh, &mut mean_hn);
+        column_means(v0, b, nv, &mut mean_v0);
+        column_means(v_neg, neg, nv, &mut mean_vn);
+        column_means(h0, b, nh, &mut mean_h0);
+        column_means(h_neg, neg, nh, &mut mean_hn);
         let mut sparsity = vec![0.0f32; nh];
         if let Some(target) = params.sparsity_target {
             let lambda = params.sparsity_decay as f32;
@@ -547,16 +516,14 @@ impl Trainer {
                 sparsity[j] = params.sparsity_cost as f32 * (*q - target as f32);
             }
         }
-        let l2 = params.l2 as f32;
-        let l1 = params.l1 as f32;
         let has_sparsity = params.sparsity_target.is_some();
         // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩), in parallel row blocks
         // (element-wise, so the result does not depend on the thread count).
         let decay = linalg::VelocityDecay {
             momentum,
             learning_rate,
-            l2,
-            l1,
+            l2: params.l2 as f32,
+            l1: params.l1 as f32,
         };
         let block = UPDATE_BLOCK_ROWS * nh;
         let sparsity_ref = if has_sparsity {
@@ -580,19 +547,16 @@ impl Trainer {
                     linalg::decay_velocity(vel_row, w_row, decay, shift);
                 }
             });
-        // ΔW += ε V⁰ᵀH⁰/B − ε VⁿᵀHⁿ/Bⁿ
+        // ΔW += ε/B (V⁰ᵀH⁰ − (B/Bⁿ) VⁿᵀHⁿ) as one product of the stacked
+        // (B + Bⁿ)-row blocks.
+        let scale = -(b as f32) / neg as f32;
+        h_neg.iter_mut().for_each(|h| *h *= scale);
+        let rows = b + neg;
         gemm(
             &mut state.velocity_weights,
-            Operand::new(&w.v0[..b * nv], b, nv).t(),
-            Operand::new(&w.h0[..b * nh], b, nh),
+            Operand::new(&w.visible[..rows * nv], rows, nv).t(),
+            Operand::new(&w.hidden[..rows * nh], rows, nh),
             learning_rate / b as f32,
-            true,
-        );
-        gemm(
-            &mut state.velocity_weights,
-            Operand::new(&w.visible_neg[..neg * nv], neg, nv).t(),
-            Operand::new(&w.hidden_neg[..neg * nh], neg, nh),
-            -learning_rate / neg as f32,
             true,
         );
         rbm.weights_mut()
