@@ -47,6 +47,8 @@ use rayon::prelude::*;
 
 /// Rows per random stream.
 pub const CHUNK_ROWS: usize = 32;
+/// Element-wise work on at least this many values runs on the thread pool.
+const PARALLEL_ELEMENTS: usize = 1 << 15;
 /// Rows of W per parallel block of the element-wise weight updates.
 const UPDATE_BLOCK_ROWS: usize = 64;
 
@@ -75,7 +77,8 @@ struct Workspace {
     hidden: Vec<f32>,
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
-    bits: Vec<u32>,
+    /// Wᵀ, refreshed at the start of every update.
+    weights_t: Vec<f32>,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -154,64 +157,90 @@ fn hidden_means(rbm: &Rbm, v: &[f32], rows: usize, out: &mut [f32]) {
         1.0,
         false,
     );
+    let bias = rbm.hidden_bias();
     match rbm.hidden_units() {
-        HiddenUnits::Bernoulli => linalg::sigmoid_rows(&mut out[..rows * nh], rbm.hidden_bias()),
-        HiddenUnits::Spin => linalg::tanh_rows(&mut out[..rows * nh], rbm.hidden_bias()),
+        HiddenUnits::Bernoulli => {
+            rows_in_parallel(&mut out[..rows * nh], nh, |x| linalg::sigmoid_rows(x, bias))
+        }
+        HiddenUnits::Spin => {
+            rows_in_parallel(&mut out[..rows * nh], nh, |x| linalg::tanh_rows(x, bias))
+        }
     }
 }
 
-/// V = mean of the visible units given `h` (`rows × n_hidden`).
-fn visible_means(rbm: &Rbm, h: &[f32], rows: usize, out: &mut [f32]) {
+/// V = mean of the visible units given `h` (`rows × n_hidden`);
+/// `weights_t` is Wᵀ (`n_hidden × n_visible`, row-major), kept beside W so
+/// that the product reads it contiguously.
+fn visible_means(rbm: &Rbm, weights_t: &[f32], h: &[f32], rows: usize, out: &mut [f32]) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     gemm(
         &mut out[..rows * nv],
         Operand::new(&h[..rows * nh], rows, nh),
-        Operand::new(rbm.weights(), nv, nh).t(),
+        Operand::new(weights_t, nh, nv),
         1.0,
         false,
     );
     let out = &mut out[..rows * nv];
+    let bias = rbm.visible_bias();
     match rbm.visible_units() {
-        VisibleUnits::Bernoulli => linalg::sigmoid_rows(out, rbm.visible_bias()),
-        VisibleUnits::Spin => linalg::tanh_rows(out, rbm.visible_bias()),
-        VisibleUnits::Gaussian => linalg::add_bias_rows(out, rbm.visible_bias()),
+        VisibleUnits::Bernoulli => rows_in_parallel(out, nv, |x| linalg::sigmoid_rows(x, bias)),
+        VisibleUnits::Spin => rows_in_parallel(out, nv, |x| linalg::tanh_rows(x, bias)),
+        VisibleUnits::Gaussian => rows_in_parallel(out, nv, |x| linalg::add_bias_rows(x, bias)),
     }
 }
 
 /// Replaces means (`rows × n`, row-major) by samples, chunk c of
 /// [`CHUNK_ROWS`] rows drawing from `streams[c]`. `binary`: Bernoulli
 /// {0,1}; `spin`: ±1; otherwise Gaussian with unit variance.
-fn sample_in_place(
-    means: &mut [f32],
-    n: usize,
-    kind: UnitKind,
-    streams: &mut [Rng],
-    bits: &mut Vec<u32>,
-) {
-    for (chunk, stream) in means.chunks_mut(CHUNK_ROWS * n).zip(streams.iter_mut()) {
-        match kind {
-            UnitKind::Bernoulli | UnitKind::Spin => {
-                bits.resize(chunk.len(), 0);
-                linalg::fill_random_bits(stream, bits);
-                if kind == UnitKind::Bernoulli {
-                    linalg::bernoulli_in_place(chunk, bits);
-                } else {
-                    linalg::spin_in_place(chunk, bits);
-                }
+fn sample_in_place(means: &mut [f32], n: usize, kind: UnitKind, streams: &mut [Rng]) {
+    thread_local! {
+        static BITS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let sample_chunk = |(chunk, stream): (&mut [f32], &mut Rng)| match kind {
+        UnitKind::Bernoulli | UnitKind::Spin => BITS.with(|bits| {
+            let bits = &mut *bits.borrow_mut();
+            bits.resize(chunk.len(), 0);
+            linalg::fill_random_bits(stream, bits);
+            if kind == UnitKind::Bernoulli {
+                linalg::bernoulli_in_place(chunk, bits);
+            } else {
+                linalg::spin_in_place(chunk, bits);
             }
-            UnitKind::Gaussian => {
-                for pair in chunk.chunks_mut(2) {
-                    let u1 = rng::uniform(stream);
-                    let u2 = rng::uniform(stream);
-                    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-                    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-                    pair[0] += (r * c) as f32;
-                    if let Some(second) = pair.get_mut(1) {
-                        *second += (r * s) as f32;
-                    }
+        }),
+        UnitKind::Gaussian => {
+            for pair in chunk.chunks_mut(2) {
+                let u1 = rng::uniform(stream);
+                let u2 = rng::uniform(stream);
+                let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+                let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+                pair[0] += (r * c) as f32;
+                if let Some(second) = pair.get_mut(1) {
+                    *second += (r * s) as f32;
                 }
             }
         }
+    };
+    // Each chunk has its own stream, so running chunks in parallel draws
+    // the same numbers as running them in order.
+    if means.len() >= PARALLEL_ELEMENTS {
+        means
+            .par_chunks_mut(CHUNK_ROWS * n)
+            .zip(streams.par_iter_mut())
+            .for_each(sample_chunk);
+    } else {
+        means
+            .chunks_mut(CHUNK_ROWS * n)
+            .zip(streams.iter_mut())
+            .for_each(sample_chunk);
+    }
+}
+
+/// Applies `f` to row blocks of `x` (`n` columns), in parallel when large.
+fn rows_in_parallel(x: &mut [f32], n: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
+    if x.len() >= PARALLEL_ELEMENTS {
+        x.par_chunks_mut(CHUNK_ROWS * n).for_each(f);
+    } else {
+        f(x);
     }
 }
 
@@ -361,7 +390,7 @@ impl Trainer {
             hidden_means(&self.rbm, &start, n_chains, &mut chains);
             let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
             let kind = hidden_kind(self.rbm.hidden_units());
-            sample_in_place(&mut chains, nh, kind, &mut streams, &mut self.work.bits);
+            sample_in_place(&mut chains, nh, kind, &mut streams);
             self.state.chains = chains;
         }
         let negative_rows = match self.params.method {
@@ -446,13 +475,16 @@ impl Trainer {
         let (h0, h_neg) = w.hidden.split_at_mut(b * nh);
         let h_neg = &mut h_neg[..neg * nh];
         let h_sample = &mut w.hidden_sample[..neg * nh];
+        w.weights_t.resize(nv * nh, 0.0);
+        linalg::transpose(rbm.weights(), nv, nh, &mut w.weights_t);
+        let weights_t = &w.weights_t[..];
         // 1. Positive phase.
         hidden_means(rbm, v0, b, h0);
         let dropout = params.dropout as f32;
         let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
             mask.iter_mut().for_each(|m| *m = 1.0 - dropout);
-            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams, &mut w.bits);
+            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams);
             for (h, m) in h0.iter_mut().zip(mask.iter()) {
                 *h *= m;
             }
@@ -462,7 +494,7 @@ impl Trainer {
         let streams = match params.method {
             Method::Cd => {
                 h_sample.copy_from_slice(h0);
-                sample_in_place(h_sample, nh, hidden, batch_streams, &mut w.bits);
+                sample_in_place(h_sample, nh, hidden, batch_streams);
                 if dropout > 0.0 {
                     for (h, m) in h_sample.iter_mut().zip(mask.iter()) {
                         *h *= m;
@@ -477,8 +509,8 @@ impl Trainer {
         };
         let masked = dropout > 0.0 && params.method == Method::Cd;
         for step in 0..params.k {
-            visible_means(rbm, h_sample, neg, v_neg);
-            sample_in_place(v_neg, nv, visible, streams, &mut w.bits);
+            visible_means(rbm, weights_t, h_sample, neg, v_neg);
+            sample_in_place(v_neg, nv, visible, streams);
             hidden_means(rbm, v_neg, neg, h_neg);
             if masked {
                 for (h, m) in h_neg.iter_mut().zip(mask.iter()) {
@@ -487,7 +519,7 @@ impl Trainer {
             }
             if step + 1 < params.k || params.method == Method::Pcd {
                 h_sample.copy_from_slice(h_neg);
-                sample_in_place(h_sample, nh, hidden, streams, &mut w.bits);
+                sample_in_place(h_sample, nh, hidden, streams);
             }
         }
         if params.method == Method::Pcd {

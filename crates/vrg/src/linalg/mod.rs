@@ -1,10 +1,13 @@
-//! Numerical kernels: f32 matrix products through faer, and vectorised
+//! Numerical kernels: f32 matrix products (a hand-blocked AVX-512 kernel,
+//! [`sgemm`], or faer on other processors), and vectorised
 //! element-wise functions (sigmoid, tanh, Bernoulli draws) with run-time
 //! dispatch to AVX-512 or AVX2 where the processor has them.
 //!
 //! All matrices are row-major slices. Products below
 //! [`PARALLEL_MULTIPLY_ADDS`] run on the calling thread: faer's parallel
 //! path costs more than it saves there (DESIGN.md, "Performance model").
+
+pub mod sgemm;
 
 use crate::rng::Rng;
 use faer::linalg::matmul::matmul;
@@ -53,6 +56,22 @@ impl<'a> Operand<'a> {
         }
     }
 
+    fn strided(&self) -> sgemm::Strided<'a> {
+        if self.transposed {
+            sgemm::Strided {
+                data: self.data,
+                row_stride: 1,
+                col_stride: self.cols,
+            }
+        } else {
+            sgemm::Strided {
+                data: self.data,
+                row_stride: self.cols,
+                col_stride: 1,
+            }
+        }
+    }
+
     fn as_faer(&self) -> MatRef<'a, f32> {
         let m = MatRef::from_row_major_slice(self.data, self.rows, self.cols);
         if self.transposed {
@@ -71,11 +90,22 @@ pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumul
     let (k2, n) = b.shape();
     assert_eq!(k, k2, "gemm: inner dimensions {k} and {k2} differ");
     assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
-    let par = if m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1 {
-        Par::rayon(0)
-    } else {
-        Par::Seq
-    };
+    let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
+    if sgemm::available() {
+        sgemm::sgemm(
+            m,
+            n,
+            k,
+            alpha,
+            a.strided(),
+            b.strided(),
+            dst,
+            accumulate,
+            parallel,
+        );
+        return;
+    }
+    let par = if parallel { Par::rayon(0) } else { Par::Seq };
     let dst = MatMut::from_row_major_slice_mut(dst, m, n);
     let accum = if accumulate {
         Accum::Add
@@ -364,6 +394,84 @@ multiversion! {
     }
 }
 
+/// dst (cols × rows, row-major) ← srcᵀ for src rows × cols, row-major.
+/// Cache-blocked in 8×8 tiles (AVX shuffles where available).
+pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert_eq!(src.len(), rows * cols);
+    assert_eq!(dst.len(), rows * cols);
+    #[cfg(target_arch = "x86_64")]
+    if isa() != Isa::Generic {
+        // SAFETY: AVX is available (AVX2 implies AVX).
+        unsafe { transpose_avx(src, rows, cols, dst) };
+        return;
+    }
+    transpose_tiles(src, rows, cols, dst);
+}
+
+/// Scalar transpose in 16×16 tiles.
+fn transpose_tiles(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    const T: usize = 16;
+    for rb in (0..rows).step_by(T) {
+        for cb in (0..cols).step_by(T) {
+            for r in rb..(rb + T).min(rows) {
+                for c in cb..(cb + T).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn transpose_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let (full_r, full_c) = (rows / 8 * 8, cols / 8 * 8);
+    for rb in (0..full_r).step_by(8) {
+        for cb in (0..full_c).step_by(8) {
+            let s = src.as_ptr().add(rb * cols + cb);
+            let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(s.add(i * cols)));
+            let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+            let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+            let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+            let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+            let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+            let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+            let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+            let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+            let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+            let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+            let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+            let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+            let out = [
+                _mm256_permute2f128_ps::<0x20>(u0, u4),
+                _mm256_permute2f128_ps::<0x20>(u1, u5),
+                _mm256_permute2f128_ps::<0x20>(u2, u6),
+                _mm256_permute2f128_ps::<0x20>(u3, u7),
+                _mm256_permute2f128_ps::<0x31>(u0, u4),
+                _mm256_permute2f128_ps::<0x31>(u1, u5),
+                _mm256_permute2f128_ps::<0x31>(u2, u6),
+                _mm256_permute2f128_ps::<0x31>(u3, u7),
+            ];
+            let d = dst.as_mut_ptr().add(cb * rows + rb);
+            for (i, v) in out.iter().enumerate() {
+                _mm256_storeu_ps(d.add(i * rows), *v);
+            }
+        }
+    }
+    // Ragged edges.
+    for r in 0..rows {
+        let c_start = if r < full_r { full_c } else { 0 };
+        for c in c_start..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+}
+
 /// Fills `bits` with random 32-bit words (two per 64-bit draw).
 pub fn fill_random_bits(rng: &mut Rng, bits: &mut [u32]) {
     let mut pairs = bits.chunks_exact_mut(2);
@@ -432,6 +540,24 @@ mod tests {
                 (ln_2cosh_shift_sum(&x, &w, d) as f64 - exact).abs() < 1e-4,
                 "{d}"
             );
+        }
+    }
+
+    #[test]
+    fn transpose_is_exact_for_ragged_shapes() {
+        for (rows, cols) in [(1, 1), (8, 8), (9, 17), (16, 24), (784, 500), (3, 40)] {
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let mut dst = vec![-1.0f32; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        dst[c * rows + r],
+                        src[r * cols + c],
+                        "{rows}×{cols} at ({r},{c})"
+                    );
+                }
+            }
         }
     }
 
