@@ -6,7 +6,8 @@
 //! figures (scikit-learn, PyTorch CPU) come from `rbm_reference.py` run on
 //! the same machine; the table in RESULTS.md puts them side by side.
 //! `--quick` trains on 5 000 images once (a smoke run); `--mnist DIR`
-//! points at another copy of the IDX files; `--only cd-100-2` runs one case.
+//! points at another copy of the IDX files; `--only cd-100-2` runs one case;
+//! `--json` prints one JSON object per case (used by `rbm_compare.sh`).
 
 use std::time::Instant;
 use vrg::data::{load, LoadOptions};
@@ -107,10 +108,15 @@ fn main() {
                     };
                     (rates[rates.len() / 2], others)
                 });
-                println!(
-                    "{:>6} {batch:>6} {threads:>8} {rate:>12.0} {others:>13.1}%",
-                    format!("{method:?}").to_lowercase()
-                );
+                let name = format!("{method:?}").to_lowercase();
+                if args.iter().any(|a| a == "--json") {
+                    println!(
+                        "{{\"library\":\"vrg\",\"method\":\"{name}-1\",\"batch\":{batch},\"threads\":{threads},\"samples_per_second\":{rate:.1},\"others_cpu_share\":{:.4}}}",
+                        others / 100.0
+                    );
+                } else {
+                    println!("{name:>6} {batch:>6} {threads:>8} {rate:>12.0} {others:>13.1}%");
+                }
             }
         }
     }
