@@ -131,7 +131,7 @@ fn pack_b(b: Strided<'_>, p0: usize, depth: usize, j0: usize, cols: usize, out: 
     }
 }
 
-/// The 12×32 micro-kernel: C[0..rows, 0..cols] (row stride `ldc`) ←
+/// The MR×NR micro-kernel: C[0..rows, 0..cols] (row stride `ldc`) ←
 /// α·Apanel·Bpanel (+ C if `add`).
 ///
 /// # Safety
@@ -153,43 +153,39 @@ unsafe fn kernel(
     cols: usize,
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    const V: usize = NR / 16;
+    let mut acc = [[_mm512_setzero_ps(); V]; MR];
     let mut a = a;
     let mut b = b;
     for _ in 0..depth {
-        let b0 = _mm512_loadu_ps(b);
-        let b1 = _mm512_loadu_ps(b.add(16));
+        let bv: [__m512; V] = std::array::from_fn(|v| _mm512_loadu_ps(b.add(16 * v)));
         for (r, row) in acc.iter_mut().enumerate() {
             let ar = _mm512_set1_ps(*a.add(r));
-            row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
-            row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
+            for v in 0..V {
+                row[v] = _mm512_fmadd_ps(ar, bv[v], row[v]);
+            }
         }
         a = a.add(MR);
         b = b.add(NR);
     }
     let alpha_v = _mm512_set1_ps(alpha);
-    let mask0: __mmask16 = if cols >= 16 {
-        0xFFFF
-    } else {
-        ((1u32 << cols) - 1) as u16
-    };
-    let mask1: __mmask16 = if cols >= 32 {
-        0xFFFF
-    } else if cols > 16 {
-        ((1u32 << (cols - 16)) - 1) as u16
-    } else {
-        0
-    };
+    let masks: [__mmask16; V] = std::array::from_fn(|v| {
+        let left = cols.saturating_sub(16 * v).min(16);
+        if left == 16 {
+            0xFFFF
+        } else {
+            ((1u32 << left) - 1) as u16
+        }
+    });
     for (r, row) in acc.iter().enumerate().take(rows) {
         let dst = c.add(r * ldc);
-        let mut v0 = _mm512_mul_ps(row[0], alpha_v);
-        let mut v1 = _mm512_mul_ps(row[1], alpha_v);
-        if add {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(mask0, dst));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(mask1, dst.add(16)));
+        for v in 0..V {
+            let mut x = _mm512_mul_ps(row[v], alpha_v);
+            if add {
+                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], dst.add(16 * v)));
+            }
+            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], x);
         }
-        _mm512_mask_storeu_ps(dst, mask0, v0);
-        _mm512_mask_storeu_ps(dst.add(16), mask1, v1);
     }
 }
 
