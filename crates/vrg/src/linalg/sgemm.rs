@@ -258,7 +258,7 @@ pub fn sgemm(
         ranges.par_iter().for_each(|&(j0, j1)| {
             // SAFETY: parts write disjoint column ranges of C.
             let c_all = unsafe { std::slice::from_raw_parts_mut(c_ptr.get(), m * n) };
-            block_columns(m, j1 - j0, k, alpha, a, b, c_all, n, j0, accumulate);
+            block(m, j1 - j0, k, alpha, a, b, c_all, n, 0, j0, accumulate);
         });
     }
 }
@@ -328,23 +328,6 @@ fn block(
             }
         }
     });
-}
-
-/// A column share: all m rows, columns [j0, j0 + n) of C (row stride `ldc`).
-#[allow(clippy::too_many_arguments)]
-fn block_columns(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: Strided<'_>,
-    b: Strided<'_>,
-    c: &mut [f32],
-    ldc: usize,
-    j0: usize,
-    accumulate: bool,
-) {
-    block(m, n, k, alpha, a, b, c, ldc, 0, j0, accumulate);
 }
 
 #[cfg(test)]
