@@ -68,12 +68,9 @@ fn pack_a(a: Strided<'_>, i0: usize, rows: usize, p0: usize, depth: usize, out: 
             dst.iter_mut().for_each(|x| *x = 0.0);
         }
         if a.col_stride == 1 {
-            for r in 0..r_end {
-                let row = &a.data[(first + r) * a.row_stride + p0..][..depth];
-                for (d, &v) in dst[r..].iter_mut().step_by(MR).zip(row) {
-                    *d = v;
-                }
-            }
+            // dst[p·MR + r] = A[first + r, p0 + p]: a strided transpose.
+            let src = &a.data[first * a.row_stride + p0..];
+            super::transpose_strided(src, a.row_stride, r_end, depth, dst, MR);
         } else if a.row_stride == 1 {
             // Transposed storage: the MR values of one p are contiguous.
             for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
@@ -122,9 +119,15 @@ fn pack_b(b: Strided<'_>, p0: usize, depth: usize, j0: usize, cols: usize, out: 
             if c_end < NR {
                 dst.iter_mut().for_each(|x| *x = 0.0);
             }
-            for c in 0..c_end {
-                for p in 0..depth {
-                    dst[p * NR + c] = b.at(p0 + p, first + c);
+            if b.row_stride == 1 {
+                // Transposed storage: dst[p·NR + c] = data[(first + c)·cs + p0 + p].
+                let src = &b.data[first * b.col_stride + p0..];
+                super::transpose_strided(src, b.col_stride, c_end, depth, dst, NR);
+            } else {
+                for c in 0..c_end {
+                    for p in 0..depth {
+                        dst[p * NR + c] = b.at(p0 + p, first + c);
+                    }
                 }
             }
         }

@@ -77,8 +77,6 @@ struct Workspace {
     hidden: Vec<f32>,
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
-    /// Wᵀ, refreshed at the start of every update.
-    weights_t: Vec<f32>,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -168,15 +166,13 @@ fn hidden_means(rbm: &Rbm, v: &[f32], rows: usize, out: &mut [f32]) {
     }
 }
 
-/// V = mean of the visible units given `h` (`rows × n_hidden`);
-/// `weights_t` is Wᵀ (`n_hidden × n_visible`, row-major), kept beside W so
-/// that the product reads it contiguously.
-fn visible_means(rbm: &Rbm, weights_t: &[f32], h: &[f32], rows: usize, out: &mut [f32]) {
+/// V = mean of the visible units given `h` (`rows × n_hidden`).
+fn visible_means(rbm: &Rbm, h: &[f32], rows: usize, out: &mut [f32]) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     gemm(
         &mut out[..rows * nv],
         Operand::new(&h[..rows * nh], rows, nh),
-        Operand::new(weights_t, nh, nv),
+        Operand::new(rbm.weights(), nv, nh).t(),
         1.0,
         false,
     );
@@ -475,9 +471,6 @@ impl Trainer {
         let (h0, h_neg) = w.hidden.split_at_mut(b * nh);
         let h_neg = &mut h_neg[..neg * nh];
         let h_sample = &mut w.hidden_sample[..neg * nh];
-        w.weights_t.resize(nv * nh, 0.0);
-        linalg::transpose(rbm.weights(), nv, nh, &mut w.weights_t);
-        let weights_t = &w.weights_t[..];
         // 1. Positive phase.
         hidden_means(rbm, v0, b, h0);
         let dropout = params.dropout as f32;
@@ -509,7 +502,7 @@ impl Trainer {
         };
         let masked = dropout > 0.0 && params.method == Method::Cd;
         for step in 0..params.k {
-            visible_means(rbm, weights_t, h_sample, neg, v_neg);
+            visible_means(rbm, h_sample, neg, v_neg);
             sample_in_place(v_neg, nv, visible, streams);
             hidden_means(rbm, v_neg, neg, h_neg);
             if masked {
