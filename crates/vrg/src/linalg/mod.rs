@@ -386,6 +386,17 @@ multiversion! {
 }
 
 multiversion! {
+    /// out_j += Σ_r x[r, j] for x row-major with `out.len()` columns, in f64.
+    pub fn add_column_sums(x: &[f32], out: &mut [f64]) {
+        for row in x.chunks_exact(out.len()) {
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o += v as f64;
+            }
+        }
+    }
+}
+
+multiversion! {
     /// x += y.
     pub fn add_assign(x: &mut [f32], y: &[f32]) {
         for (a, b) in x.iter_mut().zip(y) {

@@ -264,11 +264,7 @@ fn hidden_kind(units: HiddenUnits) -> UnitKind {
 
 fn column_means(x: &[f32], rows: usize, n: usize, out: &mut [f64]) {
     out.iter_mut().for_each(|o| *o = 0.0);
-    for row in x[..rows * n].chunks_exact(n) {
-        for (o, &v) in out.iter_mut().zip(row) {
-            *o += v as f64;
-        }
-    }
+    linalg::add_column_sums(&x[..rows * n], out);
     out.iter_mut().for_each(|o| *o /= rows as f64);
 }
 
