@@ -13,5 +13,5 @@ mod model;
 mod units;
 
 pub use gibbs::SAMPLING_CHUNK_ROWS;
-pub use model::{Rbm, PARALLEL_MATMUL_THRESHOLD};
+pub use model::Rbm;
 pub use units::{ln_2cosh, sigmoid, softplus, HiddenUnits, VisibleUnits};

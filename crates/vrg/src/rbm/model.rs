@@ -12,14 +12,10 @@
 //!   eq. (9) (energy), (10)–(12) (marginal Hamiltonians).
 
 use super::units::{HiddenUnits, VisibleUnits};
+use crate::linalg::{self, gemm, Operand};
 use crate::{Error, Result};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
-
-/// Products with at least this many multiply-adds run on the rayon pool;
-/// smaller ones run single-threaded (faer's parallel path is several times
-/// slower there; see DESIGN.md, "Performance model").
-pub const PARALLEL_MATMUL_THRESHOLD: usize = 10_000_000;
 
 /// A restricted Boltzmann machine with energy (Mehta & Schwab 2014, eq. 9)
 ///
@@ -64,8 +60,10 @@ fn check_len(what: &str, found: usize, expected: usize) -> Result<()> {
     }
 }
 
+/// Thread use of the f64 products of the free energies: the same threshold as
+/// [`linalg::gemm`]'s f32 products.
 fn parallelism(multiply_adds: usize) -> Par {
-    if multiply_adds >= PARALLEL_MATMUL_THRESHOLD {
+    if multiply_adds >= linalg::PARALLEL_MULTIPLY_ADDS {
         Par::rayon(0)
     } else {
         Par::Seq
@@ -230,8 +228,8 @@ impl Rbm {
     }
 
     /// The hidden units' inputs x = vW + c for a batch: `v` is `rows × n_visible`,
-    /// `out` is `rows × n_hidden` (x_rj = c_j + Σ_i v_ri W_ij). One f32 GEMM,
-    /// single-threaded below [`PARALLEL_MATMUL_THRESHOLD`] multiply-adds.
+    /// `out` is `rows × n_hidden` (x_rj = c_j + Σ_i v_ri W_ij). One f32
+    /// product through [`linalg::gemm`].
     pub fn visible_to_hidden_input(&self, v: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
         check_batch(
             "visible batch (rows × n_visible)",
@@ -251,17 +249,19 @@ impl Rbm {
         for row in out.chunks_exact_mut(self.n_hidden) {
             row.copy_from_slice(&self.hidden_bias);
         }
-        let lhs = MatRef::from_row_major_slice(v, rows, self.n_visible);
-        let rhs = MatRef::from_row_major_slice(&self.weights, self.n_visible, self.n_hidden);
-        let dst = MatMut::from_row_major_slice_mut(out, rows, self.n_hidden);
-        let par = parallelism(rows * self.n_visible * self.n_hidden);
-        matmul(dst, Accum::Add, lhs, rhs, 1.0f32, par);
+        gemm(
+            out,
+            Operand::new(v, rows, self.n_visible),
+            Operand::new(&self.weights, self.n_visible, self.n_hidden),
+            1.0,
+            true,
+        );
         Ok(())
     }
 
     /// The visible units' inputs a = hWᵀ + b for a batch: `h` is `rows × n_hidden`,
-    /// `out` is `rows × n_visible` (a_ri = b_i + Σ_j W_ij h_rj). One f32 GEMM,
-    /// single-threaded below [`PARALLEL_MATMUL_THRESHOLD`] multiply-adds.
+    /// `out` is `rows × n_visible` (a_ri = b_i + Σ_j W_ij h_rj). One f32
+    /// product through [`linalg::gemm`].
     pub fn hidden_to_visible_input(&self, h: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
         check_batch(
             "hidden batch (rows × n_hidden)",
@@ -281,12 +281,13 @@ impl Rbm {
         for row in out.chunks_exact_mut(self.n_visible) {
             row.copy_from_slice(&self.visible_bias);
         }
-        let lhs = MatRef::from_row_major_slice(h, rows, self.n_hidden);
-        let rhs =
-            MatRef::from_row_major_slice(&self.weights, self.n_visible, self.n_hidden).transpose();
-        let dst = MatMut::from_row_major_slice_mut(out, rows, self.n_visible);
-        let par = parallelism(rows * self.n_visible * self.n_hidden);
-        matmul(dst, Accum::Add, lhs, rhs, 1.0f32, par);
+        gemm(
+            out,
+            Operand::new(h, rows, self.n_hidden),
+            Operand::new(&self.weights, self.n_visible, self.n_hidden).t(),
+            1.0,
+            true,
+        );
         Ok(())
     }
 
