@@ -8,6 +8,7 @@
 //! path costs more than it saves there (DESIGN.md, "Performance model").
 
 pub mod sgemm;
+pub mod sparse;
 
 use crate::rng::Rng;
 use faer::linalg::matmul::matmul;
@@ -386,12 +387,54 @@ multiversion! {
 }
 
 multiversion! {
+    /// One row of the momentum step with its gradient g already summed:
+    /// ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m) + α g, then W ← W + ΔW, and
+    /// `copy` ← W (a second, aligned copy of the weights kept in step).
+    pub fn momentum_step(velocity: &mut [f32], weights: &mut [f32], copy: &mut [f32], gradient: &[f32], alpha: f32, decay: VelocityDecay, sparsity: Option<(&[f32], f32)>) {
+        let VelocityDecay { momentum, learning_rate, l2, l1 } = decay;
+        let n = velocity.len();
+        let (weights, copy, gradient) = (&mut weights[..n], &mut copy[..n], &gradient[..n]);
+        let sign = |w: f32| if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
+        match sparsity {
+            None => {
+                for j in 0..n {
+                    let w = weights[j];
+                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w)) + alpha * gradient[j];
+                    velocity[j] = dw;
+                    weights[j] = w + dw;
+                    copy[j] = w + dw;
+                }
+            }
+            Some((s, m)) => {
+                let s = &s[..n];
+                for j in 0..n {
+                    let w = weights[j];
+                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w) + s[j] * m) + alpha * gradient[j];
+                    velocity[j] = dw;
+                    weights[j] = w + dw;
+                    copy[j] = w + dw;
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
     /// out_j += Σ_r x[r, j] for x row-major with `out.len()` columns, in f64.
     pub fn add_column_sums(x: &[f32], out: &mut [f64]) {
         for row in x.chunks_exact(out.len()) {
             for (o, &v) in out.iter_mut().zip(row) {
                 *o += v as f64;
             }
+        }
+    }
+}
+
+multiversion! {
+    /// y ← y + a·x.
+    pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y += a * x;
         }
     }
 }

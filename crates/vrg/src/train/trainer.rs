@@ -15,7 +15,15 @@
 //!
 //! The two gradient products are one GEMM over the stacked rows [V⁰; Vⁿ]
 //! and [H⁰; −(B/Bⁿ)Hⁿ], accumulated straight into ΔW, so the weights are
-//! read and written only twice per update outside GEMM. PCD keeps each
+//! read and written only twice per update outside GEMM.
+//!
+//! Bernoulli visible rows are mostly zeros (about a fifth of MNIST pixels
+//! are on, and so are about as many of the reconstructions' samples). When
+//! a batch's density is at most [`SPARSE_DENSITY`], the three products with
+//! a visible operand (V⁰W, VⁿW and the stacked gradient) are sums of the
+//! rows of W (or of H) selected by the nonzeros
+//! ([`crate::linalg::sparse`]), and the gradient's momentum step is fused
+//! into one pass over W. PCD keeps each
 //! chain's hidden state (as scikit-learn does), which saves recomputing it:
 //! CD-1 and PCD-1 both cost five products of B × n_visible × n_hidden.
 //!
@@ -38,6 +46,7 @@
 
 use super::params::{Method, TrainParams};
 use crate::data::Dataset;
+use crate::linalg::sparse::{sparse_times_dense_then, AlignedRows, SparseRows};
 use crate::linalg::{self, gemm, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
@@ -51,6 +60,9 @@ pub const CHUNK_ROWS: usize = 32;
 const PARALLEL_ELEMENTS: usize = 1 << 15;
 /// Rows of W per parallel block of the element-wise weight updates.
 const UPDATE_BLOCK_ROWS: usize = 64;
+/// Visible batches with at most this fraction of nonzeros use the sparse
+/// products (on this machine they win below about 0.45).
+pub const SPARSE_DENSITY: f64 = 0.35;
 
 /// Everything beyond the model that a resumed run needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +89,17 @@ struct Workspace {
     hidden: Vec<f32>,
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
+    /// W with 64-byte aligned rows, the sparse products' operand; kept
+    /// equal to the model's W while visible units are Bernoulli.
+    weights_aligned: AlignedRows,
+    /// [H⁰; −(B/Bⁿ)Hⁿ] with aligned rows, the sparse gradient's operand.
+    hidden_aligned: AlignedRows,
+    /// Nonzeros of V⁰, of Vⁿ, and of [V⁰; Vⁿ]ᵀ.
+    positive: SparseRows,
+    negative: SparseRows,
+    columns: SparseRows,
+    /// V⁰ᵀH⁰ − (B/Bⁿ)VⁿᵀHⁿ on the sparse path.
+    gradient: Vec<f32>,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -86,6 +109,10 @@ pub struct Trainer {
     rbm: Rbm,
     state: TrainState,
     work: Workspace,
+    /// Whether sparse visible batches may use the sparse products.
+    sparse_products: bool,
+    /// Updates done with the sparse products since this trainer was made.
+    sparse_updates: usize,
 }
 
 /// Initial parameters as in Hinton's guide §8: W ~ N(0, σ²), c = 0 (or
@@ -145,9 +172,35 @@ fn take_streams(cursor: &mut Rng, count: usize) -> Vec<Rng> {
     streams
 }
 
-/// H = mean of the hidden units given `v` (`rows × n_visible`).
-fn hidden_means(rbm: &Rbm, v: &[f32], rows: usize, out: &mut [f32]) {
+/// H = mean of the hidden units given `v` (`rows × n_visible`), through
+/// the sparse product when `sparse` gives v's nonzeros and W's aligned copy.
+fn hidden_means(
+    rbm: &Rbm,
+    v: &[f32],
+    rows: usize,
+    out: &mut [f32],
+    sparse: Option<(&SparseRows, &AlignedRows)>,
+) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let bias = rbm.hidden_bias();
+    let units = rbm.hidden_units();
+    let activate = move |x: &mut [f32], bias: &[f32]| match units {
+        HiddenUnits::Bernoulli => linalg::sigmoid_rows(x, bias),
+        HiddenUnits::Spin => linalg::tanh_rows(x, bias),
+    };
+    if let Some((nonzeros, weights)) = sparse {
+        // The activation is applied to each finished piece of the product.
+        sparse_times_dense_then(
+            &mut out[..rows * nh],
+            nonzeros,
+            weights.as_slice(),
+            weights.stride(),
+            nh,
+            rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS,
+            &|_, j0, x| activate(x, &bias[j0..j0 + x.len()]),
+        );
+        return;
+    }
     gemm(
         &mut out[..rows * nh],
         Operand::new(&v[..rows * nv], rows, nv),
@@ -155,15 +208,14 @@ fn hidden_means(rbm: &Rbm, v: &[f32], rows: usize, out: &mut [f32]) {
         1.0,
         false,
     );
-    let bias = rbm.hidden_bias();
-    match rbm.hidden_units() {
-        HiddenUnits::Bernoulli => {
-            rows_in_parallel(&mut out[..rows * nh], nh, |x| linalg::sigmoid_rows(x, bias))
-        }
-        HiddenUnits::Spin => {
-            rows_in_parallel(&mut out[..rows * nh], nh, |x| linalg::tanh_rows(x, bias))
-        }
-    }
+    rows_in_parallel(&mut out[..rows * nh], nh, |x| activate(x, bias));
+}
+
+/// Fills `nonzeros` from `v` (`rows × n`) and tells whether they are few
+/// enough for the sparse products.
+fn sparse_enough(v: &[f32], rows: usize, n: usize, nonzeros: &mut SparseRows) -> bool {
+    nonzeros.fill_from_dense(&v[..rows * n], rows, n, rows * n >= PARALLEL_ELEMENTS);
+    nonzeros.density() <= SPARSE_DENSITY
 }
 
 /// V = mean of the visible units given `h` (`rows × n_hidden`).
@@ -285,6 +337,8 @@ impl Trainer {
             rbm,
             state,
             work: Workspace::default(),
+            sparse_products: true,
+            sparse_updates: 0,
         }
     }
 
@@ -318,7 +372,20 @@ impl Trainer {
             rbm,
             state,
             work: Workspace::default(),
+            sparse_products: true,
+            sparse_updates: 0,
         })
+    }
+
+    /// Turns the sparse products off (on by default; results agree with
+    /// the dense products up to rounding). For tests and benchmarks.
+    pub fn set_sparse_products(&mut self, on: bool) {
+        self.sparse_products = on;
+    }
+
+    /// Updates done with the sparse products since this trainer was made.
+    pub fn sparse_updates(&self) -> usize {
+        self.sparse_updates
     }
 
     pub fn rbm(&self) -> &Rbm {
@@ -379,7 +446,7 @@ impl Trainer {
                 start.extend_from_slice(train.row(r));
             }
             let mut chains = vec![0.0f32; n_chains * nh];
-            hidden_means(&self.rbm, &start, n_chains, &mut chains);
+            hidden_means(&self.rbm, &start, n_chains, &mut chains, None);
             let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
             let kind = hidden_kind(self.rbm.hidden_units());
             sample_in_place(&mut chains, nh, kind, &mut streams);
@@ -394,6 +461,10 @@ impl Trainer {
         w.hidden.resize((batch + negative_rows) * nh, 0.0);
         w.mask.resize(batch * nh, 0.0);
         w.hidden_sample.resize(negative_rows * nh, 0.0);
+        if self.rbm.visible_units() == VisibleUnits::Bernoulli {
+            w.weights_aligned.reshape(nv, nh);
+            w.weights_aligned.copy_from(self.rbm.weights());
+        }
         let learning_rate = self.params.learning_rate_at(epoch) as f32;
         let momentum = self.params.momentum_at(epoch) as f32;
         for rows in order.chunks(batch) {
@@ -467,8 +538,18 @@ impl Trainer {
         let (h0, h_neg) = w.hidden.split_at_mut(b * nh);
         let h_neg = &mut h_neg[..neg * nh];
         let h_sample = &mut w.hidden_sample[..neg * nh];
+        // Sparse products are tried for Bernoulli visible units (0/1 or
+        // intensities: zeros are common), never for spins or Gaussians.
+        let try_sparse = self.sparse_products && rbm.visible_units() == VisibleUnits::Bernoulli;
         // 1. Positive phase.
-        hidden_means(rbm, v0, b, h0);
+        let sparse_positive = try_sparse && sparse_enough(v0, b, nv, &mut w.positive);
+        hidden_means(
+            rbm,
+            v0,
+            b,
+            h0,
+            sparse_positive.then_some((&w.positive, &w.weights_aligned)),
+        );
         let dropout = params.dropout as f32;
         let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
@@ -497,10 +578,18 @@ impl Trainer {
             }
         };
         let masked = dropout > 0.0 && params.method == Method::Cd;
+        let mut sparse_negative = false;
         for step in 0..params.k {
             visible_means(rbm, h_sample, neg, v_neg);
             sample_in_place(v_neg, nv, visible, streams);
-            hidden_means(rbm, v_neg, neg, h_neg);
+            sparse_negative = try_sparse && sparse_enough(v_neg, neg, nv, &mut w.negative);
+            hidden_means(
+                rbm,
+                v_neg,
+                neg,
+                h_neg,
+                sparse_negative.then_some((&w.negative, &w.weights_aligned)),
+            );
             if masked {
                 for (h, m) in h_neg.iter_mut().zip(mask.iter()) {
                     *h *= m;
@@ -538,8 +627,6 @@ impl Trainer {
             }
         }
         let has_sparsity = params.sparsity_target.is_some();
-        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩), in parallel row blocks
-        // (element-wise, so the result does not depend on the thread count).
         let decay = linalg::VelocityDecay {
             momentum,
             learning_rate,
@@ -552,38 +639,102 @@ impl Trainer {
         } else {
             None
         };
-        state
-            .velocity_weights
-            .par_chunks_mut(block)
-            .zip(rbm.weights().par_chunks(block))
-            .enumerate()
-            .for_each(|(k, (vel, weights))| {
-                let first = k * UPDATE_BLOCK_ROWS;
-                for (r, (vel_row, w_row)) in vel
-                    .chunks_exact_mut(nh)
-                    .zip(weights.chunks_exact(nh))
-                    .enumerate()
-                {
-                    let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
-                    linalg::decay_velocity(vel_row, w_row, decay, shift);
-                }
-            });
-        // ΔW += ε/B (V⁰ᵀH⁰ − (B/Bⁿ) VⁿᵀHⁿ) as one product of the stacked
-        // (B + Bⁿ)-row blocks.
         let scale = -(b as f32) / neg as f32;
-        h_neg.iter_mut().for_each(|h| *h *= scale);
         let rows = b + neg;
-        gemm(
-            &mut state.velocity_weights,
-            Operand::new(&w.visible[..rows * nv], rows, nv).t(),
-            Operand::new(&w.hidden[..rows * nh], rows, nh),
-            learning_rate / b as f32,
-            true,
-        );
-        rbm.weights_mut()
-            .par_chunks_mut(block)
-            .zip(state.velocity_weights.par_chunks(block))
-            .for_each(|(weights, vel)| linalg::add_assign(weights, vel));
+        let parallel = rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS;
+        if sparse_positive && sparse_negative {
+            self.sparse_updates += 1;
+            // G = [V⁰; Vⁿ]ᵀ [H⁰; −(B/Bⁿ)Hⁿ] from the nonzeros, then
+            // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW
+            // in one pass (also refreshing W's aligned copy).
+            w.columns
+                .fill_transpose_of_stack(&[&w.positive, &w.negative], parallel);
+            w.hidden_aligned.reshape(rows, nh);
+            for (r, row) in h0.chunks_exact(nh).enumerate() {
+                w.hidden_aligned.row_mut(r).copy_from_slice(row);
+            }
+            for (r, row) in h_neg.chunks_exact(nh).enumerate() {
+                for (d, &h) in w.hidden_aligned.row_mut(b + r).iter_mut().zip(row) {
+                    *d = scale * h;
+                }
+            }
+            w.gradient.resize(nv * nh, 0.0);
+            sparse_times_dense_then(
+                &mut w.gradient,
+                &w.columns,
+                w.hidden_aligned.as_slice(),
+                w.hidden_aligned.stride(),
+                nh,
+                parallel,
+                &|_, _, _| {},
+            );
+            // The momentum step row by row (a separate pass: fused into the
+            // product's column tiles it was slower, the three matrices then
+            // being walked in strided pieces).
+            let alpha = learning_rate / b as f32;
+            let stride = w.weights_aligned.stride();
+            state
+                .velocity_weights
+                .par_chunks_mut(block)
+                .zip(rbm.weights_mut().par_chunks_mut(block))
+                .zip(
+                    w.weights_aligned
+                        .as_mut_slice()
+                        .par_chunks_mut(UPDATE_BLOCK_ROWS * stride),
+                )
+                .zip(w.gradient.par_chunks(block))
+                .enumerate()
+                .for_each(|(k, (((vel, weights), copy), gradient))| {
+                    let first = k * UPDATE_BLOCK_ROWS;
+                    for (r, (((vel_row, w_row), copy_row), g_row)) in vel
+                        .chunks_exact_mut(nh)
+                        .zip(weights.chunks_exact_mut(nh))
+                        .zip(copy.chunks_mut(stride))
+                        .zip(gradient.chunks_exact(nh))
+                        .enumerate()
+                    {
+                        let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
+                        linalg::momentum_step(vel_row, w_row, copy_row, g_row, alpha, decay, shift);
+                    }
+                });
+        } else {
+            // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩), in parallel row
+            // blocks (element-wise, so the result does not depend on the
+            // thread count).
+            state
+                .velocity_weights
+                .par_chunks_mut(block)
+                .zip(rbm.weights().par_chunks(block))
+                .enumerate()
+                .for_each(|(k, (vel, weights))| {
+                    let first = k * UPDATE_BLOCK_ROWS;
+                    for (r, (vel_row, w_row)) in vel
+                        .chunks_exact_mut(nh)
+                        .zip(weights.chunks_exact(nh))
+                        .enumerate()
+                    {
+                        let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
+                        linalg::decay_velocity(vel_row, w_row, decay, shift);
+                    }
+                });
+            // ΔW += ε/B (V⁰ᵀH⁰ − (B/Bⁿ) VⁿᵀHⁿ) as one product of the stacked
+            // (B + Bⁿ)-row blocks.
+            h_neg.iter_mut().for_each(|h| *h *= scale);
+            gemm(
+                &mut state.velocity_weights,
+                Operand::new(&w.visible[..rows * nv], rows, nv).t(),
+                Operand::new(&w.hidden[..rows * nh], rows, nh),
+                learning_rate / b as f32,
+                true,
+            );
+            rbm.weights_mut()
+                .par_chunks_mut(block)
+                .zip(state.velocity_weights.par_chunks(block))
+                .for_each(|(weights, vel)| linalg::add_assign(weights, vel));
+            if try_sparse {
+                w.weights_aligned.copy_from(rbm.weights());
+            }
+        }
         for (i, (db, bias)) in state
             .velocity_visible_bias
             .iter_mut()

@@ -1,0 +1,683 @@
+//! Products with a sparse left operand: C = A·B where most entries of A are
+//! zero (MNIST pixels, sampled 0/1 units).
+//!
+//! Row r of A·B is Σ_{k: A_rk ≠ 0} A_rk · B[k, :], a sum of rows of B. A
+//! dense GEMM spends the same work on every k; this spends it only on the
+//! nonzeros, at a lower rate per multiply-add (each row of B is read from
+//! L2 for one use instead of being reused from registers). On this
+//! machine the sum wins below a density of about a third (DESIGN.md,
+//! "Performance model"; `cargo bench -p vrg --bench rbm`).
+//!
+//! [`SparseRows`] stores the nonzeros of each row in a fixed slot of
+//! capacity `n_cols` (no prefix sums), so rows are filled and used in
+//! parallel, and every output element is summed in the order of its
+//! nonzeros: results do not depend on the thread count.
+
+use rayon::prelude::*;
+
+/// Output rows per parallel task.
+const ROWS_PER_TASK: usize = 8;
+
+/// The nonzeros of a row-major `n_rows × n_cols` matrix, row by row, in
+/// increasing column order. Row r's entries are `indices[r·n_cols ..]` and
+/// `values[r·n_cols ..]`, `counts[r]` of them.
+#[derive(Clone, Debug, Default)]
+pub struct SparseRows {
+    n_rows: usize,
+    n_cols: usize,
+    counts: Vec<u32>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl SparseRows {
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Number of stored nonzeros.
+    pub fn nonzeros(&self) -> usize {
+        self.counts.iter().map(|&c| c as usize).sum()
+    }
+
+    /// Fraction of entries stored.
+    pub fn density(&self) -> f64 {
+        self.nonzeros() as f64 / (self.n_rows * self.n_cols).max(1) as f64
+    }
+
+    /// Row r's column indices and values.
+    pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let start = r * self.n_cols;
+        let end = start + self.counts[r] as usize;
+        (&self.indices[start..end], &self.values[start..end])
+    }
+
+    fn reshape(&mut self, n_rows: usize, n_cols: usize) {
+        assert!(n_cols <= u32::MAX as usize && n_rows <= u32::MAX as usize);
+        self.n_rows = n_rows;
+        self.n_cols = n_cols;
+        self.counts.resize(n_rows, 0);
+        if self.indices.len() < n_rows * n_cols {
+            self.indices.resize(n_rows * n_cols, 0);
+            self.values.resize(n_rows * n_cols, 0.0);
+        }
+    }
+
+    /// Replaces the contents by the nonzeros of `x` (`rows × cols`,
+    /// row-major), filling rows in parallel when `parallel`.
+    pub fn fill_from_dense(&mut self, x: &[f32], rows: usize, cols: usize, parallel: bool) {
+        assert_eq!(x.len(), rows * cols, "sparse: data is not {rows} × {cols}");
+        self.reshape(rows, cols);
+        if cols == 0 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            return;
+        }
+        type Slot<'s> = (((&'s mut [u32], &'s mut [f32]), &'s mut u32), &'s [f32]);
+        let fill = |(((idx, val), count), row): Slot<'_>| {
+            *count = compress_row(row, idx, val) as u32;
+        };
+        let (indices, values) = (
+            &mut self.indices[..rows * cols],
+            &mut self.values[..rows * cols],
+        );
+        if parallel {
+            indices
+                .par_chunks_exact_mut(cols)
+                .zip(values.par_chunks_exact_mut(cols))
+                .zip(self.counts.par_iter_mut())
+                .zip(x.par_chunks_exact(cols))
+                .with_min_len(ROWS_PER_TASK)
+                .for_each(fill);
+        } else {
+            indices
+                .chunks_exact_mut(cols)
+                .zip(values.chunks_exact_mut(cols))
+                .zip(self.counts.iter_mut())
+                .zip(x.chunks_exact(cols))
+                .for_each(fill);
+        }
+    }
+
+    /// Replaces the contents by the transpose of the matrix whose rows are
+    /// those of `parts` stacked in order (all with the same number of
+    /// columns): row k of the result lists, in increasing order, the rows r
+    /// of the stack with a nonzero in column k.
+    pub fn fill_transpose_of_stack(&mut self, parts: &[&SparseRows], parallel: bool) {
+        let cols = parts.first().map_or(0, |p| p.n_cols);
+        assert!(parts.iter().all(|p| p.n_cols == cols));
+        let stacked_rows: usize = parts.iter().map(|p| p.n_rows).sum();
+        self.reshape(cols, stacked_rows);
+        if cols == 0 {
+            return;
+        }
+        let ranges = column_ranges(cols, parallel);
+        // Each task owns a range of columns k (rows of the result) and scans
+        // every source row's entries in that range (a contiguous run, found
+        // by binary search since entries are sorted by column).
+        let n = stacked_rows;
+        // (first column, counts, indices, values) of each task's rows.
+        type Task<'s> = (usize, &'s mut [u32], &'s mut [u32], &'s mut [f32]);
+        let mut tasks: Vec<Task<'_>> = Vec::new();
+        let (mut counts, mut indices, mut values) = (
+            &mut self.counts[..cols],
+            &mut self.indices[..cols * n],
+            &mut self.values[..cols * n],
+        );
+        for range in &ranges {
+            let len = range.end - range.start;
+            let (c, rest_c) = counts.split_at_mut(len);
+            let (i, rest_i) = indices.split_at_mut(len * n);
+            let (v, rest_v) = values.split_at_mut(len * n);
+            tasks.push((range.start, c, i, v));
+            (counts, indices, values) = (rest_c, rest_i, rest_v);
+        }
+        let fill = |(k0, counts, indices, values): Task<'_>| {
+            counts.iter_mut().for_each(|c| *c = 0);
+            let k_end = k0 + counts.len();
+            // Where each source row's entries at or after column k0 start.
+            let mut cursors: Vec<usize> = parts
+                .iter()
+                .flat_map(|part| {
+                    (0..part.n_rows)
+                        .map(move |r| part.row(r).0.partition_point(|&k| (k as usize) < k0))
+                })
+                .collect();
+            // Columns in bands of TRANSPOSE_BAND, so that the band's output
+            // rows being appended to stay in L1.
+            let mut band = k0;
+            while band < k_end {
+                let band_end = (band + TRANSPOSE_BAND).min(k_end) as u32;
+                let mut source = 0;
+                let mut offset = 0u32;
+                for part in parts {
+                    for r in 0..part.n_rows {
+                        let (idx, val) = part.row(r);
+                        let mut i = cursors[source];
+                        while i < idx.len() && idx[i] < band_end {
+                            let local = idx[i] as usize - k0;
+                            let slot = local * n + counts[local] as usize;
+                            indices[slot] = offset + r as u32;
+                            values[slot] = val[i];
+                            counts[local] += 1;
+                            i += 1;
+                        }
+                        cursors[source] = i;
+                        source += 1;
+                    }
+                    offset += part.n_rows as u32;
+                }
+                band = band_end as usize;
+            }
+        };
+        if parallel {
+            tasks.into_par_iter().for_each(fill);
+        } else {
+            tasks.into_iter().for_each(fill);
+        }
+    }
+}
+
+/// Columns per band of [`SparseRows::fill_transpose_of_stack`].
+const TRANSPOSE_BAND: usize = 64;
+
+/// Column ranges for [`SparseRows::fill_transpose_of_stack`]: one per
+/// thread when parallel (the split does not change the result).
+fn column_ranges(cols: usize, parallel: bool) -> Vec<std::ops::Range<usize>> {
+    let parts = if parallel {
+        rayon::current_num_threads().clamp(1, cols)
+    } else {
+        1
+    };
+    (0..parts)
+        .map(|p| p * cols / parts..(p + 1) * cols / parts)
+        .collect()
+}
+
+/// Writes the column indices and values of the nonzeros of `row` to the
+/// front of `indices` and `values`; returns how many.
+fn compress_row(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if super::isa() == super::Isa::Avx512 {
+        // SAFETY: AVX-512F is available; the slices hold `row.len()` entries.
+        return unsafe { compress_row_avx512(row, indices, values) };
+    }
+    let mut count = 0;
+    for (k, &v) in row.iter().enumerate() {
+        // Branch-free: always write, advance only past a nonzero.
+        indices[count] = k as u32;
+        values[count] = v;
+        count += (v != 0.0) as usize;
+        if count == row.len() {
+            break;
+        }
+    }
+    count
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn compress_row_avx512(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
+    use std::arch::x86_64::*;
+    assert!(indices.len() >= row.len() && values.len() >= row.len());
+    let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let zero = _mm512_setzero_ps();
+    let mut count = 0usize;
+    let mut k = 0usize;
+    while k < row.len() {
+        let take = (row.len() - k).min(16);
+        let load_mask: __mmask16 = if take == 16 {
+            0xFFFF
+        } else {
+            (1u16 << take) - 1
+        };
+        // SAFETY: the masked load reads only the `take` valid lanes; the
+        // compressed stores write popcount(nonzero) ≤ take entries at
+        // `count`, and count + take ≤ row.len() ≤ the slices' lengths.
+        unsafe {
+            let v = _mm512_maskz_loadu_ps(load_mask, row.as_ptr().add(k));
+            let nonzero = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(load_mask, v, zero);
+            let idx = _mm512_add_epi32(lanes, _mm512_set1_epi32(k as i32));
+            _mm512_mask_compressstoreu_epi32(indices.as_mut_ptr().add(count).cast(), nonzero, idx);
+            _mm512_mask_compressstoreu_ps(values.as_mut_ptr().add(count).cast(), nonzero, v);
+            count += nonzero.count_ones() as usize;
+        }
+        k += take;
+    }
+    count
+}
+
+/// A row-major matrix whose rows start on 64-byte boundaries: row r is
+/// `as_slice()[r·stride ..][.. cols]`, with the stride a multiple of 16
+/// floats chosen off powers of two (rows 2ᵏ bytes apart share cache sets).
+#[derive(Clone, Debug, Default)]
+pub struct AlignedRows {
+    buffer: Vec<f32>,
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    stride: usize,
+}
+
+impl AlignedRows {
+    /// Reshapes to `rows × cols` (contents unspecified until written).
+    pub fn reshape(&mut self, rows: usize, cols: usize) {
+        let mut stride = cols.div_ceil(16) * 16;
+        if stride.is_power_of_two() && stride >= 256 {
+            stride += 16;
+        }
+        let len = rows * stride;
+        if self.buffer.len() < len + 16 {
+            self.buffer.resize(len + 16, 0.0);
+        }
+        self.offset = self.buffer.as_ptr().align_offset(64).min(15);
+        (self.rows, self.cols, self.stride) = (rows, cols, stride);
+    }
+
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The rows (with padding between them).
+    pub fn as_slice(&self) -> &[f32] {
+        &self.buffer[self.offset..self.offset + self.rows * self.stride]
+    }
+
+    /// The rows (with padding between them), mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        let len = self.rows * self.stride;
+        &mut self.buffer[self.offset..self.offset + len]
+    }
+
+    /// Row r.
+    pub fn row_mut(&mut self, r: usize) -> &mut [f32] {
+        let start = self.offset + r * self.stride;
+        &mut self.buffer[start..start + self.cols]
+    }
+
+    /// Copies a contiguous row-major `rows × cols` matrix in.
+    pub fn copy_from(&mut self, x: &[f32]) {
+        assert_eq!(x.len(), self.rows * self.cols);
+        for (r, row) in x.chunks_exact(self.cols.max(1)).enumerate() {
+            self.row_mut(r).copy_from_slice(row);
+        }
+    }
+}
+
+/// Columns of dst per task of [`sparse_times_dense`] (8 zmm accumulators).
+const COLUMN_TILE: usize = 64;
+/// Rows of B (depth) per block (the best of 32–256 measured with
+/// `examples/gemm_shapes.rs`).
+const DEPTH_BLOCK: usize = 128;
+
+/// Called with (row, first column, finished values) as each row of a
+/// column tile of the product is complete, while it is still in cache.
+pub type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32]) + Sync);
+
+/// dst = A·B for sparse A (`m × k`) and dense B (`k × n`, row r at
+/// `b[r·b_stride ..]`), dst row-major `m × n`. B's rows are best 64-byte
+/// aligned ([`AlignedRows`]): unaligned 16-lane loads straddle cache lines
+/// and cost this kernel about a third of its speed.
+///
+/// Blocked like a dense GEMM: each task owns a tile of [`COLUMN_TILE`]
+/// columns of dst and walks B in blocks of [`DEPTH_BLOCK`] rows, applying
+/// every row of A's nonzeros in that block before moving on, so a block of
+/// B is read from L2 once per task rather than once per nonzero. Tasks run
+/// in parallel when `parallel`; each element is summed in the order of its
+/// row's nonzeros either way.
+pub fn sparse_times_dense(
+    dst: &mut [f32],
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+) {
+    sparse_times_dense_then(dst, a, b, b_stride, n, parallel, &|_, _, _| {});
+}
+
+/// [`sparse_times_dense`], then `finish(r, j0, x)` on each finished piece
+/// x = dst[r, j0 .. j0 + x.len()] (an element-wise epilogue such as adding
+/// a bias and applying σ, fused so that dst is not read again).
+pub fn sparse_times_dense_then(
+    dst: &mut [f32],
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+    finish: Finish<'_>,
+) {
+    assert_eq!(
+        dst.len(),
+        a.n_rows * n,
+        "sparse: destination is not {} × {n}",
+        a.n_rows
+    );
+    assert!(
+        b_stride >= n,
+        "sparse: row stride {b_stride} below {n} columns"
+    );
+    assert!(
+        a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n,
+        "sparse: B is not {} × {n}",
+        a.n_cols
+    );
+    if n == 0 || a.n_rows == 0 {
+        return;
+    }
+    let (ct, db) = (COLUMN_TILE, DEPTH_BLOCK);
+    let tiles = n.div_ceil(ct);
+    let dst_ptr = SharedMut(dst.as_mut_ptr());
+    let task = |tile: usize| {
+        let j0 = tile * ct;
+        let width = (n - j0).min(ct);
+        // SAFETY: tasks own disjoint column ranges j0..j0 + width of dst,
+        // which holds a.n_rows × n floats.
+        unsafe { column_tile(a, b, b_stride, n, j0, width, db, dst_ptr.get(), finish) };
+    };
+    if parallel {
+        (0..tiles).into_par_iter().for_each(task);
+    } else {
+        (0..tiles).for_each(task);
+    }
+}
+
+/// A pointer shared by tasks that write disjoint parts of one slice.
+#[derive(Clone, Copy)]
+struct SharedMut(*mut f32);
+// SAFETY: only used by tasks writing disjoint elements.
+unsafe impl Send for SharedMut {}
+unsafe impl Sync for SharedMut {}
+impl SharedMut {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Columns j0..j0 + width of dst = A·B (dst row stride n), B in blocks of
+/// `depth` rows.
+///
+/// # Safety
+/// `dst` points to `a.n_rows × n` floats, no other thread touches these
+/// columns, and j0 + width ≤ n.
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_tile(
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    j0: usize,
+    width: usize,
+    depth: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    assert!(j0 + width <= n && n <= b_stride);
+    assert!(a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n);
+    #[cfg(target_arch = "x86_64")]
+    if super::isa() == super::Isa::Avx512 && width <= 16 * 16 {
+        let vectors = width.div_ceil(16);
+        let tail = width - 16 * (vectors - 1);
+        let tail_mask: u16 = if tail == 16 {
+            0xFFFF
+        } else {
+            (1u16 << tail) - 1
+        };
+        macro_rules! tile {
+            ($($v:literal)*) => {
+                match vectors {
+                    // SAFETY: AVX-512F is available; the caller's contract,
+                    // and every column index is below a.n_cols.
+                    $($v => unsafe { column_tile_avx512::<$v>(a, b, b_stride, n, j0, width, tail_mask, depth, dst, finish) },)*
+                    _ => unreachable!(),
+                }
+            };
+        }
+        tile!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        return;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { column_tile_generic(a, b, b_stride, n, j0, width, dst, finish) }
+}
+
+/// [`column_tile`] without blocking, for processors without AVX-512.
+///
+/// # Safety
+/// As for [`column_tile`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_tile_generic(
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    j0: usize,
+    width: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    for r in 0..a.n_rows {
+        // SAFETY: row r of dst has n ≥ j0 + width floats from j0, and only
+        // this task uses them.
+        let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * n + j0), width) };
+        out.iter_mut().for_each(|o| *o = 0.0);
+        let (idx, val) = a.row(r);
+        for (&k, &v) in idx.iter().zip(val) {
+            let start = k as usize * b_stride + j0;
+            super::axpy(out, v, &b[start..start + width]);
+        }
+        finish(r, j0, out);
+    }
+}
+
+/// The AVX-512 [`column_tile`]: V vectors of accumulators (the last
+/// masked to `tail_mask`), B in blocks of `depth` rows; each row's
+/// nonzeros in the block are found by advancing a cursor.
+///
+/// # Safety
+/// As for [`column_tile`], with 16(V − 1) < width ≤ 16V and the processor
+/// supporting AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_tile_avx512<const V: usize>(
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    j0: usize,
+    width: usize,
+    tail_mask: u16,
+    depth: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    use std::arch::x86_64::*;
+    let last_block = |k1: u32| k1 as usize >= a.n_cols;
+    let mut cursor: Vec<usize> = (0..a.n_rows).map(|r| r * a.n_cols).collect();
+    let ends: Vec<usize> = (0..a.n_rows)
+        .map(|r| r * a.n_cols + a.counts[r] as usize)
+        .collect();
+    let (indices, values) = (a.indices.as_ptr(), a.values.as_ptr());
+    let b = b.as_ptr();
+    let mut k0 = 0;
+    loop {
+        let k1 = (k0 + depth.max(1)).min(a.n_cols) as u32;
+        for r in 0..a.n_rows {
+            // SAFETY: cursor[r] ≤ ends[r] stay inside row r's slot of
+            // indices/values; every k < a.n_cols so row k of B has n floats,
+            // of which columns j0.. j0 + 16V (masked) are read; row r of dst
+            // likewise.
+            unsafe {
+                let out = dst.add(r * n + j0);
+                let mut acc = [_mm512_setzero_ps(); V];
+                if k0 > 0 {
+                    for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
+                        *s = _mm512_loadu_ps(out.add(16 * t));
+                    }
+                    acc[V - 1] = _mm512_maskz_loadu_ps(tail_mask, out.add(16 * (V - 1)));
+                }
+                let (mut i, end) = (cursor[r], ends[r]);
+                while i < end && *indices.add(i) < k1 {
+                    let row = b.add(*indices.add(i) as usize * b_stride + j0);
+                    let v = _mm512_set1_ps(*values.add(i));
+                    for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
+                        *s = _mm512_fmadd_ps(v, _mm512_loadu_ps(row.add(16 * t)), *s);
+                    }
+                    let last = _mm512_maskz_loadu_ps(tail_mask, row.add(16 * (V - 1)));
+                    acc[V - 1] = _mm512_fmadd_ps(v, last, acc[V - 1]);
+                    i += 1;
+                }
+                cursor[r] = i;
+                for (t, s) in acc.iter().enumerate().take(V - 1) {
+                    _mm512_storeu_ps(out.add(16 * t), *s);
+                }
+                _mm512_mask_storeu_ps(out.add(16 * (V - 1)), tail_mask, acc[V - 1]);
+                if last_block(k1) {
+                    finish(r, j0, std::slice::from_raw_parts_mut(out, width));
+                }
+            }
+        }
+        if last_block(k1) {
+            break;
+        }
+        k0 = k1 as usize;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sparse_matrix(rows: usize, cols: usize, seed: u64) -> Vec<f32> {
+        (0..rows * cols)
+            .map(|i| {
+                let h = (i as u64 ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                if h.is_multiple_of(5) {
+                    (h % 97) as f32 / 13.0 - 3.0
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sparse_product_equals_dense_product() {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (7, 33, 17),
+            (20, 784, 500),
+            (3, 40, 256),
+            (5, 9, 257),
+        ] {
+            let a = sparse_matrix(m, k, 1);
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 31 % 101) as f32 - 50.0) / 17.0)
+                .collect();
+            let mut sparse = SparseRows::default();
+            sparse.fill_from_dense(&a, m, k, true);
+            let expected_nonzeros = a.iter().filter(|&&v| v != 0.0).count();
+            assert_eq!(sparse.nonzeros(), expected_nonzeros);
+            let mut fast = vec![f32::NAN; m * n];
+            sparse_times_dense(&mut fast, &sparse, &b, n, n, true);
+            for i in 0..m {
+                for j in 0..n {
+                    let exact: f64 = (0..k)
+                        .map(|l| a[i * k + l] as f64 * b[l * n + j] as f64)
+                        .sum();
+                    let got = fast[i * n + j] as f64;
+                    assert!(
+                        (got - exact).abs() < 1e-4 * (1.0 + exact.abs()),
+                        "{m}×{k}×{n} ({i},{j})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_of_stack_lists_rows_in_order() {
+        let (a, b) = (sparse_matrix(6, 19, 2), sparse_matrix(4, 19, 3));
+        let (mut sa, mut sb, mut t) = Default::default();
+        SparseRows::fill_from_dense(&mut sa, &a, 6, 19, false);
+        SparseRows::fill_from_dense(&mut sb, &b, 4, 19, false);
+        for parallel in [false, true] {
+            SparseRows::fill_transpose_of_stack(&mut t, &[&sa, &sb], parallel);
+            assert_eq!((t.n_rows(), t.n_cols()), (19, 10));
+            for k in 0..19 {
+                let expected: Vec<(u32, f32)> = a
+                    .chunks(19)
+                    .chain(b.chunks(19))
+                    .enumerate()
+                    .filter(|(_, row)| row[k] != 0.0)
+                    .map(|(r, row)| (r as u32, row[k]))
+                    .collect();
+                let (idx, val) = t.row(k);
+                let got: Vec<(u32, f32)> = idx.iter().copied().zip(val.iter().copied()).collect();
+                assert_eq!(got, expected, "column {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn generic_tile_equals_the_vector_tile() {
+        let (m, k, n) = (9, 70, 150);
+        let a = sparse_matrix(m, k, 4);
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0)
+            .collect();
+        let mut sparse = SparseRows::default();
+        sparse.fill_from_dense(&a, m, k, false);
+        let mut fast = vec![0.0f32; m * n];
+        sparse_times_dense(&mut fast, &sparse, &b, n, n, false);
+        let mut plain = vec![f32::NAN; m * n];
+        // SAFETY: plain holds m × n floats and columns 0..n exist.
+        unsafe { column_tile_generic(&sparse, &b, n, n, 0, n, plain.as_mut_ptr(), &|_, _, _| {}) };
+        for (x, y) in fast.iter().zip(&plain) {
+            assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn finish_sees_every_piece_once_and_aligned_rows_hold_the_matrix() {
+        let (m, k, n) = (13, 300, 290);
+        let a = sparse_matrix(m, k, 7);
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 7 % 23) as f32 - 11.0) / 5.0)
+            .collect();
+        let mut aligned = AlignedRows::default();
+        aligned.reshape(k, n);
+        aligned.copy_from(&b);
+        assert_eq!(aligned.as_slice().as_ptr() as usize % 64, 0);
+        assert_eq!(aligned.stride() % 16, 0);
+        let mut sparse = SparseRows::default();
+        sparse.fill_from_dense(&a, m, k, true);
+        let mut plain = vec![0.0f32; m * n];
+        sparse_times_dense(&mut plain, &sparse, &b, n, n, true);
+        let mut finished = vec![0.0f32; m * n];
+        let seen = std::sync::Mutex::new(vec![0u32; m * n]);
+        sparse_times_dense_then(
+            &mut finished,
+            &sparse,
+            aligned.as_slice(),
+            aligned.stride(),
+            n,
+            true,
+            &|r, j0, x| {
+                let mut seen = seen.lock().unwrap();
+                for (j, v) in x.iter_mut().enumerate() {
+                    seen[r * n + j0 + j] += 1;
+                    *v = 2.0 * *v + 1.0;
+                }
+            },
+        );
+        assert!(seen.into_inner().unwrap().iter().all(|&c| c == 1));
+        for (f, p) in finished.iter().zip(&plain) {
+            assert_eq!(*f, 2.0 * p + 1.0);
+        }
+    }
+}
