@@ -5,7 +5,7 @@
 //! dense GEMM spends the same work on every k; this spends it only on the
 //! nonzeros, at a lower rate per multiply-add (each row of B is read from
 //! L2 for one use instead of being reused from registers). On this
-//! machine the sum wins below a density of about a third (DESIGN.md,
+//! machine the sum wins below a density of about 0.45 (DESIGN.md,
 //! "Performance model"; `cargo bench -p vrg --bench rbm`).
 //!
 //! [`SparseRows`] stores the nonzeros of each row in a fixed slot of

@@ -22,8 +22,8 @@
 //! a batch's density is at most [`SPARSE_DENSITY`], the three products with
 //! a visible operand (V⁰W, VⁿW and the stacked gradient) are sums of the
 //! rows of W (or of H) selected by the nonzeros
-//! ([`crate::linalg::sparse`]), and the gradient's momentum step is fused
-//! into one pass over W. PCD keeps each
+//! ([`crate::linalg::sparse`]), followed by one pass over W for the
+//! momentum step (which also refreshes W's aligned copy). PCD keeps each
 //! chain's hidden state (as scikit-learn does), which saves recomputing it:
 //! CD-1 and PCD-1 both cost five products of B × n_visible × n_hidden.
 //!
