@@ -355,35 +355,14 @@ multiversion! {
     }
 }
 
-/// Coefficients of the velocity decay ΔW ← μΔW − ε(λ₂W + λ₁ sign W).
+/// Coefficients of the velocity decay ΔW ← μΔW − ε(λ₂W + λ₁ sign W) in
+/// [`momentum_step`].
 #[derive(Clone, Copy, Debug)]
 pub struct VelocityDecay {
     pub momentum: f32,
     pub learning_rate: f32,
     pub l2: f32,
     pub l1: f32,
-}
-
-multiversion! {
-    /// One row of ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m), where `sparsity`
-    /// gives (s_j, m) when a sparsity penalty is on.
-    pub fn decay_velocity(velocity: &mut [f32], weights: &[f32], decay: VelocityDecay, sparsity: Option<(&[f32], f32)>) {
-        let VelocityDecay { momentum, learning_rate, l2, l1 } = decay;
-        match sparsity {
-            None => {
-                for (dw, &w) in velocity.iter_mut().zip(weights) {
-                    let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
-                    *dw = momentum * *dw - learning_rate * (l2 * w + l1 * sign);
-                }
-            }
-            Some((s, m)) => {
-                for ((dw, &w), &sj) in velocity.iter_mut().zip(weights).zip(s) {
-                    let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
-                    *dw = momentum * *dw - learning_rate * (l2 * w + l1 * sign + sj * m);
-                }
-            }
-        }
-    }
 }
 
 multiversion! {
@@ -435,15 +414,6 @@ multiversion! {
     pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
         for (y, &x) in y.iter_mut().zip(x) {
             *y += a * x;
-        }
-    }
-}
-
-multiversion! {
-    /// x += y.
-    pub fn add_assign(x: &mut [f32], y: &[f32]) {
-        for (a, b) in x.iter_mut().zip(y) {
-            *a += b;
         }
     }
 }

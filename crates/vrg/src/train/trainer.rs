@@ -14,8 +14,9 @@
 //!    running mean activity q ← λq + (1 − λ)⟨h⁰⟩.
 //!
 //! The two gradient products are one GEMM over the stacked rows [V⁰; Vⁿ]
-//! and [H⁰; −(B/Bⁿ)Hⁿ], accumulated straight into ΔW, so the weights are
-//! read and written only twice per update outside GEMM.
+//! and [H⁰; −(B/Bⁿ)Hⁿ], G; one element-wise pass over W then does the
+//! whole momentum step (the weights are read and written once per update
+//! outside the products).
 //!
 //! Bernoulli visible rows are mostly zeros (about a fifth of MNIST pixels
 //! are on, and so are about as many of the reconstructions' samples). When
@@ -90,7 +91,7 @@ struct Workspace {
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
     /// W with 64-byte aligned rows, the sparse products' operand; kept
-    /// equal to the model's W while visible units are Bernoulli.
+    /// equal to the model's W by the momentum pass.
     weights_aligned: AlignedRows,
     /// [H⁰; −(B/Bⁿ)Hⁿ] with aligned rows, the sparse gradient's operand.
     hidden_aligned: AlignedRows,
@@ -461,10 +462,8 @@ impl Trainer {
         w.hidden.resize((batch + negative_rows) * nh, 0.0);
         w.mask.resize(batch * nh, 0.0);
         w.hidden_sample.resize(negative_rows * nh, 0.0);
-        if self.rbm.visible_units() == VisibleUnits::Bernoulli {
-            w.weights_aligned.reshape(nv, nh);
-            w.weights_aligned.copy_from(self.rbm.weights());
-        }
+        w.weights_aligned.reshape(nv, nh);
+        w.weights_aligned.copy_from(self.rbm.weights());
         let learning_rate = self.params.learning_rate_at(epoch) as f32;
         let momentum = self.params.momentum_at(epoch) as f32;
         for rows in order.chunks(batch) {
@@ -642,11 +641,11 @@ impl Trainer {
         let scale = -(b as f32) / neg as f32;
         let rows = b + neg;
         let parallel = rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS;
+        // G = [V⁰; Vⁿ]ᵀ [H⁰; −(B/Bⁿ)Hⁿ]: one product of the stacked
+        // (B + Bⁿ)-row blocks, from the nonzeros when both are sparse.
+        w.gradient.resize(nv * nh, 0.0);
         if sparse_positive && sparse_negative {
             self.sparse_updates += 1;
-            // G = [V⁰; Vⁿ]ᵀ [H⁰; −(B/Bⁿ)Hⁿ] from the nonzeros, then
-            // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW
-            // in one pass (also refreshing W's aligned copy).
             w.columns
                 .fill_transpose_of_stack(&[&w.positive, &w.negative], parallel);
             w.hidden_aligned.reshape(rows, nh);
@@ -658,7 +657,6 @@ impl Trainer {
                     *d = scale * h;
                 }
             }
-            w.gradient.resize(nv * nh, 0.0);
             sparse_times_dense_then(
                 &mut w.gradient,
                 &w.columns,
@@ -668,73 +666,47 @@ impl Trainer {
                 parallel,
                 &|_, _, _| {},
             );
-            // The momentum step row by row (a separate pass: fused into the
-            // product's column tiles it was slower, the three matrices then
-            // being walked in strided pieces).
-            let alpha = learning_rate / b as f32;
-            let stride = w.weights_aligned.stride();
-            state
-                .velocity_weights
-                .par_chunks_mut(block)
-                .zip(rbm.weights_mut().par_chunks_mut(block))
-                .zip(
-                    w.weights_aligned
-                        .as_mut_slice()
-                        .par_chunks_mut(UPDATE_BLOCK_ROWS * stride),
-                )
-                .zip(w.gradient.par_chunks(block))
-                .enumerate()
-                .for_each(|(k, (((vel, weights), copy), gradient))| {
-                    let first = k * UPDATE_BLOCK_ROWS;
-                    for (r, (((vel_row, w_row), copy_row), g_row)) in vel
-                        .chunks_exact_mut(nh)
-                        .zip(weights.chunks_exact_mut(nh))
-                        .zip(copy.chunks_mut(stride))
-                        .zip(gradient.chunks_exact(nh))
-                        .enumerate()
-                    {
-                        let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
-                        linalg::momentum_step(vel_row, w_row, copy_row, g_row, alpha, decay, shift);
-                    }
-                });
         } else {
-            // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩), in parallel row
-            // blocks (element-wise, so the result does not depend on the
-            // thread count).
-            state
-                .velocity_weights
-                .par_chunks_mut(block)
-                .zip(rbm.weights().par_chunks(block))
-                .enumerate()
-                .for_each(|(k, (vel, weights))| {
-                    let first = k * UPDATE_BLOCK_ROWS;
-                    for (r, (vel_row, w_row)) in vel
-                        .chunks_exact_mut(nh)
-                        .zip(weights.chunks_exact(nh))
-                        .enumerate()
-                    {
-                        let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
-                        linalg::decay_velocity(vel_row, w_row, decay, shift);
-                    }
-                });
-            // ΔW += ε/B (V⁰ᵀH⁰ − (B/Bⁿ) VⁿᵀHⁿ) as one product of the stacked
-            // (B + Bⁿ)-row blocks.
             h_neg.iter_mut().for_each(|h| *h *= scale);
             gemm(
-                &mut state.velocity_weights,
+                &mut w.gradient,
                 Operand::new(&w.visible[..rows * nv], rows, nv).t(),
                 Operand::new(&w.hidden[..rows * nh], rows, nh),
-                learning_rate / b as f32,
-                true,
+                1.0,
+                false,
             );
-            rbm.weights_mut()
-                .par_chunks_mut(block)
-                .zip(state.velocity_weights.par_chunks(block))
-                .for_each(|(weights, vel)| linalg::add_assign(weights, vel));
-            if try_sparse {
-                w.weights_aligned.copy_from(rbm.weights());
-            }
         }
+        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW in
+        // one pass of parallel row blocks (element-wise, so the result does
+        // not depend on the thread count), also refreshing W's aligned copy.
+        // (Fused into the sparse product's column tiles it was slower: the
+        // three matrices are then walked in strided pieces.)
+        let alpha = learning_rate / b as f32;
+        let stride = w.weights_aligned.stride();
+        state
+            .velocity_weights
+            .par_chunks_mut(block)
+            .zip(rbm.weights_mut().par_chunks_mut(block))
+            .zip(
+                w.weights_aligned
+                    .as_mut_slice()
+                    .par_chunks_mut(UPDATE_BLOCK_ROWS * stride),
+            )
+            .zip(w.gradient.par_chunks(block))
+            .enumerate()
+            .for_each(|(k, (((vel, weights), copy), gradient))| {
+                let first = k * UPDATE_BLOCK_ROWS;
+                for (r, (((vel_row, w_row), copy_row), g_row)) in vel
+                    .chunks_exact_mut(nh)
+                    .zip(weights.chunks_exact_mut(nh))
+                    .zip(copy.chunks_mut(stride))
+                    .zip(gradient.chunks_exact(nh))
+                    .enumerate()
+                {
+                    let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
+                    linalg::momentum_step(vel_row, w_row, copy_row, g_row, alpha, decay, shift);
+                }
+            });
         for (i, (db, bias)) in state
             .velocity_visible_bias
             .iter_mut()
