@@ -105,7 +105,7 @@ fn main() {
         });
         // The gradient's stack [V⁰; Vⁿ] (here two copies of the batch).
         time(&format!("sparse({density}) transpose 2B rows"), &mut || {
-            columns.fill_transpose_of_stack(&[&rows, &rows], parallel)
+            columns.fill_transpose_of_stack(&[(&rows, 1.0), (&rows, -1.0)], parallel)
         });
         let mut h_stack = AlignedRows::default();
         h_stack.reshape(2 * b, nh);
@@ -113,7 +113,7 @@ fn main() {
         time(
             &format!("sparse({density}) dW = Vᵀ H, 2B rows"),
             &mut || {
-                columns.fill_transpose_of_stack(&[&rows, &rows], parallel);
+                columns.fill_transpose_of_stack(&[(&rows, 1.0), (&rows, -1.0)], parallel);
                 sparse_times_dense(
                     &mut grad,
                     &columns,

@@ -1,42 +1,63 @@
 //! Numerical kernels: f32 matrix products (a hand-blocked AVX-512 kernel,
-//! [`sgemm`], or faer on other processors), and vectorised
-//! element-wise functions (sigmoid, tanh, Bernoulli draws) with run-time
-//! dispatch to AVX-512 or AVX2 where the processor has them.
+//! [`sgemm`], or matrixmultiply on other processors), f64 products
+//! (matrixmultiply), and vectorised element-wise functions (sigmoid, tanh,
+//! Bernoulli draws) with run-time dispatch to AVX-512 or AVX2 where the
+//! processor has them.
 //!
 //! All matrices are row-major slices. Products below
-//! [`PARALLEL_MULTIPLY_ADDS`] run on the calling thread: faer's parallel
-//! path costs more than it saves there (DESIGN.md, "Performance model").
+//! [`PARALLEL_MULTIPLY_ADDS`] run on the calling thread: splitting them
+//! costs more than it saves (DESIGN.md, "Performance model").
+//!
+//! faer 0.24 was the first choice for the products it does not hand-write;
+//! its x86 kernels (private-gemm-x86 0.1.22) write past the end of the
+//! destination for some shapes (e.g. 9 × 64 times 64 × 40, in f32 and f64,
+//! found by valgrind), so vrg uses matrixmultiply there instead.
 
+pub mod aligned;
 pub mod sgemm;
 pub mod sparse;
 
+use aligned::SlabMut;
+
 use crate::rng::Rng;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
 use rand::RngCore;
+use rayon::prelude::*;
 
 /// Products with at least this many multiply-adds use the rayon pool.
 pub const PARALLEL_MULTIPLY_ADDS: usize = 4_000_000;
 
 /// A row-major matrix operand, possibly used transposed.
 #[derive(Clone, Copy, Debug)]
-pub struct Operand<'a> {
-    pub data: &'a [f32],
+pub struct Operand<'a, T = f32> {
+    pub data: &'a [T],
     /// Rows and columns as stored.
     pub rows: usize,
     pub cols: usize,
+    /// Distance between the starts of stored rows (≥ cols).
+    pub stride: usize,
     /// Use the transpose of the stored matrix.
     pub transposed: bool,
 }
 
-impl<'a> Operand<'a> {
+impl<'a, T> Operand<'a, T> {
     /// The stored `rows × cols` matrix.
-    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
         debug_assert_eq!(data.len(), rows * cols);
+        Self::with_stride(data, rows, cols, cols)
+    }
+
+    /// The stored `rows × cols` matrix whose row r starts at `data[r·stride]`.
+    pub fn with_stride(data: &'a [T], rows: usize, cols: usize, stride: usize) -> Self {
+        assert!(
+            stride >= cols && (rows == 0 || data.len() >= (rows - 1) * stride + cols),
+            "operand: {} values do not hold {rows} × {cols} at stride {stride}",
+            data.len()
+        );
         Operand {
             data,
             rows,
             cols,
+            stride,
             transposed: false,
         }
     }
@@ -57,28 +78,23 @@ impl<'a> Operand<'a> {
         }
     }
 
-    fn strided(&self) -> sgemm::Strided<'a> {
+    /// (row, column) distances between elements of the matrix used.
+    fn element_strides(&self) -> (usize, usize) {
         if self.transposed {
-            sgemm::Strided {
-                data: self.data,
-                row_stride: 1,
-                col_stride: self.cols,
-            }
+            (1, self.stride)
         } else {
-            sgemm::Strided {
-                data: self.data,
-                row_stride: self.cols,
-                col_stride: 1,
-            }
+            (self.stride, 1)
         }
     }
+}
 
-    fn as_faer(&self) -> MatRef<'a, f32> {
-        let m = MatRef::from_row_major_slice(self.data, self.rows, self.cols);
-        if self.transposed {
-            m.transpose()
-        } else {
-            m
+impl<'a> Operand<'a, f32> {
+    fn as_strided(&self) -> sgemm::Strided<'a> {
+        let (row_stride, col_stride) = self.element_strides();
+        sgemm::Strided {
+            data: self.data,
+            row_stride,
+            col_stride,
         }
     }
 }
@@ -87,10 +103,43 @@ impl<'a> Operand<'a> {
 /// dst row-major `m × n`. Panics on inconsistent shapes (a programming
 /// error: callers check user data first).
 pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumulate: bool) {
+    let (m, _) = a.shape();
+    let (_, n) = b.shape();
+    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    gemm_with_stride(dst, n, a, b, alpha, accumulate);
+}
+
+/// Checks a product's shapes; returns (m, k, n).
+fn product_shape<T>(
+    dst_len: usize,
+    dst_stride: usize,
+    a: &Operand<'_, T>,
+    b: &Operand<'_, T>,
+) -> (usize, usize, usize) {
     let (m, k) = a.shape();
     let (k2, n) = b.shape();
     assert_eq!(k, k2, "gemm: inner dimensions {k} and {k2} differ");
-    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    assert!(
+        dst_stride >= n && (m == 0 || dst_len >= (m - 1) * dst_stride + n),
+        "gemm: destination is not {m} × {n} at stride {dst_stride}"
+    );
+    (m, k, n)
+}
+
+/// [`gemm`] into a destination whose row r starts at `dst[r·dst_stride]`
+/// (the padding between rows is left alone).
+pub fn gemm_with_stride(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    alpha: f32,
+    accumulate: bool,
+) {
+    let (m, k, n) = product_shape(dst.len(), dst_stride, &a, &b);
+    if m == 0 || n == 0 {
+        return;
+    }
     let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
     if sgemm::available() {
         sgemm::sgemm(
@@ -98,22 +147,176 @@ pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumul
             n,
             k,
             alpha,
-            a.strided(),
-            b.strided(),
+            a.as_strided(),
+            b.as_strided(),
             dst,
+            dst_stride,
             accumulate,
             parallel,
         );
         return;
     }
-    let par = if parallel { Par::rayon(0) } else { Par::Seq };
-    let dst = MatMut::from_row_major_slice_mut(dst, m, n);
-    let accum = if accumulate {
-        Accum::Add
+    gemm_portable(dst, dst_stride, a, b, alpha, accumulate, parallel);
+}
+
+/// The f64 product dst = alpha · a · b (or dst += …), dst row-major `m × n`
+/// (exact free energies and partition functions work in f64).
+pub fn gemm_f64(
+    dst: &mut [f64],
+    a: Operand<'_, f64>,
+    b: Operand<'_, f64>,
+    alpha: f64,
+    accumulate: bool,
+) {
+    let (m, _) = a.shape();
+    let (_, n) = b.shape();
+    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    let (m, k, n) = product_shape(dst.len(), n, &a, &b);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
+    gemm_portable(dst, n, a, b, alpha, accumulate, parallel);
+}
+
+/// Element types of [`gemm_portable`]: matrixmultiply's kernels.
+trait Portable: Copy + Send + Sync {
+    const ZERO: Self;
+    const ONE: Self;
+    /// C ← α A B + β C with element strides as matrixmultiply takes them.
+    ///
+    /// # Safety
+    /// As for `matrixmultiply::sgemm`: every element addressed exists.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Portable for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+impl Portable for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+/// The product through matrixmultiply (f64, and f32 on processors without
+/// AVX-512), shapes already checked by [`product_shape`]. Parallel over
+/// blocks of rows of dst on the rayon pool; each element is computed the
+/// same way whatever the split, so results do not depend on the thread
+/// count.
+fn gemm_portable<T: Portable>(
+    dst: &mut [T],
+    dst_stride: usize,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    alpha: T,
+    accumulate: bool,
+    parallel: bool,
+) {
+    let (m, k) = a.shape();
+    let n = b.shape().1;
+    let (rsa, csa) = a.element_strides();
+    let (rsb, csb) = b.element_strides();
+    let beta = if accumulate { T::ONE } else { T::ZERO };
+    let parts = if parallel {
+        rayon::current_num_threads().clamp(1, m)
     } else {
-        Accum::Replace
+        1
     };
-    matmul(dst, accum, a.as_faer(), b.as_faer(), alpha, par);
+    let rows_per = m.div_ceil(parts);
+    let dst = &mut dst[..(m - 1) * dst_stride + n];
+    let block = |(t, c): (usize, &mut [T])| {
+        let i0 = t * rows_per;
+        let rows = (m - i0).min(rows_per);
+        // SAFETY: a holds m × k elements at (rsa, csa) (checked when it was
+        // made), so rows i0.. i0 + rows exist; b holds k × n; c holds `rows`
+        // rows of n values at stride dst_stride. With β = 0 matrixmultiply
+        // does not read c.
+        unsafe {
+            T::gemm(
+                rows,
+                k,
+                n,
+                alpha,
+                a.data.as_ptr().add(i0 * rsa),
+                rsa as isize,
+                csa as isize,
+                b.data.as_ptr(),
+                rsb as isize,
+                csb as isize,
+                beta,
+                c.as_mut_ptr(),
+                dst_stride as isize,
+                1,
+            )
+        }
+    };
+    if parts > 1 {
+        dst.par_chunks_mut(rows_per * dst_stride)
+            .enumerate()
+            .for_each(block);
+    } else {
+        block((0, dst));
+    }
 }
 
 /// e^x for f32, Cody–Waite range reduction and a degree-6 polynomial
@@ -355,43 +558,54 @@ multiversion! {
     }
 }
 
-/// Coefficients of the velocity decay ΔW ← μΔW − ε(λ₂W + λ₁ sign W) in
-/// [`momentum_step`].
+/// Coefficients of one momentum step (see [`momentum_step`]).
 #[derive(Clone, Copy, Debug)]
-pub struct VelocityDecay {
+pub struct MomentumStep {
+    /// μ
     pub momentum: f32,
+    /// ε
     pub learning_rate: f32,
+    /// λ₂
     pub l2: f32,
+    /// λ₁
     pub l1: f32,
+    /// α, the factor of the summed gradient (ε / B).
+    pub alpha: f32,
 }
 
 multiversion! {
-    /// One row of the momentum step with its gradient g already summed:
-    /// ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m) + α g, then W ← W + ΔW, and
-    /// `copy` ← W (a second, aligned copy of the weights kept in step).
-    pub fn momentum_step(velocity: &mut [f32], weights: &mut [f32], copy: &mut [f32], gradient: &[f32], alpha: f32, decay: VelocityDecay, sparsity: Option<(&[f32], f32)>) {
-        let VelocityDecay { momentum, learning_rate, l2, l1 } = decay;
-        let n = velocity.len();
-        let (weights, copy, gradient) = (&mut weights[..n], &mut copy[..n], &gradient[..n]);
+    /// The momentum step on a column slab of W with its gradient G already
+    /// summed: ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m_i) + α G, then
+    /// W ← W + ΔW, for each element (i, j) of the slab. `gradient` is all
+    /// of G with its row stride; the sparsity term s_j m_i is there when
+    /// `sparsity` = Some((s, m)), s over all columns and m over all rows.
+    pub fn momentum_step(velocity: SlabMut<'_>, weights: SlabMut<'_>, gradient: (&[f32], usize), step: MomentumStep, sparsity: Option<(&[f32], &[f64])>) {
+        let MomentumStep { momentum, learning_rate, l2, l1, alpha } = step;
+        let (mut velocity, mut weights) = (velocity, weights);
+        let (rows, width, j0) = (weights.rows(), weights.width(), weights.first_column());
+        assert!(velocity.rows() == rows && velocity.width() == width && velocity.first_column() == j0);
+        let (g, g_stride) = gradient;
         let sign = |w: f32| if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
-        match sparsity {
-            None => {
-                for j in 0..n {
-                    let w = weights[j];
-                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w)) + alpha * gradient[j];
-                    velocity[j] = dw;
-                    weights[j] = w + dw;
-                    copy[j] = w + dw;
+        for r in 0..rows {
+            let (velocity, weights) = (velocity.row(r), weights.row(r));
+            let gradient = &g[r * g_stride + j0..r * g_stride + j0 + width];
+            match sparsity {
+                None => {
+                    for j in 0..width {
+                        let w = weights[j];
+                        let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w)) + alpha * gradient[j];
+                        velocity[j] = dw;
+                        weights[j] = w + dw;
+                    }
                 }
-            }
-            Some((s, m)) => {
-                let s = &s[..n];
-                for j in 0..n {
-                    let w = weights[j];
-                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w) + s[j] * m) + alpha * gradient[j];
-                    velocity[j] = dw;
-                    weights[j] = w + dw;
-                    copy[j] = w + dw;
+                Some((s, means)) => {
+                    let (s, m) = (&s[j0..j0 + width], means[r] as f32);
+                    for j in 0..width {
+                        let w = weights[j];
+                        let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w) + s[j] * m) + alpha * gradient[j];
+                        velocity[j] = dw;
+                        weights[j] = w + dw;
+                    }
                 }
             }
         }
@@ -646,6 +860,102 @@ mod tests {
         for i in 0..m {
             for j in 0..n {
                 assert!((ct[j * m + i] - naive(i, j)).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn strided_operands_and_destination_on_both_paths() {
+        // A (m × k) stored at row stride k + 3, B (k × n) stored transposed
+        // (n × k) at stride k + 5, C at stride n + 2 whose padding must stay.
+        let (m, k, n) = (9, 300, 40);
+        let (sa, sb, sc) = (k + 3, k + 5, n + 2);
+        let a: Vec<f32> = (0..m * sa).map(|i| (i as f32 * 0.37).sin()).collect();
+        let bt: Vec<f32> = (0..n * sb).map(|i| (i as f32 * 0.11).cos()).collect();
+        let naive = |i: usize, j: usize| {
+            (0..k)
+                .map(|l| a[i * sa + l] as f64 * bt[j * sb + l] as f64)
+                .sum::<f64>()
+        };
+        let run = |portable: bool| {
+            let mut c = vec![-7.0f32; m * sc];
+            let a_op = Operand::with_stride(&a, m, k, sa);
+            let b_op = Operand::with_stride(&bt, n, k, sb).t();
+            if portable {
+                gemm_portable(&mut c, sc, a_op, b_op, 2.0, false, false);
+            } else {
+                gemm_with_stride(&mut c, sc, a_op, b_op, 2.0, false);
+            }
+            c
+        };
+        for c in [run(true)] {
+            for i in 0..m {
+                for j in 0..n {
+                    let exact = 2.0 * naive(i, j);
+                    assert!((c[i * sc + j] as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()));
+                }
+                assert_eq!(&c[i * sc + n..(i + 1) * sc], &[-7.0, -7.0]);
+            }
+        }
+    }
+
+    /// Every product path, on shapes that once made faer's kernels write
+    /// past the destination: the values beyond dst must stay as they were.
+    #[test]
+    fn products_stay_inside_their_destination() {
+        for &(m, k, n) in &[
+            (9, 64, 40),
+            (9, 300, 40),
+            (12, 300, 33),
+            (13, 7, 1),
+            (1, 1, 1),
+        ] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let exact =
+                |i: usize, j: usize| (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f64>();
+            let mut c64 = vec![-3.0f64; m * n + 64];
+            gemm_f64(
+                &mut c64[..m * n],
+                Operand::new(&a, m, k),
+                Operand::new(&b, k, n),
+                1.0,
+                false,
+            );
+            assert!(c64[m * n..].iter().all(|&x| x == -3.0), "f64 {m}×{k}×{n}");
+            let (a32, b32): (Vec<f32>, Vec<f32>) = (
+                a.iter().map(|&x| x as f32).collect(),
+                b.iter().map(|&x| x as f32).collect(),
+            );
+            let mut fast = vec![-3.0f32; m * n + 64];
+            let mut portable = vec![-3.0f32; m * n + 64];
+            gemm(
+                &mut fast[..m * n],
+                Operand::new(&a32, m, k),
+                Operand::new(&b32, k, n),
+                1.0,
+                false,
+            );
+            gemm_portable(
+                &mut portable[..m * n],
+                n,
+                Operand::new(&a32, m, k),
+                Operand::new(&b32, k, n),
+                1.0,
+                false,
+                false,
+            );
+            for c in [&fast, &portable] {
+                assert!(c[m * n..].iter().all(|&x| x == -3.0), "f32 {m}×{k}×{n}");
+            }
+            for i in 0..m {
+                for j in 0..n {
+                    let e = exact(i, j);
+                    assert!((c64[i * n + j] - e).abs() < 1e-12 * (1.0 + e.abs()));
+                    for c in [&fast, &portable] {
+                        assert!((c[i * n + j] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
+                    }
+                }
             }
         }
     }

@@ -9,7 +9,7 @@
 //! result is bit-for-bit the same for any number of threads.
 //!
 //! Used where the processor has AVX-512; elsewhere `gemm` falls back to
-//! faer.
+//! matrixmultiply.
 //!
 //! # References
 //! - K. Goto and R. A. van de Geijn, "Anatomy of high-performance matrix
@@ -204,9 +204,9 @@ pub fn available() -> bool {
     }
 }
 
-/// C (row-major m × n, in `c`) ← α·A·B, plus C if `accumulate`; A is m × k,
-/// B is k × n, both strided. Runs on the current rayon pool when `parallel`.
-/// Requires [`available`].
+/// C (m × n, row r at `c[r·ldc ..]`) ← α·A·B, plus C if `accumulate`; A is
+/// m × k, B is k × n, both strided. Runs on the current rayon pool when
+/// `parallel`. Requires [`available`].
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -216,17 +216,25 @@ pub fn sgemm(
     a: Strided<'_>,
     b: Strided<'_>,
     c: &mut [f32],
+    ldc: usize,
     accumulate: bool,
     parallel: bool,
 ) {
     assert!(available(), "sgemm needs AVX-512");
-    assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 {
         return;
     }
+    assert!(
+        ldc >= n && c.len() >= (m - 1) * ldc + n,
+        "sgemm: C is not {m} × {n} at stride {ldc}"
+    );
     if k == 0 {
         if !accumulate {
-            c.iter_mut().for_each(|x| *x = 0.0);
+            for row in 0..m {
+                c[row * ldc..row * ldc + n]
+                    .iter_mut()
+                    .for_each(|x| *x = 0.0);
+            }
         }
         return;
     }
@@ -236,18 +244,18 @@ pub fn sgemm(
         1
     };
     if parts == 1 {
-        block(m, n, k, alpha, a, b, c, n, 0, 0, accumulate);
+        block(m, n, k, alpha, a, b, c, ldc, 0, 0, accumulate);
         return;
     }
     if m >= n {
         // Split rows of C in multiples of MR.
         let rows_per = m.div_ceil(parts).div_ceil(MR) * MR;
-        c.par_chunks_mut(rows_per * n)
+        c.par_chunks_mut(rows_per * ldc)
             .enumerate()
             .for_each(|(t, chunk)| {
                 let i0 = t * rows_per;
-                let rows = chunk.len() / n;
-                block(rows, n, k, alpha, a, b, chunk, n, i0, 0, accumulate);
+                let rows = (m - i0).min(rows_per);
+                block(rows, n, k, alpha, a, b, chunk, ldc, i0, 0, accumulate);
             });
     } else {
         // Split columns of C in multiples of NR; each part writes its own
@@ -258,10 +266,11 @@ pub fn sgemm(
             .map(|j0| (j0, (j0 + cols_per).min(n)))
             .collect();
         let c_ptr = SendPtr(c.as_mut_ptr());
+        let c_len = c.len();
         ranges.par_iter().for_each(|&(j0, j1)| {
             // SAFETY: parts write disjoint column ranges of C.
-            let c_all = unsafe { std::slice::from_raw_parts_mut(c_ptr.get(), m * n) };
-            block(m, j1 - j0, k, alpha, a, b, c_all, n, 0, j0, accumulate);
+            let c_all = unsafe { std::slice::from_raw_parts_mut(c_ptr.get(), c_len) };
+            block(m, j1 - j0, k, alpha, a, b, c_all, ldc, 0, j0, accumulate);
         });
     }
 }
@@ -399,7 +408,7 @@ mod tests {
                         .build()
                         .unwrap();
                     let mut c = vec![1.0f32; m * n];
-                    pool.install(|| sgemm(m, n, k, 0.5, a, b, &mut c, true, true));
+                    pool.install(|| sgemm(m, n, k, 0.5, a, b, &mut c, n, true, true));
                     for (x, e) in c.iter().zip(&exact) {
                         assert!(
                             (*x as f64 - (1.0 + 0.5 * e)).abs() < 1e-4 * (1.0 + e.abs()),
@@ -407,7 +416,7 @@ mod tests {
                         );
                     }
                     let mut d = vec![7.0f32; m * n];
-                    pool.install(|| sgemm(m, n, k, 1.0, a, b, &mut d, false, threads > 1));
+                    pool.install(|| sgemm(m, n, k, 1.0, a, b, &mut d, n, false, threads > 1));
                     for (x, e) in d.iter().zip(&exact) {
                         assert!((*x as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
                     }

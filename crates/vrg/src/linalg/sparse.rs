@@ -13,6 +13,7 @@
 //! parallel, and every output element is summed in the order of its
 //! nonzeros: results do not depend on the thread count.
 
+pub use super::aligned::AlignedRows;
 use rayon::prelude::*;
 
 /// Output rows per parallel task.
@@ -103,13 +104,14 @@ impl SparseRows {
     }
 
     /// Replaces the contents by the transpose of the matrix whose rows are
-    /// those of `parts` stacked in order (all with the same number of
-    /// columns): row k of the result lists, in increasing order, the rows r
-    /// of the stack with a nonzero in column k.
-    pub fn fill_transpose_of_stack(&mut self, parts: &[&SparseRows], parallel: bool) {
-        let cols = parts.first().map_or(0, |p| p.n_cols);
-        assert!(parts.iter().all(|p| p.n_cols == cols));
-        let stacked_rows: usize = parts.iter().map(|p| p.n_rows).sum();
+    /// those of `parts` stacked in order, each part's values times its
+    /// factor (all parts with the same number of columns): row k of the
+    /// result lists, in increasing order, the rows r of the stack with a
+    /// nonzero in column k.
+    pub fn fill_transpose_of_stack(&mut self, parts: &[(&SparseRows, f32)], parallel: bool) {
+        let cols = parts.first().map_or(0, |p| p.0.n_cols);
+        assert!(parts.iter().all(|p| p.0.n_cols == cols));
+        let stacked_rows: usize = parts.iter().map(|p| p.0.n_rows).sum();
         self.reshape(cols, stacked_rows);
         if cols == 0 {
             return;
@@ -141,7 +143,7 @@ impl SparseRows {
             // Where each source row's entries at or after column k0 start.
             let mut cursors: Vec<usize> = parts
                 .iter()
-                .flat_map(|part| {
+                .flat_map(|(part, _)| {
                     (0..part.n_rows)
                         .map(move |r| part.row(r).0.partition_point(|&k| (k as usize) < k0))
                 })
@@ -153,7 +155,7 @@ impl SparseRows {
                 let band_end = (band + TRANSPOSE_BAND).min(k_end) as u32;
                 let mut source = 0;
                 let mut offset = 0u32;
-                for part in parts {
+                for &(part, factor) in parts {
                     for r in 0..part.n_rows {
                         let (idx, val) = part.row(r);
                         let mut i = cursors[source];
@@ -161,7 +163,7 @@ impl SparseRows {
                             let local = idx[i] as usize - k0;
                             let slot = local * n + counts[local] as usize;
                             indices[slot] = offset + r as u32;
-                            values[slot] = val[i];
+                            values[slot] = factor * val[i];
                             counts[local] += 1;
                             i += 1;
                         }
@@ -250,65 +252,8 @@ unsafe fn compress_row_avx512(row: &[f32], indices: &mut [u32], values: &mut [f3
     count
 }
 
-/// A row-major matrix whose rows start on 64-byte boundaries: row r is
-/// `as_slice()[r·stride ..][.. cols]`, with the stride a multiple of 16
-/// floats chosen off powers of two (rows 2ᵏ bytes apart share cache sets).
-#[derive(Clone, Debug, Default)]
-pub struct AlignedRows {
-    buffer: Vec<f32>,
-    offset: usize,
-    rows: usize,
-    cols: usize,
-    stride: usize,
-}
-
-impl AlignedRows {
-    /// Reshapes to `rows × cols` (contents unspecified until written).
-    pub fn reshape(&mut self, rows: usize, cols: usize) {
-        let mut stride = cols.div_ceil(16) * 16;
-        if stride.is_power_of_two() && stride >= 256 {
-            stride += 16;
-        }
-        let len = rows * stride;
-        if self.buffer.len() < len + 16 {
-            self.buffer.resize(len + 16, 0.0);
-        }
-        self.offset = self.buffer.as_ptr().align_offset(64).min(15);
-        (self.rows, self.cols, self.stride) = (rows, cols, stride);
-    }
-
-    pub fn stride(&self) -> usize {
-        self.stride
-    }
-
-    /// The rows (with padding between them).
-    pub fn as_slice(&self) -> &[f32] {
-        &self.buffer[self.offset..self.offset + self.rows * self.stride]
-    }
-
-    /// The rows (with padding between them), mutable.
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        let len = self.rows * self.stride;
-        &mut self.buffer[self.offset..self.offset + len]
-    }
-
-    /// Row r.
-    pub fn row_mut(&mut self, r: usize) -> &mut [f32] {
-        let start = self.offset + r * self.stride;
-        &mut self.buffer[start..start + self.cols]
-    }
-
-    /// Copies a contiguous row-major `rows × cols` matrix in.
-    pub fn copy_from(&mut self, x: &[f32]) {
-        assert_eq!(x.len(), self.rows * self.cols);
-        for (r, row) in x.chunks_exact(self.cols.max(1)).enumerate() {
-            self.row_mut(r).copy_from_slice(row);
-        }
-    }
-}
-
-/// Columns of dst per task of [`sparse_times_dense`] (8 zmm accumulators).
-const COLUMN_TILE: usize = 64;
+/// Columns of dst per task of [`sparse_times_dense`] (4 zmm accumulators).
+pub const COLUMN_TILE: usize = 64;
 /// Rows of B (depth) per block (the best of 32–256 measured with
 /// `examples/gemm_shapes.rs`).
 const DEPTH_BLOCK: usize = 128;
@@ -336,14 +281,17 @@ pub fn sparse_times_dense(
     n: usize,
     parallel: bool,
 ) {
-    sparse_times_dense_then(dst, a, b, b_stride, n, parallel, &|_, _, _| {});
+    sparse_times_dense_then(dst, n, a, b, b_stride, n, parallel, &|_, _, _| {});
 }
 
-/// [`sparse_times_dense`], then `finish(r, j0, x)` on each finished piece
+/// [`sparse_times_dense`] into a destination whose row r starts at
+/// `dst[r·dst_stride]`, then `finish(r, j0, x)` on each finished piece
 /// x = dst[r, j0 .. j0 + x.len()] (an element-wise epilogue such as adding
 /// a bias and applying σ, fused so that dst is not read again).
+#[allow(clippy::too_many_arguments)]
 pub fn sparse_times_dense_then(
     dst: &mut [f32],
+    dst_stride: usize,
     a: &SparseRows,
     b: &[f32],
     b_stride: usize,
@@ -351,10 +299,9 @@ pub fn sparse_times_dense_then(
     parallel: bool,
     finish: Finish<'_>,
 ) {
-    assert_eq!(
-        dst.len(),
-        a.n_rows * n,
-        "sparse: destination is not {} × {n}",
+    assert!(
+        dst_stride >= n && (a.n_rows == 0 || dst.len() >= (a.n_rows - 1) * dst_stride + n),
+        "sparse: destination is not {} × {n} at stride {dst_stride}",
         a.n_rows
     );
     assert!(
@@ -376,8 +323,21 @@ pub fn sparse_times_dense_then(
         let j0 = tile * ct;
         let width = (n - j0).min(ct);
         // SAFETY: tasks own disjoint column ranges j0..j0 + width of dst,
-        // which holds a.n_rows × n floats.
-        unsafe { column_tile(a, b, b_stride, n, j0, width, db, dst_ptr.get(), finish) };
+        // which holds a.n_rows rows of n floats at stride dst_stride.
+        unsafe {
+            column_tile(
+                a,
+                b,
+                b_stride,
+                n,
+                dst_stride,
+                j0,
+                width,
+                db,
+                dst_ptr.get(),
+                finish,
+            )
+        };
     };
     if parallel {
         (0..tiles).into_par_iter().for_each(task);
@@ -398,18 +358,19 @@ impl SharedMut {
     }
 }
 
-/// Columns j0..j0 + width of dst = A·B (dst row stride n), B in blocks of
-/// `depth` rows.
+/// Columns j0..j0 + width of dst = A·B (dst row stride `ldd`), B in blocks
+/// of `depth` rows.
 ///
 /// # Safety
-/// `dst` points to `a.n_rows × n` floats, no other thread touches these
-/// columns, and j0 + width ≤ n.
+/// `dst` points to `a.n_rows` rows of n floats at stride ldd ≥ n, no other
+/// thread touches these columns, and j0 + width ≤ n.
 #[allow(clippy::too_many_arguments)]
 unsafe fn column_tile(
     a: &SparseRows,
     b: &[f32],
     b_stride: usize,
     n: usize,
+    ldd: usize,
     j0: usize,
     width: usize,
     depth: usize,
@@ -432,7 +393,7 @@ unsafe fn column_tile(
                 match vectors {
                     // SAFETY: AVX-512F is available; the caller's contract,
                     // and every column index is below a.n_cols.
-                    $($v => unsafe { column_tile_avx512::<$v>(a, b, b_stride, n, j0, width, tail_mask, depth, dst, finish) },)*
+                    $($v => unsafe { column_tile_avx512::<$v>(a, b, b_stride, ldd, j0, width, tail_mask, depth, dst, finish) },)*
                     _ => unreachable!(),
                 }
             };
@@ -441,7 +402,7 @@ unsafe fn column_tile(
         return;
     }
     // SAFETY: the caller's contract.
-    unsafe { column_tile_generic(a, b, b_stride, n, j0, width, dst, finish) }
+    unsafe { column_tile_generic(a, b, b_stride, ldd, j0, width, dst, finish) }
 }
 
 /// [`column_tile`] without blocking, for processors without AVX-512.
@@ -453,16 +414,16 @@ unsafe fn column_tile_generic(
     a: &SparseRows,
     b: &[f32],
     b_stride: usize,
-    n: usize,
+    ldd: usize,
     j0: usize,
     width: usize,
     dst: *mut f32,
     finish: Finish<'_>,
 ) {
     for r in 0..a.n_rows {
-        // SAFETY: row r of dst has n ≥ j0 + width floats from j0, and only
+        // SAFETY: row r of dst has j0 + width floats from its start, and only
         // this task uses them.
-        let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * n + j0), width) };
+        let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * ldd + j0), width) };
         out.iter_mut().for_each(|o| *o = 0.0);
         let (idx, val) = a.row(r);
         for (&k, &v) in idx.iter().zip(val) {
@@ -487,7 +448,7 @@ unsafe fn column_tile_avx512<const V: usize>(
     a: &SparseRows,
     b: &[f32],
     b_stride: usize,
-    n: usize,
+    ldd: usize,
     j0: usize,
     width: usize,
     tail_mask: u16,
@@ -512,7 +473,7 @@ unsafe fn column_tile_avx512<const V: usize>(
             // of which columns j0.. j0 + 16V (masked) are read; row r of dst
             // likewise.
             unsafe {
-                let out = dst.add(r * n + j0);
+                let out = dst.add(r * ldd + j0);
                 let mut acc = [_mm512_setzero_ps(); V];
                 if k0 > 0 {
                     for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
@@ -600,13 +561,14 @@ mod tests {
     }
 
     #[test]
-    fn transpose_of_stack_lists_rows_in_order() {
+    fn transpose_of_stack_lists_rows_in_order_with_factors() {
         let (a, b) = (sparse_matrix(6, 19, 2), sparse_matrix(4, 19, 3));
         let (mut sa, mut sb, mut t) = Default::default();
         SparseRows::fill_from_dense(&mut sa, &a, 6, 19, false);
         SparseRows::fill_from_dense(&mut sb, &b, 4, 19, false);
         for parallel in [false, true] {
-            SparseRows::fill_transpose_of_stack(&mut t, &[&sa, &sb], parallel);
+            // The second part's values are scaled by its factor.
+            SparseRows::fill_transpose_of_stack(&mut t, &[(&sa, 1.0), (&sb, -0.5)], parallel);
             assert_eq!((t.n_rows(), t.n_cols()), (19, 10));
             for k in 0..19 {
                 let expected: Vec<(u32, f32)> = a
@@ -614,7 +576,7 @@ mod tests {
                     .chain(b.chunks(19))
                     .enumerate()
                     .filter(|(_, row)| row[k] != 0.0)
-                    .map(|(r, row)| (r as u32, row[k]))
+                    .map(|(r, row)| (r as u32, if r < 6 { row[k] } else { -0.5 * row[k] }))
                     .collect();
                 let (idx, val) = t.row(k);
                 let got: Vec<(u32, f32)> = idx.iter().copied().zip(val.iter().copied()).collect();
@@ -658,16 +620,19 @@ mod tests {
         sparse.fill_from_dense(&a, m, k, true);
         let mut plain = vec![0.0f32; m * n];
         sparse_times_dense(&mut plain, &sparse, &b, n, n, true);
-        let mut finished = vec![0.0f32; m * n];
+        // Into a destination with padding between its rows, which stays.
+        let ldd = n + 7;
+        let mut finished = vec![-9.0f32; (m - 1) * ldd + n];
         let seen = std::sync::Mutex::new(vec![0u32; m * n]);
         sparse_times_dense_then(
             &mut finished,
+            ldd,
             &sparse,
             aligned.as_slice(),
             aligned.stride(),
             n,
             true,
-            &|r, j0, x| {
+            &|r, j0, x: &mut [f32]| {
                 let mut seen = seen.lock().unwrap();
                 for (j, v) in x.iter_mut().enumerate() {
                     seen[r * n + j0 + j] += 1;
@@ -676,8 +641,16 @@ mod tests {
             },
         );
         assert!(seen.into_inner().unwrap().iter().all(|&c| c == 1));
-        for (f, p) in finished.iter().zip(&plain) {
-            assert_eq!(*f, 2.0 * p + 1.0);
+        for (r, p) in plain.chunks_exact(n).enumerate() {
+            let row = &finished[r * ldd..r * ldd + n];
+            for (f, p) in row.iter().zip(p) {
+                assert_eq!(*f, 2.0 * p + 1.0);
+            }
+            if r + 1 < m {
+                assert!(finished[r * ldd + n..(r + 1) * ldd]
+                    .iter()
+                    .all(|&x| x == -9.0));
+            }
         }
     }
 }

@@ -14,8 +14,6 @@
 use super::units::{HiddenUnits, VisibleUnits};
 use crate::linalg::{self, gemm, Operand};
 use crate::{Error, Result};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
 
 /// A restricted Boltzmann machine with energy (Mehta & Schwab 2014, eq. 9)
 ///
@@ -62,14 +60,6 @@ fn check_len(what: &str, found: usize, expected: usize) -> Result<()> {
 
 /// Thread use of the f64 products of the free energies: the same threshold as
 /// [`linalg::gemm`]'s f32 products.
-fn parallelism(multiply_adds: usize) -> Par {
-    if multiply_adds >= linalg::PARALLEL_MULTIPLY_ADDS {
-        Par::rayon(0)
-    } else {
-        Par::Seq
-    }
-}
-
 impl Rbm {
     /// An RBM with all weights and biases zero.
     ///
@@ -406,17 +396,14 @@ impl Rbm {
         }
         let batch64: Vec<f64> = batch.iter().map(|&x| f64::from(x)).collect();
         let weights64: Vec<f64> = self.weights.iter().map(|&x| f64::from(x)).collect();
-        let lhs = MatRef::from_row_major_slice(&batch64, rows, n_in);
-        let w = MatRef::from_row_major_slice(&weights64, nv, nh);
-        let rhs = if transposed { w.transpose() } else { w };
-        let dst = MatMut::from_row_major_slice_mut(&mut out, rows, n_out);
-        matmul(
-            dst,
-            Accum::Replace,
-            lhs,
+        let w = Operand::new(&weights64[..], nv, nh);
+        let rhs = if transposed { w.t() } else { w };
+        linalg::gemm_f64(
+            &mut out,
+            Operand::new(&batch64[..], rows, n_in),
             rhs,
-            1.0f64,
-            parallelism(rows * nv * nh),
+            1.0,
+            false,
         );
         out
     }

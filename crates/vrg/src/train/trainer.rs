@@ -47,8 +47,9 @@
 
 use super::params::{Method, TrainParams};
 use crate::data::Dataset;
-use crate::linalg::sparse::{sparse_times_dense_then, AlignedRows, SparseRows};
-use crate::linalg::{self, gemm, Operand};
+use crate::linalg::aligned::AlignedRows;
+use crate::linalg::sparse::{sparse_times_dense_then, SparseRows, COLUMN_TILE};
+use crate::linalg::{self, gemm, gemm_with_stride, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
@@ -59,8 +60,6 @@ use rayon::prelude::*;
 pub const CHUNK_ROWS: usize = 32;
 /// Element-wise work on at least this many values runs on the thread pool.
 const PARALLEL_ELEMENTS: usize = 1 << 15;
-/// Rows of W per parallel block of the element-wise weight updates.
-const UPDATE_BLOCK_ROWS: usize = 64;
 /// Visible batches with at most this fraction of nonzeros use the sparse
 /// products (on this machine they win below about 0.45).
 pub const SPARSE_DENSITY: f64 = 0.35;
@@ -86,21 +85,22 @@ struct Workspace {
     /// Visible rows: the batch V⁰ (first B rows), then the negative-phase
     /// samples Vⁿ (Bⁿ rows), so that one product gives both gradient terms.
     visible: Vec<f32>,
-    /// Hidden rows: H⁰, then Hⁿ (scaled by −B/Bⁿ just before the product).
-    hidden: Vec<f32>,
+    /// Hidden rows H⁰, then Hⁿ, 64-byte aligned: the operand of the
+    /// gradient's sparse product.
+    hidden: AlignedRows,
     mask: Vec<f32>,
     hidden_sample: Vec<f32>,
-    /// W with 64-byte aligned rows, the sparse products' operand; kept
-    /// equal to the model's W by the momentum pass.
-    weights_aligned: AlignedRows,
-    /// [H⁰; −(B/Bⁿ)Hⁿ] with aligned rows, the sparse gradient's operand.
-    hidden_aligned: AlignedRows,
-    /// Nonzeros of V⁰, of Vⁿ, and of [V⁰; Vⁿ]ᵀ.
+    /// During an epoch, W and its velocity ΔW live here (aligned rows, the
+    /// layout the sparse products read); the model and the state get them
+    /// back at the end of the epoch.
+    weights: AlignedRows,
+    velocity: AlignedRows,
+    /// The summed gradient G = V⁰ᵀH⁰ − (B/Bⁿ)VⁿᵀHⁿ.
+    gradient: AlignedRows,
+    /// Nonzeros of V⁰, of Vⁿ, and of [V⁰; −(B/Bⁿ)Vⁿ]ᵀ.
     positive: SparseRows,
     negative: SparseRows,
     columns: SparseRows,
-    /// V⁰ᵀH⁰ − (B/Bⁿ)VⁿᵀHⁿ on the sparse path.
-    gradient: Vec<f32>,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -173,14 +173,17 @@ fn take_streams(cursor: &mut Rng, count: usize) -> Vec<Rng> {
     streams
 }
 
-/// H = mean of the hidden units given `v` (`rows × n_visible`), through
-/// the sparse product when `sparse` gives v's nonzeros and W's aligned copy.
+/// H = mean of the hidden units given `v` (`rows × n_visible`), written
+/// to `out` at row stride `out_stride`, with W from `weights`; through the
+/// sparse product when `sparse` gives v's nonzeros.
 fn hidden_means(
     rbm: &Rbm,
+    weights: &AlignedRows,
     v: &[f32],
     rows: usize,
     out: &mut [f32],
-    sparse: Option<(&SparseRows, &AlignedRows)>,
+    out_stride: usize,
+    sparse: Option<&SparseRows>,
 ) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let bias = rbm.hidden_bias();
@@ -189,10 +192,11 @@ fn hidden_means(
         HiddenUnits::Bernoulli => linalg::sigmoid_rows(x, bias),
         HiddenUnits::Spin => linalg::tanh_rows(x, bias),
     };
-    if let Some((nonzeros, weights)) = sparse {
+    if let Some(nonzeros) = sparse {
         // The activation is applied to each finished piece of the product.
         sparse_times_dense_then(
-            &mut out[..rows * nh],
+            out,
+            out_stride,
             nonzeros,
             weights.as_slice(),
             weights.stride(),
@@ -202,14 +206,19 @@ fn hidden_means(
         );
         return;
     }
-    gemm(
-        &mut out[..rows * nh],
+    gemm_with_stride(
+        out,
+        out_stride,
         Operand::new(&v[..rows * nv], rows, nv),
-        Operand::new(rbm.weights(), nv, nh),
+        Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()),
         1.0,
         false,
     );
-    rows_in_parallel(&mut out[..rows * nh], nh, |x| activate(x, bias));
+    rows_in_parallel(&mut out[..rows * out_stride], out_stride, |x| {
+        for row in x.chunks_mut(out_stride) {
+            activate(&mut row[..nh], bias);
+        }
+    });
 }
 
 /// Fills `nonzeros` from `v` (`rows × n`) and tells whether they are few
@@ -219,13 +228,14 @@ fn sparse_enough(v: &[f32], rows: usize, n: usize, nonzeros: &mut SparseRows) ->
     nonzeros.density() <= SPARSE_DENSITY
 }
 
-/// V = mean of the visible units given `h` (`rows × n_hidden`).
-fn visible_means(rbm: &Rbm, h: &[f32], rows: usize, out: &mut [f32]) {
+/// V = mean of the visible units given `h` (`rows × n_hidden`), with W
+/// from `weights`.
+fn visible_means(rbm: &Rbm, weights: &AlignedRows, h: &[f32], rows: usize, out: &mut [f32]) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     gemm(
         &mut out[..rows * nv],
         Operand::new(&h[..rows * nh], rows, nh),
-        Operand::new(rbm.weights(), nv, nh).t(),
+        Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()).t(),
         1.0,
         false,
     );
@@ -240,31 +250,47 @@ fn visible_means(rbm: &Rbm, h: &[f32], rows: usize, out: &mut [f32]) {
 
 /// Replaces means (`rows × n`, row-major) by samples, chunk c of
 /// [`CHUNK_ROWS`] rows drawing from `streams[c]`. `binary`: Bernoulli
-/// {0,1}; `spin`: ±1; otherwise Gaussian with unit variance.
-fn sample_in_place(means: &mut [f32], n: usize, kind: UnitKind, streams: &mut [Rng]) {
+/// {0,1}; `spin`: ±1; otherwise Gaussian with unit variance. With
+/// `source` = Some((x, stride)) the means are first copied from the rows of
+/// x (row r at x[r·stride ..]).
+fn sample_in_place(
+    means: &mut [f32],
+    n: usize,
+    kind: UnitKind,
+    streams: &mut [Rng],
+    source: Option<(&[f32], usize)>,
+) {
     thread_local! {
         static BITS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let sample_chunk = |(chunk, stream): (&mut [f32], &mut Rng)| match kind {
-        UnitKind::Bernoulli | UnitKind::Spin => BITS.with(|bits| {
-            let bits = &mut *bits.borrow_mut();
-            bits.resize(chunk.len(), 0);
-            linalg::fill_random_bits(stream, bits);
-            if kind == UnitKind::Bernoulli {
-                linalg::bernoulli_in_place(chunk, bits);
-            } else {
-                linalg::spin_in_place(chunk, bits);
+    let sample_chunk = |(c, (chunk, stream)): (usize, (&mut [f32], &mut Rng))| {
+        if let Some((x, stride)) = source {
+            for (i, row) in chunk.chunks_exact_mut(n).enumerate() {
+                let r = c * CHUNK_ROWS + i;
+                row.copy_from_slice(&x[r * stride..r * stride + n]);
             }
-        }),
-        UnitKind::Gaussian => {
-            for pair in chunk.chunks_mut(2) {
-                let u1 = rng::uniform(stream);
-                let u2 = rng::uniform(stream);
-                let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-                let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-                pair[0] += (r * c) as f32;
-                if let Some(second) = pair.get_mut(1) {
-                    *second += (r * s) as f32;
+        }
+        match kind {
+            UnitKind::Bernoulli | UnitKind::Spin => BITS.with(|bits| {
+                let bits = &mut *bits.borrow_mut();
+                bits.resize(chunk.len(), 0);
+                linalg::fill_random_bits(stream, bits);
+                if kind == UnitKind::Bernoulli {
+                    linalg::bernoulli_in_place(chunk, bits);
+                } else {
+                    linalg::spin_in_place(chunk, bits);
+                }
+            }),
+            UnitKind::Gaussian => {
+                for pair in chunk.chunks_mut(2) {
+                    let u1 = rng::uniform(stream);
+                    let u2 = rng::uniform(stream);
+                    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+                    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+                    pair[0] += (r * c) as f32;
+                    if let Some(second) = pair.get_mut(1) {
+                        *second += (r * s) as f32;
+                    }
                 }
             }
         }
@@ -275,21 +301,34 @@ fn sample_in_place(means: &mut [f32], n: usize, kind: UnitKind, streams: &mut [R
         means
             .par_chunks_mut(CHUNK_ROWS * n)
             .zip(streams.par_iter_mut())
+            .enumerate()
             .for_each(sample_chunk);
     } else {
         means
             .chunks_mut(CHUNK_ROWS * n)
             .zip(streams.iter_mut())
+            .enumerate()
             .for_each(sample_chunk);
     }
 }
 
-/// Applies `f` to row blocks of `x` (`n` columns), in parallel when large.
-fn rows_in_parallel(x: &mut [f32], n: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
+/// Applies `f` to row blocks of `x` (rows `stride` apart), in parallel when
+/// large.
+fn rows_in_parallel(x: &mut [f32], stride: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
     if x.len() >= PARALLEL_ELEMENTS {
-        x.par_chunks_mut(CHUNK_ROWS * n).for_each(f);
+        x.par_chunks_mut(CHUNK_ROWS * stride).for_each(f);
     } else {
         f(x);
+    }
+}
+
+/// x[r, ..n] *= mask[r, ..] for the rows of x (`stride` apart) and of the
+/// contiguous `mask` (n columns).
+fn multiply_rows(x: &mut [f32], stride: usize, mask: &[f32], n: usize) {
+    for (row, m) in x.chunks_mut(stride).zip(mask.chunks_exact(n)) {
+        for (h, m) in row[..n].iter_mut().zip(m) {
+            *h *= m;
+        }
     }
 }
 
@@ -315,9 +354,13 @@ fn hidden_kind(units: HiddenUnits) -> UnitKind {
     }
 }
 
-fn column_means(x: &[f32], rows: usize, n: usize, out: &mut [f64]) {
+/// Column means (in f64, rows summed in order) of `rows` rows of n values,
+/// `stride` apart.
+fn column_means(x: &[f32], rows: usize, n: usize, stride: usize, out: &mut [f64]) {
     out.iter_mut().for_each(|o| *o = 0.0);
-    linalg::add_column_sums(&x[..rows * n], out);
+    for r in 0..rows {
+        linalg::add_column_sums(&x[r * stride..r * stride + n], out);
+    }
     out.iter_mut().for_each(|o| *o /= rows as f64);
 }
 
@@ -438,6 +481,12 @@ impl Trainer {
         }
         let batch = self.params.batch_size;
         let n_chains = self.params.n_chains();
+        let w = &mut self.work;
+        w.weights.reshape(nv, nh);
+        w.weights.copy_from(self.rbm.weights());
+        w.velocity.reshape(nv, nh);
+        w.velocity.copy_from(&self.state.velocity_weights);
+        w.gradient.reshape(nv, nh);
         if self.params.method == Method::Pcd && self.state.chains.is_empty() {
             // Chains start from hidden samples of random training rows.
             let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
@@ -447,10 +496,18 @@ impl Trainer {
                 start.extend_from_slice(train.row(r));
             }
             let mut chains = vec![0.0f32; n_chains * nh];
-            hidden_means(&self.rbm, &start, n_chains, &mut chains, None);
+            hidden_means(
+                &self.rbm,
+                &w.weights,
+                &start,
+                n_chains,
+                &mut chains,
+                nh,
+                None,
+            );
             let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
             let kind = hidden_kind(self.rbm.hidden_units());
-            sample_in_place(&mut chains, nh, kind, &mut streams);
+            sample_in_place(&mut chains, nh, kind, &mut streams, None);
             self.state.chains = chains;
         }
         let negative_rows = match self.params.method {
@@ -459,11 +516,9 @@ impl Trainer {
         };
         let w = &mut self.work;
         w.visible.resize((batch + negative_rows) * nv, 0.0);
-        w.hidden.resize((batch + negative_rows) * nh, 0.0);
+        w.hidden.reshape(batch + negative_rows, nh);
         w.mask.resize(batch * nh, 0.0);
         w.hidden_sample.resize(negative_rows * nh, 0.0);
-        w.weights_aligned.reshape(nv, nh);
-        w.weights_aligned.copy_from(self.rbm.weights());
         let learning_rate = self.params.learning_rate_at(epoch) as f32;
         let momentum = self.params.momentum_at(epoch) as f32;
         for rows in order.chunks(batch) {
@@ -494,6 +549,8 @@ impl Trainer {
             );
             progress(b as u64);
         }
+        self.work.weights.copy_to(self.rbm.weights_mut());
+        self.work.velocity.copy_to(&mut self.state.velocity_weights);
         self.state.epochs_done += 1;
         self.check_finite(epoch + 1)
     }
@@ -532,42 +589,33 @@ impl Trainer {
         let state = &mut self.state;
         let hidden = hidden_kind(rbm.hidden_units());
         let visible = visible_kind(rbm.visible_units());
+        let hs = w.hidden.stride();
         let (v0, v_neg) = w.visible.split_at_mut(b * nv);
         let v_neg = &mut v_neg[..neg * nv];
-        let (h0, h_neg) = w.hidden.split_at_mut(b * nh);
-        let h_neg = &mut h_neg[..neg * nh];
+        let (h0, h_neg) = w.hidden.as_mut_slice().split_at_mut(b * hs);
+        let h_neg = &mut h_neg[..neg * hs];
         let h_sample = &mut w.hidden_sample[..neg * nh];
         // Sparse products are tried for Bernoulli visible units (0/1 or
         // intensities: zeros are common), never for spins or Gaussians.
         let try_sparse = self.sparse_products && rbm.visible_units() == VisibleUnits::Bernoulli;
         // 1. Positive phase.
         let sparse_positive = try_sparse && sparse_enough(v0, b, nv, &mut w.positive);
-        hidden_means(
-            rbm,
-            v0,
-            b,
-            h0,
-            sparse_positive.then_some((&w.positive, &w.weights_aligned)),
-        );
+        let positive = sparse_positive.then_some(&w.positive);
+        hidden_means(rbm, &w.weights, v0, b, h0, hs, positive);
         let dropout = params.dropout as f32;
         let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
             mask.iter_mut().for_each(|m| *m = 1.0 - dropout);
-            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams);
-            for (h, m) in h0.iter_mut().zip(mask.iter()) {
-                *h *= m;
-            }
+            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams, None);
+            multiply_rows(h0, hs, mask, nh);
         }
         // 2. Negative phase: k steps h → v → h from the data (CD) or from
         // the chains' hidden states (PCD).
         let streams = match params.method {
             Method::Cd => {
-                h_sample.copy_from_slice(h0);
-                sample_in_place(h_sample, nh, hidden, batch_streams);
+                sample_in_place(h_sample, nh, hidden, batch_streams, Some((h0, hs)));
                 if dropout > 0.0 {
-                    for (h, m) in h_sample.iter_mut().zip(mask.iter()) {
-                        *h *= m;
-                    }
+                    multiply_rows(h_sample, nh, mask, nh);
                 }
                 batch_streams
             }
@@ -579,24 +627,16 @@ impl Trainer {
         let masked = dropout > 0.0 && params.method == Method::Cd;
         let mut sparse_negative = false;
         for step in 0..params.k {
-            visible_means(rbm, h_sample, neg, v_neg);
-            sample_in_place(v_neg, nv, visible, streams);
+            visible_means(rbm, &w.weights, h_sample, neg, v_neg);
+            sample_in_place(v_neg, nv, visible, streams, None);
             sparse_negative = try_sparse && sparse_enough(v_neg, neg, nv, &mut w.negative);
-            hidden_means(
-                rbm,
-                v_neg,
-                neg,
-                h_neg,
-                sparse_negative.then_some((&w.negative, &w.weights_aligned)),
-            );
+            let negative = sparse_negative.then_some(&w.negative);
+            hidden_means(rbm, &w.weights, v_neg, neg, h_neg, hs, negative);
             if masked {
-                for (h, m) in h_neg.iter_mut().zip(mask.iter()) {
-                    *h *= m;
-                }
+                multiply_rows(h_neg, hs, mask, nh);
             }
             if step + 1 < params.k || params.method == Method::Pcd {
-                h_sample.copy_from_slice(h_neg);
-                sample_in_place(h_sample, nh, hidden, streams);
+                sample_in_place(h_sample, nh, hidden, streams, Some((h_neg, hs)));
             }
         }
         if params.method == Method::Pcd {
@@ -607,10 +647,20 @@ impl Trainer {
         let mut mean_vn = vec![0.0f64; nv];
         let mut mean_h0 = vec![0.0f64; nh];
         let mut mean_hn = vec![0.0f64; nh];
-        column_means(v0, b, nv, &mut mean_v0);
-        column_means(v_neg, neg, nv, &mut mean_vn);
-        column_means(h0, b, nh, &mut mean_h0);
-        column_means(h_neg, neg, nh, &mut mean_hn);
+        rayon::join(
+            || {
+                rayon::join(
+                    || column_means(v0, b, nv, nv, &mut mean_v0),
+                    || column_means(v_neg, neg, nv, nv, &mut mean_vn),
+                )
+            },
+            || {
+                rayon::join(
+                    || column_means(h0, b, nh, hs, &mut mean_h0),
+                    || column_means(h_neg, neg, nh, hs, &mut mean_hn),
+                )
+            },
+        );
         let mut sparsity = vec![0.0f32; nh];
         if let Some(target) = params.sparsity_target {
             let lambda = params.sparsity_decay as f32;
@@ -625,87 +675,59 @@ impl Trainer {
                 sparsity[j] = params.sparsity_cost as f32 * (*q - target as f32);
             }
         }
-        let has_sparsity = params.sparsity_target.is_some();
-        let decay = linalg::VelocityDecay {
-            momentum,
-            learning_rate,
-            l2: params.l2 as f32,
-            l1: params.l1 as f32,
-        };
-        let block = UPDATE_BLOCK_ROWS * nh;
-        let sparsity_ref = if has_sparsity {
-            Some(&sparsity[..])
-        } else {
-            None
-        };
         let scale = -(b as f32) / neg as f32;
         let rows = b + neg;
         let parallel = rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS;
-        // G = [V⁰; Vⁿ]ᵀ [H⁰; −(B/Bⁿ)Hⁿ]: one product of the stacked
+        // G = [V⁰; −(B/Bⁿ)Vⁿ]ᵀ [H⁰; Hⁿ]: one product of the stacked
         // (B + Bⁿ)-row blocks, from the nonzeros when both are sparse.
-        w.gradient.resize(nv * nh, 0.0);
+        let gs = w.gradient.stride();
         if sparse_positive && sparse_negative {
             self.sparse_updates += 1;
             w.columns
-                .fill_transpose_of_stack(&[&w.positive, &w.negative], parallel);
-            w.hidden_aligned.reshape(rows, nh);
-            for (r, row) in h0.chunks_exact(nh).enumerate() {
-                w.hidden_aligned.row_mut(r).copy_from_slice(row);
-            }
-            for (r, row) in h_neg.chunks_exact(nh).enumerate() {
-                for (d, &h) in w.hidden_aligned.row_mut(b + r).iter_mut().zip(row) {
-                    *d = scale * h;
-                }
-            }
+                .fill_transpose_of_stack(&[(&w.positive, 1.0), (&w.negative, scale)], parallel);
             sparse_times_dense_then(
-                &mut w.gradient,
+                w.gradient.as_mut_slice(),
+                gs,
                 &w.columns,
-                w.hidden_aligned.as_slice(),
-                w.hidden_aligned.stride(),
+                w.hidden.as_slice(),
+                hs,
                 nh,
                 parallel,
                 &|_, _, _| {},
             );
         } else {
-            h_neg.iter_mut().for_each(|h| *h *= scale);
-            gemm(
-                &mut w.gradient,
+            v_neg.iter_mut().for_each(|v| *v *= scale);
+            gemm_with_stride(
+                w.gradient.as_mut_slice(),
+                gs,
                 Operand::new(&w.visible[..rows * nv], rows, nv).t(),
-                Operand::new(&w.hidden[..rows * nh], rows, nh),
+                Operand::with_stride(w.hidden.as_slice(), rows, nh, hs),
                 1.0,
                 false,
             );
         }
-        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW in
-        // one pass of parallel row blocks (element-wise, so the result does
-        // not depend on the thread count), also refreshing W's aligned copy.
-        // (Fused into the sparse product's column tiles it was slower: the
-        // three matrices are then walked in strided pieces.)
-        let alpha = learning_rate / b as f32;
-        let stride = w.weights_aligned.stride();
-        state
-            .velocity_weights
-            .par_chunks_mut(block)
-            .zip(rbm.weights_mut().par_chunks_mut(block))
-            .zip(
-                w.weights_aligned
-                    .as_mut_slice()
-                    .par_chunks_mut(UPDATE_BLOCK_ROWS * stride),
-            )
-            .zip(w.gradient.par_chunks(block))
-            .enumerate()
-            .for_each(|(k, (((vel, weights), copy), gradient))| {
-                let first = k * UPDATE_BLOCK_ROWS;
-                for (r, (((vel_row, w_row), copy_row), g_row)) in vel
-                    .chunks_exact_mut(nh)
-                    .zip(weights.chunks_exact_mut(nh))
-                    .zip(copy.chunks_mut(stride))
-                    .zip(gradient.chunks_exact(nh))
-                    .enumerate()
-                {
-                    let shift = sparsity_ref.map(|s| (s, mean_v0[first + r] as f32));
-                    linalg::momentum_step(vel_row, w_row, copy_row, g_row, alpha, decay, shift);
-                }
+        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW,
+        // element-wise (so the result does not depend on the thread count)
+        // in slabs of the sparse products' column tiles: with the same
+        // split, each thread updates the columns of W that its share of
+        // those products reads next.
+        let step = linalg::MomentumStep {
+            momentum,
+            learning_rate,
+            l2: params.l2 as f32,
+            l1: params.l1 as f32,
+            alpha: learning_rate / b as f32,
+        };
+        let sparsity_shift = params
+            .sparsity_target
+            .map(|_| (&sparsity[..], &mean_v0[..]));
+        let gradient = (w.gradient.as_slice(), gs);
+        w.velocity
+            .column_slabs_mut(COLUMN_TILE)
+            .into_par_iter()
+            .zip(w.weights.column_slabs_mut(COLUMN_TILE))
+            .for_each(|(velocity, weights)| {
+                linalg::momentum_step(velocity, weights, gradient, step, sparsity_shift)
             });
         for (i, (db, bias)) in state
             .velocity_visible_bias
