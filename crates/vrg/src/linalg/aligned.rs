@@ -130,6 +130,55 @@ impl SlabMut<'_> {
     }
 }
 
+/// Pieces of rows of an [`AlignedRows`] handed out by position, for tasks
+/// that each own different pieces but reach them through one shared value
+/// (the epilogue of [`crate::linalg::sparse::sparse_times_dense_then`],
+/// called once per finished (row, column tile) piece).
+#[derive(Debug)]
+pub struct RowPieces<'a> {
+    first: *mut f32,
+    rows: usize,
+    cols: usize,
+    stride: usize,
+    _rows: PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: pieces are only reached through `piece`, whose callers promise
+// that no two live pieces overlap.
+unsafe impl Send for RowPieces<'_> {}
+unsafe impl Sync for RowPieces<'_> {}
+
+impl<'a> RowPieces<'a> {
+    pub fn new(m: &'a mut AlignedRows) -> Self {
+        let (rows, cols, stride) = (m.rows, m.cols, m.stride);
+        RowPieces {
+            first: m.as_mut_slice().as_mut_ptr(),
+            rows,
+            cols,
+            stride,
+            _rows: PhantomData,
+        }
+    }
+
+    /// Columns j0 .. j0 + len of row r.
+    ///
+    /// # Safety
+    /// No other piece overlapping this one may be in use while it is.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn piece(&self, r: usize, j0: usize, len: usize) -> &mut [f32] {
+        assert!(
+            r < self.rows && j0 + len <= self.cols,
+            "piece ({r}, {j0}..{}) outside {} × {}",
+            j0 + len,
+            self.rows,
+            self.cols
+        );
+        // SAFETY: inside the matrix (checked); exclusive by the caller's
+        // promise.
+        unsafe { std::slice::from_raw_parts_mut(self.first.add(r * self.stride + j0), len) }
+    }
+}
+
 impl AlignedRows {
     /// The matrix cut into slabs of `tile` columns (the last narrower),
     /// left to right, for tasks that each own one.
@@ -183,5 +232,23 @@ mod tests {
         let mut out = vec![1.0; rows * cols];
         m.copy_to(&mut out);
         assert!(out.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn row_pieces_reach_the_right_elements_and_check_bounds() {
+        let mut m = AlignedRows::default();
+        m.reshape(3, 40);
+        m.copy_from(&(0..120).map(|x| x as f32).collect::<Vec<_>>());
+        let pieces = RowPieces::new(&mut m);
+        // SAFETY: one piece at a time.
+        let piece = unsafe { pieces.piece(2, 32, 8) };
+        assert_eq!(piece, &(112..120).map(|x| x as f32).collect::<Vec<_>>()[..]);
+        piece[0] = -1.0;
+        let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: never handed out (the bounds check panics first).
+            let _ = unsafe { pieces.piece(2, 33, 8) };
+        }));
+        assert!(outside.is_err());
+        assert_eq!(m.row(2)[32], -1.0);
     }
 }

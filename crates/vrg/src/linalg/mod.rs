@@ -17,8 +17,6 @@ pub mod aligned;
 pub mod sgemm;
 pub mod sparse;
 
-use aligned::SlabMut;
-
 use crate::rng::Rng;
 use rand::RngCore;
 use rayon::prelude::*;
@@ -574,38 +572,31 @@ pub struct MomentumStep {
 }
 
 multiversion! {
-    /// The momentum step on a column slab of W with its gradient G already
-    /// summed: ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m_i) + α G, then
-    /// W ← W + ΔW, for each element (i, j) of the slab. `gradient` is all
-    /// of G with its row stride; the sparsity term s_j m_i is there when
-    /// `sparsity` = Some((s, m)), s over all columns and m over all rows.
-    pub fn momentum_step(velocity: SlabMut<'_>, weights: SlabMut<'_>, gradient: (&[f32], usize), step: MomentumStep, sparsity: Option<(&[f32], &[f64])>) {
+    /// The momentum step on a piece of a row i of W with its gradient G
+    /// already summed: ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j m_i) + α G, then
+    /// W ← W + ΔW, element by element; the sparsity term s_j m_i is there
+    /// when `sparsity` = Some((s, m_i)), s covering the piece's columns.
+    pub fn momentum_step(velocity: &mut [f32], weights: &mut [f32], gradient: &[f32], step: MomentumStep, sparsity: Option<(&[f32], f32)>) {
         let MomentumStep { momentum, learning_rate, l2, l1, alpha } = step;
-        let (mut velocity, mut weights) = (velocity, weights);
-        let (rows, width, j0) = (weights.rows(), weights.width(), weights.first_column());
-        assert!(velocity.rows() == rows && velocity.width() == width && velocity.first_column() == j0);
-        let (g, g_stride) = gradient;
+        let n = velocity.len();
+        let (weights, gradient) = (&mut weights[..n], &gradient[..n]);
         let sign = |w: f32| if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
-        for r in 0..rows {
-            let (velocity, weights) = (velocity.row(r), weights.row(r));
-            let gradient = &g[r * g_stride + j0..r * g_stride + j0 + width];
-            match sparsity {
-                None => {
-                    for j in 0..width {
-                        let w = weights[j];
-                        let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w)) + alpha * gradient[j];
-                        velocity[j] = dw;
-                        weights[j] = w + dw;
-                    }
+        match sparsity {
+            None => {
+                for j in 0..n {
+                    let w = weights[j];
+                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w)) + alpha * gradient[j];
+                    velocity[j] = dw;
+                    weights[j] = w + dw;
                 }
-                Some((s, means)) => {
-                    let (s, m) = (&s[j0..j0 + width], means[r] as f32);
-                    for j in 0..width {
-                        let w = weights[j];
-                        let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w) + s[j] * m) + alpha * gradient[j];
-                        velocity[j] = dw;
-                        weights[j] = w + dw;
-                    }
+            }
+            Some((s, m)) => {
+                let s = &s[..n];
+                for j in 0..n {
+                    let w = weights[j];
+                    let dw = momentum * velocity[j] - learning_rate * (l2 * w + l1 * sign(w) + s[j] * m) + alpha * gradient[j];
+                    velocity[j] = dw;
+                    weights[j] = w + dw;
                 }
             }
         }

@@ -47,7 +47,7 @@
 
 use super::params::{Method, TrainParams};
 use crate::data::Dataset;
-use crate::linalg::aligned::AlignedRows;
+use crate::linalg::aligned::{AlignedRows, RowPieces};
 use crate::linalg::sparse::{sparse_times_dense_then, SparseRows, COLUMN_TILE};
 use crate::linalg::{self, gemm, gemm_with_stride, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
@@ -642,7 +642,13 @@ impl Trainer {
         if params.method == Method::Pcd {
             state.chains.copy_from_slice(h_sample);
         }
-        // 3. Updates.
+        // 3. Updates: the column means (for the biases and the sparsity
+        // term) and, on the sparse path, the nonzeros of the stacked
+        // [V⁰; −(B/Bⁿ)Vⁿ] by column.
+        let scale = -(b as f32) / neg as f32;
+        let rows = b + neg;
+        let parallel = rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS;
+        let sparse_gradient = sparse_positive && sparse_negative;
         let mut mean_v0 = vec![0.0f64; nv];
         let mut mean_vn = vec![0.0f64; nv];
         let mut mean_h0 = vec![0.0f64; nh];
@@ -661,6 +667,10 @@ impl Trainer {
                 )
             },
         );
+        if sparse_gradient {
+            w.columns
+                .fill_transpose_of_stack(&[(&w.positive, 1.0), (&w.negative, scale)], parallel);
+        }
         let mut sparsity = vec![0.0f32; nh];
         if let Some(target) = params.sparsity_target {
             let lambda = params.sparsity_decay as f32;
@@ -675,16 +685,28 @@ impl Trainer {
                 sparsity[j] = params.sparsity_cost as f32 * (*q - target as f32);
             }
         }
-        let scale = -(b as f32) / neg as f32;
-        let rows = b + neg;
-        let parallel = rows * nv * nh >= linalg::PARALLEL_MULTIPLY_ADDS;
-        // G = [V⁰; −(B/Bⁿ)Vⁿ]ᵀ [H⁰; Hⁿ]: one product of the stacked
-        // (B + Bⁿ)-row blocks, from the nonzeros when both are sparse.
+        // G = [V⁰; −(B/Bⁿ)Vⁿ]ᵀ [H⁰; Hⁿ], one product of the stacked
+        // (B + Bⁿ)-row blocks, then ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩)
+        // + (ε/B)G and W += ΔW element-wise (so the result does not depend
+        // on the thread count).
+        let step = linalg::MomentumStep {
+            momentum,
+            learning_rate,
+            l2: params.l2 as f32,
+            l1: params.l1 as f32,
+            alpha: learning_rate / b as f32,
+        };
+        let has_sparsity = params.sparsity_target.is_some();
+        let shift = |i: usize, j0: usize, len: usize| {
+            has_sparsity.then(|| (&sparsity[j0..j0 + len], mean_v0[i] as f32))
+        };
         let gs = w.gradient.stride();
-        if sparse_positive && sparse_negative {
+        if sparse_gradient {
+            // From the nonzeros, with the momentum step on each finished
+            // piece of G while it is in cache.
             self.sparse_updates += 1;
-            w.columns
-                .fill_transpose_of_stack(&[(&w.positive, 1.0), (&w.negative, scale)], parallel);
+            let velocity = RowPieces::new(&mut w.velocity);
+            let weights = RowPieces::new(&mut w.weights);
             sparse_times_dense_then(
                 w.gradient.as_mut_slice(),
                 gs,
@@ -693,7 +715,17 @@ impl Trainer {
                 hs,
                 nh,
                 parallel,
-                &|_, _, _| {},
+                &|i, j0, g| {
+                    // SAFETY: the product finishes each (row, column tile)
+                    // piece once, and the pieces are disjoint.
+                    let (velocity, weights) = unsafe {
+                        (
+                            velocity.piece(i, j0, g.len()),
+                            weights.piece(i, j0, g.len()),
+                        )
+                    };
+                    linalg::momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+                },
             );
         } else {
             v_neg.iter_mut().for_each(|v| *v *= scale);
@@ -705,30 +737,22 @@ impl Trainer {
                 1.0,
                 false,
             );
+            // In slabs of the sparse products' column tiles: each thread
+            // updates the columns of W that its share of them reads next.
+            let gradient = w.gradient.as_slice();
+            w.velocity
+                .column_slabs_mut(COLUMN_TILE)
+                .into_par_iter()
+                .zip(w.weights.column_slabs_mut(COLUMN_TILE))
+                .for_each(|(mut velocity, mut weights)| {
+                    let (j0, len) = (weights.first_column(), weights.width());
+                    for i in 0..weights.rows() {
+                        let g = &gradient[i * gs + j0..i * gs + j0 + len];
+                        let shift = shift(i, j0, len);
+                        linalg::momentum_step(velocity.row(i), weights.row(i), g, step, shift);
+                    }
+                });
         }
-        // ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩) + (ε/B)G and W += ΔW,
-        // element-wise (so the result does not depend on the thread count)
-        // in slabs of the sparse products' column tiles: with the same
-        // split, each thread updates the columns of W that its share of
-        // those products reads next.
-        let step = linalg::MomentumStep {
-            momentum,
-            learning_rate,
-            l2: params.l2 as f32,
-            l1: params.l1 as f32,
-            alpha: learning_rate / b as f32,
-        };
-        let sparsity_shift = params
-            .sparsity_target
-            .map(|_| (&sparsity[..], &mean_v0[..]));
-        let gradient = (w.gradient.as_slice(), gs);
-        w.velocity
-            .column_slabs_mut(COLUMN_TILE)
-            .into_par_iter()
-            .zip(w.weights.column_slabs_mut(COLUMN_TILE))
-            .for_each(|(velocity, weights)| {
-                linalg::momentum_step(velocity, weights, gradient, step, sparsity_shift)
-            });
         for (i, (db, bias)) in state
             .velocity_visible_bias
             .iter_mut()
