@@ -431,3 +431,38 @@ fn sparse_products_agree_with_dense_products() {
         );
     }
 }
+
+/// Two trainings at once in one two-thread pool (each keeps the other
+/// thread looking for work during its updates) finish, and each gives the
+/// parameters it gives alone.
+#[test]
+fn concurrent_trainings_in_one_pool_finish_with_their_own_results() {
+    let data = toy_data_with_density(400, 200, 8, 0.02, 0.22);
+    let train = |method| {
+        let params = TrainParams {
+            method,
+            epochs: 2,
+            batch_size: 100,
+            ..TrainParams::default()
+        };
+        let rbm = initial_rbm(
+            &data,
+            150,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        let mut t = Trainer::new(rbm, params);
+        t.train_epoch(&data, &|_| {}).unwrap();
+        t.train_epoch(&data, &|_| {}).unwrap();
+        t.rbm().clone()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let alone = pool.install(|| (train(Method::Cd), train(Method::Pcd)));
+    let together = pool.install(|| rayon::join(|| train(Method::Cd), || train(Method::Pcd)));
+    assert_eq!(alone, together);
+}
