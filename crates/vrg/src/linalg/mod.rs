@@ -24,6 +24,11 @@ use rayon::prelude::*;
 /// Products with at least this many multiply-adds use the rayon pool.
 pub const PARALLEL_MULTIPLY_ADDS: usize = 4_000_000;
 
+/// An epilogue of a product: called with (row, first column, finished
+/// values) for each finished piece of a row of the result, while it is
+/// still in cache (e.g. to add a bias and apply σ).
+pub type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32]) + Sync);
+
 /// A row-major matrix operand, possibly used transposed.
 #[derive(Clone, Copy, Debug)]
 pub struct Operand<'a, T = f32> {
@@ -134,6 +139,21 @@ pub fn gemm_with_stride(
     alpha: f32,
     accumulate: bool,
 ) {
+    gemm_then(dst, dst_stride, a, b, alpha, accumulate, None);
+}
+
+/// [`gemm_with_stride`], then `finish` on every piece of every row of the
+/// result, each exactly once (with the AVX-512 kernel, by the thread that
+/// computed the piece, while it is in cache).
+pub fn gemm_then(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    alpha: f32,
+    accumulate: bool,
+    finish: Option<Finish<'_>>,
+) {
     let (m, k, n) = product_shape(dst.len(), dst_stride, &a, &b);
     if m == 0 || n == 0 {
         return;
@@ -151,10 +171,16 @@ pub fn gemm_with_stride(
             dst_stride,
             accumulate,
             parallel,
+            finish,
         );
         return;
     }
     gemm_portable(dst, dst_stride, a, b, alpha, accumulate, parallel);
+    if let Some(finish) = finish {
+        for (r, row) in dst.chunks_mut(dst_stride).take(m).enumerate() {
+            finish(r, 0, &mut row[..n]);
+        }
+    }
 }
 
 /// The f64 product dst = alpha · a · b (or dst += …), dst row-major `m × n`

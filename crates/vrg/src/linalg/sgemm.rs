@@ -17,6 +17,7 @@
 //! - F. G. Van Zee and R. A. van de Geijn, "BLIS: a framework for rapidly
 //!   instantiating BLAS functionality", ACM TOMS 41, 14 (2015).
 
+use super::Finish;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -205,8 +206,10 @@ pub fn available() -> bool {
 }
 
 /// C (m × n, row r at `c[r·ldc ..]`) ← α·A·B, plus C if `accumulate`; A is
-/// m × k, B is k × n, both strided. Runs on the current rayon pool when
-/// `parallel`. Requires [`available`].
+/// m × k, B is k × n, both strided; then `finish(r, j0, x)` on each finished
+/// piece x = C[r, j0 .. j0 + x.len()] of a thread's share, while it is in
+/// cache. Runs on the current rayon pool when `parallel`. Requires
+/// [`available`].
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -219,6 +222,7 @@ pub fn sgemm(
     ldc: usize,
     accumulate: bool,
     parallel: bool,
+    finish: Option<Finish<'_>>,
 ) {
     assert!(available(), "sgemm needs AVX-512");
     if m == 0 || n == 0 {
@@ -228,49 +232,66 @@ pub fn sgemm(
         ldc >= n && c.len() >= (m - 1) * ldc + n,
         "sgemm: C is not {m} × {n} at stride {ldc}"
     );
-    if k == 0 {
-        if !accumulate {
-            for row in 0..m {
-                c[row * ldc..row * ldc + n]
-                    .iter_mut()
-                    .for_each(|x| *x = 0.0);
-            }
-        }
-        return;
-    }
     let parts = if parallel {
         rayon::current_num_threads().max(1)
     } else {
         1
     };
+    let c_ptr = SendPtr(c.as_mut_ptr());
+    // Rows i0.. i0 + rows, columns j0..j1 of C, then their epilogue.
+    let share = |i0: usize, rows: usize, j0: usize, j1: usize| {
+        // SAFETY: shares cover disjoint rows or disjoint column ranges of C,
+        // which holds m rows of n values at stride ldc (checked above).
+        unsafe {
+            let first = c_ptr.get().add(i0 * ldc);
+            if k == 0 {
+                if !accumulate {
+                    for r in 0..rows {
+                        std::slice::from_raw_parts_mut(first.add(r * ldc + j0), j1 - j0).fill(0.0);
+                    }
+                }
+            } else {
+                block(
+                    rows,
+                    j1 - j0,
+                    k,
+                    alpha,
+                    a,
+                    b,
+                    first,
+                    ldc,
+                    i0,
+                    j0,
+                    accumulate,
+                );
+            }
+            if let Some(finish) = finish {
+                for r in 0..rows {
+                    finish(
+                        i0 + r,
+                        j0,
+                        std::slice::from_raw_parts_mut(first.add(r * ldc + j0), j1 - j0),
+                    );
+                }
+            }
+        }
+    };
     if parts == 1 {
-        block(m, n, k, alpha, a, b, c, ldc, 0, 0, accumulate);
-        return;
-    }
-    if m >= n {
+        share(0, m, 0, n);
+    } else if m >= n {
         // Split rows of C in multiples of MR.
         let rows_per = m.div_ceil(parts).div_ceil(MR) * MR;
-        c.par_chunks_mut(rows_per * ldc)
-            .enumerate()
-            .for_each(|(t, chunk)| {
-                let i0 = t * rows_per;
-                let rows = (m - i0).min(rows_per);
-                block(rows, n, k, alpha, a, b, chunk, ldc, i0, 0, accumulate);
-            });
+        (0..m.div_ceil(rows_per)).into_par_iter().for_each(|t| {
+            let i0 = t * rows_per;
+            share(i0, (m - i0).min(rows_per), 0, n);
+        });
     } else {
         // Split columns of C in multiples of NR; each part writes its own
         // columns of every row.
         let cols_per = n.div_ceil(parts).div_ceil(NR) * NR;
-        let ranges: Vec<(usize, usize)> = (0..n)
-            .step_by(cols_per)
-            .map(|j0| (j0, (j0 + cols_per).min(n)))
-            .collect();
-        let c_ptr = SendPtr(c.as_mut_ptr());
-        let c_len = c.len();
-        ranges.par_iter().for_each(|&(j0, j1)| {
-            // SAFETY: parts write disjoint column ranges of C.
-            let c_all = unsafe { std::slice::from_raw_parts_mut(c_ptr.get(), c_len) };
-            block(m, j1 - j0, k, alpha, a, b, c_all, ldc, 0, j0, accumulate);
+        (0..n.div_ceil(cols_per)).into_par_iter().for_each(|t| {
+            let j0 = t * cols_per;
+            share(0, m, j0, (j0 + cols_per).min(n));
         });
     }
 }
@@ -289,16 +310,20 @@ unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
 /// One thread's share: rows [i0, i0 + m) of A and C, columns [j0, j0 + n)
-/// of B; `c` starts at C's row i0, column 0, with row stride `ldc`.
+/// of B and C; `c` points at C's row i0, column 0, with row stride `ldc`.
+///
+/// # Safety
+/// The processor supports AVX-512F; rows i0.. i0 + m of C hold columns
+/// j0.. j0 + n at `c`, and no other thread touches them.
 #[allow(clippy::too_many_arguments)]
-fn block(
+unsafe fn block(
     m: usize,
     n: usize,
     k: usize,
     alpha: f32,
     a: Strided<'_>,
     b: Strided<'_>,
-    c: &mut [f32],
+    c: *mut f32,
     ldc: usize,
     i0: usize,
     j0: usize,
@@ -321,13 +346,14 @@ fn block(
                         let rows = MR.min(mc - ip * MR);
                         let offset = (ic + ip * MR) * ldc + j0 + jp * NR;
                         #[cfg(target_arch = "x86_64")]
-                        // SAFETY: AVX-512 checked by `sgemm`; the tile lies inside `c`.
+                        // SAFETY: AVX-512 checked by `sgemm`; the tile lies
+                        // inside this share of C (the caller's contract).
                         unsafe {
                             kernel(
                                 depth,
                                 apanel.as_ptr(),
                                 bpanel.as_ptr(),
-                                c.as_mut_ptr().add(offset),
+                                c.add(offset),
                                 ldc,
                                 alpha,
                                 add,
@@ -408,7 +434,7 @@ mod tests {
                         .build()
                         .unwrap();
                     let mut c = vec![1.0f32; m * n];
-                    pool.install(|| sgemm(m, n, k, 0.5, a, b, &mut c, n, true, true));
+                    pool.install(|| sgemm(m, n, k, 0.5, a, b, &mut c, n, true, true, None));
                     for (x, e) in c.iter().zip(&exact) {
                         assert!(
                             (*x as f64 - (1.0 + 0.5 * e)).abs() < 1e-4 * (1.0 + e.abs()),
@@ -416,10 +442,72 @@ mod tests {
                         );
                     }
                     let mut d = vec![7.0f32; m * n];
-                    pool.install(|| sgemm(m, n, k, 1.0, a, b, &mut d, n, false, threads > 1));
+                    pool.install(|| sgemm(m, n, k, 1.0, a, b, &mut d, n, false, threads > 1, None));
                     for (x, e) in d.iter().zip(&exact) {
                         assert!((*x as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
                     }
+                }
+            }
+        }
+    }
+
+    /// The epilogue sees every element exactly once, after its product,
+    /// whichever way the work is split (by rows when m ≥ n, by columns
+    /// otherwise).
+    #[test]
+    fn finish_sees_every_finished_element_once() {
+        if !available() {
+            return;
+        }
+        for &(m, n, k) in &[(70, 30, 40), (30, 70, 40), (5, 3, 0)] {
+            let a_data: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+            let b_data: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 - 2.0).collect();
+            let a = Strided {
+                data: &a_data,
+                row_stride: k,
+                col_stride: 1,
+            };
+            let b = Strided {
+                data: &b_data,
+                row_stride: n,
+                col_stride: 1,
+            };
+            let exact = naive(m, n, k, a, b);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let seen = std::sync::Mutex::new(vec![0u32; m * n]);
+                let finish = |r: usize, j0: usize, x: &mut [f32]| {
+                    let mut seen = seen.lock().unwrap();
+                    for (j, v) in x.iter_mut().enumerate() {
+                        seen[r * n + j0 + j] += 1;
+                        *v = 2.0 * *v + 1.0;
+                    }
+                };
+                let mut c = vec![5.0f32; m * n];
+                pool.install(|| {
+                    sgemm(
+                        m,
+                        n,
+                        k,
+                        1.0,
+                        a,
+                        b,
+                        &mut c,
+                        n,
+                        false,
+                        threads > 1,
+                        Some(&finish),
+                    )
+                });
+                assert!(
+                    seen.into_inner().unwrap().iter().all(|&s| s == 1),
+                    "{m}×{n}×{k}"
+                );
+                for (x, e) in c.iter().zip(&exact) {
+                    assert_eq!(*x as f64, 2.0 * e + 1.0, "{m}×{n}×{k}");
                 }
             }
         }

@@ -258,9 +258,7 @@ pub const COLUMN_TILE: usize = 64;
 /// `examples/gemm_shapes.rs`).
 const DEPTH_BLOCK: usize = 128;
 
-/// Called with (row, first column, finished values) as each row of a
-/// column tile of the product is complete, while it is still in cache.
-pub type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32]) + Sync);
+pub use super::Finish;
 
 /// dst = A·B for sparse A (`m × k`) and dense B (`k × n`, row r at
 /// `b[r·b_stride ..]`), dst row-major `m × n`. B's rows are best 64-byte

@@ -49,7 +49,7 @@ use super::params::{Method, TrainParams};
 use crate::data::Dataset;
 use crate::linalg::aligned::{AlignedRows, RowPieces};
 use crate::linalg::sparse::{sparse_times_dense_then, SparseRows, COLUMN_TILE};
-use crate::linalg::{self, gemm, gemm_with_stride, Operand};
+use crate::linalg::{self, gemm_then, gemm_with_stride, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
@@ -206,19 +206,15 @@ fn hidden_means(
         );
         return;
     }
-    gemm_with_stride(
+    gemm_then(
         out,
         out_stride,
         Operand::new(&v[..rows * nv], rows, nv),
         Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()),
         1.0,
         false,
+        Some(&|_, j0, x| activate(x, &bias[j0..j0 + x.len()])),
     );
-    rows_in_parallel(&mut out[..rows * out_stride], out_stride, |x| {
-        for row in x.chunks_mut(out_stride) {
-            activate(&mut row[..nh], bias);
-        }
-    });
 }
 
 /// Fills `nonzeros` from `v` (`rows × n`) and tells whether they are few
@@ -232,20 +228,26 @@ fn sparse_enough(v: &[f32], rows: usize, n: usize, nonzeros: &mut SparseRows) ->
 /// from `weights`.
 fn visible_means(rbm: &Rbm, weights: &AlignedRows, h: &[f32], rows: usize, out: &mut [f32]) {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    gemm(
+    let bias = rbm.visible_bias();
+    let units = rbm.visible_units();
+    // The activation is applied to each finished piece of the product.
+    let activate = |_: usize, j0: usize, x: &mut [f32]| {
+        let bias = &bias[j0..j0 + x.len()];
+        match units {
+            VisibleUnits::Bernoulli => linalg::sigmoid_rows(x, bias),
+            VisibleUnits::Spin => linalg::tanh_rows(x, bias),
+            VisibleUnits::Gaussian => linalg::add_bias_rows(x, bias),
+        }
+    };
+    gemm_then(
         &mut out[..rows * nv],
+        nv,
         Operand::new(&h[..rows * nh], rows, nh),
         Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()).t(),
         1.0,
         false,
+        Some(&activate),
     );
-    let out = &mut out[..rows * nv];
-    let bias = rbm.visible_bias();
-    match rbm.visible_units() {
-        VisibleUnits::Bernoulli => rows_in_parallel(out, nv, |x| linalg::sigmoid_rows(x, bias)),
-        VisibleUnits::Spin => rows_in_parallel(out, nv, |x| linalg::tanh_rows(x, bias)),
-        VisibleUnits::Gaussian => rows_in_parallel(out, nv, |x| linalg::add_bias_rows(x, bias)),
-    }
 }
 
 /// Replaces means (`rows × n`, row-major) by samples, chunk c of
@@ -353,16 +355,6 @@ fn with_pool_awake<R>(body: impl FnOnce() -> R) -> R {
         done.store(true, Ordering::Release);
         result
     })
-}
-
-/// Applies `f` to row blocks of `x` (rows `stride` apart), in parallel when
-/// large.
-fn rows_in_parallel(x: &mut [f32], stride: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
-    if x.len() >= PARALLEL_ELEMENTS {
-        x.par_chunks_mut(CHUNK_ROWS * stride).for_each(f);
-    } else {
-        f(x);
-    }
 }
 
 /// x[r, ..n] *= mask[r, ..] for the rows of x (`stride` apart) and of the
