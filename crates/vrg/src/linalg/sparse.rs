@@ -72,35 +72,47 @@ impl SparseRows {
     /// row-major), filling rows in parallel when `parallel`.
     pub fn fill_from_dense(&mut self, x: &[f32], rows: usize, cols: usize, parallel: bool) {
         assert_eq!(x.len(), rows * cols, "sparse: data is not {rows} × {cols}");
-        self.reshape(rows, cols);
-        if cols == 0 {
-            self.counts.iter_mut().for_each(|c| *c = 0);
-            return;
-        }
-        type Slot<'s> = (((&'s mut [u32], &'s mut [f32]), &'s mut u32), &'s [f32]);
-        let fill = |(((idx, val), count), row): Slot<'_>| {
-            *count = compress_row(row, idx, val) as u32;
-        };
-        let (indices, values) = (
-            &mut self.indices[..rows * cols],
-            &mut self.values[..rows * cols],
-        );
+        let chunks = self.chunks_for_filling(rows, cols, ROWS_PER_TASK);
+        let fill = |(mut chunk, x): (SparseChunk<'_>, &[f32])| chunk.fill_from_dense(x);
+        let x_chunks = x.chunks(ROWS_PER_TASK * cols.max(1));
         if parallel {
-            indices
-                .par_chunks_exact_mut(cols)
-                .zip(values.par_chunks_exact_mut(cols))
-                .zip(self.counts.par_iter_mut())
-                .zip(x.par_chunks_exact(cols))
-                .with_min_len(ROWS_PER_TASK)
+            chunks
+                .into_par_iter()
+                .zip(x_chunks.collect::<Vec<_>>())
                 .for_each(fill);
         } else {
-            indices
-                .chunks_exact_mut(cols)
-                .zip(values.chunks_exact_mut(cols))
-                .zip(self.counts.iter_mut())
-                .zip(x.chunks_exact(cols))
-                .for_each(fill);
+            chunks.into_iter().zip(x_chunks).for_each(fill);
         }
+    }
+
+    /// Reshapes to `rows × cols` and hands out the rows in consecutive
+    /// chunks of `chunk_rows` (the last shorter), each to be filled by one
+    /// task (e.g. right after the task has produced those rows).
+    pub fn chunks_for_filling(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        chunk_rows: usize,
+    ) -> Vec<SparseChunk<'_>> {
+        assert!(chunk_rows > 0);
+        self.reshape(rows, cols);
+        if cols == 0 {
+            // Every row is empty; there is nothing to fill.
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            return Vec::new();
+        }
+        let slot = cols;
+        self.counts
+            .chunks_mut(chunk_rows)
+            .zip(self.indices[..rows * cols].chunks_mut(chunk_rows * slot))
+            .zip(self.values[..rows * cols].chunks_mut(chunk_rows * slot))
+            .map(|((counts, indices), values)| SparseChunk {
+                cols,
+                counts,
+                indices,
+                values,
+            })
+            .collect()
     }
 
     /// Replaces the contents by the transpose of the matrix whose rows are
@@ -179,6 +191,48 @@ impl SparseRows {
             tasks.into_par_iter().for_each(fill);
         } else {
             tasks.into_iter().for_each(fill);
+        }
+    }
+}
+
+/// Some consecutive rows of a [`SparseRows`] (from
+/// [`SparseRows::chunks_for_filling`]).
+#[derive(Debug)]
+pub struct SparseChunk<'a> {
+    cols: usize,
+    counts: &'a mut [u32],
+    indices: &'a mut [u32],
+    values: &'a mut [f32],
+}
+
+impl SparseChunk<'_> {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Replaces the chunk's rows by the nonzeros of `x` (its rows,
+    /// row-major, `cols` columns each).
+    pub fn fill_from_dense(&mut self, x: &[f32]) {
+        assert_eq!(
+            x.len(),
+            self.rows() * self.cols,
+            "sparse: chunk data is not {} × {}",
+            self.rows(),
+            self.cols
+        );
+        if self.cols == 0 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            return;
+        }
+        for (((count, idx), val), row) in self
+            .counts
+            .iter_mut()
+            .zip(self.indices.chunks_exact_mut(self.cols))
+            .zip(self.values.chunks_exact_mut(self.cols))
+            .zip(x.chunks_exact(self.cols))
+        {
+            *count = compress_row(row, idx, val) as u32;
         }
     }
 }
@@ -581,6 +635,31 @@ mod tests {
                 assert_eq!(got, expected, "column {k}");
             }
         }
+    }
+
+    #[test]
+    fn chunks_fill_their_own_rows_and_empty_rows_reset() {
+        let (rows, cols) = (11, 37);
+        let x = sparse_matrix(rows, cols, 9);
+        let mut whole = SparseRows::default();
+        whole.fill_from_dense(&x, rows, cols, false);
+        let mut chunked = SparseRows::default();
+        // Fill the chunks out of order, as parallel tasks may.
+        let mut chunks = chunked.chunks_for_filling(rows, cols, 4);
+        assert_eq!(
+            chunks.iter().map(|c| c.rows()).collect::<Vec<_>>(),
+            [4, 4, 3]
+        );
+        for (c, chunk) in chunks.iter_mut().enumerate().rev() {
+            let end = ((c + 1) * 4).min(rows);
+            chunk.fill_from_dense(&x[c * 4 * cols..end * cols]);
+        }
+        for r in 0..rows {
+            assert_eq!(chunked.row(r), whole.row(r), "row {r}");
+        }
+        // No columns: every row is empty, whatever was there before.
+        chunked.fill_from_dense(&[], rows, 0, true);
+        assert_eq!((chunked.n_rows(), chunked.nonzeros()), (rows, 0));
     }
 
     #[test]

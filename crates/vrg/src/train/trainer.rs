@@ -48,7 +48,7 @@
 use super::params::{Method, TrainParams};
 use crate::data::Dataset;
 use crate::linalg::aligned::{AlignedRows, RowPieces};
-use crate::linalg::sparse::{sparse_times_dense_then, SparseRows, COLUMN_TILE};
+use crate::linalg::sparse::{sparse_times_dense_then, SparseChunk, SparseRows, COLUMN_TILE};
 use crate::linalg::{self, gemm_then, gemm_with_stride, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
@@ -217,13 +217,6 @@ fn hidden_means(
     );
 }
 
-/// Fills `nonzeros` from `v` (`rows × n`) and tells whether they are few
-/// enough for the sparse products.
-fn sparse_enough(v: &[f32], rows: usize, n: usize, nonzeros: &mut SparseRows) -> bool {
-    nonzeros.fill_from_dense(&v[..rows * n], rows, n, rows * n >= PARALLEL_ELEMENTS);
-    nonzeros.density() <= SPARSE_DENSITY
-}
-
 /// V = mean of the visible units given `h` (`rows × n_hidden`), with W
 /// from `weights`.
 fn visible_means(rbm: &Rbm, weights: &AlignedRows, h: &[f32], rows: usize, out: &mut [f32]) {
@@ -254,18 +247,36 @@ fn visible_means(rbm: &Rbm, weights: &AlignedRows, h: &[f32], rows: usize, out: 
 /// [`CHUNK_ROWS`] rows drawing from `streams[c]`. `binary`: Bernoulli
 /// {0,1}; `spin`: ±1; otherwise Gaussian with unit variance. With
 /// `source` = Some((x, stride)) the means are first copied from the rows of
-/// x (row r at x[r·stride ..]).
+/// x (row r at x[r·stride ..]); with `nonzeros`, each chunk's samples are
+/// also compressed into it, by the task that drew them.
 fn sample_in_place(
     means: &mut [f32],
     n: usize,
     kind: UnitKind,
     streams: &mut [Rng],
     source: Option<(&[f32], usize)>,
+    nonzeros: Option<&mut SparseRows>,
 ) {
     thread_local! {
         static BITS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let sample_chunk = |(c, (chunk, stream)): (usize, (&mut [f32], &mut Rng))| {
+    let chunks = means.len().div_ceil(CHUNK_ROWS * n.max(1));
+    let mut fills: Vec<Option<SparseChunk<'_>>> = match nonzeros {
+        Some(s) => {
+            let rows = means.len() / n.max(1);
+            s.chunks_for_filling(rows, n, CHUNK_ROWS)
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    fills.resize_with(chunks, || None);
+    type Task<'s> = (
+        usize,
+        ((&'s mut [f32], &'s mut Rng), Option<SparseChunk<'s>>),
+    );
+    let sample_chunk = |(c, ((chunk, stream), fill)): Task<'_>| {
         if let Some((x, stride)) = source {
             for (i, row) in chunk.chunks_exact_mut(n).enumerate() {
                 let r = c * CHUNK_ROWS + i;
@@ -296,6 +307,9 @@ fn sample_in_place(
                 }
             }
         }
+        if let Some(mut fill) = fill {
+            fill.fill_from_dense(chunk);
+        }
     };
     // Each chunk has its own stream, so running chunks in parallel draws
     // the same numbers as running them in order.
@@ -303,12 +317,14 @@ fn sample_in_place(
         means
             .par_chunks_mut(CHUNK_ROWS * n)
             .zip(streams.par_iter_mut())
+            .zip(fills)
             .enumerate()
             .for_each(sample_chunk);
     } else {
         means
             .chunks_mut(CHUNK_ROWS * n)
             .zip(streams.iter_mut())
+            .zip(fills)
             .enumerate()
             .for_each(sample_chunk);
     }
@@ -555,7 +571,7 @@ impl Trainer {
             );
             let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
             let kind = hidden_kind(self.rbm.hidden_units());
-            sample_in_place(&mut chains, nh, kind, &mut streams, None);
+            sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
             self.state.chains = chains;
         }
         let negative_rows = match self.params.method {
@@ -585,22 +601,8 @@ impl Trainer {
             let mut streams = take_streams(&mut cursor, batch_chunks + chain_chunks);
             let (batch_streams, chain_streams) = streams.split_at_mut(batch_chunks);
             with_pool_awake(|| {
-                let gather = |(dst, rows): (&mut [f32], &[usize])| {
-                    for (dst, &r) in dst.chunks_exact_mut(nv).zip(rows) {
-                        dst.copy_from_slice(train.row(r));
-                    }
-                };
-                let batch_rows = &mut self.work.visible[..b * nv];
-                if batch_rows.len() >= PARALLEL_ELEMENTS {
-                    batch_rows
-                        .par_chunks_mut(CHUNK_ROWS * nv)
-                        .zip(rows.par_chunks(CHUNK_ROWS))
-                        .for_each(gather);
-                } else {
-                    gather((batch_rows, rows));
-                }
                 self.update(
-                    b,
+                    (train, rows),
                     neg,
                     learning_rate,
                     momentum,
@@ -636,7 +638,7 @@ impl Trainer {
     /// One parameter update on the `b` rows at the start of `work.visible`.
     fn update(
         &mut self,
-        b: usize,
+        (train, batch): (&Dataset, &[usize]),
         neg: usize,
         learning_rate: f32,
         momentum: f32,
@@ -644,9 +646,46 @@ impl Trainer {
         chain_streams: &mut [Rng],
     ) {
         let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        let b = batch.len();
         let params = &self.params;
         let rbm = &mut self.rbm;
         let w = &mut self.work;
+        // Sparse products are tried for Bernoulli visible units (0/1 or
+        // intensities: zeros are common), never for spins or Gaussians.
+        let try_sparse = self.sparse_products && rbm.visible_units() == VisibleUnits::Bernoulli;
+        // 0. The batch's rows, and their nonzeros, gathered in parallel.
+        {
+            let mut fills: Vec<Option<SparseChunk<'_>>> = if try_sparse {
+                let chunks = w.positive.chunks_for_filling(b, nv, CHUNK_ROWS);
+                chunks.into_iter().map(Some).collect()
+            } else {
+                Vec::new()
+            };
+            fills.resize_with(b.div_ceil(CHUNK_ROWS), || None);
+            let gather =
+                |((dst, rows), fill): ((&mut [f32], &[usize]), Option<SparseChunk<'_>>)| {
+                    for (dst, &r) in dst.chunks_exact_mut(nv).zip(rows) {
+                        dst.copy_from_slice(train.row(r));
+                    }
+                    if let Some(mut fill) = fill {
+                        fill.fill_from_dense(dst);
+                    }
+                };
+            let batch_rows = &mut w.visible[..b * nv];
+            if batch_rows.len() >= PARALLEL_ELEMENTS {
+                batch_rows
+                    .par_chunks_mut(CHUNK_ROWS * nv)
+                    .zip(batch.par_chunks(CHUNK_ROWS))
+                    .zip(fills)
+                    .for_each(gather);
+            } else {
+                batch_rows
+                    .chunks_mut(CHUNK_ROWS * nv)
+                    .zip(batch.chunks(CHUNK_ROWS))
+                    .zip(fills)
+                    .for_each(gather);
+            }
+        }
         let state = &mut self.state;
         let hidden = hidden_kind(rbm.hidden_units());
         let visible = visible_kind(rbm.visible_units());
@@ -656,25 +695,22 @@ impl Trainer {
         let (h0, h_neg) = w.hidden.as_mut_slice().split_at_mut(b * hs);
         let h_neg = &mut h_neg[..neg * hs];
         let h_sample = &mut w.hidden_sample[..neg * nh];
-        // Sparse products are tried for Bernoulli visible units (0/1 or
-        // intensities: zeros are common), never for spins or Gaussians.
-        let try_sparse = self.sparse_products && rbm.visible_units() == VisibleUnits::Bernoulli;
         // 1. Positive phase.
-        let sparse_positive = try_sparse && sparse_enough(v0, b, nv, &mut w.positive);
+        let sparse_positive = try_sparse && w.positive.density() <= SPARSE_DENSITY;
         let positive = sparse_positive.then_some(&w.positive);
         hidden_means(rbm, &w.weights, v0, b, h0, hs, positive);
         let dropout = params.dropout as f32;
         let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
             mask.iter_mut().for_each(|m| *m = 1.0 - dropout);
-            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams, None);
+            sample_in_place(mask, nh, UnitKind::Bernoulli, batch_streams, None, None);
             multiply_rows(h0, hs, mask, nh);
         }
         // 2. Negative phase: k steps h → v → h from the data (CD) or from
         // the chains' hidden states (PCD).
         let streams = match params.method {
             Method::Cd => {
-                sample_in_place(h_sample, nh, hidden, batch_streams, Some((h0, hs)));
+                sample_in_place(h_sample, nh, hidden, batch_streams, Some((h0, hs)), None);
                 if dropout > 0.0 {
                     multiply_rows(h_sample, nh, mask, nh);
                 }
@@ -689,15 +725,16 @@ impl Trainer {
         let mut sparse_negative = false;
         for step in 0..params.k {
             visible_means(rbm, &w.weights, h_sample, neg, v_neg);
-            sample_in_place(v_neg, nv, visible, streams, None);
-            sparse_negative = try_sparse && sparse_enough(v_neg, neg, nv, &mut w.negative);
+            let nonzeros = try_sparse.then_some(&mut w.negative);
+            sample_in_place(v_neg, nv, visible, streams, None, nonzeros);
+            sparse_negative = try_sparse && w.negative.density() <= SPARSE_DENSITY;
             let negative = sparse_negative.then_some(&w.negative);
             hidden_means(rbm, &w.weights, v_neg, neg, h_neg, hs, negative);
             if masked {
                 multiply_rows(h_neg, hs, mask, nh);
             }
             if step + 1 < params.k || params.method == Method::Pcd {
-                sample_in_place(h_sample, nh, hidden, streams, Some((h_neg, hs)));
+                sample_in_place(h_sample, nh, hidden, streams, Some((h_neg, hs)), None);
             }
         }
         if params.method == Method::Pcd {
