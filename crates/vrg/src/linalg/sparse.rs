@@ -21,7 +21,9 @@ const ROWS_PER_TASK: usize = 8;
 
 /// The nonzeros of a row-major `n_rows × n_cols` matrix, row by row, in
 /// increasing column order. Row r's entries are `indices[r·n_cols ..]` and
-/// `values[r·n_cols ..]`, `counts[r]` of them.
+/// `values[r·n_cols ..]`, `counts[r]` of them; `block_ends[r·B + b]` of
+/// them lie in columns below (b + 1)·[`DEPTH_BLOCK`] (B blocks per row), so
+/// that the product walks each block of a row as a counted loop.
 #[derive(Clone, Debug, Default)]
 pub struct SparseRows {
     n_rows: usize,
@@ -29,6 +31,26 @@ pub struct SparseRows {
     counts: Vec<u32>,
     indices: Vec<u32>,
     values: Vec<f32>,
+    block_ends: Vec<u32>,
+}
+
+/// Depth blocks of a row of `n_cols` columns.
+fn blocks(n_cols: usize) -> usize {
+    n_cols.div_ceil(DEPTH_BLOCK)
+}
+
+/// ends[b] = how many of the sorted column indices `idx` are below
+/// (b + 1)·[`DEPTH_BLOCK`].
+fn block_ends_of(idx: &[u32], ends: &mut [u32]) {
+    let last = ends.len().saturating_sub(1);
+    for (b, end) in ends.iter_mut().enumerate() {
+        *end = if b == last {
+            idx.len() as u32
+        } else {
+            let limit = ((b + 1) * DEPTH_BLOCK) as u32;
+            idx.partition_point(|&k| k < limit) as u32
+        };
+    }
 }
 
 impl SparseRows {
@@ -62,6 +84,7 @@ impl SparseRows {
         self.n_rows = n_rows;
         self.n_cols = n_cols;
         self.counts.resize(n_rows, 0);
+        self.block_ends.resize(n_rows * blocks(n_cols), 0);
         if self.indices.len() < n_rows * n_cols {
             self.indices.resize(n_rows * n_cols, 0);
             self.values.resize(n_rows * n_cols, 0.0);
@@ -102,15 +125,18 @@ impl SparseRows {
             return Vec::new();
         }
         let slot = cols;
+        let per_row = blocks(cols);
         self.counts
             .chunks_mut(chunk_rows)
             .zip(self.indices[..rows * cols].chunks_mut(chunk_rows * slot))
             .zip(self.values[..rows * cols].chunks_mut(chunk_rows * slot))
-            .map(|((counts, indices), values)| SparseChunk {
+            .zip(self.block_ends.chunks_mut(chunk_rows * per_row))
+            .map(|(((counts, indices), values), block_ends)| SparseChunk {
                 cols,
                 counts,
                 indices,
                 values,
+                block_ends,
             })
             .collect()
     }
@@ -128,28 +154,42 @@ impl SparseRows {
         if cols == 0 {
             return;
         }
+        if stacked_rows == 0 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            return;
+        }
         let ranges = column_ranges(cols, parallel);
         // Each task owns a range of columns k (rows of the result) and scans
         // every source row's entries in that range (a contiguous run, found
         // by binary search since entries are sorted by column).
         let n = stacked_rows;
-        // (first column, counts, indices, values) of each task's rows.
-        type Task<'s> = (usize, &'s mut [u32], &'s mut [u32], &'s mut [f32]);
+        // (first column, counts, indices, values, block ends) of each
+        // task's rows.
+        type Task<'s> = (
+            usize,
+            &'s mut [u32],
+            &'s mut [u32],
+            &'s mut [f32],
+            &'s mut [u32],
+        );
         let mut tasks: Vec<Task<'_>> = Vec::new();
-        let (mut counts, mut indices, mut values) = (
+        let per_row = blocks(n);
+        let (mut counts, mut indices, mut values, mut block_ends) = (
             &mut self.counts[..cols],
             &mut self.indices[..cols * n],
             &mut self.values[..cols * n],
+            &mut self.block_ends[..cols * per_row],
         );
         for range in &ranges {
             let len = range.end - range.start;
             let (c, rest_c) = counts.split_at_mut(len);
             let (i, rest_i) = indices.split_at_mut(len * n);
             let (v, rest_v) = values.split_at_mut(len * n);
-            tasks.push((range.start, c, i, v));
-            (counts, indices, values) = (rest_c, rest_i, rest_v);
+            let (e, rest_e) = block_ends.split_at_mut(len * per_row);
+            tasks.push((range.start, c, i, v, e));
+            (counts, indices, values, block_ends) = (rest_c, rest_i, rest_v, rest_e);
         }
-        let fill = |(k0, counts, indices, values): Task<'_>| {
+        let fill = |(k0, counts, indices, values, block_ends): Task<'_>| {
             counts.iter_mut().for_each(|c| *c = 0);
             let k_end = k0 + counts.len();
             // Where each source row's entries at or after column k0 start.
@@ -186,6 +226,13 @@ impl SparseRows {
                 }
                 band = band_end as usize;
             }
+            for ((count, idx), ends) in counts
+                .iter()
+                .zip(indices.chunks_exact(n))
+                .zip(block_ends.chunks_exact_mut(per_row))
+            {
+                block_ends_of(&idx[..*count as usize], ends);
+            }
         };
         if parallel {
             tasks.into_par_iter().for_each(fill);
@@ -203,6 +250,7 @@ pub struct SparseChunk<'a> {
     counts: &'a mut [u32],
     indices: &'a mut [u32],
     values: &'a mut [f32],
+    block_ends: &'a mut [u32],
 }
 
 impl SparseChunk<'_> {
@@ -225,14 +273,17 @@ impl SparseChunk<'_> {
             self.counts.iter_mut().for_each(|c| *c = 0);
             return;
         }
-        for (((count, idx), val), row) in self
+        let per_row = blocks(self.cols);
+        for ((((count, idx), val), ends), row) in self
             .counts
             .iter_mut()
             .zip(self.indices.chunks_exact_mut(self.cols))
             .zip(self.values.chunks_exact_mut(self.cols))
+            .zip(self.block_ends.chunks_exact_mut(per_row))
             .zip(x.chunks_exact(self.cols))
         {
             *count = compress_row(row, idx, val) as u32;
+            block_ends_of(&idx[..*count as usize], ends);
         }
     }
 }
@@ -509,32 +560,46 @@ unsafe fn column_tile_avx512<const V: usize>(
     finish: Finish<'_>,
 ) {
     use std::arch::x86_64::*;
-    let last_block = |k1: u32| k1 as usize >= a.n_cols;
-    let mut cursor: Vec<usize> = (0..a.n_rows).map(|r| r * a.n_cols).collect();
-    let ends: Vec<usize> = (0..a.n_rows)
-        .map(|r| r * a.n_cols + a.counts[r] as usize)
-        .collect();
+    debug_assert_eq!(depth, DEPTH_BLOCK);
+    if a.n_cols == 0 {
+        // An empty sum for every element.
+        for r in 0..a.n_rows {
+            // SAFETY: row r of dst holds columns j0.. j0 + width.
+            let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * ldd + j0), width) };
+            out.fill(0.0);
+            finish(r, j0, out);
+        }
+        return;
+    }
+    let per_row = blocks(a.n_cols);
     let (indices, values) = (a.indices.as_ptr(), a.values.as_ptr());
     let b = b.as_ptr();
-    let mut k0 = 0;
-    loop {
-        let k1 = (k0 + depth.max(1)).min(a.n_cols) as u32;
+    for block in 0..per_row {
+        let first_block = block == 0;
+        let last_block = block + 1 == per_row;
         for r in 0..a.n_rows {
-            // SAFETY: cursor[r] ≤ ends[r] stay inside row r's slot of
-            // indices/values; every k < a.n_cols so row k of B has n floats,
-            // of which columns j0.. j0 + 16V (masked) are read; row r of dst
-            // likewise.
+            // Row r's entries of this block: a counted run (block_ends).
+            let ends = &a.block_ends[r * per_row..(r + 1) * per_row];
+            let start = r * a.n_cols
+                + if first_block {
+                    0
+                } else {
+                    ends[block - 1] as usize
+                };
+            let end = r * a.n_cols + ends[block] as usize;
+            // SAFETY: start ≤ end stay inside row r's slot of indices/values;
+            // every k < a.n_cols so row k of B has n floats, of which columns
+            // j0.. j0 + 16V (masked) are read; row r of dst likewise.
             unsafe {
                 let out = dst.add(r * ldd + j0);
                 let mut acc = [_mm512_setzero_ps(); V];
-                if k0 > 0 {
+                if !first_block {
                     for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
                         *s = _mm512_loadu_ps(out.add(16 * t));
                     }
                     acc[V - 1] = _mm512_maskz_loadu_ps(tail_mask, out.add(16 * (V - 1)));
                 }
-                let (mut i, end) = (cursor[r], ends[r]);
-                while i < end && *indices.add(i) < k1 {
+                for i in start..end {
                     let row = b.add(*indices.add(i) as usize * b_stride + j0);
                     let v = _mm512_set1_ps(*values.add(i));
                     for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
@@ -542,22 +607,16 @@ unsafe fn column_tile_avx512<const V: usize>(
                     }
                     let last = _mm512_maskz_loadu_ps(tail_mask, row.add(16 * (V - 1)));
                     acc[V - 1] = _mm512_fmadd_ps(v, last, acc[V - 1]);
-                    i += 1;
                 }
-                cursor[r] = i;
                 for (t, s) in acc.iter().enumerate().take(V - 1) {
                     _mm512_storeu_ps(out.add(16 * t), *s);
                 }
                 _mm512_mask_storeu_ps(out.add(16 * (V - 1)), tail_mask, acc[V - 1]);
-                if last_block(k1) {
+                if last_block {
                     finish(r, j0, std::slice::from_raw_parts_mut(out, width));
                 }
             }
         }
-        if last_block(k1) {
-            break;
-        }
-        k0 = k1 as usize;
     }
 }
 
