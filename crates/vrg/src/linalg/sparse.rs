@@ -361,7 +361,7 @@ unsafe fn compress_row_avx512(row: &[f32], indices: &mut [u32], values: &mut [f3
 pub const COLUMN_TILE: usize = 64;
 /// Rows of B (depth) per block (the best of 32–256 measured with
 /// `examples/gemm_shapes.rs`).
-const DEPTH_BLOCK: usize = 128;
+pub const DEPTH_BLOCK: usize = 128;
 
 pub use super::Finish;
 

@@ -13,20 +13,28 @@
 //!    are cost·(q_j − p) on c_j and cost·(q_j − p)⟨v_i⟩ on W_ij, with q the
 //!    running mean activity q ← λq + (1 − λ)⟨h⁰⟩.
 //!
-//! The two gradient products are one GEMM over the stacked rows [V⁰; Vⁿ]
-//! and [H⁰; −(B/Bⁿ)Hⁿ], G; one element-wise pass over W then does the
-//! whole momentum step (the weights are read and written once per update
-//! outside the products).
+//! The two gradient products are one product of the stacked rows
+//! [V⁰; −(B/Bⁿ)Vⁿ] and [H⁰; Hⁿ], G; the momentum step is then element-wise
+//! over W (the weights are read and written once per update outside the
+//! products).
 //!
 //! Bernoulli visible rows are mostly zeros (about a fifth of MNIST pixels
 //! are on, and so are about as many of the reconstructions' samples). When
 //! a batch's density is at most [`SPARSE_DENSITY`], the three products with
 //! a visible operand (V⁰W, VⁿW and the stacked gradient) are sums of the
 //! rows of W (or of H) selected by the nonzeros
-//! ([`crate::linalg::sparse`]), followed by one pass over W for the
-//! momentum step (which also refreshes W's aligned copy). PCD keeps each
-//! chain's hidden state (as scikit-learn does), which saves recomputing it:
-//! CD-1 and PCD-1 both cost five products of B × n_visible × n_hidden.
+//! ([`crate::linalg::sparse`]), and the momentum step runs on each piece of
+//! G as the gradient product finishes it. PCD keeps each chain's hidden
+//! state (as scikit-learn does), which saves recomputing it: CD-1 and PCD-1
+//! both cost five products of B × n_visible × n_hidden.
+//!
+//! Layout and threads: during an epoch W and ΔW live in 64-byte aligned
+//! rows ([`crate::linalg::aligned`]) and go back to the model at its end;
+//! the sparse products and the momentum step split W by the same column
+//! tiles, so each thread keeps updating the columns it reads. Each update
+//! runs with the pool's other threads kept looking for work
+//! ([`with_pool_awake`]). The work is split by output rows or columns only,
+//! so results do not depend on the thread count.
 //!
 //! Randomness: epoch e draws from random-stream family
 //! `rng::families::TRAINING_EPOCHS + e` of the seed;
