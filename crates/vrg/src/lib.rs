@@ -12,6 +12,9 @@
 //!   networks.
 //! - [`stats`]: binning error bars, jackknife and integrated autocorrelation
 //!   times for Monte Carlo series.
+//! - [`rbm`] and [`train`]: RBMs with Bernoulli, spin and Gaussian units,
+//!   trained by CD-k or PCD-k.
+//! - [`estimate`]: partition functions of learned models (exact ln Z).
 //! - [`io`]: `.npy` files and atomic writes.
 //!
 //! Sample the 16×16 Ising model at T = 3 and judge the energy against
@@ -31,6 +34,7 @@
 
 pub mod data;
 pub mod error;
+pub mod estimate;
 pub mod hamiltonian;
 pub mod io;
 pub mod ising;

@@ -14,4 +14,5 @@ mod units;
 
 pub use gibbs::SAMPLING_CHUNK_ROWS;
 pub use model::Rbm;
+pub(crate) use units::HALF_LN_2PI;
 pub use units::{ln_2cosh, sigmoid, softplus, HiddenUnits, VisibleUnits};
