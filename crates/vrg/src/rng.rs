@@ -48,6 +48,8 @@ pub mod families {
     pub const BINARIZATION: usize = 2;
     /// Sampling from a trained model (`vrg rbm sample`).
     pub const SAMPLING: usize = 3;
+    /// Annealed importance sampling of a partition function.
+    pub const AIS: usize = 4;
     /// Training epoch e uses family `TRAINING_EPOCHS + e`.
     pub const TRAINING_EPOCHS: usize = 16;
 }

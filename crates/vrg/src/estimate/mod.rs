@@ -1,6 +1,9 @@
 //! Partition functions and likelihoods of learned models: exact ln Z by
-//! enumerating the smaller layer ([`exact`]).
+//! enumerating the smaller layer ([`exact`]), and annealed importance
+//! sampling from a base-rate model ([`ais`]).
 
+pub mod ais;
 pub mod exact;
 
+pub use ais::{ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
 pub use exact::{log_partition_enumerating, log_partition_exact, ExactLogZ, Layer};

@@ -137,24 +137,8 @@ pub fn initial_rbm(
 ) -> Result<Rbm> {
     let n_visible = train.n_features;
     let mut rbm = Rbm::new(n_visible, n_hidden, visible_units, hidden_units)?;
-    let mut means = vec![0.0f64; n_visible];
-    for row in train.rows() {
-        for (m, &v) in means.iter_mut().zip(row) {
-            *m += v as f64;
-        }
-    }
-    for (i, m) in means.iter_mut().enumerate() {
-        *m /= train.n_rows.max(1) as f64;
-        let b = match visible_units {
-            VisibleUnits::Bernoulli => {
-                let p = m.clamp(1e-3, 1.0 - 1e-3);
-                (p / (1.0 - p)).ln()
-            }
-            VisibleUnits::Spin => m.clamp(-1.0 + 2e-3, 1.0 - 2e-3).atanh(),
-            VisibleUnits::Gaussian => *m,
-        };
-        rbm.visible_bias_mut()[i] = b as f32;
-    }
+    let biases = crate::estimate::base_rate_biases(&train.values, n_visible, visible_units);
+    rbm.visible_bias_mut().copy_from_slice(&biases);
     if let Some(p) = params.sparsity_target {
         let c = match hidden_units {
             HiddenUnits::Bernoulli => (p / (1.0 - p)).ln(),

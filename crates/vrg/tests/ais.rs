@@ -1,0 +1,182 @@
+//! Tests of `vrg::estimate::ais`: AIS estimates of ln Z land within their
+//! own error bars of the exact value (enumeration) for every unit pair on
+//! small models and on a 784 × 20 RBM trained on MNIST; the runs are the
+//! same for any thread count; bad arguments are clear errors.
+
+use vrg::data::{load, LoadOptions};
+use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
+use vrg::estimate::exact::log_partition_exact;
+use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use vrg::rng::{self, Rng};
+use vrg::train::{initial_rbm, TrainParams, Trainer};
+
+const PAIRS: [(VisibleUnits, HiddenUnits); 6] = [
+    (VisibleUnits::Bernoulli, HiddenUnits::Bernoulli),
+    (VisibleUnits::Bernoulli, HiddenUnits::Spin),
+    (VisibleUnits::Spin, HiddenUnits::Bernoulli),
+    (VisibleUnits::Spin, HiddenUnits::Spin),
+    (VisibleUnits::Gaussian, HiddenUnits::Bernoulli),
+    (VisibleUnits::Gaussian, HiddenUnits::Spin),
+];
+
+fn normal(rng: &mut Rng) -> f64 {
+    let u1 = rng::uniform(rng);
+    let u2 = rng::uniform(rng);
+    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+fn random_model(
+    pair: (VisibleUnits, HiddenUnits),
+    nv: usize,
+    nh: usize,
+    scale: f64,
+    seed: u64,
+) -> Rbm {
+    let mut rng = rng::root(seed);
+    let mut draw =
+        |n: usize, s: f64| -> Vec<f32> { (0..n).map(|_| (s * normal(&mut rng)) as f32).collect() };
+    let weights = draw(nv * nh, scale);
+    let b = draw(nv, scale / 2.0);
+    let c = draw(nh, scale / 2.0);
+    Rbm::from_parameters(pair.0, pair.1, weights, b, c).unwrap()
+}
+
+/// z = (AIS − exact) / stderr, with the stderr floored at 10⁻³ nats (a
+/// near-perfect run can report a tiny spread).
+fn z_score(estimate: f64, stderr: f64, exact: f64) -> f64 {
+    (estimate - exact) / stderr.max(1e-3)
+}
+
+#[test]
+fn small_models_of_every_unit_pair_within_error_bars() {
+    let schedule = BetaSchedule::scaled(3000).unwrap();
+    for (p, &pair) in PAIRS.iter().enumerate() {
+        let rbm = random_model(pair, 12, 8, 0.5, 40 + p as u64);
+        let exact = log_partition_exact(&rbm).unwrap().log_z;
+        // Base model: the target's own visible biases.
+        let ais = ais_log_partition(&rbm, rbm.visible_bias(), 200, &schedule, 5).unwrap();
+        let z = z_score(ais.log_z, ais.log_z_stderr, exact);
+        assert!(
+            z.abs() < 4.0 && (ais.log_z - exact).abs() < 0.1,
+            "{pair:?}: AIS {} ± {} against exact {exact} (z = {z}, ESS {})",
+            ais.log_z,
+            ais.log_z_stderr,
+            ais.ess
+        );
+        assert!(
+            ais.ess > 20.0 && ais.ess <= 200.0 + 1e-9,
+            "{pair:?}: ESS {}",
+            ais.ess
+        );
+        assert_eq!(ais.log_weights.len(), 200);
+    }
+}
+
+#[test]
+fn an_rbm_trained_on_mnist_within_error_bars() {
+    let mnist = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist");
+    let options = LoadOptions {
+        limit: Some(6000),
+        ..LoadOptions::default()
+    };
+    let data = load(format!("{mnist}/train-images-idx3-ubyte.gz"), &options).unwrap();
+    let params = TrainParams {
+        batch_size: 100,
+        epochs: 3,
+        learning_rate: 0.05,
+        ..TrainParams::default()
+    };
+    let rbm = initial_rbm(
+        &data,
+        20,
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        &params,
+    )
+    .unwrap();
+    let mut trainer = Trainer::new(rbm, params);
+    for _ in 0..3 {
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+    }
+    let rbm = trainer.rbm();
+    let exact = log_partition_exact(rbm).unwrap().log_z;
+    let base = base_rate_biases(&data.values, data.n_features, VisibleUnits::Bernoulli);
+    let ais = ais_log_partition(rbm, &base, 100, &BetaSchedule::scaled(2000).unwrap(), 9).unwrap();
+    let z = z_score(ais.log_z, ais.log_z_stderr, exact);
+    assert!(
+        z.abs() < 4.0 && (ais.log_z - exact).abs() < 0.2,
+        "AIS {} ± {} against exact {exact} (z = {z}, ESS {})",
+        ais.log_z,
+        ais.log_z_stderr,
+        ais.ess
+    );
+}
+
+#[test]
+fn runs_do_not_depend_on_the_thread_count() {
+    let rbm = random_model(PAIRS[0], 30, 10, 0.3, 3);
+    let schedule = BetaSchedule::scaled(200).unwrap();
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| ais_log_partition(&rbm, rbm.visible_bias(), 60, &schedule, 2).unwrap())
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn large_weights_give_finite_estimates_and_a_low_ess_flag_when_due() {
+    let rbm = random_model(PAIRS[0], 10, 6, 20.0, 8);
+    let ais = ais_log_partition(
+        &rbm,
+        &vec![0.0; 10],
+        50,
+        &BetaSchedule::scaled(50).unwrap(),
+        1,
+    )
+    .unwrap();
+    assert!(
+        ais.log_z.is_finite() && ais.log_z_stderr.is_finite(),
+        "{ais:?}"
+    );
+    assert!(ais.ess >= 1.0 - 1e-9 && ais.ess <= 50.0 + 1e-9);
+    assert_eq!(ais.low_ess, ais.ess < 5.0);
+}
+
+#[test]
+fn the_default_schedule_is_salakhutdinov_and_murrays() {
+    let s = BetaSchedule::salakhutdinov_murray();
+    assert_eq!(s.steps(), 14_500);
+    let b = s.betas();
+    assert_eq!((b[0], b[500], b[4500], b[14_500]), (0.0, 0.5, 0.9, 1.0));
+    assert!(b.windows(2).all(|w| w[1] > w[0]));
+    assert!((b[1] - 1e-3).abs() < 1e-15 && (b[14_499] - 0.99999).abs() < 1e-12);
+    let short = BetaSchedule::scaled(145).unwrap();
+    assert_eq!(short.steps(), 145);
+    assert!(short.betas().windows(2).all(|w| w[1] > w[0]));
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let rbm = random_model(PAIRS[0], 4, 3, 0.5, 1);
+    let schedule = BetaSchedule::scaled(10).unwrap();
+    let e = ais_log_partition(&rbm, &[0.0; 3], 10, &schedule, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("base-rate visible biases") && e.contains("4 values"),
+        "{e}"
+    );
+    let e = ais_log_partition(&rbm, &[0.0; 4], 1, &schedule, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("chains"), "{e}");
+    let e = ais_log_partition(&rbm, &[f32::NAN, 0.0, 0.0, 0.0], 10, &schedule, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("finite"), "{e}");
+    let e = BetaSchedule::scaled(2).unwrap_err().to_string();
+    assert!(e.contains("betas"), "{e}");
+}
