@@ -131,7 +131,7 @@ fn large_weights_give_finite_estimates_and_a_low_ess_flag_when_due() {
     let rbm = random_model(PAIRS[0], 10, 6, 20.0, 8);
     let ais = ais_log_partition(
         &rbm,
-        &vec![0.0; 10],
+        &[0.0; 10],
         50,
         &BetaSchedule::scaled(50).unwrap(),
         1,
