@@ -2,8 +2,8 @@
 //! weight images of restricted Boltzmann machines.
 
 use crate::args::{
-    RbmCommand, RbmDataArgs, RbmFiltersArgs, RbmFreeEnergyArgs, RbmSampleArgs, RbmTrainArgs,
-    RbmTransformArgs,
+    LogZMethod, RbmCommand, RbmDataArgs, RbmEvalArgs, RbmFiltersArgs, RbmFreeEnergyArgs,
+    RbmSampleArgs, RbmTrainArgs, RbmTransformArgs,
 };
 use crate::output;
 use crate::progress;
@@ -30,6 +30,7 @@ pub fn run(command: RbmCommand) -> Result<()> {
         RbmCommand::Sample(args) => sample(args),
         RbmCommand::Transform(args) => transform(args),
         RbmCommand::FreeEnergy(args) => free_energy(args),
+        RbmCommand::Eval(args) => eval(args),
         RbmCommand::Filters(args) => filters(args),
     }
 }
@@ -769,6 +770,96 @@ fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
         args.data.data.display(),
         data.n_rows,
         args.model.display()
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// eval
+
+/// The largest smaller layer `--logz auto` enumerates.
+const AUTO_EXACT_UNITS: usize = 25;
+
+fn eval(args: RbmEvalArgs) -> Result<()> {
+    use vrg::estimate::{ais, exact};
+    let (rbm, data) = model_and_data(&args.model, &args.data)?;
+    let nv = rbm.n_visible();
+    let mut energies = Vec::with_capacity(data.n_rows);
+    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
+        energies.extend(rbm.free_energy_visible(rows, rows.len() / nv)?);
+    }
+    let avg_free_energy = energies.iter().sum::<f64>() / energies.len() as f64;
+    let layer = exact::smaller_layer(&rbm);
+    let enumerated_units = match layer {
+        exact::Layer::Visible => rbm.n_visible(),
+        exact::Layer::Hidden => rbm.n_hidden(),
+    };
+    let use_exact = match args.logz {
+        LogZMethod::Exact => true,
+        LogZMethod::Ais => false,
+        LogZMethod::Auto => enumerated_units <= AUTO_EXACT_UNITS,
+    };
+    let start = Instant::now();
+    let mut report = if use_exact {
+        let result = exact::log_partition_exact(&rbm)?;
+        json!({
+            "method": "exact",
+            "log_z": result.log_z,
+            "log_z_stderr": 0.0,
+            "ess": null,
+            "enumerated_layer": result.enumerated.name(),
+            "states": result.states,
+        })
+    } else {
+        let schedule = match args.betas {
+            Some(k) => ais::BetaSchedule::scaled(k)?,
+            None => ais::BetaSchedule::salakhutdinov_murray(),
+        };
+        let base = ais::base_rate_biases(&data.values, nv, rbm.visible_units());
+        let bar = progress::spinner(&format!(
+            "AIS: {} chains × {} temperatures",
+            args.chains,
+            schedule.steps()
+        ));
+        let result = ais::ais_log_partition(&rbm, &base, args.chains, &schedule, args.seed)?;
+        bar.finish_and_clear();
+        if result.low_ess {
+            eprintln!(
+                "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
+                 likely underestimated (try more --betas or --chains)",
+                result.ess, result.chains
+            );
+        }
+        json!({
+            "method": "ais",
+            "log_z": result.log_z,
+            "log_z_stderr": result.log_z_stderr,
+            "ess": result.ess,
+            "log_z_base": result.log_z_base,
+            "chains": result.chains,
+            "betas": schedule.steps(),
+        })
+    };
+    let log_z = report["log_z"].as_f64().unwrap_or(f64::NAN);
+    let stderr = report["log_z_stderr"].as_f64().unwrap_or(f64::NAN);
+    let avg_log_likelihood = -avg_free_energy - log_z;
+    let fields = report.as_object_mut().expect("an object");
+    fields.insert("avg_log_likelihood".into(), json!(avg_log_likelihood));
+    fields.insert("avg_log_likelihood_stderr".into(), json!(stderr));
+    fields.insert("avg_free_energy".into(), json!(avg_free_energy));
+    fields.insert("n_samples".into(), json!(data.n_rows));
+    fields.insert("seconds".into(), json!(start.elapsed().as_secs_f64()));
+    if args.json {
+        return output::print_json(&report);
+    }
+    let mut out = std::io::stdout().lock();
+    let method = report["method"].as_str().unwrap_or("?");
+    writeln!(
+        out,
+        "{}: ln Z = {log_z:.4} ± {stderr:.4} ({method}); average log-likelihood {avg_log_likelihood:.4} \
+         ± {stderr:.4} nats over {} rows (mean free energy {avg_free_energy:.4})",
+        args.model.display(),
+        data.n_rows,
     )?;
     Ok(())
 }

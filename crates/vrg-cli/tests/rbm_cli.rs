@@ -1074,3 +1074,113 @@ fn help_lists_the_commands_and_defaults() {
         assert!(text.contains(needle), "{needle}: {text}");
     }
 }
+
+/// `vrg rbm eval`: exact ln Z (16 hidden units are enumerated), AIS within
+/// its error bars of it, the average log-likelihood −⟨H(v)⟩ − ln Z, and the
+/// bad inputs.
+#[test]
+fn eval_exact_and_ais() {
+    let dir = tempfile::tempdir().unwrap();
+    write_binary_data(dir.path(), "d.npy");
+    train_small(dir.path(), "m.safetensors", &[]);
+    let eval = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "rbm",
+            "eval",
+            "--model",
+            "m.safetensors",
+            "--data",
+            "d.npy",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&vrg_ok(dir.path(), &args).stdout).unwrap()
+    };
+    let exact = eval(&[]);
+    for key in [
+        "log_z",
+        "log_z_stderr",
+        "method",
+        "avg_log_likelihood",
+        "avg_free_energy",
+        "n_samples",
+        "ess",
+    ] {
+        assert!(exact.get(key).is_some(), "missing {key}: {exact}");
+    }
+    assert_eq!(exact["method"], "exact");
+    assert_eq!(exact["enumerated_layer"], "hidden");
+    assert_eq!(exact["n_samples"], 200);
+    let (log_z, free) = (
+        exact["log_z"].as_f64().unwrap(),
+        exact["avg_free_energy"].as_f64().unwrap(),
+    );
+    assert!((exact["avg_log_likelihood"].as_f64().unwrap() - (-free - log_z)).abs() < 1e-9);
+    // The library's exact value, from the model file.
+    let rbm = load_rbm(dir.path().join("m.safetensors")).unwrap().rbm;
+    let library = vrg::estimate::log_partition_exact(&rbm).unwrap().log_z;
+    assert_eq!(log_z, library);
+
+    let ais = eval(&[
+        "--logz", "ais", "--chains", "200", "--betas", "2000", "--seed", "4",
+    ]);
+    assert_eq!(ais["method"], "ais");
+    let (estimate, error_bar) = (
+        ais["log_z"].as_f64().unwrap(),
+        ais["log_z_stderr"].as_f64().unwrap(),
+    );
+    assert!(
+        (estimate - log_z).abs() < 4.0 * error_bar.max(1e-3) && (estimate - log_z).abs() < 0.2,
+        "AIS {estimate} ± {error_bar} against exact {log_z}"
+    );
+    assert!(ais["ess"].as_f64().unwrap() > 1.0);
+    // The same seed gives the same run.
+    assert_eq!(
+        ais["log_z"],
+        eval(&["--logz", "ais", "--chains", "200", "--betas", "2000", "--seed", "4"])["log_z"]
+    );
+
+    // Bad inputs: clear errors, non-zero exit.
+    for (args, expected) in [
+        (vec!["--logz", "magic"], "magic"),
+        (vec!["--logz", "ais", "--chains", "1"], "chains"),
+        (vec!["--logz", "ais", "--betas", "2"], "betas"),
+    ] {
+        let mut all = vec!["rbm", "eval", "--model", "m.safetensors", "--data", "d.npy"];
+        all.extend_from_slice(&args);
+        let o = vrg(dir.path(), &all);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    // Too many units to enumerate: 64 visible and 40 hidden.
+    vrg_ok(
+        dir.path(),
+        &[
+            "rbm",
+            "train",
+            "--data",
+            "d.npy",
+            "--hidden",
+            "40",
+            "--epochs",
+            "1",
+            "--out",
+            "wide.safetensors",
+        ],
+    );
+    let o = vrg(
+        dir.path(),
+        &[
+            "rbm",
+            "eval",
+            "--model",
+            "wide.safetensors",
+            "--data",
+            "d.npy",
+            "--logz",
+            "exact",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("at most 34"), "{}", stderr(&o));
+}

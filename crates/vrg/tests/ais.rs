@@ -129,14 +129,8 @@ fn runs_do_not_depend_on_the_thread_count() {
 #[test]
 fn large_weights_give_finite_estimates_and_a_low_ess_flag_when_due() {
     let rbm = random_model(PAIRS[0], 10, 6, 20.0, 8);
-    let ais = ais_log_partition(
-        &rbm,
-        &[0.0; 10],
-        50,
-        &BetaSchedule::scaled(50).unwrap(),
-        1,
-    )
-    .unwrap();
+    let ais =
+        ais_log_partition(&rbm, &[0.0; 10], 50, &BetaSchedule::scaled(50).unwrap(), 1).unwrap();
     assert!(
         ais.log_z.is_finite() && ais.log_z_stderr.is_finite(),
         "{ais:?}"
