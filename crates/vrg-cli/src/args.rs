@@ -298,6 +298,17 @@ pub struct RbmTrainArgs {
     /// same data flags as the first run; --log is appended to.
     #[arg(long)]
     pub resume: bool,
+    /// Every N epochs (and after the last), also log ln Z (exact when the
+    /// smaller layer has at most 25 units, else AIS with 100 chains) and the
+    /// average log-likelihoods −F − ln Z of the monitored training rows and
+    /// of the held-out rows (keys log_z, log_z_stderr, log_z_method,
+    /// log_likelihood_train, log_likelihood_validation) [default: off].
+    #[arg(long, value_name = "N")]
+    pub eval_every: Option<usize>,
+    /// AIS temperatures for --eval-every [default: Salakhutdinov & Murray's
+    /// 14 500].
+    #[arg(long, value_name = "K")]
+    pub eval_betas: Option<usize>,
     /// Model checkpoint, a `.safetensors` path, written atomically after
     /// every epoch.
     #[arg(long, value_name = "MODEL.safetensors")]

@@ -394,6 +394,9 @@ fn train(args: RbmTrainArgs) -> Result<()> {
     if !(0.0..1.0).contains(&fraction) {
         bail!("invalid --validation-fraction {fraction}: expected a fraction in [0, 1)");
     }
+    if args.eval_every == Some(0) {
+        bail!("invalid --eval-every 0: expected at least 1 epoch");
+    }
     if args.monitor_rows == 0 {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
@@ -590,6 +593,39 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         let done = trainer.epochs_done();
         let metrics = monitor.evaluate(trainer.rbm(), done, learning_rate, momentum, seconds)?;
+        let mut record = serde_json::to_value(&metrics)?;
+        let mut likelihood = String::new();
+        if let Some(every) = args.eval_every {
+            if done % every == 0 || done == total {
+                let log_z = bar.suspend(|| {
+                    estimate_log_z(
+                        trainer.rbm(),
+                        LogZMethod::Auto,
+                        &train_set.values,
+                        100,
+                        args.eval_betas,
+                        trainer.params().seed,
+                    )
+                })?;
+                let (z, stderr) = (log_z["log_z"].as_f64(), log_z["log_z_stderr"].clone());
+                let ll = |f: Option<f64>| f.zip(z).map(|(f, z)| -f - z);
+                let fields = record.as_object_mut().expect("metrics are an object");
+                fields.insert("log_z".into(), json!(z));
+                fields.insert("log_z_stderr".into(), stderr);
+                fields.insert("log_z_method".into(), log_z["method"].clone());
+                let (train_ll, validation_ll) = (
+                    ll(Some(metrics.free_energy_train)),
+                    ll(metrics.free_energy_validation),
+                );
+                fields.insert("log_likelihood_train".into(), json!(train_ll));
+                fields.insert("log_likelihood_validation".into(), json!(validation_ll));
+                likelihood = format!(
+                    "  LL(train) {}  LL(held out) {}",
+                    optional(train_ll, 3),
+                    optional(validation_ll, 3)
+                );
+            }
+        }
         save_rbm(
             &args.out,
             trainer.rbm(),
@@ -611,7 +647,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 log = Some(file);
             }
             let file = log.as_mut().expect("log opened above");
-            let mut line = serde_json::to_string(&metrics)?;
+            let mut line = serde_json::to_string(&record)?;
             line.push('\n');
             file.write_all(line.as_bytes())
                 .and_then(|()| file.flush())
@@ -619,7 +655,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         }
         bar.suspend(|| {
             eprintln!(
-                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}  lr {}  momentum {}  {:.2} s",
+                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}  {:.2} s",
                 metrics.free_energy_train,
                 optional(metrics.free_energy_validation, 4),
                 optional(metrics.free_energy_gap, 4),
@@ -780,8 +816,70 @@ fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
 /// The largest smaller layer `--logz auto` enumerates.
 const AUTO_EXACT_UNITS: usize = 25;
 
-fn eval(args: RbmEvalArgs) -> Result<()> {
+/// ln Z of `rbm` by `method`, as JSON fields: method, log_z, log_z_stderr,
+/// ess, and enumerated_layer and states (exact) or log_z_base, chains and
+/// betas (AIS, with base-rate biases from the rows `data`; a warning on
+/// stderr when the effective sample size is small).
+fn estimate_log_z(
+    rbm: &Rbm,
+    method: LogZMethod,
+    data: &[f32],
+    chains: usize,
+    betas: Option<usize>,
+    seed: u64,
+) -> Result<serde_json::Value> {
     use vrg::estimate::{ais, exact};
+    let layer = exact::smaller_layer(rbm);
+    let enumerated_units = match layer {
+        exact::Layer::Visible => rbm.n_visible(),
+        exact::Layer::Hidden => rbm.n_hidden(),
+    };
+    let use_exact = match method {
+        LogZMethod::Exact => true,
+        LogZMethod::Ais => false,
+        LogZMethod::Auto => enumerated_units <= AUTO_EXACT_UNITS,
+    };
+    if use_exact {
+        let result = exact::log_partition_exact(rbm)?;
+        return Ok(json!({
+            "method": "exact",
+            "log_z": result.log_z,
+            "log_z_stderr": 0.0,
+            "ess": null,
+            "enumerated_layer": result.enumerated.name(),
+            "states": result.states,
+        }));
+    }
+    let schedule = match betas {
+        Some(k) => ais::BetaSchedule::scaled(k)?,
+        None => ais::BetaSchedule::salakhutdinov_murray(),
+    };
+    let base = ais::base_rate_biases(data, rbm.n_visible(), rbm.visible_units());
+    let bar = progress::spinner(&format!(
+        "AIS: {chains} chains × {} temperatures",
+        schedule.steps()
+    ));
+    let result = ais::ais_log_partition(rbm, &base, chains, &schedule, seed)?;
+    bar.finish_and_clear();
+    if result.low_ess {
+        eprintln!(
+            "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
+             likely underestimated (try more temperatures or chains)",
+            result.ess, result.chains
+        );
+    }
+    Ok(json!({
+        "method": "ais",
+        "log_z": result.log_z,
+        "log_z_stderr": result.log_z_stderr,
+        "ess": result.ess,
+        "log_z_base": result.log_z_base,
+        "chains": result.chains,
+        "betas": schedule.steps(),
+    }))
+}
+
+fn eval(args: RbmEvalArgs) -> Result<()> {
     let (rbm, data) = model_and_data(&args.model, &args.data)?;
     let nv = rbm.n_visible();
     let mut energies = Vec::with_capacity(data.n_rows);
@@ -789,57 +887,15 @@ fn eval(args: RbmEvalArgs) -> Result<()> {
         energies.extend(rbm.free_energy_visible(rows, rows.len() / nv)?);
     }
     let avg_free_energy = energies.iter().sum::<f64>() / energies.len() as f64;
-    let layer = exact::smaller_layer(&rbm);
-    let enumerated_units = match layer {
-        exact::Layer::Visible => rbm.n_visible(),
-        exact::Layer::Hidden => rbm.n_hidden(),
-    };
-    let use_exact = match args.logz {
-        LogZMethod::Exact => true,
-        LogZMethod::Ais => false,
-        LogZMethod::Auto => enumerated_units <= AUTO_EXACT_UNITS,
-    };
     let start = Instant::now();
-    let mut report = if use_exact {
-        let result = exact::log_partition_exact(&rbm)?;
-        json!({
-            "method": "exact",
-            "log_z": result.log_z,
-            "log_z_stderr": 0.0,
-            "ess": null,
-            "enumerated_layer": result.enumerated.name(),
-            "states": result.states,
-        })
-    } else {
-        let schedule = match args.betas {
-            Some(k) => ais::BetaSchedule::scaled(k)?,
-            None => ais::BetaSchedule::salakhutdinov_murray(),
-        };
-        let base = ais::base_rate_biases(&data.values, nv, rbm.visible_units());
-        let bar = progress::spinner(&format!(
-            "AIS: {} chains × {} temperatures",
-            args.chains,
-            schedule.steps()
-        ));
-        let result = ais::ais_log_partition(&rbm, &base, args.chains, &schedule, args.seed)?;
-        bar.finish_and_clear();
-        if result.low_ess {
-            eprintln!(
-                "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
-                 likely underestimated (try more --betas or --chains)",
-                result.ess, result.chains
-            );
-        }
-        json!({
-            "method": "ais",
-            "log_z": result.log_z,
-            "log_z_stderr": result.log_z_stderr,
-            "ess": result.ess,
-            "log_z_base": result.log_z_base,
-            "chains": result.chains,
-            "betas": schedule.steps(),
-        })
-    };
+    let mut report = estimate_log_z(
+        &rbm,
+        args.logz,
+        &data.values,
+        args.chains,
+        args.betas,
+        args.seed,
+    )?;
     let log_z = report["log_z"].as_f64().unwrap_or(f64::NAN);
     let stderr = report["log_z_stderr"].as_f64().unwrap_or(f64::NAN);
     let avg_log_likelihood = -avg_free_energy - log_z;

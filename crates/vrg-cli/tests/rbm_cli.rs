@@ -1184,3 +1184,55 @@ fn eval_exact_and_ais() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("at most 34"), "{}", stderr(&o));
 }
+
+/// `--eval-every N` adds ln Z and the log-likelihoods to every N-th epoch's
+/// log line and to the last.
+#[test]
+fn training_logs_the_likelihood_every_n_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_binary_data(dir.path(), "d.npy");
+    train_small(
+        dir.path(),
+        "m.safetensors",
+        &["--eval-every", "2", "--log", "log.jsonl"],
+    );
+    let lines = read_log(&dir.path().join("log.jsonl"));
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].get("log_z").is_none());
+    let rbm = load_rbm(dir.path().join("m.safetensors")).unwrap().rbm;
+    for line in &lines[1..] {
+        for key in LOG_KEYS {
+            assert!(line.get(key).is_some(), "missing {key}: {line}");
+        }
+        assert_eq!(line["log_z_method"], "exact");
+        let z = line["log_z"].as_f64().unwrap();
+        let f = line["free_energy_validation"].as_f64().unwrap();
+        let ll = line["log_likelihood_validation"].as_f64().unwrap();
+        assert!((ll - (-f - z)).abs() < 1e-9, "{line}");
+        assert!(ll < 0.0 && line["log_likelihood_train"].as_f64().unwrap() < 0.0);
+    }
+    // The last line's ln Z is the final model's.
+    let z = lines[2]["log_z"].as_f64().unwrap();
+    assert_eq!(z, vrg::estimate::log_partition_exact(&rbm).unwrap().log_z);
+    let o = vrg(
+        dir.path(),
+        &[
+            "rbm",
+            "train",
+            "--data",
+            "d.npy",
+            "--hidden",
+            "4",
+            "--eval-every",
+            "0",
+            "--out",
+            "x.safetensors",
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("--eval-every 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("x.safetensors").exists());
+}
