@@ -27,11 +27,11 @@ test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
 "$vrg" rbm eval --model "$out/small.safetensors" "${test[@]}" --logz exact --json > "$out/small-exact.json"
 "$vrg" rbm eval --model "$out/small.safetensors" "${test[@]}" --logz ais --json > "$out/small-ais.json"
 
-"$vrg" rbm train "${train[@]}" --hidden 500 --method pcd --epochs "$pcd_epochs" --lr 0.05 --lr-final 0.0005 \
+"$vrg" rbm train "${train[@]}" --hidden 500 --method pcd --epochs "$pcd_epochs" --lr 0.01 --lr-final 0.0005 \
     --log "$out/pcd.jsonl" --out "$out/pcd.safetensors"
 "$vrg" rbm eval --model "$out/pcd.safetensors" "${test[@]}" --logz ais --json > "$out/pcd-ais.json"
 
-"$vrg" rbm train "${train[@]}" --hidden 500 --method cd --k 25 --epochs "$cd_epochs" --lr 0.05 --lr-final 0.0005 \
+"$vrg" rbm train "${train[@]}" --hidden 500 --method cd --k 25 --epochs "$cd_epochs" --lr 0.01 --lr-final 0.0005 \
     --log "$out/cd25.jsonl" --out "$out/cd25.safetensors"
 "$vrg" rbm eval --model "$out/cd25.safetensors" "${test[@]}" --logz ais --json > "$out/cd25-ais.json"
 
