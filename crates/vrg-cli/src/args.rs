@@ -396,7 +396,8 @@ pub struct RbmEvalArgs {
     pub seed: u64,
     /// Print JSON with keys log_z, log_z_stderr, method, avg_log_likelihood,
     /// avg_log_likelihood_stderr, avg_free_energy, n_samples, ess (and
-    /// enumerated_layer, or log_z_base, chains and betas).
+    /// enumerated_layer, or log_z_base, chains, betas and the reverse-AIS
+    /// upper-side estimate log_z_upper, log_z_upper_stderr, ess_reverse).
     #[arg(long)]
     pub json: bool,
 }

@@ -605,6 +605,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                         100,
                         args.eval_betas,
                         trainer.params().seed,
+                        false,
                     )
                 })?;
                 let (z, stderr) = (log_z["log_z"].as_f64(), log_z["log_z_stderr"].clone());
@@ -819,7 +820,9 @@ const AUTO_EXACT_UNITS: usize = 25;
 /// ln Z of `rbm` by `method`, as JSON fields: method, log_z, log_z_stderr,
 /// ess, and enumerated_layer and states (exact) or log_z_base, chains and
 /// betas (AIS, with base-rate biases from the rows `data`; a warning on
-/// stderr when the effective sample size is small).
+/// stderr when the effective sample size is small), and with `bracket` the
+/// reverse-AIS upper-side estimate log_z_upper, log_z_upper_stderr and
+/// ess_reverse.
 fn estimate_log_z(
     rbm: &Rbm,
     method: LogZMethod,
@@ -827,6 +830,7 @@ fn estimate_log_z(
     chains: usize,
     betas: Option<usize>,
     seed: u64,
+    bracket: bool,
 ) -> Result<serde_json::Value> {
     use vrg::estimate::{ais, exact};
     let layer = exact::smaller_layer(rbm);
@@ -859,7 +863,15 @@ fn estimate_log_z(
         "AIS: {chains} chains × {} temperatures",
         schedule.steps()
     ));
-    let result = ais::ais_log_partition(rbm, &base, chains, &schedule, seed)?;
+    let (result, reverse) = if bracket {
+        let (forward, reverse) = ais::ais_bracket(rbm, &base, chains, &schedule, seed)?;
+        (forward, Some(reverse))
+    } else {
+        (
+            ais::ais_log_partition(rbm, &base, chains, &schedule, seed)?,
+            None,
+        )
+    };
     bar.finish_and_clear();
     if result.low_ess {
         eprintln!(
@@ -868,7 +880,7 @@ fn estimate_log_z(
             result.ess, result.chains
         );
     }
-    Ok(json!({
+    let mut report = json!({
         "method": "ais",
         "log_z": result.log_z,
         "log_z_stderr": result.log_z_stderr,
@@ -876,7 +888,14 @@ fn estimate_log_z(
         "log_z_base": result.log_z_base,
         "chains": result.chains,
         "betas": schedule.steps(),
-    }))
+    });
+    if let Some(reverse) = reverse {
+        let fields = report.as_object_mut().expect("an object");
+        fields.insert("log_z_upper".into(), json!(reverse.log_z));
+        fields.insert("log_z_upper_stderr".into(), json!(reverse.log_z_stderr));
+        fields.insert("ess_reverse".into(), json!(reverse.ess));
+    }
+    Ok(report)
 }
 
 fn eval(args: RbmEvalArgs) -> Result<()> {
@@ -895,6 +914,7 @@ fn eval(args: RbmEvalArgs) -> Result<()> {
         args.chains,
         args.betas,
         args.seed,
+        true,
     )?;
     let log_z = report["log_z"].as_f64().unwrap_or(f64::NAN);
     let stderr = report["log_z_stderr"].as_f64().unwrap_or(f64::NAN);
@@ -910,10 +930,18 @@ fn eval(args: RbmEvalArgs) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     let method = report["method"].as_str().unwrap_or("?");
+    let upper = report["log_z_upper"]
+        .as_f64()
+        .map_or_else(String::new, |u| {
+            format!(
+                " (reverse AIS: {u:.4} ± {:.4})",
+                report["log_z_upper_stderr"].as_f64().unwrap_or(f64::NAN)
+            )
+        });
     writeln!(
         out,
-        "{}: ln Z = {log_z:.4} ± {stderr:.4} ({method}); average log-likelihood {avg_log_likelihood:.4} \
-         ± {stderr:.4} nats over {} rows (mean free energy {avg_free_energy:.4})",
+        "{}: ln Z = {log_z:.4} ± {stderr:.4} ({method}){upper}; average log-likelihood \
+         {avg_log_likelihood:.4} ± {stderr:.4} nats over {} rows (mean free energy {avg_free_energy:.4})",
         args.model.display(),
         data.n_rows,
     )?;

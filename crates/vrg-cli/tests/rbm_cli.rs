@@ -1134,6 +1134,15 @@ fn eval_exact_and_ais() {
         "AIS {estimate} ± {error_bar} against exact {log_z}"
     );
     assert!(ais["ess"].as_f64().unwrap() > 1.0);
+    // The reverse-AIS upper side, within its error bars too.
+    let (upper, upper_bar) = (
+        ais["log_z_upper"].as_f64().unwrap(),
+        ais["log_z_upper_stderr"].as_f64().unwrap(),
+    );
+    assert!(
+        (upper - log_z).abs() < 4.0 * upper_bar.max(1e-3) && (upper - log_z).abs() < 0.2,
+        "reverse AIS {upper} ± {upper_bar} against exact {log_z}"
+    );
     // The same seed gives the same run.
     assert_eq!(
         ais["log_z"],

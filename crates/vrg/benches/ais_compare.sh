@@ -5,7 +5,7 @@
 #
 # Both estimate ln Z of MODEL (a 784-visible Bernoulli RBM) with 100 chains
 # and BETAS temperatures (default 14 500, Salakhutdinov & Murray's schedule),
-# base rates from the MNIST training images; prints both estimates, their
+# base rates from the mean MNIST training intensities; prints both estimates, their
 # seconds (AIS only) and the ratio. PYTHON needs numpy (default
 # /work/bench-venv/bin/python; see rbm_reference.py for the venv).
 set -euo pipefail
@@ -14,9 +14,7 @@ model=$1
 betas=${2:-14500}
 python=${3:-/work/bench-venv/bin/python}
 mnist=../shared/data/mnist
-cargo build --release -p vrg-cli
-vrg_json=$(target/release/vrg rbm eval --model "$model" --data "$mnist/train-images-idx3-ubyte.gz" \
-    --binarize stochastic:1 --logz ais --chains 100 --betas "$betas" --json)
+vrg_json=$(cargo bench -q -p vrg --bench partition -- --ais --model "$model" --betas "$betas" --json | tail -1)
 numpy_json=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" crates/vrg/benches/ais_reference.py \
     "$model" --mnist "$mnist" --chains 100 --betas "$betas" --json)
 python3 - "$vrg_json" "$numpy_json" <<'PY'

@@ -174,3 +174,35 @@ fn bad_arguments_are_clear_errors() {
     let e = BetaSchedule::scaled(2).unwrap_err().to_string();
     assert!(e.contains("betas"), "{e}");
 }
+
+/// Forward and reverse AIS on small models: both within their error bars of
+/// the exact value, and (up to those error bars) below and above it.
+#[test]
+fn reverse_ais_brackets_the_exact_value() {
+    use vrg::estimate::ais::ais_bracket;
+    let schedule = BetaSchedule::scaled(3000).unwrap();
+    for (p, &pair) in PAIRS.iter().enumerate() {
+        let rbm = random_model(pair, 12, 8, 0.5, 70 + p as u64);
+        let exact = log_partition_exact(&rbm).unwrap().log_z;
+        let (forward, reverse) = ais_bracket(&rbm, rbm.visible_bias(), 200, &schedule, 3).unwrap();
+        let single = ais_log_partition(&rbm, rbm.visible_bias(), 200, &schedule, 3).unwrap();
+        assert_eq!(
+            forward, single,
+            "{pair:?}: the bracket's forward run is the plain run"
+        );
+        for (name, e) in [("forward", &forward), ("reverse", &reverse)] {
+            let z = z_score(e.log_z, e.log_z_stderr, exact);
+            assert!(
+                z.abs() < 4.0 && (e.log_z - exact).abs() < 0.1,
+                "{pair:?} {name}: {} ± {} against exact {exact} (z = {z})",
+                e.log_z,
+                e.log_z_stderr
+            );
+        }
+        let slack = 4.0 * (forward.log_z_stderr + reverse.log_z_stderr).max(1e-3);
+        assert!(
+            forward.log_z <= exact + slack && exact <= reverse.log_z + slack,
+            "{pair:?}"
+        );
+    }
+}

@@ -42,6 +42,11 @@ use rayon::prelude::*;
 /// Chains per random stream (and per parallel task).
 pub const CHAINS_PER_CHUNK: usize = 25;
 
+/// Gibbs steps at β = 1 between the forward run's end and the reverse
+/// run's start in [`ais_bracket`], so that the reverse chains start closer
+/// to the model's distribution.
+pub const REVERSE_BURN_IN: usize = 200;
+
 /// Below this fraction of the chains, [`AisEstimate::low_ess`] is set.
 pub const LOW_ESS_FRACTION: f64 = 0.1;
 
@@ -148,6 +153,64 @@ pub fn ais_log_partition(
     schedule: &BetaSchedule,
     seed: u64,
 ) -> Result<AisEstimate> {
+    check_arguments(rbm, base_bias, chains)?;
+    let walks = walk(rbm, base_bias, chains, schedule.betas(), None, 0, seed, 0);
+    Ok(summarize(
+        walks.log_weights,
+        base_log_partition(rbm, base_bias),
+        Direction::Forward,
+    ))
+}
+
+/// A bracket around ln Z: the forward AIS estimate (biased low) and a
+/// reverse AIS estimate (Burda, Grosse & Salakhutdinov 2015) started from
+/// the forward chains' final states after [`REVERSE_BURN_IN`] more Gibbs
+/// steps at β = 1.
+/// Reverse AIS estimates Z_0/Z from the path walked backwards; its
+/// ln Z = ln Z_0 − ln mean(w) is biased high when its start states are
+/// exact samples of the model, so the two bracket ln Z when both chains mix
+/// well (the forward end states are only approximate samples, so the upper
+/// side is an estimate, not a guarantee).
+pub fn ais_bracket(
+    rbm: &Rbm,
+    base_bias: &[f32],
+    chains: usize,
+    schedule: &BetaSchedule,
+    seed: u64,
+) -> Result<(AisEstimate, AisEstimate)> {
+    check_arguments(rbm, base_bias, chains)?;
+    let log_z_base = base_log_partition(rbm, base_bias);
+    let forward = walk(
+        rbm,
+        base_bias,
+        chains,
+        schedule.betas(),
+        None,
+        REVERSE_BURN_IN,
+        seed,
+        0,
+    );
+    let backwards: Vec<f64> = schedule.betas().iter().rev().copied().collect();
+    let chunks = chains.div_ceil(CHAINS_PER_CHUNK);
+    let reverse = walk(
+        rbm,
+        base_bias,
+        chains,
+        &backwards,
+        Some(&forward.end_states),
+        0,
+        seed,
+        chunks,
+    );
+    Ok((
+        summarize(forward.log_weights, log_z_base, Direction::Forward),
+        summarize(reverse.log_weights, log_z_base, Direction::Reverse),
+    ))
+}
+
+/// Errors for base biases of the wrong length or not finite, and fewer
+/// than two chains.
+fn check_arguments(rbm: &Rbm, base_bias: &[f32], chains: usize) -> Result<()> {
     let nv = rbm.n_visible();
     if base_bias.len() != nv {
         return Err(Error::ShapeMismatch {
@@ -166,37 +229,90 @@ pub fn ais_log_partition(
             format!("finite numbers (element {i})"),
         ));
     }
-    let chunks = chains.div_ceil(CHAINS_PER_CHUNK);
-    let base = rng::family(seed, rng::families::AIS);
-    let streams = rng::streams(&base, chunks);
-    let log_weights: Vec<f64> = streams
-        .into_par_iter()
-        .enumerate()
-        .flat_map_iter(|(c, stream)| {
-            let rows = CHAINS_PER_CHUNK.min(chains - c * CHAINS_PER_CHUNK);
-            Path::new(rbm, base_bias, rows).run(schedule.betas(), stream)
-        })
-        .collect();
-    let log_z_base = base_log_partition(rbm, base_bias);
+    Ok(())
+}
+
+/// Which way a path was walked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// β from 0 to 1: mean(w) estimates Z/Z_0.
+    Forward,
+    /// β from 1 to 0: mean(w) estimates Z_0/Z.
+    Reverse,
+}
+
+/// ln Z, its standard error and the ESS from the log-weights.
+fn summarize(log_weights: Vec<f64>, log_z_base: f64, direction: Direction) -> AisEstimate {
+    let chains = log_weights.len();
+    let m = chains as f64;
     let max = log_weights
         .iter()
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
     let w: Vec<f64> = log_weights.iter().map(|&l| (l - max).exp()).collect();
-    let m = chains as f64;
     let sum: f64 = w.iter().sum();
     let mean = sum / m;
     let variance = w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0);
     let ess = sum * sum / w.iter().map(|x| x * x).sum::<f64>();
-    Ok(AisEstimate {
-        log_z: log_z_base + max + mean.ln(),
+    let log_mean = max + mean.ln();
+    AisEstimate {
+        log_z: match direction {
+            Direction::Forward => log_z_base + log_mean,
+            Direction::Reverse => log_z_base - log_mean,
+        },
         log_z_stderr: (variance / m).sqrt() / mean,
         log_z_base,
         ess,
         chains,
         low_ess: ess < LOW_ESS_FRACTION * m,
         log_weights,
-    })
+    }
+}
+
+/// Log-weights (and final visible states) of `chains` chains walking
+/// `betas` in the order given, from base-model samples or from `start`
+/// (chains × n_visible), in chunks of [`CHAINS_PER_CHUNK`] run in
+/// parallel; chunk c draws from stream `first_stream + c` of the seed's
+/// AIS family. Then `extra_steps` more Gibbs steps at the last β.
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    rbm: &Rbm,
+    base_bias: &[f32],
+    chains: usize,
+    betas: &[f64],
+    start: Option<&[f32]>,
+    extra_steps: usize,
+    seed: u64,
+    first_stream: usize,
+) -> Walks {
+    let nv = rbm.n_visible();
+    let chunks = chains.div_ceil(CHAINS_PER_CHUNK);
+    let base = rng::family(seed, rng::families::AIS);
+    let streams = rng::streams(&base, first_stream + chunks).split_off(first_stream);
+    let results: Vec<(Vec<f64>, Vec<f32>)> = streams
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, stream)| {
+            let first = c * CHAINS_PER_CHUNK;
+            let rows = CHAINS_PER_CHUNK.min(chains - first);
+            let start = start.map(|s| &s[first * nv..(first + rows) * nv]);
+            Path::new(rbm, base_bias, rows).run(betas, start, extra_steps, stream)
+        })
+        .collect();
+    let mut walks = Walks {
+        log_weights: Vec::with_capacity(chains),
+        end_states: Vec::with_capacity(chains * nv),
+    };
+    for (log_w, v) in results {
+        walks.log_weights.extend(log_w);
+        walks.end_states.extend(v);
+    }
+    walks
+}
+
+struct Walks {
+    log_weights: Vec<f64>,
+    end_states: Vec<f32>,
 }
 
 /// ln Z_0 = Σ_i ln Σ_{v_i} e^{b_A,i v_i} + n_h ln 2 (ln √(2π) per Gaussian unit).
@@ -237,16 +353,28 @@ impl<'a> Path<'a> {
         }
     }
 
-    /// The chunk's log-weights.
-    fn run(mut self, betas: &[f64], mut rng: Rng) -> Vec<f64> {
+    /// The chunk's log-weights Σ_k [ln p*_{β_k}(v_{k−1}) − ln p*_{β_{k−1}}(v_{k−1})]
+    /// along `betas` (in the order given) and its final states.
+    fn run(
+        mut self,
+        betas: &[f64],
+        start: Option<&[f32]>,
+        extra_steps: usize,
+        mut rng: Rng,
+    ) -> (Vec<f64>, Vec<f32>) {
         let rbm = self.rbm;
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
         let rows = self.rows;
-        // v_0 from the base model: inputs b_A.
-        for row in self.v.chunks_exact_mut(nv) {
-            row.copy_from_slice(self.base_bias);
+        match start {
+            Some(states) => self.v.copy_from_slice(states),
+            None => {
+                // v_0 from the base model: inputs b_A.
+                for row in self.v.chunks_exact_mut(nv) {
+                    row.copy_from_slice(self.base_bias);
+                }
+                sample_visible(&mut self.v, self.rbm.visible_units(), &mut rng);
+            }
         }
-        sample_visible(&mut self.v, self.rbm.visible_units(), &mut rng);
         let mut log_w = vec![0.0f64; rows];
         let (b, b_a) = (self.rbm.visible_bias(), self.base_bias);
         for k in 1..betas.len() {
@@ -288,7 +416,29 @@ impl<'a> Path<'a> {
                 self.transition(beta, &mut rng);
             }
         }
-        log_w
+        let last = betas.last().copied().unwrap_or(1.0);
+        for _ in 0..extra_steps {
+            self.hidden_inputs();
+            self.transition(last, &mut rng);
+        }
+        (log_w, self.v)
+    }
+
+    /// x = c + Wᵀv for the current v.
+    fn hidden_inputs(&mut self) {
+        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        gemm(
+            &mut self.x,
+            Operand::new(&self.v, self.rows, nv),
+            Operand::new(self.rbm.weights(), nv, nh),
+            1.0,
+            false,
+        );
+        for x in self.x.chunks_exact_mut(nh) {
+            for (xj, &cj) in x.iter_mut().zip(self.rbm.hidden_bias()) {
+                *xj += cj;
+            }
+        }
     }
 
     /// One block Gibbs step at β: h ~ p_β(h | v) from the inputs β x (x
