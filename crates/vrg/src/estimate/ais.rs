@@ -451,20 +451,7 @@ impl<'a> Path<'a> {
             *h = beta32 * x;
         }
         let spin_hidden = self.rbm.hidden_units() == HiddenUnits::Spin;
-        for h in self.h.iter_mut() {
-            let u = rng::uniform(rng) as f32;
-            *h = if spin_hidden {
-                if u < crate::rbm::sigmoid(2.0 * *h) {
-                    1.0
-                } else {
-                    -1.0
-                }
-            } else if u < crate::rbm::sigmoid(*h) {
-                1.0
-            } else {
-                0.0
-            };
-        }
+        crate::rbm::sample_binary(&mut self.h, rng, spin_hidden);
         gemm(
             &mut self.v,
             Operand::new(&self.h, self.rows, nh),
@@ -501,34 +488,8 @@ fn visible_energy_gap(v: &[f32], b: &[f32], b_a: &[f32], units: VisibleUnits) ->
 /// P(1) = σ(a), spin with P(+1) = σ(2a), or a + N(0, 1).
 fn sample_visible(a: &mut [f32], units: VisibleUnits, rng: &mut Rng) {
     match units {
-        VisibleUnits::Gaussian => {
-            for pair in a.chunks_mut(2) {
-                let u1 = rng::uniform(rng);
-                let u2 = rng::uniform(rng);
-                let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-                let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-                pair[0] += (r * c) as f32;
-                if let Some(second) = pair.get_mut(1) {
-                    *second += (r * s) as f32;
-                }
-            }
-        }
-        VisibleUnits::Bernoulli | VisibleUnits::Spin => {
-            let spin = units == VisibleUnits::Spin;
-            for x in a.iter_mut() {
-                let u = rng::uniform(rng) as f32;
-                *x = if spin {
-                    if u < crate::rbm::sigmoid(2.0 * *x) {
-                        1.0
-                    } else {
-                        -1.0
-                    }
-                } else if u < crate::rbm::sigmoid(*x) {
-                    1.0
-                } else {
-                    0.0
-                };
-            }
-        }
+        VisibleUnits::Gaussian => crate::rbm::add_standard_normal(a, rng),
+        VisibleUnits::Bernoulli => crate::rbm::sample_binary(a, rng, false),
+        VisibleUnits::Spin => crate::rbm::sample_binary(a, rng, true),
     }
 }

@@ -61,7 +61,7 @@ fn sample_in_chunks(
 
 /// Bernoulli (1 if u < σ(x)) or spin (+1 if u < σ(2x)) samples in place.
 #[inline]
-fn sample_binary(chunk: &mut [f32], rng: &mut Rng, spin: bool) {
+pub(crate) fn sample_binary(chunk: &mut [f32], rng: &mut Rng, spin: bool) {
     for x in chunk.iter_mut() {
         let u = rng::uniform(rng) as f32;
         *x = if spin {
@@ -81,7 +81,7 @@ fn sample_binary(chunk: &mut [f32], rng: &mut Rng, spin: bool) {
 /// x + z with z ~ N(0, 1), in place, two normals per Box–Muller pair:
 /// z₁ = r cos 2πu₂, z₂ = r sin 2πu₂ with r = √(−2 ln(1 − u₁)) (Box & Muller 1958).
 #[inline]
-fn add_standard_normal(chunk: &mut [f32], rng: &mut Rng) {
+pub(crate) fn add_standard_normal(chunk: &mut [f32], rng: &mut Rng) {
     let mut pairs = chunk.chunks_exact_mut(2);
     for pair in &mut pairs {
         let (z1, z2) = box_muller(rng);

@@ -286,18 +286,7 @@ fn sample_in_place(
                     linalg::spin_in_place(chunk, bits);
                 }
             }),
-            UnitKind::Gaussian => {
-                for pair in chunk.chunks_mut(2) {
-                    let u1 = rng::uniform(stream);
-                    let u2 = rng::uniform(stream);
-                    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-                    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-                    pair[0] += (r * c) as f32;
-                    if let Some(second) = pair.get_mut(1) {
-                        *second += (r * s) as f32;
-                    }
-                }
-            }
+            UnitKind::Gaussian => crate::rbm::add_standard_normal(chunk, stream),
         }
         if let Some(mut fill) = fill {
             fill.fill_from_dense(chunk);
