@@ -9,12 +9,13 @@
 # evaluates both on the 10 000 test images (binarised likewise with seed 2)
 # with AIS (100 chains × 14 500 temperatures). Also checks exact against
 # AIS ln Z for a 784×25 RBM (bar: within 0.1 nats). Long: about
-# PCD_EPOCHS s + 10·CD_EPOCHS s on two cores, plus a minute of AIS.
+# 1.5·PCD_EPOCHS s + 10·CD_EPOCHS s on two cores (defaults 100 and 100:
+# about 20 minutes), plus a few minutes of AIS.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 out=${1:-/tmp/vrg-likelihood}
 pcd_epochs=${2:-100}
-cd_epochs=${3:-40}
+cd_epochs=${3:-100}
 mnist=../shared/data/mnist
 mkdir -p "$out"
 cargo build --release -p vrg-cli
