@@ -7,23 +7,10 @@ use vrg::data::{load, LoadOptions};
 use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
 use vrg::estimate::exact::log_partition_exact;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::rng::{self, Rng};
 use vrg::train::{initial_rbm, TrainParams, Trainer};
 
-const PAIRS: [(VisibleUnits, HiddenUnits); 6] = [
-    (VisibleUnits::Bernoulli, HiddenUnits::Bernoulli),
-    (VisibleUnits::Bernoulli, HiddenUnits::Spin),
-    (VisibleUnits::Spin, HiddenUnits::Bernoulli),
-    (VisibleUnits::Spin, HiddenUnits::Spin),
-    (VisibleUnits::Gaussian, HiddenUnits::Bernoulli),
-    (VisibleUnits::Gaussian, HiddenUnits::Spin),
-];
-
-fn normal(rng: &mut Rng) -> f64 {
-    let u1 = rng::uniform(rng);
-    let u2 = rng::uniform(rng);
-    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
+mod common;
+use common::PAIRS;
 
 fn random_model(
     pair: (VisibleUnits, HiddenUnits),
@@ -32,13 +19,7 @@ fn random_model(
     scale: f64,
     seed: u64,
 ) -> Rbm {
-    let mut rng = rng::root(seed);
-    let mut draw =
-        |n: usize, s: f64| -> Vec<f32> { (0..n).map(|_| (s * normal(&mut rng)) as f32).collect() };
-    let weights = draw(nv * nh, scale);
-    let b = draw(nv, scale / 2.0);
-    let c = draw(nh, scale / 2.0);
-    Rbm::from_parameters(pair.0, pair.1, weights, b, c).unwrap()
+    common::random_model(pair.0, pair.1, nv, nh, scale, seed)
 }
 
 /// z = (AIS − exact) / stderr, with the stderr floored at 10⁻³ nats (a

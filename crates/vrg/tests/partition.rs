@@ -10,39 +10,19 @@ use vrg::estimate::exact::{
     MAX_ENUMERATED_UNITS,
 };
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::rng::{self, Rng};
 use vrg::Error;
 
-const PAIRS: [(VisibleUnits, HiddenUnits); 6] = [
-    (VisibleUnits::Bernoulli, HiddenUnits::Bernoulli),
-    (VisibleUnits::Bernoulli, HiddenUnits::Spin),
-    (VisibleUnits::Spin, HiddenUnits::Bernoulli),
-    (VisibleUnits::Spin, HiddenUnits::Spin),
-    (VisibleUnits::Gaussian, HiddenUnits::Bernoulli),
-    (VisibleUnits::Gaussian, HiddenUnits::Spin),
-];
-
-/// A standard normal by Box–Muller (the test's own).
-fn normal(rng: &mut Rng) -> f64 {
-    let u1 = rng::uniform(rng);
-    let u2 = rng::uniform(rng);
-    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
+mod common;
+use common::PAIRS;
 
 fn random_model(
-    (visible, hidden): (VisibleUnits, HiddenUnits),
-    n_visible: usize,
-    n_hidden: usize,
+    pair: (VisibleUnits, HiddenUnits),
+    nv: usize,
+    nh: usize,
     scale: f64,
     seed: u64,
 ) -> Rbm {
-    let mut rng = rng::root(seed);
-    let mut draw =
-        |n: usize, s: f64| -> Vec<f32> { (0..n).map(|_| (s * normal(&mut rng)) as f32).collect() };
-    let weights = draw(n_visible * n_hidden, scale);
-    let b = draw(n_visible, scale / 2.0);
-    let c = draw(n_hidden, scale / 2.0);
-    Rbm::from_parameters(visible, hidden, weights, b, c).unwrap()
+    common::random_model(pair.0, pair.1, nv, nh, scale, seed)
 }
 
 /// All 2^n configurations with values (off, on), row-major.

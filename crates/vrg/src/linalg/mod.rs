@@ -832,43 +832,36 @@ pub fn ln_2cosh_f64(x: f64) -> f64 {
     x.abs() + ln_1p_unit_f64(exp_neg_f64(-2.0 * x.abs()))
 }
 
+/// Σ_i f(a_i) in f64 with 32 running sums (four independent vectors of
+/// polynomial chains in flight per iteration), then added in order; inlined
+/// into each [`multiversion!`] kernel that uses it, so it vectorises there.
+#[inline(always)]
+fn lane_sum_f64(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 32];
+    let mut chunks = a.chunks_exact(32);
+    for c in &mut chunks {
+        for l in 0..32 {
+            lanes[l] += f(c[l]);
+        }
+    }
+    let mut total: f64 = lanes.iter().sum();
+    for &x in chunks.remainder() {
+        total += f(x);
+    }
+    total
+}
+
 multiversion! {
-    /// Σ_i softplus(a_i) in f64 (32 running sums, then added in order).
+    /// Σ_i softplus(a_i) in f64.
     pub fn softplus_sum_f64(a: &[f64]) -> f64 {
-        // 32 running sums: four independent vectors of polynomial chains
-        // in flight per iteration.
-        let mut lanes = [0.0f64; 32];
-        let mut chunks = a.chunks_exact(32);
-        for c in &mut chunks {
-            for l in 0..32 {
-                lanes[l] += softplus_f64(c[l]);
-            }
-        }
-        let mut total: f64 = lanes.iter().sum();
-        for &x in chunks.remainder() {
-            total += softplus_f64(x);
-        }
-        total
+        lane_sum_f64(a, softplus_f64)
     }
 }
 
 multiversion! {
-    /// Σ_i ln 2cosh(a_i) in f64 (32 running sums, then added in order).
+    /// Σ_i ln 2cosh(a_i) in f64.
     pub fn ln_2cosh_sum_f64(a: &[f64]) -> f64 {
-        // 32 running sums: four independent vectors of polynomial chains
-        // in flight per iteration.
-        let mut lanes = [0.0f64; 32];
-        let mut chunks = a.chunks_exact(32);
-        for c in &mut chunks {
-            for l in 0..32 {
-                lanes[l] += ln_2cosh_f64(c[l]);
-            }
-        }
-        let mut total: f64 = lanes.iter().sum();
-        for &x in chunks.remainder() {
-            total += ln_2cosh_f64(x);
-        }
-        total
+        lane_sum_f64(a, ln_2cosh_f64)
     }
 }
 
