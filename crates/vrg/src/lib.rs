@@ -33,6 +33,7 @@
 //! ```
 
 pub mod data;
+pub mod dbn;
 pub mod error;
 pub mod estimate;
 pub mod hamiltonian;

@@ -1,0 +1,112 @@
+//! Deep belief networks as stacks of RBMs: layer l's hidden units are
+//! layer l + 1's visible units, and each layer is one step of the
+//! variational renormalization group (Mehta & Schwab 2014, §IV): the up-pass
+//! maps a configuration to its coarse-grained description, the down-pass
+//! maps it back.
+//!
+//! This module holds the stack and its mean-field passes; greedy training,
+//! the file format and the RG analysis build on it.
+//!
+//! # References
+//! - G. E. Hinton, S. Osindero and Y.-W. Teh, "A fast learning algorithm for
+//!   deep belief nets", Neural Computation 18, 1527 (2006).
+//! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
+//!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014).
+
+use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use crate::{Error, Result};
+
+/// A stack of RBMs, bottom (data) layer first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dbn {
+    layers: Vec<Rbm>,
+}
+
+impl Dbn {
+    /// A stack of `layers`. Errors unless there is at least one layer and
+    /// each layer's hidden units are the next layer's visible units: the
+    /// same count and the same kind (Bernoulli hidden under Bernoulli
+    /// visible, spin under spin).
+    pub fn new(layers: Vec<Rbm>) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::invalid("layers", 0, "at least one RBM"));
+        }
+        for (l, pair) in layers.windows(2).enumerate() {
+            let (below, above) = (&pair[0], &pair[1]);
+            if below.n_hidden() != above.n_visible() {
+                return Err(Error::ShapeMismatch {
+                    what: format!("layer {} visible units (layer {l}'s hidden units)", l + 1),
+                    expected: format!("{}", below.n_hidden()),
+                    found: format!("{}", above.n_visible()),
+                });
+            }
+            let matching = matches!(
+                (below.hidden_units(), above.visible_units()),
+                (HiddenUnits::Bernoulli, VisibleUnits::Bernoulli)
+                    | (HiddenUnits::Spin, VisibleUnits::Spin)
+            );
+            if !matching {
+                return Err(Error::invalid(
+                    "layer unit types",
+                    format!(
+                        "{} hidden units under {} visible units (layers {l} and {})",
+                        below.hidden_units(),
+                        above.visible_units(),
+                        l + 1
+                    ),
+                    "the same kind of unit on both sides of a layer boundary",
+                ));
+            }
+        }
+        Ok(Dbn { layers })
+    }
+
+    pub fn layers(&self) -> &[Rbm] {
+        &self.layers
+    }
+
+    /// Units per level: the data's, then each layer's hidden units.
+    pub fn sizes(&self) -> Vec<usize> {
+        std::iter::once(self.layers[0].n_visible())
+            .chain(self.layers.iter().map(Rbm::n_hidden))
+            .collect()
+    }
+
+    /// The mean-field up-pass of a batch `v` (`rows × n_visible` of layer
+    /// 0) to level `level` (1 = layer 0's hidden units, …): each level's
+    /// conditional means E[h | means below] (Hinton et al. 2006, §4).
+    pub fn up(&self, v: &[f32], rows: usize, level: usize) -> Result<Vec<f32>> {
+        self.check_level(level)?;
+        let mut current = v.to_vec();
+        for layer in &self.layers[..level] {
+            let mut next = vec![0.0f32; rows * layer.n_hidden()];
+            layer.mean_hiddens(&current, rows, &mut next)?;
+            current = next;
+        }
+        Ok(current)
+    }
+
+    /// The mean-field down-pass of a batch `h` at level `level` back to the
+    /// data: each level's conditional means E[v | means above].
+    pub fn down(&self, h: &[f32], rows: usize, level: usize) -> Result<Vec<f32>> {
+        self.check_level(level)?;
+        let mut current = h.to_vec();
+        for layer in self.layers[..level].iter().rev() {
+            let mut next = vec![0.0f32; rows * layer.n_visible()];
+            layer.mean_visibles(&current, rows, &mut next)?;
+            current = next;
+        }
+        Ok(current)
+    }
+
+    fn check_level(&self, level: usize) -> Result<()> {
+        if level > self.layers.len() {
+            return Err(Error::invalid(
+                "level",
+                level,
+                format!("0 (the data) to {} (the top layer)", self.layers.len()),
+            ));
+        }
+        Ok(())
+    }
+}
