@@ -101,3 +101,74 @@ fn mismatched_stacks_and_levels_are_clear_errors() {
     let e = dbn.up(&batch(1, 9), 1, 1).unwrap_err().to_string();
     assert!(e.contains("shape mismatch"), "{e}");
 }
+
+/// Greedy training: layer l + 1 is exactly the RBM trained alone on the
+/// up-pass of the data through the trained layers below; same parameters on
+/// one and two threads; every epoch reported.
+#[test]
+fn greedy_training_stacks_layers_trained_on_the_up_pass() {
+    use vrg::data::Dataset;
+    use vrg::dbn::LayerSpec;
+    use vrg::train::{initial_rbm, TrainParams, Trainer};
+    let rows = 120;
+    let data = Dataset::new(rows, 16, batch(rows, 16)).unwrap();
+    let params = |seed| TrainParams {
+        epochs: 3,
+        batch_size: 20,
+        seed,
+        ..TrainParams::default()
+    };
+    let specs = vec![
+        LayerSpec {
+            n_hidden: 8,
+            hidden_units: HiddenUnits::Bernoulli,
+            params: params(1),
+        },
+        LayerSpec {
+            n_hidden: 4,
+            hidden_units: HiddenUnits::Spin,
+            params: params(2),
+        },
+    ];
+    let epochs = std::sync::Mutex::new(Vec::new());
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            Dbn::train_greedy(&data, VisibleUnits::Bernoulli, &specs, &|l, e| {
+                epochs.lock().unwrap().push((l, e))
+            })
+            .unwrap()
+        })
+    };
+    let dbn = run(1);
+    assert_eq!(dbn.sizes(), vec![16, 8, 4]);
+    assert_eq!(
+        *epochs.lock().unwrap(),
+        vec![(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]
+    );
+    assert_eq!(run(2), dbn);
+    // Layer 1 alone, on the up-pass through layer 0.
+    let up = Dataset::new(rows, 8, dbn.up(&data.values, rows, 1).unwrap()).unwrap();
+    let rbm = initial_rbm(
+        &up,
+        4,
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Spin,
+        &params(2),
+    )
+    .unwrap();
+    let mut alone = Trainer::new(rbm, params(2));
+    for _ in 0..3 {
+        alone.train_epoch(&up, &|_| {}).unwrap();
+    }
+    assert_eq!(alone.rbm(), &dbn.layers()[1]);
+    assert!(
+        Dbn::train_greedy(&data, VisibleUnits::Bernoulli, &[], &|_, _| {})
+            .unwrap_err()
+            .to_string()
+            .contains("at least one layer")
+    );
+}

@@ -4,8 +4,8 @@
 //! maps a configuration to its coarse-grained description, the down-pass
 //! maps it back.
 //!
-//! This module holds the stack and its mean-field passes; greedy training,
-//! the file format and the RG analysis build on it.
+//! This module holds the stack, its mean-field passes and greedy
+//! layer-wise training; the file format and the RG analysis build on it.
 //!
 //! # References
 //! - G. E. Hinton, S. Osindero and Y.-W. Teh, "A fast learning algorithm for
@@ -13,8 +13,18 @@
 //! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014).
 
+use crate::data::Dataset;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use crate::train::{initial_rbm, TrainParams, Trainer};
 use crate::{Error, Result};
+
+/// One layer of a greedy stack: its hidden units and how to train it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerSpec {
+    pub n_hidden: usize,
+    pub hidden_units: HiddenUnits,
+    pub params: TrainParams,
+}
 
 /// A stack of RBMs, bottom (data) layer first.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +107,53 @@ impl Dbn {
             current = next;
         }
         Ok(current)
+    }
+
+    /// Greedy layer-wise training (Hinton, Osindero & Teh 2006, §4): layer
+    /// 0 is an RBM with `visible_units` trained on `data`; each further
+    /// layer is trained on the mean-field up-pass of the data through the
+    /// layers below (hidden means as inputs; spin means lie in [−1, 1]).
+    /// `epoch_done(layer, epoch)` is called after every epoch. Deterministic
+    /// for given seeds, whatever the thread count.
+    pub fn train_greedy(
+        data: &Dataset,
+        visible_units: VisibleUnits,
+        specs: &[LayerSpec],
+        epoch_done: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Self> {
+        if specs.is_empty() {
+            return Err(Error::invalid("layers", 0, "at least one layer"));
+        }
+        let mut layers: Vec<Rbm> = Vec::with_capacity(specs.len());
+        let mut inputs = data.clone();
+        let mut units = visible_units;
+        for (l, spec) in specs.iter().enumerate() {
+            spec.params.check(inputs.n_rows)?;
+            let rbm = initial_rbm(
+                &inputs,
+                spec.n_hidden,
+                units,
+                spec.hidden_units,
+                &spec.params,
+            )?;
+            let mut trainer = Trainer::new(rbm, spec.params.clone());
+            for epoch in 0..spec.params.epochs {
+                trainer.train_epoch(&inputs, &|_| {})?;
+                epoch_done(l, epoch + 1);
+            }
+            let rbm = trainer.rbm().clone();
+            if l + 1 < specs.len() {
+                let mut next = vec![0.0f32; inputs.n_rows * rbm.n_hidden()];
+                rbm.mean_hiddens(&inputs.values, inputs.n_rows, &mut next)?;
+                inputs = Dataset::new(inputs.n_rows, rbm.n_hidden(), next)?;
+                units = match spec.hidden_units {
+                    HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
+                    HiddenUnits::Spin => VisibleUnits::Spin,
+                };
+            }
+            layers.push(rbm);
+        }
+        Dbn::new(layers)
     }
 
     fn check_level(&self, level: usize) -> Result<()> {
