@@ -172,3 +172,50 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
             .contains("at least one layer")
     );
 }
+
+/// A stack written with save_dbn reads back exactly, with each layer's
+/// parameters; other files are clear errors naming the problem.
+#[test]
+fn dbn_files_round_trip_and_bad_files_are_clear_errors() {
+    use vrg::io::model_file::{load_dbn, save_dbn, save_rbm};
+    use vrg::train::TrainParams;
+    let dir = tempfile::tempdir().unwrap();
+    let dbn = Dbn::new(vec![
+        random_model(VisibleUnits::Gaussian, HiddenUnits::Spin, 9, 6, 0.5, 7),
+        random_model(VisibleUnits::Spin, HiddenUnits::Bernoulli, 6, 3, 0.5, 8),
+    ])
+    .unwrap();
+    let params = vec![
+        None,
+        Some(TrainParams {
+            epochs: 7,
+            ..TrainParams::default()
+        }),
+    ];
+    let path = dir.path().join("stack.safetensors");
+    save_dbn(&path, &dbn, &params).unwrap();
+    let back = load_dbn(&path).unwrap();
+    assert_eq!(back.dbn, dbn);
+    assert_eq!(back.params, params);
+
+    // An RBM file is not a DBN file.
+    let rbm_path = dir.path().join("one.safetensors");
+    save_rbm(&rbm_path, &dbn.layers()[0], None, None).unwrap();
+    let e = load_dbn(&rbm_path).unwrap_err().to_string();
+    assert!(
+        e.contains("one.safetensors") && e.contains("vrg-rbm") && e.contains("vrg-dbn"),
+        "{e}"
+    );
+    // Garbage and a missing file.
+    let junk = dir.path().join("junk.safetensors");
+    std::fs::write(&junk, b"not a model").unwrap();
+    let e = load_dbn(&junk).unwrap_err().to_string();
+    assert!(
+        e.contains("junk.safetensors") && e.contains("not a valid .safetensors"),
+        "{e}"
+    );
+    assert!(load_dbn(dir.path().join("absent.safetensors"))
+        .unwrap_err()
+        .to_string()
+        .contains("absent.safetensors"));
+}

@@ -255,3 +255,152 @@ pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
         state,
     })
 }
+
+/// Format name and version of deep-belief-network files.
+pub const DBN_FORMAT: &str = "vrg-dbn";
+
+/// Writes a [`Dbn`](crate::dbn::Dbn) as one `.safetensors` file, atomically:
+/// tensors `W0`, `b0`, `c0`, `W1`, … (layer l's weights, visible and
+/// hidden biases, f32) and metadata `format` = "vrg-dbn",
+/// `format_version`, `n_layers`, `sizes` (comma-separated units per level),
+/// `visible_units_l`, `hidden_units_l`, and `train_params_l` (JSON) for
+/// each layer whose parameters are given.
+pub fn save_dbn(
+    path: impl AsRef<Path>,
+    dbn: &crate::dbn::Dbn,
+    params: &[Option<TrainParams>],
+) -> Result<()> {
+    let path = path.as_ref();
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let sizes: Vec<String> = dbn.sizes().iter().map(|n| n.to_string()).collect();
+    let mut metadata = HashMap::from([
+        ("format".to_string(), DBN_FORMAT.to_string()),
+        ("format_version".to_string(), FORMAT_VERSION.to_string()),
+        ("n_layers".to_string(), dbn.layers().len().to_string()),
+        ("sizes".to_string(), sizes.join(",")),
+        (
+            "vrg_version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ]);
+    for (l, rbm) in dbn.layers().iter().enumerate() {
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        tensors.push((format!("W{l}"), vec![nv, nh], bytes(rbm.weights())));
+        tensors.push((format!("b{l}"), vec![nv], bytes(rbm.visible_bias())));
+        tensors.push((format!("c{l}"), vec![nh], bytes(rbm.hidden_bias())));
+        metadata.insert(
+            format!("visible_units_{l}"),
+            rbm.visible_units().name().into(),
+        );
+        metadata.insert(
+            format!("hidden_units_{l}"),
+            rbm.hidden_units().name().into(),
+        );
+        if let Some(Some(p)) = params.get(l) {
+            let json = serde_json::to_string(p)
+                .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))?;
+            metadata.insert(format!("train_params_{l}"), json);
+        }
+    }
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, shape, data)| {
+            let view =
+                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data");
+            (name.clone(), view)
+        })
+        .collect();
+    let buffer = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::invalid("model", e, "a serialisable model"))?;
+    write_bytes(path, &buffer)
+}
+
+/// A deep belief network read back from [`save_dbn`]'s file, with each
+/// layer's training parameters where the file has them.
+#[derive(Clone, Debug)]
+pub struct DbnFile {
+    pub dbn: crate::dbn::Dbn,
+    pub params: Vec<Option<TrainParams>>,
+}
+
+/// Reads a file written by [`save_dbn`]. Errors name the file and what is
+/// wrong (not a DBN file, a missing tensor or metadata key, shapes that do
+/// not chain, non-finite values).
+pub fn load_dbn(path: impl AsRef<Path>) -> Result<DbnFile> {
+    let path = path.as_ref();
+    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = SafeTensors::deserialize(&buffer)
+        .map_err(|e| invalid(path, format!("not a valid .safetensors file ({e})")))?;
+    let (_, header) = SafeTensors::read_metadata(&buffer)
+        .map_err(|e| invalid(path, format!("unreadable header ({e})")))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    match metadata.get("format") {
+        Some(f) if f == DBN_FORMAT => {}
+        Some(f) => {
+            return Err(invalid(
+                path,
+                format!("a {f} file, expected a {DBN_FORMAT} file (a deep belief network)"),
+            ))
+        }
+        None => {
+            return Err(invalid(
+                path,
+                "no `format` in the metadata: not a vrg-dbn file",
+            ))
+        }
+    }
+    let n_layers: usize = metadata
+        .get("n_layers")
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| invalid(path, "metadata n_layers is missing or not a positive count"))?;
+    let mut layers = Vec::with_capacity(n_layers);
+    let mut params = Vec::with_capacity(n_layers);
+    for l in 0..n_layers {
+        let name = format!("W{l}");
+        let w = file
+            .tensor(&name)
+            .map_err(|_| invalid(path, format!("missing tensor `{name}`")))?;
+        let [nv, nh] = w.shape()[..] else {
+            return Err(invalid(
+                path,
+                format!(
+                    "tensor `{name}` has shape {:?}, expected [n_visible, n_hidden]",
+                    w.shape()
+                ),
+            ));
+        };
+        let units = |key: String| {
+            metadata
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| invalid(path, format!("missing metadata {key}")))
+        };
+        let visible_units: VisibleUnits = units(format!("visible_units_{l}"))?
+            .parse()
+            .map_err(|e: Error| invalid(path, format!("metadata visible_units_{l}: {e}")))?;
+        let hidden_units: HiddenUnits = units(format!("hidden_units_{l}"))?
+            .parse()
+            .map_err(|e: Error| invalid(path, format!("metadata hidden_units_{l}: {e}")))?;
+        let rbm = Rbm::from_parameters(
+            visible_units,
+            hidden_units,
+            read_tensor(path, &file, &name, &[nv, nh])?,
+            read_tensor(path, &file, &format!("b{l}"), &[nv])?,
+            read_tensor(path, &file, &format!("c{l}"), &[nh])?,
+        )
+        .map_err(|e| invalid(path, format!("layer {l}: {e}")))?;
+        layers.push(rbm);
+        params.push(match metadata.get(&format!("train_params_{l}")) {
+            Some(json) => Some(serde_json::from_str::<TrainParams>(json).map_err(|e| {
+                invalid(
+                    path,
+                    format!("metadata train_params_{l} is not valid ({e})"),
+                )
+            })?),
+            None => None,
+        });
+    }
+    let dbn = crate::dbn::Dbn::new(layers).map_err(|e| invalid(path, e.to_string()))?;
+    Ok(DbnFile { dbn, params })
+}
