@@ -108,6 +108,16 @@ pub fn save_rbm(
             bytes(&s.hidden_activity),
         ));
     }
+    write_tensors(path, &tensors, metadata)
+}
+
+/// Serialises f32 tensors (name, shape, little-endian bytes) and metadata
+/// as `.safetensors` and writes them atomically.
+fn write_tensors(
+    path: &Path,
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    metadata: HashMap<String, String>,
+) -> Result<()> {
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|(name, shape, data)| {
@@ -119,6 +129,15 @@ pub fn save_rbm(
     let buffer = safetensors::serialize(views, Some(metadata))
         .map_err(|e| Error::invalid("model", e, "a serialisable model"))?;
     write_bytes(path, &buffer)
+}
+
+/// The tensors and metadata of a `.safetensors` file's bytes.
+fn parse<'b>(path: &Path, buffer: &'b [u8]) -> Result<(SafeTensors<'b>, HashMap<String, String>)> {
+    let file = SafeTensors::deserialize(buffer)
+        .map_err(|e| invalid(path, format!("not a valid .safetensors file ({e})")))?;
+    let (_, header) = SafeTensors::read_metadata(buffer)
+        .map_err(|e| invalid(path, format!("unreadable header ({e})")))?;
+    Ok((file, header.metadata().clone().unwrap_or_default()))
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -179,11 +198,7 @@ fn read_tensor(
 pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
     let path = path.as_ref();
     let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let file = SafeTensors::deserialize(&buffer)
-        .map_err(|e| invalid(path, format!("not a valid .safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(&buffer)
-        .map_err(|e| invalid(path, format!("unreadable header ({e})")))?;
-    let metadata = header.metadata().clone().unwrap_or_default();
+    let (file, metadata) = parse(path, &buffer)?;
     let w = file
         .tensor("W")
         .map_err(|_| invalid(path, "missing tensor `W`"))?;
@@ -302,17 +317,7 @@ pub fn save_dbn(
             metadata.insert(format!("train_params_{l}"), json);
         }
     }
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .map(|(name, shape, data)| {
-            let view =
-                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data");
-            (name.clone(), view)
-        })
-        .collect();
-    let buffer = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::invalid("model", e, "a serialisable model"))?;
-    write_bytes(path, &buffer)
+    write_tensors(path, &tensors, metadata)
 }
 
 /// A deep belief network read back from [`save_dbn`]'s file, with each
@@ -329,11 +334,7 @@ pub struct DbnFile {
 pub fn load_dbn(path: impl AsRef<Path>) -> Result<DbnFile> {
     let path = path.as_ref();
     let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let file = SafeTensors::deserialize(&buffer)
-        .map_err(|e| invalid(path, format!("not a valid .safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(&buffer)
-        .map_err(|e| invalid(path, format!("unreadable header ({e})")))?;
-    let metadata = header.metadata().clone().unwrap_or_default();
+    let (file, metadata) = parse(path, &buffer)?;
     match metadata.get("format") {
         Some(f) if f == DBN_FORMAT => {}
         Some(f) => {
