@@ -6,21 +6,11 @@
 use vrg::data::{load, LoadOptions};
 use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
 use vrg::estimate::exact::log_partition_exact;
-use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use vrg::rbm::{HiddenUnits, VisibleUnits};
 use vrg::train::{initial_rbm, TrainParams, Trainer};
 
 mod common;
-use common::PAIRS;
-
-fn random_model(
-    pair: (VisibleUnits, HiddenUnits),
-    nv: usize,
-    nh: usize,
-    scale: f64,
-    seed: u64,
-) -> Rbm {
-    common::random_model(pair.0, pair.1, nv, nh, scale, seed)
-}
+use common::{random_pair_model as random_model, PAIRS};
 
 /// z = (AIS − exact) / stderr, with the stderr floored at 10⁻³ nats (a
 /// near-perfect run can report a tiny spread).

@@ -13,17 +13,7 @@ use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::Error;
 
 mod common;
-use common::PAIRS;
-
-fn random_model(
-    pair: (VisibleUnits, HiddenUnits),
-    nv: usize,
-    nh: usize,
-    scale: f64,
-    seed: u64,
-) -> Rbm {
-    common::random_model(pair.0, pair.1, nv, nh, scale, seed)
-}
+use common::{random_pair_model as random_model, PAIRS};
 
 /// All 2^n configurations with values (off, on), row-major.
 fn all_states((off, on): (f32, f32), n: usize) -> Vec<f32> {

@@ -521,24 +521,31 @@ pub fn ln_2cosh_f32(x: f32) -> f32 {
     x.abs() + ln_1p_unit_f32(exp_f32(-2.0 * x.abs()))
 }
 
+/// Σ_j [f(x_j + d·w_j) − f(x_j)] in f32 with 16 running sums, then added
+/// in order; inlined into each [`multiversion!`] kernel that uses it.
+#[inline(always)]
+fn shift_sum_f32(x: &[f32], w: &[f32], d: f32, f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    let mut xs = x.chunks_exact(16);
+    let mut ws = w.chunks_exact(16);
+    for (xc, wc) in (&mut xs).zip(&mut ws) {
+        for l in 0..16 {
+            lanes[l] += f(xc[l] + d * wc[l]) - f(xc[l]);
+        }
+    }
+    let mut total: f32 = lanes.iter().sum();
+    for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
+        total += f(xv + d * wv) - f(xv);
+    }
+    total
+}
+
 multiversion! {
     /// Σ_j [softplus(x_j + d·w_j) − softplus(x_j)]: the change of a
     /// Bernoulli hidden layer's log partition sum when one visible unit with
     /// weights `w` changes by `d`.
     pub fn softplus_shift_sum(x: &[f32], w: &[f32], d: f32) -> f32 {
-        let mut lanes = [0.0f32; 16];
-        let mut xs = x.chunks_exact(16);
-        let mut ws = w.chunks_exact(16);
-        for (xc, wc) in (&mut xs).zip(&mut ws) {
-            for l in 0..16 {
-                lanes[l] += softplus_f32(xc[l] + d * wc[l]) - softplus_f32(xc[l]);
-            }
-        }
-        let mut total: f32 = lanes.iter().sum();
-        for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
-            total += softplus_f32(xv + d * wv) - softplus_f32(xv);
-        }
-        total
+        shift_sum_f32(x, w, d, softplus_f32)
     }
 }
 
@@ -546,19 +553,7 @@ multiversion! {
     /// Σ_j [ln 2cosh(x_j + d·w_j) − ln 2cosh(x_j)], the spin-hidden analogue
     /// of [`softplus_shift_sum`].
     pub fn ln_2cosh_shift_sum(x: &[f32], w: &[f32], d: f32) -> f32 {
-        let mut lanes = [0.0f32; 16];
-        let mut xs = x.chunks_exact(16);
-        let mut ws = w.chunks_exact(16);
-        for (xc, wc) in (&mut xs).zip(&mut ws) {
-            for l in 0..16 {
-                lanes[l] += ln_2cosh_f32(xc[l] + d * wc[l]) - ln_2cosh_f32(xc[l]);
-            }
-        }
-        let mut total: f32 = lanes.iter().sum();
-        for (&xv, &wv) in xs.remainder().iter().zip(ws.remainder()) {
-            total += ln_2cosh_f32(xv + d * wv) - ln_2cosh_f32(xv);
-        }
-        total
+        shift_sum_f32(x, w, d, ln_2cosh_f32)
     }
 }
 

@@ -38,3 +38,14 @@ pub fn random_model(
     let c = draw(n_hidden, scale / 2.0);
     Rbm::from_parameters(visible, hidden, weights, b, c).expect("valid random model")
 }
+
+/// [`random_model`] for a (visible, hidden) pair of unit types.
+pub fn random_pair_model(
+    pair: (VisibleUnits, HiddenUnits),
+    n_visible: usize,
+    n_hidden: usize,
+    scale: f64,
+    seed: u64,
+) -> Rbm {
+    random_model(pair.0, pair.1, n_visible, n_hidden, scale, seed)
+}
