@@ -683,12 +683,6 @@ fn train(args: RbmTrainArgs) -> Result<()> {
 // sample
 
 /// A Box–Muller standard normal.
-fn standard_normal(rng: &mut vrg::rng::Rng) -> f64 {
-    let u1 = vrg::rng::uniform(rng);
-    let u2 = vrg::rng::uniform(rng);
-    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 fn sample(args: RbmSampleArgs) -> Result<()> {
     if args.samples == 0 {
         bail!("invalid --samples 0: expected at least 1 chain");
@@ -711,32 +705,8 @@ fn sample(args: RbmSampleArgs) -> Result<()> {
     }
     check_writable(&args.out).context("invalid --out")?;
 
-    // Random start, then Gibbs steps: two streams of the sampling family.
-    let sampling = vrg::rng::family(args.seed, vrg::rng::families::SAMPLING);
-    let mut streams = vrg::rng::streams(&sampling, 2).into_iter();
-    let mut start = streams.next().expect("two streams");
-    let mut visible: Vec<f32> = (0..n * nv)
-        .map(|_| match rbm.visible_units() {
-            VisibleUnits::Bernoulli => (vrg::rng::uniform(&mut start) < 0.5) as u8 as f32,
-            VisibleUnits::Spin => {
-                if vrg::rng::uniform(&mut start) < 0.5 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            }
-            VisibleUnits::Gaussian => standard_normal(&mut start) as f32,
-        })
-        .collect();
-    let mut next = vec![0.0f32; n * nv];
-    let mut hidden = vec![0.0f32; n * nh];
-    let mut rng = streams.next().expect("two streams");
     let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");
-    for _ in 0..args.gibbs_steps {
-        rbm.gibbs_step(&visible, n, &mut rng, &mut hidden, &mut next)?;
-        std::mem::swap(&mut visible, &mut next);
-        bar.inc(1);
-    }
+    let visible = rbm.sample_chains(n, args.gibbs_steps, args.seed, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let shape = [n, nv];
     let dtype = match rbm.visible_units() {
@@ -814,16 +784,13 @@ fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
 // ---------------------------------------------------------------------------
 // eval
 
-/// The largest smaller layer `--logz auto` enumerates.
-const AUTO_EXACT_UNITS: usize = 25;
-
 /// ln Z of `rbm` by `method`, as JSON fields: method, log_z, log_z_stderr,
 /// ess, and enumerated_layer and states (exact) or log_z_base, chains and
 /// betas (AIS, with base-rate biases from the rows `data`; a warning on
 /// stderr when the effective sample size is small), and with `bracket` the
 /// reverse-AIS upper-side estimate log_z_upper, log_z_upper_stderr and
 /// ess_reverse.
-fn estimate_log_z(
+pub(crate) fn estimate_log_z(
     rbm: &Rbm,
     method: LogZMethod,
     data: &[f32],
@@ -832,70 +799,75 @@ fn estimate_log_z(
     seed: u64,
     bracket: bool,
 ) -> Result<serde_json::Value> {
-    use vrg::estimate::{ais, exact};
-    let layer = exact::smaller_layer(rbm);
-    let enumerated_units = match layer {
-        exact::Layer::Visible => rbm.n_visible(),
-        exact::Layer::Hidden => rbm.n_hidden(),
+    use vrg::estimate::choice;
+    let method = match method {
+        LogZMethod::Exact => choice::LogZMethod::Exact,
+        LogZMethod::Ais => choice::LogZMethod::Ais,
+        LogZMethod::Auto => choice::LogZMethod::Auto,
     };
-    let use_exact = match method {
-        LogZMethod::Exact => true,
-        LogZMethod::Ais => false,
-        LogZMethod::Auto => enumerated_units <= AUTO_EXACT_UNITS,
+    let options = choice::LogZOptions {
+        method,
+        chains,
+        betas,
+        seed,
+        bracket,
     };
-    if use_exact {
-        let result = exact::log_partition_exact(rbm)?;
-        return Ok(json!({
+    let bar = (!choice::uses_enumeration(rbm, method)).then(|| {
+        progress::spinner(&format!(
+            "AIS: {chains} chains × {} temperatures",
+            betas.unwrap_or(vrg::estimate::BetaSchedule::salakhutdinov_murray().steps())
+        ))
+    });
+    let estimate = choice::estimate_log_partition(rbm, data, &options)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(log_z_json(&estimate))
+}
+
+/// The JSON fields of an ln Z estimate (see [`estimate_log_z`]), with a
+/// warning on stderr when an AIS effective sample size is small.
+pub(crate) fn log_z_json(estimate: &vrg::estimate::LogZ) -> serde_json::Value {
+    use vrg::estimate::LogZ;
+    match estimate {
+        LogZ::Exact(result) => json!({
             "method": "exact",
             "log_z": result.log_z,
             "log_z_stderr": 0.0,
             "ess": null,
             "enumerated_layer": result.enumerated.name(),
             "states": result.states,
-        }));
+        }),
+        LogZ::Ais {
+            forward,
+            reverse,
+            betas,
+        } => {
+            if forward.low_ess {
+                eprintln!(
+                    "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
+                     likely underestimated (try more temperatures or chains)",
+                    forward.ess, forward.chains
+                );
+            }
+            let mut report = json!({
+                "method": "ais",
+                "log_z": forward.log_z,
+                "log_z_stderr": forward.log_z_stderr,
+                "ess": forward.ess,
+                "log_z_base": forward.log_z_base,
+                "chains": forward.chains,
+                "betas": betas,
+            });
+            if let Some(reverse) = reverse {
+                let fields = report.as_object_mut().expect("an object");
+                fields.insert("log_z_upper".into(), json!(reverse.log_z));
+                fields.insert("log_z_upper_stderr".into(), json!(reverse.log_z_stderr));
+                fields.insert("ess_reverse".into(), json!(reverse.ess));
+            }
+            report
+        }
     }
-    let schedule = match betas {
-        Some(k) => ais::BetaSchedule::scaled(k)?,
-        None => ais::BetaSchedule::salakhutdinov_murray(),
-    };
-    let base = ais::base_rate_biases(data, rbm.n_visible(), rbm.visible_units());
-    let bar = progress::spinner(&format!(
-        "AIS: {chains} chains × {} temperatures",
-        schedule.steps()
-    ));
-    let (result, reverse) = if bracket {
-        let (forward, reverse) = ais::ais_bracket(rbm, &base, chains, &schedule, seed)?;
-        (forward, Some(reverse))
-    } else {
-        (
-            ais::ais_log_partition(rbm, &base, chains, &schedule, seed)?,
-            None,
-        )
-    };
-    bar.finish_and_clear();
-    if result.low_ess {
-        eprintln!(
-            "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
-             likely underestimated (try more temperatures or chains)",
-            result.ess, result.chains
-        );
-    }
-    let mut report = json!({
-        "method": "ais",
-        "log_z": result.log_z,
-        "log_z_stderr": result.log_z_stderr,
-        "ess": result.ess,
-        "log_z_base": result.log_z_base,
-        "chains": result.chains,
-        "betas": schedule.steps(),
-    });
-    if let Some(reverse) = reverse {
-        let fields = report.as_object_mut().expect("an object");
-        fields.insert("log_z_upper".into(), json!(reverse.log_z));
-        fields.insert("log_z_upper_stderr".into(), json!(reverse.log_z_stderr));
-        fields.insert("ess_reverse".into(), json!(reverse.ess));
-    }
-    Ok(report)
 }
 
 fn eval(args: RbmEvalArgs) -> Result<()> {

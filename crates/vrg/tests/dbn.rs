@@ -219,3 +219,60 @@ fn dbn_files_round_trip_and_bad_files_are_clear_errors() {
         .to_string()
         .contains("absent.safetensors"));
 }
+
+#[test]
+fn one_layer_sampling_and_generation_equal_the_rbms() {
+    let rbm = random_model(VisibleUnits::Spin, HiddenUnits::Spin, 10, 6, 0.8, 4);
+    let dbn = Dbn::new(vec![rbm.clone()]).unwrap();
+    // Generation with one layer is the RBM's own chains.
+    let generated = dbn.generate(70, 5, 9, &|| {}).unwrap();
+    assert_eq!(generated, rbm.sample_chains(70, 5, 9, &|| {}).unwrap());
+    assert!(generated.iter().all(|&s| s == 1.0 || s == -1.0));
+    // The sampled up-pass is the RBM's sampler with the same stream.
+    let v: Vec<f32> = batch(70, 10).iter().map(|&x| 2.0 * x - 1.0).collect();
+    let (mut a, mut b) = (vrg::rng::root(3), vrg::rng::root(3));
+    let mut h = vec![0.0; 70 * 6];
+    rbm.sample_hiddens(&v, 70, &mut a, &mut h).unwrap();
+    assert_eq!(dbn.sample_up(&v, 70, 1, &mut b).unwrap(), h);
+    // Reconstruction from level 1 is E[v | E[h | v]].
+    let mut mean_h = vec![0.0; 70 * 6];
+    rbm.mean_hiddens(&v, 70, &mut mean_h).unwrap();
+    let mut back = vec![0.0; 70 * 10];
+    rbm.mean_visibles(&mean_h, 70, &mut back).unwrap();
+    assert_eq!(dbn.reconstruct(&v, 70, 1).unwrap(), back);
+    assert_eq!(dbn.reconstruct(&v, 70, 0).unwrap(), v);
+}
+
+#[test]
+fn generation_runs_the_top_chain_then_samples_down() {
+    // A two-layer stack whose lower layer copies h into v almost surely
+    // (strong diagonal weights, opposite biases): generated data must
+    // then carry the top RBM's visible samples unit by unit.
+    let top = random_model(
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        4,
+        3,
+        1.0,
+        5,
+    );
+    let n = 4;
+    let mut weights = vec![0.0f32; n * n];
+    for i in 0..n {
+        weights[i * n + i] = 40.0;
+    }
+    let copy = vrg::rbm::Rbm::from_parameters(
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        weights,
+        vec![-20.0; n],
+        vec![-20.0; n],
+    )
+    .unwrap();
+    let dbn = Dbn::new(vec![copy, top.clone()]).unwrap();
+    let generated = dbn.generate(200, 7, 11, &|| {}).unwrap();
+    let top_samples = top.sample_chains(200, 7, 11, &|| {}).unwrap();
+    assert_eq!(generated, top_samples);
+    assert!(dbn.generate(0, 7, 11, &|| {}).is_err());
+    assert!(dbn.generate(5, 0, 11, &|| {}).is_err());
+}

@@ -13,8 +13,13 @@
 //! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014).
 
+pub mod free_energy;
+
+pub use free_energy::{layer_free_energies, layer_free_energy, LayerFreeEnergy};
+
 use crate::data::Dataset;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use crate::rng::Rng;
 use crate::train::{initial_rbm, TrainParams, Trainer};
 use crate::{Error, Result};
 
@@ -109,6 +114,63 @@ impl Dbn {
         Ok(current)
     }
 
+    /// The sampled up-pass: h¹ ~ P(h | v) in layer 0, h² ~ P(h | h¹) in
+    /// layer 1, … up to level `level`; returns the samples at that level.
+    /// Each level draws from streams of `rng` (see [`crate::rbm`]'s Gibbs
+    /// sampler), so results do not depend on the thread count.
+    pub fn sample_up(
+        &self,
+        v: &[f32],
+        rows: usize,
+        level: usize,
+        rng: &mut Rng,
+    ) -> Result<Vec<f32>> {
+        self.check_level(level)?;
+        let mut current = v.to_vec();
+        for layer in &self.layers[..level] {
+            let mut next = vec![0.0f32; rows * layer.n_hidden()];
+            layer.sample_hiddens(&current, rows, rng, &mut next)?;
+            current = next;
+        }
+        Ok(current)
+    }
+
+    /// Reconstructions from level `level`: the mean-field up-pass to that
+    /// level, then the mean-field down-pass back to the data,
+    /// `down(up(v, level), level)`. Level 0 returns `v`.
+    pub fn reconstruct(&self, v: &[f32], rows: usize, level: usize) -> Result<Vec<f32>> {
+        let top = self.up(v, rows, level)?;
+        self.down(&top, rows, level)
+    }
+
+    /// Generation (Hinton, Osindero & Teh 2006, §2 and §5): `n_samples`
+    /// block-Gibbs chains of `gibbs_steps` steps in the top RBM
+    /// ([`Rbm::sample_chains`] with `seed`), then an ancestral down-pass,
+    /// v ~ P(v | h) in each lower layer, drawn from the sampling family's
+    /// third stream. Returns samples of the data's units
+    /// (`n_samples × n_visible` of layer 0); with one layer this is exactly
+    /// [`Rbm::sample_chains`]. `step_done` is called after each Gibbs step.
+    pub fn generate(
+        &self,
+        n_samples: usize,
+        gibbs_steps: usize,
+        seed: u64,
+        step_done: &dyn Fn(),
+    ) -> Result<Vec<f32>> {
+        let (top, below) = self.layers.split_last().expect("at least one layer");
+        let mut current = top.sample_chains(n_samples, gibbs_steps, seed, step_done)?;
+        let sampling = crate::rng::family(seed, crate::rng::families::SAMPLING);
+        let mut rng = crate::rng::streams(&sampling, 3)
+            .pop()
+            .expect("three streams");
+        for layer in below.iter().rev() {
+            let mut next = vec![0.0f32; n_samples * layer.n_visible()];
+            layer.sample_visibles(&current, n_samples, &mut rng, &mut next)?;
+            current = next;
+        }
+        Ok(current)
+    }
+
     /// Greedy layer-wise training (Hinton, Osindero & Teh 2006, §4): layer
     /// 0 is an RBM with `visible_units` trained on `data`; each further
     /// layer is trained on the mean-field up-pass of the data through the
@@ -154,6 +216,18 @@ impl Dbn {
             layers.push(rbm);
         }
         Dbn::new(layers)
+    }
+
+    /// Errors unless `l` names a layer (0 to n_layers − 1).
+    pub fn check_layer(&self, l: usize) -> Result<()> {
+        if l >= self.layers.len() {
+            return Err(Error::invalid(
+                "layer",
+                l,
+                format!("0 to {} (the top layer)", self.layers.len() - 1),
+            ));
+        }
+        Ok(())
     }
 
     fn check_level(&self, level: usize) -> Result<()> {

@@ -3,7 +3,9 @@
 //! sampling from a base-rate model ([`ais`]).
 
 pub mod ais;
+pub mod choice;
 pub mod exact;
 
 pub use ais::{ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
+pub use choice::{estimate_log_partition, LogZ, LogZMethod, LogZOptions, AUTO_EXACT_UNITS};
 pub use exact::{log_partition_enumerating, log_partition_exact, ExactLogZ, Layer};

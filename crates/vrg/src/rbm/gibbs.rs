@@ -173,3 +173,53 @@ impl Rbm {
         self.sample_visibles(hidden, rows, rng, visible_out)
     }
 }
+
+impl Rbm {
+    /// `n_chains` independent block-Gibbs chains run for `gibbs_steps`
+    /// steps from a uniformly random start (Bernoulli: fair coins, spin:
+    /// ±1 with probability ½, Gaussian: N(0, 1)); returns the final visible
+    /// states (`n_chains × n_visible`). Draws from family
+    /// [`rng::families::SAMPLING`] of `seed`: its first stream makes the
+    /// start, its second drives the chains, so results do not depend on
+    /// the thread count. `step_done` is called after every step.
+    pub fn sample_chains(
+        &self,
+        n_chains: usize,
+        gibbs_steps: usize,
+        seed: u64,
+        step_done: &dyn Fn(),
+    ) -> Result<Vec<f32>> {
+        if n_chains == 0 {
+            return Err(crate::Error::invalid("samples", 0, "at least 1 chain"));
+        }
+        if gibbs_steps == 0 {
+            return Err(crate::Error::invalid("gibbs-steps", 0, "at least 1 step"));
+        }
+        let (nv, nh) = (self.n_visible(), self.n_hidden());
+        let sampling = rng::family(seed, rng::families::SAMPLING);
+        let mut streams = rng::streams(&sampling, 2).into_iter();
+        let mut start = streams.next().expect("two streams");
+        let mut visible: Vec<f32> = (0..n_chains * nv)
+            .map(|_| match self.visible_units() {
+                VisibleUnits::Bernoulli => (rng::uniform(&mut start) < 0.5) as u8 as f32,
+                VisibleUnits::Spin => {
+                    if rng::uniform(&mut start) < 0.5 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                }
+                VisibleUnits::Gaussian => box_muller(&mut start).0 as f32,
+            })
+            .collect();
+        let mut next = vec![0.0f32; n_chains * nv];
+        let mut hidden = vec![0.0f32; n_chains * nh];
+        let mut chain_rng = streams.next().expect("two streams");
+        for _ in 0..gibbs_steps {
+            self.gibbs_step(&visible, n_chains, &mut chain_rng, &mut hidden, &mut next)?;
+            std::mem::swap(&mut visible, &mut next);
+            step_done();
+        }
+        Ok(visible)
+    }
+}
