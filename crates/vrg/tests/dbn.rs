@@ -108,7 +108,7 @@ fn mismatched_stacks_and_levels_are_clear_errors() {
 #[test]
 fn greedy_training_stacks_layers_trained_on_the_up_pass() {
     use vrg::data::Dataset;
-    use vrg::dbn::LayerSpec;
+    use vrg::dbn::{GreedyHooks, LayerSpec};
     use vrg::train::{initial_rbm, TrainParams, Trainer};
     let rows = 120;
     let data = Dataset::new(rows, 16, batch(rows, 16)).unwrap();
@@ -130,26 +130,51 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
             params: params(2),
         },
     ];
-    let epochs = std::sync::Mutex::new(Vec::new());
+    let validation = Dataset::new(30, 16, batch(30, 16)[..30 * 16].to_vec()).unwrap();
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| {
-            Dbn::train_greedy(&data, VisibleUnits::Bernoulli, &specs, &|l, e| {
-                epochs.lock().unwrap().push((l, e))
-            })
+        let mut epochs = Vec::new();
+        let mut layers_seen = Vec::new();
+        let dbn = pool.install(|| {
+            let mut hooks = GreedyHooks {
+                epoch_done: &mut |l, m| {
+                    epochs.push((l, m.epoch, m.free_energy_validation.is_some()));
+                    Ok(())
+                },
+                layer_done: &mut |done| {
+                    layers_seen.push((
+                        done.layer,
+                        done.stack.len(),
+                        done.train_inputs.n_features,
+                        done.validation_inputs.map(|v| v.n_rows),
+                    ));
+                    Ok(())
+                },
+            };
+            Dbn::train_greedy(
+                &data,
+                Some(&validation),
+                VisibleUnits::Bernoulli,
+                &specs,
+                50,
+                &mut hooks,
+            )
             .unwrap()
-        })
+        });
+        (dbn, epochs, layers_seen)
     };
-    let dbn = run(1);
+    let (dbn, epochs, layers_seen) = run(1);
     assert_eq!(dbn.sizes(), vec![16, 8, 4]);
+    let e = |l, n| (l, n, true);
     assert_eq!(
-        *epochs.lock().unwrap(),
-        vec![(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]
+        epochs,
+        vec![e(0, 1), e(0, 2), e(0, 3), e(1, 1), e(1, 2), e(1, 3)]
     );
-    assert_eq!(run(2), dbn);
+    assert_eq!(layers_seen, vec![(0, 1, 16, Some(30)), (1, 2, 8, Some(30))]);
+    assert_eq!(run(2).0, dbn);
     // Layer 1 alone, on the up-pass through layer 0.
     let up = Dataset::new(rows, 8, dbn.up(&data.values, rows, 1).unwrap()).unwrap();
     let rbm = initial_rbm(
@@ -165,12 +190,28 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
         alone.train_epoch(&up, &|_| {}).unwrap();
     }
     assert_eq!(alone.rbm(), &dbn.layers()[1]);
-    assert!(
-        Dbn::train_greedy(&data, VisibleUnits::Bernoulli, &[], &|_, _| {})
-            .unwrap_err()
-            .to_string()
-            .contains("at least one layer")
-    );
+    let mut hooks = GreedyHooks {
+        epoch_done: &mut |_, _| Ok(()),
+        layer_done: &mut |_| Ok(()),
+    };
+    let no_layers = Dbn::train_greedy(&data, None, VisibleUnits::Bernoulli, &[], 50, &mut hooks);
+    assert!(no_layers
+        .unwrap_err()
+        .to_string()
+        .contains("at least one layer"));
+    // A hook's error stops training and comes back.
+    let mut hooks = GreedyHooks {
+        epoch_done: &mut |_, m| {
+            if m.epoch == 2 {
+                Err(vrg::Error::invalid("test", "stop", "a hook error"))
+            } else {
+                Ok(())
+            }
+        },
+        layer_done: &mut |_| panic!("no layer should finish"),
+    };
+    let stopped = Dbn::train_greedy(&data, None, VisibleUnits::Bernoulli, &specs, 50, &mut hooks);
+    assert!(stopped.unwrap_err().to_string().contains("hook error"));
 }
 
 /// A stack written with save_dbn reads back exactly, with each layer's

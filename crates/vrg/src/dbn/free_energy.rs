@@ -35,6 +35,7 @@
 use super::Dbn;
 use crate::data::Dataset;
 use crate::estimate::{estimate_log_partition, LogZ, LogZOptions};
+use crate::rbm::Rbm;
 use crate::Result;
 use serde::Serialize;
 
@@ -71,35 +72,40 @@ pub struct LayerFreeEnergy {
 }
 
 /// ⟨H(v)⟩ of `rbm` over the `rows` rows of `v`, in f64.
-fn mean_free_energy(rbm: &crate::rbm::Rbm, v: &[f32], rows: usize) -> Result<f64> {
+fn mean_free_energy(rbm: &Rbm, v: &[f32], rows: usize) -> Result<f64> {
     let energies = rbm.free_energy_visible(v, rows)?;
     Ok(energies.iter().sum::<f64>() / rows as f64)
 }
 
-/// Free-energy figures of one layer, given its inputs and ln Z.
-fn layer_figures(
-    dbn: &Dbn,
-    l: usize,
-    train: &[f32],
-    n_train: usize,
-    validation: Option<(&[f32], usize)>,
-    log_z: &LogZ,
+/// Free-energy figures of `rbm`, layer `layer` of a stack, on its own
+/// inputs (`train_inputs` and `validation_inputs`: rows of its visible
+/// units, already propagated up), with ln Z by `options` (AIS seeded by
+/// `options.seed + layer`, its base rates from `train_inputs`).
+/// Differences to the layer below are left `None`; see [`set_differences`].
+pub fn layer_free_energy_on_inputs(
+    rbm: &Rbm,
+    layer: usize,
+    train_inputs: &Dataset,
+    validation_inputs: Option<&Dataset>,
+    options: &LogZOptions,
 ) -> Result<LayerFreeEnergy> {
-    let rbm = &dbn.layers()[l];
+    let mut layer_options = options.clone();
+    layer_options.seed = options.seed.wrapping_add(layer as u64);
+    let log_z = estimate_log_partition(rbm, &train_inputs.values, &layer_options)?;
     let ln_z = log_z.log_z();
-    let mean_train = mean_free_energy(rbm, train, n_train)?;
-    let mean_validation = match validation {
-        Some((v, rows)) => Some(mean_free_energy(rbm, v, rows)?),
+    let mean_train = mean_free_energy(rbm, &train_inputs.values, train_inputs.n_rows)?;
+    let mean_validation = match validation_inputs.filter(|v| v.n_rows > 0) {
+        Some(v) => Some(mean_free_energy(rbm, &v.values, v.n_rows)?),
         None => None,
     };
     Ok(LayerFreeEnergy {
-        layer: l,
+        layer,
         n_visible: rbm.n_visible(),
         n_hidden: rbm.n_hidden(),
         log_z: ln_z,
         log_z_stderr: log_z.stderr(),
         log_z_method: log_z.method_name(),
-        ess: match log_z {
+        ess: match &log_z {
             LogZ::Exact(_) => None,
             LogZ::Ais { forward, .. } => Some(forward.ess),
         },
@@ -115,9 +121,8 @@ fn layer_figures(
 }
 
 /// The free-energy figures of layer `l` of `dbn` on `train` and
-/// `validation` (data-level rows), with ln Z_l by `options` (AIS seeded by
-/// `options.seed + l`). Differences to the layer below are left `None`;
-/// [`layer_free_energies`] fills them.
+/// `validation` (data-level rows, propagated up by the mean-field pass),
+/// as [`layer_free_energy_on_inputs`].
 pub fn layer_free_energy(
     dbn: &Dbn,
     l: usize,
@@ -126,24 +131,17 @@ pub fn layer_free_energy(
     options: &LogZOptions,
 ) -> Result<LayerFreeEnergy> {
     dbn.check_layer(l)?;
-    let train_in = dbn.up(&train.values, train.n_rows, l)?;
-    let validation_in = match validation {
-        Some(v) => Some((dbn.up(&v.values, v.n_rows, l)?, v.n_rows)),
-        None => None,
+    let lift = |d: &Dataset| -> Result<Dataset> {
+        Dataset::new(d.n_rows, dbn.sizes()[l], dbn.up(&d.values, d.n_rows, l)?)
     };
-    let rbm = &dbn.layers()[l];
-    let mut layer_options = options.clone();
-    layer_options.seed = options.seed.wrapping_add(l as u64);
-    let log_z = estimate_log_partition(rbm, &train_in, &layer_options)?;
-    layer_figures(
-        dbn,
+    let train_in = lift(train)?;
+    let validation_in = validation.map(lift).transpose()?;
+    layer_free_energy_on_inputs(
+        &dbn.layers()[l],
         l,
         &train_in,
-        train.n_rows,
-        validation_in
-            .as_ref()
-            .map(|(v, rows)| (v.as_slice(), *rows)),
-        &log_z,
+        validation_in.as_ref(),
+        options,
     )
 }
 

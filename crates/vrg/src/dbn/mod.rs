@@ -15,13 +15,40 @@
 
 pub mod free_energy;
 
-pub use free_energy::{layer_free_energies, layer_free_energy, LayerFreeEnergy};
+pub use free_energy::{
+    layer_free_energies, layer_free_energy, layer_free_energy_on_inputs, LayerFreeEnergy,
+};
 
 use crate::data::Dataset;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::Rng;
-use crate::train::{initial_rbm, TrainParams, Trainer};
+use crate::train::{initial_rbm, EpochMetrics, Monitor, TrainParams, Trainer};
 use crate::{Error, Result};
+
+/// A layer just trained by [`Dbn::train_greedy`]: the stack so far (this
+/// layer last) and the inputs it was trained and monitored on.
+pub struct LayerTrained<'a> {
+    pub layer: usize,
+    pub stack: &'a [Rbm],
+    pub train_inputs: &'a Dataset,
+    pub validation_inputs: Option<&'a Dataset>,
+}
+
+/// What [`Dbn::train_greedy`] reports as it goes; an error from either
+/// hook stops training and is returned.
+pub struct GreedyHooks<'a> {
+    /// After each epoch: the layer and its monitor's metrics.
+    pub epoch_done: &'a mut dyn FnMut(usize, &EpochMetrics) -> Result<()>,
+    /// After each layer.
+    pub layer_done: &'a mut dyn FnMut(LayerTrained<'_>) -> Result<()>,
+}
+
+/// The mean-field hidden activations of `rbm` for every row of `inputs`.
+fn propagate(rbm: &Rbm, inputs: &Dataset) -> Result<Dataset> {
+    let mut next = vec![0.0f32; inputs.n_rows * rbm.n_hidden()];
+    rbm.mean_hiddens(&inputs.values, inputs.n_rows, &mut next)?;
+    Dataset::new(inputs.n_rows, rbm.n_hidden(), next)
+}
 
 /// One layer of a greedy stack: its hidden units and how to train it.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,19 +202,36 @@ impl Dbn {
     /// 0 is an RBM with `visible_units` trained on `data`; each further
     /// layer is trained on the mean-field up-pass of the data through the
     /// layers below (hidden means as inputs; spin means lie in [−1, 1]).
-    /// `epoch_done(layer, epoch)` is called after every epoch. Deterministic
+    /// `validation` (data-level rows, optional) is propagated alongside and
+    /// monitored: after every epoch `hooks.epoch_done` receives the layer's
+    /// [`EpochMetrics`] on up to `monitor_rows` rows of its training and
+    /// validation inputs; after each layer `hooks.layer_done` receives the
+    /// stack so far and that layer's inputs (to save a checkpoint or
+    /// measure free energies; an error there stops training). Deterministic
     /// for given seeds, whatever the thread count.
     pub fn train_greedy(
         data: &Dataset,
+        validation: Option<&Dataset>,
         visible_units: VisibleUnits,
         specs: &[LayerSpec],
-        epoch_done: &(dyn Fn(usize, usize) + Sync),
+        monitor_rows: usize,
+        hooks: &mut GreedyHooks<'_>,
     ) -> Result<Self> {
         if specs.is_empty() {
             return Err(Error::invalid("layers", 0, "at least one layer"));
         }
+        if let Some(v) = validation {
+            if v.n_features != data.n_features {
+                return Err(Error::ShapeMismatch {
+                    what: "validation rows".into(),
+                    expected: format!("{} features (as the training data)", data.n_features),
+                    found: format!("{}", v.n_features),
+                });
+            }
+        }
         let mut layers: Vec<Rbm> = Vec::with_capacity(specs.len());
         let mut inputs = data.clone();
+        let mut validation_inputs = validation.filter(|v| v.n_rows > 0).cloned();
         let mut units = visible_units;
         for (l, spec) in specs.iter().enumerate() {
             spec.params.check(inputs.n_rows)?;
@@ -198,22 +242,38 @@ impl Dbn {
                 spec.hidden_units,
                 &spec.params,
             )?;
+            let monitor = Monitor::new(&inputs, validation_inputs.as_ref(), monitor_rows, 0);
             let mut trainer = Trainer::new(rbm, spec.params.clone());
             for epoch in 0..spec.params.epochs {
+                let started = std::time::Instant::now();
                 trainer.train_epoch(&inputs, &|_| {})?;
-                epoch_done(l, epoch + 1);
+                let metrics = monitor.evaluate(
+                    trainer.rbm(),
+                    epoch + 1,
+                    spec.params.learning_rate_at(epoch),
+                    spec.params.momentum_at(epoch),
+                    started.elapsed().as_secs_f64(),
+                )?;
+                (hooks.epoch_done)(l, &metrics)?;
             }
-            let rbm = trainer.rbm().clone();
+            layers.push(trainer.rbm().clone());
+            (hooks.layer_done)(LayerTrained {
+                layer: l,
+                stack: &layers,
+                train_inputs: &inputs,
+                validation_inputs: validation_inputs.as_ref(),
+            })?;
             if l + 1 < specs.len() {
-                let mut next = vec![0.0f32; inputs.n_rows * rbm.n_hidden()];
-                rbm.mean_hiddens(&inputs.values, inputs.n_rows, &mut next)?;
-                inputs = Dataset::new(inputs.n_rows, rbm.n_hidden(), next)?;
+                let rbm = &layers[l];
+                inputs = propagate(rbm, &inputs)?;
+                if let Some(v) = &validation_inputs {
+                    validation_inputs = Some(propagate(rbm, v)?);
+                }
                 units = match spec.hidden_units {
                     HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
                     HiddenUnits::Spin => VisibleUnits::Spin,
                 };
             }
-            layers.push(rbm);
         }
         Dbn::new(layers)
     }
