@@ -15,6 +15,7 @@
 //! - [`rbm`] and [`train`]: RBMs with Bernoulli, spin and Gaussian units,
 //!   trained by CD-k or PCD-k.
 //! - [`estimate`]: partition functions of learned models (exact ln Z).
+//! - [`rg`]: RG analysis: receptive fields and their locality, block spins.
 //! - [`io`]: `.npy` files and atomic writes.
 //!
 //! Sample the 16×16 Ising model at T = 3 and judge the energy against
@@ -42,6 +43,7 @@ pub mod ising;
 pub mod jet;
 pub mod linalg;
 pub mod rbm;
+pub mod rg;
 pub mod rng;
 pub mod stats;
 pub mod train;

@@ -1,0 +1,44 @@
+//! RG analysis of trained models: where each unit looks, and how its
+//! configurations compare with Kadanoff's block spins.
+//!
+//! Mehta & Schwab (2014, §V and Fig. 4) read a deep belief network trained
+//! on Ising configurations as a sequence of variational RG steps and show
+//! that each hidden unit's *effective receptive field* — the product of the
+//! weight matrices below it, W0·W1·…·W_{l−1} — is concentrated on a small
+//! patch of the lattice that grows from level to level, like Kadanoff's
+//! block spins (Kadanoff 1966), each of which sums the spins of one
+//! b × b block. This module measures both sides of that picture:
+//!
+//! - [`receptive_fields`] multiplies the weights; [`field_locality`],
+//!   [`best_window_mass_fractions`], [`layer_locality`] and
+//!   [`summarize_locality`] say how much of a field's mass lies in its best
+//!   window, where its centre is and how wide it is.
+//! - [`majority_rule`] makes Kadanoff block spins; [`best_matching_blocks`]
+//!   pairs each hidden unit with the block spin it follows most closely;
+//!   [`level_observables`] measures the magnetisation and nearest-neighbour
+//!   correlation at any level, so they can be followed along the flow.
+//!
+//! # Lattice convention
+//! The data are configurations of an L × L square lattice with periodic
+//! boundaries (a torus); site (row, col) has index i = row·L + col, and a
+//! position is a `(row, col)` pair of reals on that torus
+//! (see [`lattice`]).
+//!
+//! # References
+//! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
+//!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014).
+//! - L. P. Kadanoff, "Scaling laws for Ising models near T_c", Physics 2,
+//!   263 (1966).
+
+pub mod block_spin;
+pub mod lattice;
+pub mod receptive;
+
+pub use block_spin::{
+    best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
+};
+pub use lattice::{lattice_side, torus_delta, torus_distance};
+pub use receptive::{
+    best_window_mass_fractions, field_locality, layer_locality, receptive_fields,
+    summarize_locality, Locality, LocalitySummary,
+};

@@ -1,0 +1,127 @@
+//! RG analysis on a trained model: an RBM trained on images made of 2 × 2
+//! Kadanoff blocks learns receptive fields that each sit on one block, and
+//! the same images with their pixels scrambled do not give local fields
+//! (Mehta & Schwab 2014, Fig. 4).
+
+use vrg::data::Dataset;
+use vrg::rbm::{HiddenUnits, VisibleUnits};
+use vrg::rg::{layer_locality, summarize_locality, LocalitySummary};
+use vrg::rng;
+use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
+
+const SIDE: usize = 16;
+const BLOCK: usize = 2;
+const ROWS: usize = 3000;
+const N_HIDDEN: usize = 64;
+
+/// `ROWS` 16 × 16 binary images (row-major, site row·16 + col), each an
+/// exact 2 × 2 block copy of an 8 × 8 image of i.i.d. fair coins.
+fn block_images(seed: u64) -> Vec<f32> {
+    let coarse = SIDE / BLOCK;
+    let mut r = rng::root(seed);
+    let mut values = Vec::with_capacity(ROWS * SIDE * SIDE);
+    for _ in 0..ROWS {
+        let coins: Vec<f32> = (0..coarse * coarse)
+            .map(|_| (rng::uniform(&mut r) < 0.5) as u8 as f32)
+            .collect();
+        for i in 0..SIDE * SIDE {
+            let (row, col) = (i / SIDE, i % SIDE);
+            values.push(coins[(row / BLOCK) * coarse + col / BLOCK]);
+        }
+    }
+    values
+}
+
+/// A fixed random permutation of 0..n (Fisher–Yates).
+fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut r = rng::root(seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = ((rng::uniform(&mut r) * (i + 1) as f64) as usize).min(i);
+        order.swap(i, j);
+    }
+    order
+}
+
+/// The weights W (`256 × 64`, as f64) of a Bernoulli RBM trained by CD-1
+/// with an L1 penalty on `values`. The L1 penalty is what makes the fields
+/// sparse: without it (or with L1 ≥ 10⁻²) the median mass fraction at a
+/// 2 × 2 window stays near 0.05 on the block images.
+fn trained_fields(values: Vec<f32>) -> Vec<f64> {
+    let data = Dataset::new(ROWS, SIDE * SIDE, values).unwrap();
+    let params = TrainParams {
+        method: Method::Cd,
+        k: 1,
+        epochs: 40,
+        batch_size: 50,
+        learning_rate: 0.2,
+        l1: 4e-3,
+        seed: 5,
+        ..TrainParams::default()
+    };
+    let rbm = initial_rbm(
+        &data,
+        N_HIDDEN,
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        &params,
+    )
+    .unwrap();
+    let mut trainer = Trainer::new(rbm, params.clone());
+    for _ in 0..params.epochs {
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+    }
+    trainer.rbm().weights().iter().map(|&w| w as f64).collect()
+}
+
+fn locality_at_block(fields: &[f64]) -> LocalitySummary {
+    let localities = layer_locality(fields, N_HIDDEN, SIDE, BLOCK).unwrap();
+    summarize_locality(BLOCK, &localities)
+}
+
+/// Observed (seeds 17, 5, 23): median mass fraction 0.854 on the block
+/// images, 0.221 on the scrambled ones and 0.852 once the scrambled
+/// fields are put back in lattice order; across five other seed pairs the
+/// block median ranged 0.84–0.88 and the scrambled one 0.22–0.225. A field
+/// spread over the lattice has about 0.05, and a field on 4 scattered
+/// sites about 0.25.
+#[test]
+fn block_structure_gives_local_fields() {
+    let n_sites = SIDE * SIDE;
+    let values = block_images(17);
+    let blocked = locality_at_block(&trained_fields(values.clone()));
+
+    // Scrambled image k at position p holds the original pixel order[p].
+    let order = permutation(n_sites, 23);
+    let scrambled_values: Vec<f32> = values
+        .chunks_exact(n_sites)
+        .flat_map(|row| order.iter().map(move |&i| row[i]))
+        .collect();
+    let scrambled_fields = trained_fields(scrambled_values);
+    let scrambled = locality_at_block(&scrambled_fields);
+
+    // The scrambled model's fields, each row moved back to its lattice site.
+    let mut restored_fields = vec![0.0f64; n_sites * N_HIDDEN];
+    for (p, &site) in order.iter().enumerate() {
+        restored_fields[site * N_HIDDEN..(site + 1) * N_HIDDEN]
+            .copy_from_slice(&scrambled_fields[p * N_HIDDEN..(p + 1) * N_HIDDEN]);
+    }
+    let restored = locality_at_block(&restored_fields);
+    eprintln!("blocked {blocked:?}\nscrambled {scrambled:?}\nrestored {restored:?}");
+
+    assert!(
+        blocked.median_mass_fraction > 0.6,
+        "block images: {blocked:?}"
+    );
+    assert!(
+        scrambled.median_mass_fraction < 0.3,
+        "scrambled images: {scrambled:?}"
+    );
+    // The scrambled model learned the same blocks, only not where the
+    // lattice puts them: locality is geometry, not a failure to train.
+    assert!(
+        restored.median_mass_fraction > 0.6,
+        "scrambled model in lattice order: {restored:?}"
+    );
+    assert!(blocked.median_radius < scrambled.median_radius);
+}
