@@ -28,6 +28,14 @@ pub enum Command {
     /// energies, weight images.
     #[command(subcommand)]
     Rbm(RbmCommand),
+    /// Deep belief networks as stacks of RG steps: greedy training, RG
+    /// analysis (free energies, receptive fields, block spins), generation.
+    #[command(subcommand)]
+    Dbn(DbnCommand),
+    /// The main job: Ising samples, a DBN trained on them and its RG
+    /// analysis, written to ./vrg-demo/ (built-in small setup; --full runs
+    /// Mehta & Schwab's 40×40, 1600-400-100-25 experiment).
+    Demo(Box<DemoArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -418,4 +426,189 @@ pub struct RbmFiltersArgs {
     /// ⌈√n_hidden⌉].
     #[arg(long, value_name = "C")]
     pub columns: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbnCommand {
+    /// Greedy layer-wise training; writes one .safetensors with every layer
+    /// (a checkpoint after each layer) and logs per-epoch monitor values and
+    /// per-layer free energies.
+    Train(Box<DbnTrainArgs>),
+    /// RG analysis of a trained DBN on lattice data: per-layer free
+    /// energies, receptive fields and their locality, block-spin
+    /// comparison, reconstructions and generated samples; figures and
+    /// summary.json in a directory.
+    Analyze(Box<DbnAnalyzeArgs>),
+    /// Generate data: Gibbs chains in the top RBM, then an ancestral
+    /// down-pass.
+    Sample(DbnSampleArgs),
+}
+
+/// Per-layer training flags of `vrg dbn train`: each takes one value for
+/// every layer or a comma-separated list with one value per layer, and
+/// overrides the --config file.
+#[derive(Debug, Args)]
+pub struct LayerFlags {
+    /// Hidden unit types: bernoulli or spin.
+    #[arg(long, value_name = "UNITS")]
+    pub hidden_units: Option<String>,
+    /// cd or pcd [default: pcd].
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Gibbs steps per update [default: 1].
+    #[arg(long, value_name = "K")]
+    pub k: Option<String>,
+    /// Epochs [default: 10].
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<String>,
+    /// Minibatch size [default: 100].
+    #[arg(long, value_name = "B")]
+    pub batch: Option<String>,
+    /// Learning rate [default: 0.01].
+    #[arg(long, value_name = "R")]
+    pub lr: Option<String>,
+    /// Final learning rate, reached linearly at the last epoch.
+    #[arg(long, value_name = "R")]
+    pub lr_final: Option<String>,
+    /// Momentum after the first 5 epochs [default: 0.9].
+    #[arg(long, value_name = "M")]
+    pub momentum: Option<String>,
+    /// L2 weight decay [default: 1e-4].
+    #[arg(long, value_name = "A")]
+    pub l2: Option<String>,
+    /// L1 weight penalty [default: 0].
+    #[arg(long, value_name = "A")]
+    pub l1: Option<String>,
+    /// Target hidden activation of the sparsity penalty.
+    #[arg(long, value_name = "P")]
+    pub sparsity: Option<String>,
+    /// Hidden-unit dropout probability [default: 0].
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<String>,
+    /// Seeds [default: 1, then 2, 3, … for the layers above].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<String>,
+}
+
+/// ln Z flags of the DBN commands.
+#[derive(Debug, Args)]
+pub struct LogZFlags {
+    /// How to get each layer's ln Z: exact, ais, auto (exact up to 25
+    /// enumerated units), or none.
+    #[arg(long, value_name = "METHOD")]
+    pub logz: Option<String>,
+    /// AIS temperatures [default: 14 500, Salakhutdinov & Murray's schedule].
+    #[arg(long, value_name = "K")]
+    pub betas: Option<usize>,
+    /// AIS chains [default: 100].
+    #[arg(long, value_name = "C")]
+    pub chains: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbnTrainArgs {
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Units per level, the data's first: 1600,400,100,25 trains three
+    /// layers on 1600-unit data. May be left out when --config has
+    /// [[layer]] tables.
+    #[arg(long, value_name = "N0,N1,…")]
+    pub layers: Option<String>,
+    /// Experiment file (TOML; see examples/mehta-schwab.toml); flags given
+    /// here override it.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// The data's unit type: bernoulli, spin or gaussian [default:
+    /// bernoulli]. ±1 data meet Bernoulli units as 0/1 and 0/1 data meet
+    /// spin units as ±1 (said on stderr).
+    #[arg(long, value_name = "UNITS")]
+    pub visible_units: Option<String>,
+    #[command(flatten)]
+    pub layer: LayerFlags,
+    /// Fraction in [0, 1) of the rows held out for validation [default: 0.1].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub validation_fraction: Option<f64>,
+    /// Rows of each layer's inputs monitored each epoch.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub monitor_rows: usize,
+    #[command(flatten)]
+    pub logz: LogZFlags,
+    /// JSON lines: one per epoch (layer, monitor values) and one per layer
+    /// (its free energies).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub log: Option<PathBuf>,
+    /// The model file to write.
+    #[arg(long, value_name = "DBN.safetensors")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalysisFlags {
+    /// Side of the square window of the locality measure: a receptive
+    /// field's |weight| mass in the best window this wide [default: 4].
+    #[arg(long, value_name = "B")]
+    pub window: Option<usize>,
+    #[command(flatten)]
+    pub logz: LogZFlags,
+    /// Configurations generated by the DBN for the figure [default: 64].
+    #[arg(long, value_name = "N")]
+    pub generate: Option<usize>,
+    /// Gibbs steps in the top RBM when generating [default: 1000].
+    #[arg(long, value_name = "K")]
+    pub gibbs_steps: Option<usize>,
+    /// Analyse at most the first N rows [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    /// Seed of sampling, generation and AIS.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DbnAnalyzeArgs {
+    /// Model file written by `vrg dbn train`.
+    #[arg(long, value_name = "DBN")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Experiment file whose [analysis] table sets defaults.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisFlags,
+    /// Directory for the figures and summary.json (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DbnSampleArgs {
+    /// Model file written by `vrg dbn train`.
+    #[arg(long, value_name = "DBN")]
+    pub model: PathBuf,
+    /// Samples (independent chains).
+    #[arg(long, value_name = "N")]
+    pub samples: usize,
+    /// Gibbs steps in the top RBM.
+    #[arg(long, value_name = "K", default_value_t = 1000)]
+    pub gibbs_steps: usize,
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Output `.npy` (int8 for binary and spin units).
+    #[arg(long, value_name = "FILE.npy")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run Mehta & Schwab's paper-scale setup (examples/mehta-schwab.toml)
+    /// instead of the small built-in one (examples/demo.toml).
+    #[arg(long, conflicts_with = "config")]
+    pub full: bool,
+    /// Run this experiment file instead.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "vrg-demo")]
+    pub out: PathBuf,
 }

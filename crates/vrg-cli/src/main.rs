@@ -3,7 +3,12 @@
 //! `main` is small: parse flags (clap), size the thread pool, run the
 //! command, and turn any error into one line on stderr and exit code 2.
 
+mod analyze;
 mod args;
+mod config;
+mod dbn;
+mod demo;
+mod figures;
 mod ising;
 mod output;
 mod progress;
@@ -25,6 +30,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Ising(command) => ising::run(command),
         args::Command::Rbm(command) => rbm::run(command),
+        args::Command::Dbn(command) => dbn::run(command),
+        args::Command::Demo(args) => demo::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,7 +39,7 @@ pub fn run(command: RbmCommand) -> Result<()> {
 // Flags and data.
 
 /// Parses `--binarize`: `threshold:X` (finite X) or `stochastic:SEED`.
-pub fn parse_binarize(text: &str) -> Result<Binarize> {
+pub(crate) fn parse_binarize(text: &str) -> Result<Binarize> {
     let malformed =
         || anyhow!("invalid --binarize {text}: expected threshold:X or stochastic:SEED");
     match text.split_once(':') {
@@ -103,7 +103,7 @@ fn ceil_sqrt(n: usize) -> usize {
 }
 
 /// Fails unless `--out` ends in `.extension`.
-fn check_extension(path: &Path, extension: &str) -> Result<()> {
+pub(crate) fn check_extension(path: &Path, extension: &str) -> Result<()> {
     let matches = path
         .extension()
         .and_then(|e| e.to_str())
@@ -120,13 +120,13 @@ fn check_extension(path: &Path, extension: &str) -> Result<()> {
 /// Fails unless `path`'s directory can take a new file and `path` is not a
 /// directory. Creating (and dropping) the temporary file proves that; the
 /// target itself is not touched.
-fn check_writable(path: &Path) -> Result<()> {
+pub(crate) fn check_writable(path: &Path) -> Result<()> {
     drop(vrg::io::AtomicFile::create(path)?);
     Ok(())
 }
 
 /// Loads data with the preprocessing flags (`limit` in place of `--limit`).
-fn load_data(
+pub(crate) fn load_data(
     path: &Path,
     flags: &RbmDataArgs,
     limit: Option<usize>,
@@ -141,8 +141,9 @@ fn load_data(
 }
 
 /// Fits `data` to the visible units: 0/1 data become ±1 for spin units
-/// (said on stderr), then every value is checked.
-fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
+/// and ±1 data become 0/1 for Bernoulli units (said on stderr), then every
+/// value is checked.
+pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
     if units == VisibleUnits::Spin && data.values.iter().all(|&v| v == 0.0 || v == 1.0) {
         data::to_spins(data);
         let source = data
@@ -150,6 +151,15 @@ fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
             .as_deref()
             .map_or_else(|| "data".to_string(), |p| p.display().to_string());
         eprintln!("{source}: 0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units");
+    }
+    let is_spin_data = || data.values.iter().all(|&v| v == -1.0 || v == 1.0);
+    if units == VisibleUnits::Bernoulli && data.values.contains(&-1.0) && is_spin_data() {
+        data::to_binary(data);
+        let source = data
+            .source
+            .as_deref()
+            .map_or_else(|| "data".to_string(), |p| p.display().to_string());
+        eprintln!("{source}: ±1 spins mapped to 0/1 (v = (s + 1)/2) for Bernoulli visible units");
     }
     let kind = match units {
         VisibleUnits::Bernoulli => UnitKind::Bernoulli,
@@ -932,28 +942,15 @@ pub fn filter_image(
     (tile_h, tile_w): (usize, usize),
     columns: usize,
 ) -> (usize, usize, Vec<u8>) {
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let columns = columns.clamp(1, nh);
-    let grid_rows = nh.div_ceil(columns);
-    let width = columns * tile_w + (columns - 1);
-    let height = grid_rows * tile_h + (grid_rows - 1);
-    let mut pixels = vec![0u8; width * height];
+    let nh = rbm.n_hidden();
     let weights = rbm.weights();
-    for j in 0..nh {
-        let column = || (0..nv).map(|i| weights[i * nh + j]);
-        let max = column().fold(0.0f32, |m, w| m.max(w.abs()));
-        let (top, left) = ((j / columns) * (tile_h + 1), (j % columns) * (tile_w + 1));
-        for (i, w) in column().enumerate() {
-            let grey = if max > 0.0 {
-                128.0 + 127.0 * f64::from(w) / f64::from(max)
-            } else {
-                128.0
-            };
-            let (r, c) = (i / tile_w, i % tile_w);
-            pixels[(top + r) * width + left + c] = grey.round().clamp(0.0, 255.0) as u8;
-        }
-    }
-    (height, width, pixels)
+    crate::figures::tile_grid(
+        nh,
+        (tile_h, tile_w),
+        columns,
+        crate::figures::Scale::SymmetricPerTile,
+        |j, i| f64::from(weights[i * nh + j]),
+    )
 }
 
 fn filters(args: RbmFiltersArgs) -> Result<()> {

@@ -30,10 +30,12 @@
 //! - L. P. Kadanoff, "Scaling laws for Ising models near T_c", Physics 2,
 //!   263 (1966).
 
+pub mod analysis;
 pub mod block_spin;
 pub mod lattice;
 pub mod receptive;
 
+pub use analysis::{analyze_dbn, AnalysisOptions, BlockComparison, DbnAnalysis, LevelReport};
 pub use block_spin::{
     best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
 };

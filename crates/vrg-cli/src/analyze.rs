@@ -1,0 +1,424 @@
+//! `vrg dbn analyze`: the RG analysis of a trained DBN, as figures and
+//! `summary.json` in a directory.
+
+use crate::args::DbnAnalyzeArgs;
+use crate::config::ExperimentConfig;
+use crate::dbn::logz_options;
+use crate::figures::{write_tile_grid, Scale};
+use crate::output::write_json;
+use crate::progress;
+use crate::rbm::{fit_units, load_data, parse_binarize};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use vrg::data::Dataset;
+use vrg::dbn::Dbn;
+use vrg::rbm::{HiddenUnits, VisibleUnits};
+use vrg::rg::{analyze_dbn, level_observables, AnalysisOptions, DbnAnalysis};
+
+/// Settings of one analysis run, resolved from flags and config.
+pub struct AnalysisRun {
+    pub options: AnalysisOptions,
+    /// Configurations generated for the figure (0: none).
+    pub generate: usize,
+    pub gibbs_steps: usize,
+}
+
+fn ceil_sqrt(n: usize) -> usize {
+    let mut c = (n as f64).sqrt().ceil() as usize;
+    while c > 1 && (c - 1) * (c - 1) >= n {
+        c -= 1;
+    }
+    c.max(1)
+}
+
+/// Creates `dir` if needed and checks it is a writable directory.
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "invalid --out {}: it exists and is not a directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("invalid --out {}: cannot create it", dir.display()))?;
+    drop(vrg::io::AtomicFile::create(dir.join("summary.json")).context("invalid --out")?);
+    Ok(())
+}
+
+/// Runs the analysis of `dbn` on `data` and writes the figures,
+/// `layers.csv` and `summary.json` (with `extra` merged in) into `dir`.
+/// Returns the summary.
+pub fn analyze_into(
+    dbn: &Dbn,
+    data: &Dataset,
+    run: &AnalysisRun,
+    dir: &Path,
+    extra: Value,
+) -> Result<Value> {
+    let n0 = dbn.sizes()[0];
+    let side = vrg::rg::lattice_side(n0).map_err(|_| {
+        anyhow::anyhow!(
+            "the RG analysis needs square-lattice data: the DBN's {n0} data units are not L×L"
+        )
+    })?;
+    let spinner = progress::spinner("analysis");
+    let analysis = analyze_dbn(dbn, data, side, &run.options, &|what| {
+        spinner.set_message(format!("analysis: {what}"))
+    })?;
+    spinner.set_message("analysis: figures");
+    let mut figures = serde_json::Map::new();
+    let data_scale = match dbn.layers()[0].visible_units() {
+        VisibleUnits::Spin => Scale::Fixed(-1.0, 1.0),
+        _ => Scale::Fixed(0.0, 1.0),
+    };
+
+    // Receptive fields of every level.
+    for (l, fields) in analysis.receptive_fields.iter().enumerate() {
+        let n = dbn.sizes()[l + 1];
+        let name = format!("receptive_fields_level{}.png", l + 1);
+        write_tile_grid(
+            &dir.join(&name),
+            n,
+            (side, side),
+            ceil_sqrt(n),
+            Scale::SymmetricPerTile,
+            |u, i| fields[i * n + u],
+        )?;
+        figures.insert(format!("receptive_fields_level{}", l + 1), json!(name));
+    }
+
+    // Reconstructions from every level beside the input.
+    let examples = data.n_rows.min(8);
+    let depth = dbn.layers().len();
+    let inputs = &data.values[..examples * n0];
+    let mut columns = vec![inputs.to_vec()];
+    for level in 1..=depth {
+        columns.push(dbn.reconstruct(inputs, examples, level)?);
+    }
+    write_tile_grid(
+        &dir.join("reconstructions.png"),
+        examples * (depth + 1),
+        (side, side),
+        depth + 1,
+        data_scale,
+        |t, i| f64::from(columns[t % (depth + 1)][(t / (depth + 1)) * n0 + i]),
+    )?;
+    figures.insert("reconstructions".into(), json!("reconstructions.png"));
+
+    // Block spins beside hidden activations placed at their centres.
+    let shown = data.n_rows.min(4);
+    let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
+    let spin = |v: f32, bernoulli: bool| if bernoulli { 2.0 * v - 1.0 } else { v };
+    let mut panels: Vec<Vec<f64>> = Vec::new(); // shown × columns tiles, each side²
+    let block_levels: Vec<usize> = analysis
+        .levels
+        .iter()
+        .filter(|l| l.block_spins.is_some())
+        .map(|l| l.level)
+        .collect();
+    let data_spins: Vec<f32> = data.values[..shown * n0]
+        .iter()
+        .map(|&v| spin(v, bernoulli_data))
+        .collect();
+    for e in 0..shown {
+        let row = &data_spins[e * n0..(e + 1) * n0];
+        panels.push(row.iter().map(|&v| f64::from(v)).collect());
+        for &level in &block_levels {
+            let b = analysis.levels[level]
+                .block_spins
+                .as_ref()
+                .expect("filtered")
+                .block;
+            let blocks = vrg::rg::majority_rule(row, 1, side, b)?;
+            let per_side = side / b;
+            panels.push(
+                (0..n0)
+                    .map(|i| f64::from(blocks[(i / side / b) * per_side + (i % side) / b]))
+                    .collect(),
+            );
+            let n = dbn.sizes()[level];
+            let means = dbn.up(&data.values[e * n0..(e + 1) * n0], 1, level)?;
+            let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
+            let mut sum = vec![0.0f64; per_side * per_side];
+            let mut count = vec![0usize; per_side * per_side];
+            for (u, locality) in analysis.localities[level - 1].iter().enumerate().take(n) {
+                let (r, c) = locality.centre;
+                let cell =
+                    ((r.floor() as usize % side) / b) * per_side + (c.floor() as usize % side) / b;
+                sum[cell] += f64::from(spin(means[u], hidden_bernoulli));
+                count[cell] += 1;
+            }
+            panels.push(
+                (0..n0)
+                    .map(|i| {
+                        let cell = (i / side / b) * per_side + (i % side) / b;
+                        if count[cell] == 0 {
+                            f64::NAN
+                        } else {
+                            sum[cell] / count[cell] as f64
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    let per_row = 1 + 2 * block_levels.len();
+    write_tile_grid(
+        &dir.join("block_spins.png"),
+        panels.len(),
+        (side, side),
+        per_row,
+        Scale::Fixed(-1.0, 1.0),
+        |t, i| panels[t][i],
+    )?;
+    figures.insert("block_spins".into(), json!("block_spins.png"));
+
+    // Generated configurations.
+    let mut generated_summary = Value::Null;
+    if run.generate > 0 {
+        spinner.set_message("analysis: generating");
+        let samples = dbn.generate(run.generate, run.gibbs_steps, run.options.seed, &|| {})?;
+        write_tile_grid(
+            &dir.join("generated.png"),
+            run.generate,
+            (side, side),
+            ceil_sqrt(run.generate),
+            data_scale,
+            |t, i| f64::from(samples[t * n0 + i]),
+        )?;
+        figures.insert("generated".into(), json!("generated.png"));
+        if run.generate >= 2 {
+            let spins: Vec<f32> = samples.iter().map(|&v| spin(v, bernoulli_data)).collect();
+            let sites: Vec<(f64, f64)> = (0..n0)
+                .map(|i| ((i / side) as f64, (i % side) as f64))
+                .collect();
+            let observed = level_observables(&spins, run.generate, &sites, side)?;
+            generated_summary = json!({
+                "samples": run.generate,
+                "gibbs_steps": run.gibbs_steps,
+                "observables": observed,
+            });
+        }
+    }
+    spinner.finish_and_clear();
+
+    write_layers_csv(&dir.join("layers.csv"), &analysis)?;
+    figures.insert("layers_csv".into(), json!("layers.csv"));
+    let mut summary = summary_json(&analysis, run);
+    summary["generated"] = generated_summary;
+    summary["figures"] = Value::Object(figures);
+    if let (Some(target), Value::Object(more)) = (summary.as_object_mut(), extra) {
+        for (k, v) in more {
+            target.insert(k, v);
+        }
+    }
+    write_json(&dir.join("summary.json"), &summary)?.commit()?;
+    Ok(summary)
+}
+
+fn summary_json(analysis: &DbnAnalysis, run: &AnalysisRun) -> Value {
+    let radii: Vec<f64> = analysis
+        .levels
+        .iter()
+        .filter_map(|l| l.locality.as_ref().map(|s| s.median_radius))
+        .collect();
+    let first = analysis.levels.get(1).and_then(|l| l.locality.as_ref());
+    let free: Vec<Value> = analysis
+        .free_energies
+        .iter()
+        .map(|f| {
+            json!({
+                "layer": f.layer,
+                "n_visible": f.n_visible,
+                "n_hidden": f.n_hidden,
+                "log_z": f.log_z,
+                "log_z_stderr": f.log_z_stderr,
+                "log_z_method": f.log_z_method,
+                "ess": f.ess,
+                "free_energy": f.free_energy,
+                "free_energy_per_unit": f.free_energy_per_unit,
+                "delta_free_energy": f.delta_free_energy,
+                "delta_free_energy_per_unit": f.delta_free_energy_per_unit,
+                "mean_free_energy": f.mean_free_energy_train,
+                "log_likelihood": f.log_likelihood_train,
+                "log_likelihood_per_unit": f.log_likelihood_train / f.n_visible as f64,
+            })
+        })
+        .collect();
+    json!({
+        "lattice_side": analysis.lattice_side,
+        "rows": analysis.rows,
+        "window": run.options.window,
+        "receptive_fields": {
+            "first_layer_median_mass_fraction": first.map(|s| s.median_mass_fraction),
+            "median_radius_by_level": radii,
+            "radius_grows_with_depth": analysis.radius_grows_with_depth,
+        },
+        "levels": analysis.levels,
+        "free_energies": free,
+        "free_energies_note": "per layer l, on the analysed data propagated up by the mean-field pass: ln Z_l of the layer's RBM, f_l = -ln Z_l / n_visible, Δf between consecutive layers, <H_l(v)> and ln p(v) = -<H_l(v)> - ln Z_l",
+    })
+}
+
+fn write_layers_csv(path: &Path, analysis: &DbnAnalysis) -> Result<()> {
+    use std::io::Write;
+    let mut file = vrg::io::AtomicFile::create(path)?;
+    let io = |e| anyhow::anyhow!("{}: cannot write: {e}", path.display());
+    writeln!(file, "level,n_units,median_mass_fraction,median_radius,magnetisation,nearest_neighbour_correlation,block,median_abs_block_correlation,reconstruction_error,log_z,log_z_stderr,free_energy_per_unit,delta_free_energy_per_unit").map_err(io)?;
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
+    for level in &analysis.levels {
+        // Layer l − 1's figures describe the step into level l.
+        let f = level
+            .level
+            .checked_sub(1)
+            .and_then(|l| analysis.free_energies.get(l));
+        writeln!(
+            file,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            level.level,
+            level.n_units,
+            opt(level.locality.as_ref().map(|s| s.median_mass_fraction)),
+            opt(level.locality.as_ref().map(|s| s.median_radius)),
+            level.observables.magnetisation,
+            level.observables.nearest_neighbour_correlation,
+            level
+                .block_spins
+                .as_ref()
+                .map_or(String::new(), |b| b.block.to_string()),
+            opt(level.block_spins.as_ref().map(|b| b.median_abs_correlation)),
+            level.reconstruction_error,
+            opt(f.map(|f| f.log_z)),
+            opt(f.map(|f| f.log_z_stderr)),
+            opt(f.map(|f| f.free_energy_per_unit)),
+            opt(f.and_then(|f| f.delta_free_energy_per_unit)),
+        )
+        .map_err(io)?;
+    }
+    file.commit()?;
+    Ok(())
+}
+
+/// The analysis settings from flags over the config's [analysis] table.
+pub fn analysis_run(
+    flags: &crate::args::AnalysisFlags,
+    config: &ExperimentConfig,
+) -> Result<AnalysisRun> {
+    let window = flags.window.or(config.analysis.window).unwrap_or(4);
+    if window == 0 {
+        bail!("invalid --window 0: expected a window side of at least 1");
+    }
+    let gibbs_steps = flags
+        .gibbs_steps
+        .or(config.analysis.gibbs_steps)
+        .unwrap_or(1000);
+    let generate = flags.generate.or(config.analysis.generate).unwrap_or(64);
+    if generate > 0 && gibbs_steps == 0 {
+        bail!("invalid --gibbs-steps 0: expected at least 1 step");
+    }
+    Ok(AnalysisRun {
+        options: AnalysisOptions {
+            window,
+            logz: logz_options(&flags.logz, config, flags.seed)?,
+            seed: flags.seed,
+        },
+        generate,
+        gibbs_steps,
+    })
+}
+
+/// Prints the headline numbers of a summary.
+pub fn print_headlines(summary: &Value, dir: &Path) {
+    let rf = &summary["receptive_fields"];
+    eprintln!(
+        "receptive fields: first-layer median mass fraction in the best {w}×{w} window {:.3}; median radius by level {}; grows with depth: {}",
+        rf["first_layer_median_mass_fraction"].as_f64().unwrap_or(f64::NAN),
+        rf["median_radius_by_level"],
+        rf["radius_grows_with_depth"],
+        w = summary["window"],
+    );
+    if let Some(levels) = summary["levels"].as_array() {
+        for l in levels {
+            let block =
+                l["block_spins"]["median_abs_correlation"]
+                    .as_f64()
+                    .map_or(String::new(), |c| {
+                        format!(
+                            ", median |corr| with its {0}×{0} block spin {c:.3}",
+                            l["block_spins"]["block"]
+                        )
+                    });
+            eprintln!(
+                "level {} ({} units): |m| = {:.3}, nearest-neighbour ⟨s s'⟩ = {:.3}{block}",
+                l["level"],
+                l["n_units"],
+                l["observables"]["magnetisation"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+                l["observables"]["nearest_neighbour_correlation"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            );
+        }
+    }
+    if let Some(free) = summary["free_energies"].as_array() {
+        for f in free {
+            eprintln!(
+                "layer {}: ln Z = {:.3} ± {:.3} ({}), f = −ln Z/n = {:.4}, Δf = {}",
+                f["layer"].as_u64().unwrap_or(0) + 1,
+                f["log_z"].as_f64().unwrap_or(f64::NAN),
+                f["log_z_stderr"].as_f64().unwrap_or(f64::NAN),
+                f["log_z_method"].as_str().unwrap_or("?"),
+                f["free_energy_per_unit"].as_f64().unwrap_or(f64::NAN),
+                f["delta_free_energy_per_unit"]
+                    .as_f64()
+                    .map_or("—".into(), |d| format!("{d:+.4}")),
+            );
+        }
+    }
+    eprintln!("figures and summary.json in {}/", dir.display());
+}
+
+pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
+    let config = match &args.config {
+        Some(path) => ExperimentConfig::read(path)?,
+        None => ExperimentConfig::default(),
+    };
+    let run = analysis_run(&args.analysis, &config)?;
+    let rows = args
+        .analysis
+        .rows
+        .or(config.analysis.rows)
+        .unwrap_or(10_000);
+    if rows < 2 {
+        bail!("invalid --rows {rows}: expected at least 2 rows");
+    }
+    let binarize = args
+        .data
+        .binarize
+        .as_deref()
+        .map(parse_binarize)
+        .transpose()?;
+    let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
+    prepare_dir(&args.out)?;
+    let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));
+    let mut data = load_data(&args.data.data, &args.data, limit, binarize)?;
+    fit_units(&mut data, dbn.layers()[0].visible_units())?;
+    if data.n_features != dbn.sizes()[0] {
+        bail!(
+            "{} has {} features per row but the DBN {} has {} data units",
+            args.data.data.display(),
+            data.n_features,
+            args.model.display(),
+            dbn.sizes()[0]
+        );
+    }
+    let extra = json!({
+        "model": args.model.display().to_string(),
+        "data": args.data.data.display().to_string(),
+        "sizes": dbn.sizes(),
+    });
+    let summary = analyze_into(&dbn, &data, &run, &args.out, extra)?;
+    print_headlines(&summary, &args.out);
+    Ok(args.out)
+}

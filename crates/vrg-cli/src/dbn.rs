@@ -1,0 +1,476 @@
+//! `vrg dbn train | analyze | sample`.
+
+use crate::args::{DbnCommand, DbnSampleArgs, DbnTrainArgs, LayerFlags, LogZFlags};
+use crate::config::{per_layer, ExperimentConfig, LayerSettings};
+use crate::progress;
+use crate::rbm::{check_extension, check_writable, fit_units, load_data, parse_binarize};
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use vrg::data::{self, Dataset};
+use vrg::dbn::{layer_free_energy_on_inputs, Dbn, GreedyHooks, LayerFreeEnergy, LayerSpec};
+use vrg::estimate::{LogZMethod, LogZOptions};
+use vrg::io::model_file::{load_dbn, save_dbn};
+use vrg::rbm::VisibleUnits;
+use vrg::train::TrainParams;
+
+pub fn run(command: DbnCommand) -> Result<()> {
+    match command {
+        DbnCommand::Train(args) => train(*args).map(|_| ()),
+        DbnCommand::Analyze(args) => crate::analyze::analyze(*args).map(|_| ()),
+        DbnCommand::Sample(args) => sample(args),
+    }
+}
+
+/// Parses a list of unit counts such as `1600,400,100,25`.
+fn parse_sizes(text: &str) -> Result<Vec<usize>> {
+    let sizes: Vec<usize> = text
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("invalid --layers {text:?}: {item:?} is not a unit count ≥ 1")
+                })
+        })
+        .collect::<Result<_>>()?;
+    if sizes.len() < 2 {
+        bail!("invalid --layers {text:?}: expected the data's units and at least one hidden layer, e.g. 1600,400");
+    }
+    Ok(sizes)
+}
+
+/// Each layer's settings from the command line (`flags`) over the config.
+fn layer_settings(
+    flags: &LayerFlags,
+    config: &ExperimentConfig,
+    n_layers: usize,
+) -> Result<Vec<LayerSettings>> {
+    let n = n_layers;
+    let hidden_units = per_layer::<String>("hidden-units", flags.hidden_units.as_deref(), n)?;
+    let method = per_layer::<String>("method", flags.method.as_deref(), n)?;
+    let k = per_layer::<usize>("k", flags.k.as_deref(), n)?;
+    let epochs = per_layer::<usize>("epochs", flags.epochs.as_deref(), n)?;
+    let batch = per_layer::<usize>("batch", flags.batch.as_deref(), n)?;
+    let lr = per_layer::<f64>("lr", flags.lr.as_deref(), n)?;
+    let lr_final = per_layer::<f64>("lr-final", flags.lr_final.as_deref(), n)?;
+    let momentum = per_layer::<f64>("momentum", flags.momentum.as_deref(), n)?;
+    let l2 = per_layer::<f64>("l2", flags.l2.as_deref(), n)?;
+    let l1 = per_layer::<f64>("l1", flags.l1.as_deref(), n)?;
+    let sparsity = per_layer::<f64>("sparsity", flags.sparsity.as_deref(), n)?;
+    let dropout = per_layer::<f64>("dropout", flags.dropout.as_deref(), n)?;
+    let seed = per_layer::<u64>("seed", flags.seed.as_deref(), n)?;
+    (0..n)
+        .map(|l| {
+            let from_flags = LayerSettings {
+                hidden_units: hidden_units[l].clone(),
+                method: method[l].clone(),
+                k: k[l],
+                epochs: epochs[l],
+                batch: batch[l],
+                lr: lr[l],
+                lr_final: lr_final[l],
+                momentum: momentum[l],
+                l2: l2[l],
+                l1: l1[l],
+                sparsity: sparsity[l],
+                dropout: dropout[l],
+                seed: seed[l],
+                ..LayerSettings::default()
+            };
+            let from_file = config.layers.get(l).cloned().unwrap_or_default();
+            let mut merged = from_flags.over(&from_file.over(&config.train));
+            merged.seed = merged.seed.or(Some(1 + l as u64));
+            Ok(merged)
+        })
+        .collect()
+}
+
+/// ln Z settings: flags over the config's [analysis] table; `None` for
+/// `--logz none`.
+pub fn logz_options(
+    flags: &LogZFlags,
+    config: &ExperimentConfig,
+    seed: u64,
+) -> Result<Option<LogZOptions>> {
+    let method = flags
+        .logz
+        .clone()
+        .or_else(|| config.analysis.logz.clone())
+        .unwrap_or_else(|| "auto".into());
+    if method == "none" {
+        return Ok(None);
+    }
+    let method: LogZMethod = method.parse().map_err(|_| {
+        anyhow::anyhow!("invalid --logz {method:?}: expected exact, ais, auto or none")
+    })?;
+    let chains = flags.chains.or(config.analysis.chains).unwrap_or(100);
+    if chains < 2 {
+        bail!("invalid --chains {chains}: expected at least 2 AIS chains");
+    }
+    let betas = flags.betas.or(config.analysis.betas);
+    if let Some(k) = betas {
+        vrg::estimate::BetaSchedule::scaled(k)
+            .map_err(|e| anyhow::anyhow!("invalid --betas {k}: {e}"))?;
+    }
+    Ok(Some(LogZOptions {
+        method,
+        chains,
+        betas,
+        seed,
+        bracket: false,
+    }))
+}
+
+pub fn parse_visible_units(text: &str) -> Result<VisibleUnits> {
+    match text {
+        "bernoulli" => Ok(VisibleUnits::Bernoulli),
+        "spin" => Ok(VisibleUnits::Spin),
+        "gaussian" => Ok(VisibleUnits::Gaussian),
+        other => bail!("invalid visible units {other:?}: expected bernoulli, spin or gaussian"),
+    }
+}
+
+/// A JSON-lines log, each line flushed as written.
+pub struct JsonLog(Option<std::io::BufWriter<std::fs::File>>);
+
+impl JsonLog {
+    pub fn create(path: Option<&Path>) -> Result<Self> {
+        Ok(JsonLog(match path {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create log {}", p.display()))?,
+            )),
+            None => None,
+        }))
+    }
+
+    pub fn line(&mut self, value: &serde_json::Value) -> vrg::Result<()> {
+        if let Some(w) = &mut self.0 {
+            let io = |e| vrg::Error::invalid("log", e, "a writable log file");
+            writeln!(w, "{value}").map_err(io)?;
+            w.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything `vrg dbn train` (and `vrg demo`) need to train.
+pub struct TrainPlan {
+    pub train: Dataset,
+    pub validation: Option<Dataset>,
+    pub visible_units: VisibleUnits,
+    pub specs: Vec<LayerSpec>,
+    pub logz: Option<LogZOptions>,
+    pub monitor_rows: usize,
+}
+
+/// What a finished training run hands on.
+pub struct Trained {
+    pub dbn: Dbn,
+    pub params: Vec<TrainParams>,
+    pub free_energies: Vec<LayerFreeEnergy>,
+}
+
+/// Greedy training of `plan`, with a progress bar, a checkpoint of the
+/// stack so far written atomically to `out` after each layer, lines in
+/// `log`, and each layer's free energies (with `plan.logz`) printed as it
+/// finishes.
+pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Trained> {
+    let total: usize = plan.specs.iter().map(|s| s.params.epochs).sum();
+    let bar = progress::bar(total as u64, "layer 1");
+    let params: Vec<TrainParams> = plan.specs.iter().map(|s| s.params.clone()).collect();
+    let saved: Vec<Option<TrainParams>> = params.iter().cloned().map(Some).collect();
+    let mut free_energies: Vec<LayerFreeEnergy> = Vec::new();
+    let log = std::cell::RefCell::new(log);
+    let mut epoch_done = |layer: usize, m: &vrg::train::EpochMetrics| -> vrg::Result<()> {
+        bar.set_message(format!("layer {}", layer + 1));
+        bar.inc(1);
+        let mut line = serde_json::to_value(m).expect("metrics serialise");
+        line["layer"] = json!(layer);
+        log.borrow_mut().line(&line)
+    };
+    let mut layer_done = |done: vrg::dbn::LayerTrained<'_>| -> vrg::Result<()> {
+        let stack = Dbn::new(done.stack.to_vec())?;
+        save_dbn(out, &stack, &saved[..done.stack.len()])?;
+        let Some(options) = &plan.logz else {
+            return Ok(());
+        };
+        let rbm = done.stack.last().expect("a layer");
+        let spinner = progress::spinner(&format!("layer {}: ln Z", done.layer + 1));
+        let mut figures = layer_free_energy_on_inputs(
+            rbm,
+            done.layer,
+            done.train_inputs,
+            done.validation_inputs,
+            options,
+        )?;
+        spinner.finish_and_clear();
+        if let Some(below) = free_energies.last() {
+            vrg::dbn::free_energy::set_differences(&mut figures, below);
+        }
+        bar.suspend(|| eprintln!("{}", describe_free_energy(&figures)));
+        let mut line = serde_json::to_value(&figures).expect("figures serialise");
+        line["event"] = json!("layer_done");
+        log.borrow_mut().line(&line)?;
+        free_energies.push(figures);
+        Ok(())
+    };
+    let mut hooks = GreedyHooks {
+        epoch_done: &mut epoch_done,
+        layer_done: &mut layer_done,
+    };
+    let dbn = Dbn::train_greedy(
+        &plan.train,
+        plan.validation.as_ref(),
+        plan.visible_units,
+        &plan.specs,
+        plan.monitor_rows,
+        &mut hooks,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (the last finished layers, if any, are in {})",
+            out.display()
+        )
+    })?;
+    bar.finish_and_clear();
+    Ok(Trained {
+        dbn,
+        params,
+        free_energies,
+    })
+}
+
+/// One line on a layer's free energies.
+pub fn describe_free_energy(f: &LayerFreeEnergy) -> String {
+    let stderr = if f.log_z_method == "exact" {
+        String::new()
+    } else {
+        format!(" ± {:.3}", f.log_z_stderr)
+    };
+    let delta = f
+        .delta_free_energy_per_unit
+        .map_or(String::new(), |d| format!(", Δf = {d:+.4}"));
+    let validation = f
+        .log_likelihood_validation
+        .map_or(String::new(), |v| format!(", validation {v:.3}"));
+    format!(
+        "layer {} ({}×{}): ln Z = {:.3}{stderr} ({}), f = −ln Z/n = {:.4}{delta}; ⟨H(v)⟩ = {:.3}; ln p(v): train {:.3}{validation}",
+        f.layer + 1,
+        f.n_visible,
+        f.n_hidden,
+        f.log_z,
+        f.log_z_method,
+        f.free_energy_per_unit,
+        f.mean_free_energy_train,
+        f.log_likelihood_train,
+    )
+}
+
+/// Command-line choices that override an experiment file.
+#[derive(Default)]
+pub struct Overrides<'a> {
+    /// Units per level, the data's first.
+    pub sizes: Option<Vec<usize>>,
+    pub visible_units: Option<&'a str>,
+    pub validation_fraction: Option<f64>,
+    pub layer_flags: Option<&'a LayerFlags>,
+}
+
+/// Builds a [`TrainPlan`] from data already loaded, command-line
+/// overrides and the experiment file.
+pub fn plan_from(
+    mut all: Dataset,
+    overrides: Overrides<'_>,
+    config: &ExperimentConfig,
+    logz: Option<LogZOptions>,
+    monitor_rows: usize,
+) -> Result<TrainPlan> {
+    let Overrides {
+        sizes,
+        visible_units,
+        validation_fraction,
+        layer_flags: flags,
+    } = overrides;
+    let hidden: Vec<usize> = match &sizes {
+        Some(sizes) => {
+            if sizes[0] != all.n_features {
+                bail!(
+                    "invalid --layers: the first size {} is the data's units, but the data have {} features per row",
+                    sizes[0],
+                    all.n_features
+                );
+            }
+            if !config.layers.is_empty() && config.layers.len() != sizes.len() - 1 {
+                bail!(
+                    "--layers gives {} layers but the config has {} [[layer]] tables",
+                    sizes.len() - 1,
+                    config.layers.len()
+                );
+            }
+            sizes[1..].to_vec()
+        }
+        None => {
+            if config.layers.is_empty() {
+                bail!("no layers: give --layers N0,N1,… or a --config with [[layer]] tables");
+            }
+            config
+                .layers
+                .iter()
+                .map(|l| l.hidden.expect("checked when parsed"))
+                .collect()
+        }
+    };
+    let empty = LayerFlags {
+        hidden_units: None,
+        method: None,
+        k: None,
+        epochs: None,
+        batch: None,
+        lr: None,
+        lr_final: None,
+        momentum: None,
+        l2: None,
+        l1: None,
+        sparsity: None,
+        dropout: None,
+        seed: None,
+    };
+    let settings = layer_settings(flags.unwrap_or(&empty), config, hidden.len())?;
+    let visible_units = parse_visible_units(
+        visible_units
+            .or(config.data.visible_units.as_deref())
+            .unwrap_or("bernoulli"),
+    )?;
+    fit_units(&mut all, visible_units)?;
+    let fraction = validation_fraction
+        .or(config.data.validation_fraction)
+        .unwrap_or(0.1);
+    if !(0.0..1.0).contains(&fraction) {
+        bail!("invalid --validation-fraction {fraction}: expected a fraction in [0, 1)");
+    }
+    let first_seed = settings[0].seed.expect("seeds are set");
+    let (train, held_out) = data::split_validation(&all, fraction, first_seed)?;
+    let validation = (held_out.n_rows > 0).then_some(held_out);
+    let mut specs = Vec::with_capacity(hidden.len());
+    for (l, (n_hidden, s)) in hidden.iter().zip(&settings).enumerate() {
+        let params = s
+            .train_params()
+            .with_context(|| format!("layer {}", l + 1))?;
+        params
+            .check(train.n_rows)
+            .with_context(|| format!("invalid settings for layer {}", l + 1))?;
+        specs.push(LayerSpec {
+            n_hidden: *n_hidden,
+            hidden_units: s
+                .hidden_unit_type()
+                .with_context(|| format!("layer {}", l + 1))?,
+            params,
+        });
+    }
+    if monitor_rows == 0 {
+        bail!("invalid --monitor-rows 0: expected at least 1 row");
+    }
+    Ok(TrainPlan {
+        train,
+        validation,
+        visible_units,
+        specs,
+        logz,
+        monitor_rows,
+    })
+}
+
+fn train(args: DbnTrainArgs) -> Result<PathBuf> {
+    check_extension(&args.out, "safetensors")?;
+    let config = match &args.config {
+        Some(path) => ExperimentConfig::read(path)?,
+        None => ExperimentConfig::default(),
+    };
+    let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
+    let logz = logz_options(&args.logz, &config, 1)?;
+    let binarize = args
+        .data
+        .binarize
+        .as_deref()
+        .map(parse_binarize)
+        .transpose()?;
+    if let Some(log) = &args.log {
+        if log == &args.out || log == &args.data.data {
+            bail!(
+                "invalid --log {}: it is also --out or --data",
+                log.display()
+            );
+        }
+    }
+    check_writable(&args.out).context("invalid --out")?;
+    if let Some(log) = &args.log {
+        check_writable(log).context("invalid --log")?;
+    }
+    let all = load_data(&args.data.data, &args.data, args.data.limit, binarize)?;
+    let overrides = Overrides {
+        sizes,
+        visible_units: args.visible_units.as_deref(),
+        validation_fraction: args.validation_fraction,
+        layer_flags: Some(&args.layer),
+    };
+    let plan = plan_from(all, overrides, &config, logz, args.monitor_rows)?;
+    let mut log = JsonLog::create(args.log.as_deref())?;
+    let started = std::time::Instant::now();
+    let trained = train_plan(&plan, &args.out, &mut log)?;
+    eprintln!(
+        "wrote {}: DBN {} ({} layers) in {:.1} s",
+        args.out.display(),
+        join_sizes(&trained.dbn.sizes()),
+        trained.dbn.layers().len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(args.out)
+}
+
+pub fn join_sizes(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn sample(args: DbnSampleArgs) -> Result<()> {
+    if args.samples == 0 {
+        bail!("invalid --samples 0: expected at least 1 sample");
+    }
+    if args.gibbs_steps == 0 {
+        bail!("invalid --gibbs-steps 0: expected at least 1 step");
+    }
+    check_extension(&args.out, "npy")?;
+    let dbn = load_dbn(&args.model)?.dbn;
+    check_writable(&args.out).context("invalid --out")?;
+    let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");
+    let samples = dbn.generate(args.samples, args.gibbs_steps, args.seed, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let nv = dbn.sizes()[0];
+    let shape = [args.samples, nv];
+    match dbn.layers()[0].visible_units() {
+        VisibleUnits::Gaussian => {
+            let values: Vec<f64> = samples.iter().map(|&v| f64::from(v)).collect();
+            vrg::io::npy::write_f64(&args.out, &shape, &values)?;
+        }
+        _ => {
+            let values: Vec<i8> = samples.iter().map(|&v| v as i8).collect();
+            vrg::io::npy::write_i8(&args.out, &shape, &values)?;
+        }
+    }
+    eprintln!(
+        "wrote {}: {} samples of {nv} units from the DBN {} after {} Gibbs steps in its top RBM",
+        args.out.display(),
+        args.samples,
+        join_sizes(&dbn.sizes()),
+        args.gibbs_steps
+    );
+    Ok(())
+}

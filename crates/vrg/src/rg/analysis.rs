@@ -1,0 +1,272 @@
+//! The RG reading of a trained DBN on lattice data, level by level: free
+//! energies, receptive fields and their locality, block-spin comparison,
+//! magnetisation and nearest-neighbour correlation, reconstructions.
+//!
+//! Level 0 is the data (sites of the L × L torus); level l ≥ 1 is layer
+//! l − 1's hidden units, each placed at the centre of its receptive field
+//! W0·…·W_{l−1} ([`receptive_fields`]). Observables of hidden levels use
+//! the sampled up-pass (h ~ P(h | h below)), as the hidden configurations
+//! the DBN assigns to each data configuration; spins are 2h − 1 for
+//! Bernoulli units. The block-spin comparison uses the mean-field up-pass
+//! and Kadanoff's majority rule with blocks of side L/√n_l, so that level l
+//! has as many blocks as units (skipped when √n_l is not a whole divisor
+//! of L).
+
+use super::block_spin::{best_matching_blocks, level_observables, majority_rule, LevelObservables};
+use super::receptive::{
+    best_window_mass_fractions, layer_locality, receptive_fields, summarize_locality, Locality,
+    LocalitySummary,
+};
+use crate::data::Dataset;
+use crate::dbn::{layer_free_energies, Dbn, LayerFreeEnergy};
+use crate::estimate::LogZOptions;
+use crate::rbm::{HiddenUnits, VisibleUnits};
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// Settings of [`analyze_dbn`].
+#[derive(Clone, Debug)]
+pub struct AnalysisOptions {
+    /// Side of the locality window.
+    pub window: usize,
+    /// How to get each layer's ln Z (`None`: free energies not computed).
+    pub logz: Option<LogZOptions>,
+    /// Seed of the sampled up-pass.
+    pub seed: u64,
+}
+
+/// Kadanoff blocks against hidden units at one level.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockComparison {
+    /// Side b of the majority-rule blocks.
+    pub block: usize,
+    pub n_blocks: usize,
+    /// Median over units of |corr(unit, best-matching block spin)|.
+    pub median_abs_correlation: f64,
+    pub mean_abs_correlation: f64,
+    /// Median torus distance between a unit's receptive-field centre and
+    /// the centre of its best-matching block, in lattice spacings.
+    pub median_centre_distance: f64,
+}
+
+/// One level of the analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelReport {
+    pub level: usize,
+    pub n_units: usize,
+    /// Magnetisation and nearest-neighbour correlation of the level's spins.
+    pub observables: LevelObservables,
+    /// Locality of the receptive fields (levels ≥ 1).
+    pub locality: Option<LocalitySummary>,
+    /// Median over units of the best-window mass fraction for windows of
+    /// side 1, 2, …, L (levels ≥ 1).
+    pub mass_fraction_profile: Vec<f64>,
+    pub block_spins: Option<BlockComparison>,
+    /// Mean squared error per data unit of the reconstruction from this
+    /// level (0 at level 0).
+    pub reconstruction_error: f64,
+}
+
+/// Everything [`analyze_dbn`] measures; figures are drawn from it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DbnAnalysis {
+    pub lattice_side: usize,
+    pub rows: usize,
+    pub levels: Vec<LevelReport>,
+    pub free_energies: Vec<LayerFreeEnergy>,
+    /// Whether the median receptive-field radius grows strictly from level
+    /// to level.
+    pub radius_grows_with_depth: bool,
+    /// Each level's (≥ 1) per-unit locality.
+    #[serde(skip)]
+    pub localities: Vec<Vec<Locality>>,
+    /// Each level's (≥ 1) receptive fields, n_0 × n_l row-major.
+    #[serde(skip)]
+    pub receptive_fields: Vec<Vec<f64>>,
+}
+
+/// The data as spins: 2v − 1 for Bernoulli values, unchanged for spins.
+fn as_spins(values: &[f32], bernoulli: bool) -> Vec<f32> {
+    if bernoulli {
+        values.iter().map(|&v| 2.0 * v - 1.0).collect()
+    } else {
+        values.to_vec()
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
+}
+
+/// The block side b with (L/b)² = n_units, if there is one.
+fn block_side(side: usize, n_units: usize) -> Option<usize> {
+    let m = (n_units as f64).sqrt().round() as usize;
+    (m > 0 && m * m == n_units && side.is_multiple_of(m)).then(|| side / m)
+}
+
+/// Analyses `dbn` on `data` (rows of its data units, an L × L lattice
+/// each; Bernoulli data are read as spins 2v − 1). See the module
+/// documentation for what is measured.
+pub fn analyze_dbn(
+    dbn: &Dbn,
+    data: &Dataset,
+    side: usize,
+    options: &AnalysisOptions,
+    step_done: &dyn Fn(&str),
+) -> Result<DbnAnalysis> {
+    let n0 = dbn.sizes()[0];
+    if side * side != n0 || data.n_features != n0 {
+        return Err(Error::ShapeMismatch {
+            what: "lattice data".into(),
+            expected: format!(
+                "{side}×{side} = {} units per row (the DBN's data units)",
+                side * side
+            ),
+            found: format!("{} features, DBN data units {n0}", data.n_features),
+        });
+    }
+    if data.n_rows < 2 {
+        return Err(Error::invalid(
+            "rows",
+            data.n_rows,
+            "at least 2 rows to analyse",
+        ));
+    }
+    if options.window == 0 || options.window > side {
+        return Err(Error::invalid(
+            "window",
+            options.window,
+            format!("a window side from 1 to {side}"),
+        ));
+    }
+    let rows = data.n_rows;
+    let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
+    if dbn.layers()[0].visible_units() == VisibleUnits::Gaussian {
+        return Err(Error::invalid(
+            "visible units",
+            "gaussian",
+            "binary or spin data units on a lattice",
+        ));
+    }
+    let data_spins = as_spins(&data.values, bernoulli_data);
+    let sites: Vec<(f64, f64)> = (0..n0)
+        .map(|i| ((i / side) as f64, (i % side) as f64))
+        .collect();
+
+    let mut levels = vec![LevelReport {
+        level: 0,
+        n_units: n0,
+        observables: level_observables(&data_spins, rows, &sites, side)?,
+        locality: None,
+        mass_fraction_profile: Vec::new(),
+        block_spins: None,
+        reconstruction_error: 0.0,
+    }];
+    let mut localities = Vec::new();
+    let mut fields_per_level = Vec::new();
+    let mut rng = crate::rng::family(options.seed, crate::rng::families::SAMPLING);
+    for level in 1..=dbn.layers().len() {
+        step_done(&format!("level {level}: receptive fields"));
+        let n_units = dbn.sizes()[level];
+        let fields = receptive_fields(dbn, level)?;
+        let locality = layer_locality(&fields, n_units, side, options.window)?;
+        let profiles: Vec<Vec<f64>> = {
+            use rayon::prelude::*;
+            (0..n_units)
+                .into_par_iter()
+                .map(|u| {
+                    let column: Vec<f64> = (0..n0).map(|i| fields[i * n_units + u]).collect();
+                    best_window_mass_fractions(&column, side)
+                })
+                .collect::<Result<_>>()?
+        };
+        let profile: Vec<f64> = (0..side)
+            .map(|b| median(profiles.iter().map(|p| p[b]).collect()))
+            .collect();
+        let centres: Vec<(f64, f64)> = locality.iter().map(|l| l.centre).collect();
+
+        step_done(&format!("level {level}: block spins and observables"));
+        let sampled = dbn.sample_up(&data.values, rows, level, &mut rng)?;
+        let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
+        let spins = as_spins(&sampled, hidden_bernoulli);
+        let observables = level_observables(&spins, rows, &centres, side)?;
+        let block_spins = match block_side(side, n_units) {
+            Some(b) => {
+                let blocks = majority_rule(&data_spins, rows, side, b)?;
+                let n_blocks = (side / b) * (side / b);
+                let means = dbn.up(&data.values, rows, level)?;
+                let matches = best_matching_blocks(&means, n_units, &blocks, n_blocks, rows)?;
+                let per_side = side / b;
+                let block_centre = |k: usize| {
+                    let (r, c) = (k / per_side, k % per_side);
+                    (
+                        (r * b) as f64 + (b as f64 - 1.0) / 2.0,
+                        (c * b) as f64 + (b as f64 - 1.0) / 2.0,
+                    )
+                };
+                let abs: Vec<f64> = matches.iter().map(|m| m.correlation.abs()).collect();
+                let distances: Vec<f64> = matches
+                    .iter()
+                    .zip(&centres)
+                    .map(|(m, &c)| super::lattice::torus_distance(c, block_centre(m.block), side))
+                    .collect();
+                Some(BlockComparison {
+                    block: b,
+                    n_blocks,
+                    mean_abs_correlation: abs.iter().sum::<f64>() / abs.len() as f64,
+                    median_abs_correlation: median(abs),
+                    median_centre_distance: median(distances),
+                })
+            }
+            None => None,
+        };
+        let reconstruction = dbn.reconstruct(&data.values, rows, level)?;
+        let reconstruction_error = data
+            .values
+            .iter()
+            .zip(&reconstruction)
+            .map(|(&v, &r)| f64::from(v - r).powi(2))
+            .sum::<f64>()
+            / data.values.len() as f64;
+        levels.push(LevelReport {
+            level,
+            n_units,
+            observables,
+            locality: Some(summarize_locality(options.window, &locality)),
+            mass_fraction_profile: profile,
+            block_spins,
+            reconstruction_error,
+        });
+        localities.push(locality);
+        fields_per_level.push(fields);
+    }
+    let free_energies = match &options.logz {
+        Some(logz) => {
+            step_done("free energies (ln Z per layer)");
+            layer_free_energies(dbn, data, None, logz, &|_| {})?
+        }
+        None => Vec::new(),
+    };
+    let radii: Vec<f64> = levels
+        .iter()
+        .filter_map(|l| l.locality.as_ref().map(|s| s.median_radius))
+        .collect();
+    Ok(DbnAnalysis {
+        lattice_side: side,
+        rows,
+        radius_grows_with_depth: radii.windows(2).all(|w| w[1] > w[0]),
+        levels,
+        free_energies,
+        localities,
+        receptive_fields: fields_per_level,
+    })
+}
