@@ -358,17 +358,13 @@ pub fn plan_from(
     let validation = (held_out.n_rows > 0).then_some(held_out);
     let mut specs = Vec::with_capacity(hidden.len());
     for (l, (n_hidden, s)) in hidden.iter().zip(&settings).enumerate() {
-        let params = s
-            .train_params()
-            .with_context(|| format!("layer {}", l + 1))?;
-        params
-            .check(train.n_rows)
-            .with_context(|| format!("invalid settings for layer {}", l + 1))?;
+        let in_layer =
+            |e: anyhow::Error| anyhow::anyhow!("layer {}: {}", l + 1, crate::output::describe(&e));
+        let params = s.train_params().map_err(in_layer)?;
+        params.check(train.n_rows).map_err(|e| in_layer(e.into()))?;
         specs.push(LayerSpec {
             n_hidden: *n_hidden,
-            hidden_units: s
-                .hidden_unit_type()
-                .with_context(|| format!("layer {}", l + 1))?,
+            hidden_units: s.hidden_unit_type().map_err(in_layer)?,
             params,
         });
     }

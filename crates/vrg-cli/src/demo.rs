@@ -169,3 +169,26 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_experiments_parse_with_their_stated_setups() {
+        let paper = ExperimentConfig::parse(MEHTA_SCHWAB_CONFIG, "mehta-schwab").unwrap();
+        let ising = paper.ising.as_ref().unwrap();
+        assert_eq!((ising.size, ising.samples), (40, 20_000));
+        assert!((ising.coupling / ising.temperature - 0.408).abs() < 1e-12);
+        let hidden: Vec<usize> = paper.layers.iter().map(|l| l.hidden.unwrap()).collect();
+        assert_eq!(hidden, vec![400, 100, 25]);
+        assert!(paper.train.l1.unwrap() > 0.0, "L1 regularisation");
+        for l in &paper.layers {
+            let p = l.over(&paper.train).train_params().unwrap();
+            p.check(18_000).unwrap();
+        }
+        let demo = ExperimentConfig::parse(DEMO_CONFIG, "demo").unwrap();
+        assert!(demo.ising.as_ref().unwrap().size * demo.ising.as_ref().unwrap().size <= 400);
+        assert_eq!(demo.layers.len(), 2);
+    }
+}

@@ -125,3 +125,97 @@ fn block_structure_gives_local_fields() {
     );
     assert!(blocked.median_radius < scrambled.median_radius);
 }
+
+/// A layer whose hidden unit k sums exactly the spins of block k (side
+/// `block`) of a `side` × `side` lattice: Kadanoff's block spin as an RBM.
+fn block_sum_layer(side: usize, block: usize, strength: f32) -> vrg::rbm::Rbm {
+    let per_side = side / block;
+    let (nv, nh) = (side * side, per_side * per_side);
+    let mut weights = vec![0.0f32; nv * nh];
+    for i in 0..nv {
+        let (r, c) = (i / side, i % side);
+        weights[i * nh + (r / block) * per_side + c / block] = strength;
+    }
+    vrg::rbm::Rbm::from_parameters(
+        VisibleUnits::Spin,
+        HiddenUnits::Spin,
+        weights,
+        vec![0.0; nv],
+        vec![0.0; nh],
+    )
+    .unwrap()
+}
+
+/// The whole analysis on a hand-built stack of exact block-spin layers
+/// (8×8 → 4×4 → 2×2): fields are exactly local with the known radii, each
+/// unit follows its own majority-rule block, free energies are exact.
+#[test]
+fn analysis_of_an_exact_block_spin_stack() {
+    use vrg::dbn::Dbn;
+    use vrg::estimate::{LogZMethod, LogZOptions};
+    use vrg::rg::{analyze_dbn, AnalysisOptions};
+    let side = 8;
+    // Level 2 sums the four level-1 units of each 2×2 block of the 4×4
+    // coarse lattice: its field on the data is a 4×4 block.
+    let dbn = Dbn::new(vec![block_sum_layer(8, 2, 2.0), block_sum_layer(4, 2, 2.0)]).unwrap();
+    let rows = 400;
+    let mut r = rng::root(3);
+    let values: Vec<f32> = (0..rows * side * side)
+        .map(|_| {
+            if rng::uniform(&mut r) < 0.5 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
+        .collect();
+    let data = Dataset::new(rows, side * side, values).unwrap();
+    let options = AnalysisOptions {
+        window: 2,
+        logz: Some(LogZOptions {
+            method: LogZMethod::Exact,
+            ..LogZOptions::default()
+        }),
+        seed: 1,
+    };
+    let report = analyze_dbn(&dbn, &data, side, &options, &|_| {}).unwrap();
+    assert_eq!(report.levels.len(), 3);
+    let level1 = &report.levels[1];
+    let locality1 = level1.locality.as_ref().unwrap();
+    assert!((locality1.median_mass_fraction - 1.0).abs() < 1e-12);
+    assert!((locality1.median_radius - 0.5f64.sqrt()).abs() < 1e-9);
+    // A 4×4 block: mean squared distance from its centre is 2 × 1.25.
+    let locality2 = report.levels[2].locality.as_ref().unwrap();
+    assert!((locality2.median_radius - 2.5f64.sqrt()).abs() < 1e-9);
+    assert!(
+        (locality2.median_mass_fraction - 0.25).abs() < 1e-12,
+        "a 2×2 window holds a quarter of a 4×4 block"
+    );
+    assert!(report.radius_grows_with_depth);
+    assert_eq!(level1.mass_fraction_profile.len(), side);
+    assert!((level1.mass_fraction_profile[1] - 1.0).abs() < 1e-12);
+    // Each unit's best block is its own block, at distance 0.
+    let blocks = level1.block_spins.as_ref().unwrap();
+    assert_eq!((blocks.block, blocks.n_blocks), (2, 16));
+    assert!(blocks.median_centre_distance < 1e-9);
+    assert!(blocks.median_abs_correlation > 0.5);
+    let blocks2 = report.levels[2].block_spins.as_ref().unwrap();
+    assert_eq!((blocks2.block, blocks2.n_blocks), (4, 4));
+    assert!(blocks2.median_centre_distance < 1e-9);
+    // Level 0: i.i.d. fair spins have ⟨s s'⟩ ≈ 0 within its error bar.
+    let o = &report.levels[0].observables;
+    assert!(o.nearest_neighbour_correlation.abs() < 5.0 * o.nearest_neighbour_correlation_stderr);
+    // Free energies: exact, one per layer.
+    assert_eq!(report.free_energies.len(), 2);
+    assert!(report
+        .free_energies
+        .iter()
+        .all(|f| f.log_z_method == "exact"));
+    // Bad inputs.
+    assert!(analyze_dbn(&dbn, &data, 7, &options, &|_| {}).is_err());
+    let wide = AnalysisOptions {
+        window: 9,
+        ..options.clone()
+    };
+    assert!(analyze_dbn(&dbn, &data, side, &wide, &|_| {}).is_err());
+}

@@ -1,0 +1,651 @@
+//! End-to-end tests of `vrg dbn …` and `vrg demo` in temporary directories,
+//! on small Ising data.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use vrg::io::model_file::load_dbn;
+
+fn vrg(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vrg"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run vrg")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn vrg_ok(dir: &Path, args: &[&str]) -> Output {
+    let o = vrg(dir, args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    o
+}
+
+/// Fails unless `vrg args` exits with code 2 and its error mentions
+/// every one of `words`; returns the error text.
+fn vrg_err(dir: &Path, args: &[&str], words: &[&str]) -> String {
+    let o = vrg(dir, args);
+    let text = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?} should fail: {text}");
+    for w in words {
+        assert!(text.contains(w), "{args:?}: {text:?} should mention {w:?}");
+    }
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+fn log_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// 400 configurations of the 8×8 Ising model at T = 2.45 as `ising.npy`.
+fn ising_data(dir: &Path) {
+    vrg_ok(
+        dir,
+        &[
+            "ising",
+            "sample",
+            "--size",
+            "8",
+            "--temperature",
+            "2.45",
+            "--samples",
+            "400",
+            "--sweeps",
+            "2",
+            "--burn-in",
+            "100",
+            "--out",
+            "ising.npy",
+        ],
+    );
+}
+
+#[test]
+fn train_logs_every_epoch_and_each_layers_free_energies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ising_data(d);
+    let o = vrg_ok(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,16,4",
+            "--epochs",
+            "2,3",
+            "--lr",
+            "0.05",
+            "--method",
+            "cd",
+            "--l1",
+            "1e-3",
+            "--batch",
+            "50",
+            "--log",
+            "train.jsonl",
+            "--out",
+            "dbn.safetensors",
+        ],
+    );
+    let text = stderr(&o);
+    assert!(text.contains("±1 spins mapped to 0/1"), "{text}");
+    assert!(text.contains("layer 2 (16×4)"), "{text}");
+    let file = load_dbn(d.join("dbn.safetensors")).unwrap();
+    assert_eq!(file.dbn.sizes(), vec![64, 16, 4]);
+    assert_eq!(file.params[0].as_ref().unwrap().epochs, 2);
+    assert_eq!(file.params[1].as_ref().unwrap().epochs, 3);
+    assert_eq!(
+        file.params[1].as_ref().unwrap().seed,
+        2,
+        "layer seeds default to 1, 2, …"
+    );
+    let lines = log_lines(&d.join("train.jsonl"));
+    let epochs: Vec<(u64, u64)> = lines
+        .iter()
+        .filter(|l| l.get("epoch").is_some())
+        .map(|l| (l["layer"].as_u64().unwrap(), l["epoch"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(epochs, vec![(0, 1), (0, 2), (1, 1), (1, 2), (1, 3)]);
+    let done: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "layer_done")
+        .collect();
+    assert_eq!(done.len(), 2);
+    for (l, f) in done.iter().enumerate() {
+        // 16 and 4 hidden units: both enumerated exactly.
+        assert_eq!(f["log_z_method"], "exact");
+        let log_z = f["log_z"].as_f64().unwrap();
+        let n = f["n_visible"].as_f64().unwrap();
+        assert!((f["free_energy_per_unit"].as_f64().unwrap() + log_z / n).abs() < 1e-9);
+        let ll = f["log_likelihood_train"].as_f64().unwrap();
+        assert!((ll + f["mean_free_energy_train"].as_f64().unwrap() + log_z).abs() < 1e-6);
+        assert!(f["log_likelihood_validation"].is_number());
+        if l == 1 {
+            let below = done[0]["free_energy_per_unit"].as_f64().unwrap();
+            let delta = f["delta_free_energy_per_unit"].as_f64().unwrap();
+            assert!((delta - (f["free_energy_per_unit"].as_f64().unwrap() - below)).abs() < 1e-9);
+        } else {
+            assert!(f["delta_free_energy_per_unit"].is_null());
+        }
+    }
+    // The library computes the same free energies from the saved model.
+    let exact = vrg::estimate::log_partition_exact(&file.dbn.layers()[1]).unwrap();
+    assert!((done[1]["log_z"].as_f64().unwrap() - exact.log_z).abs() < 1e-9);
+}
+
+#[test]
+fn config_files_and_per_layer_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ising_data(d);
+    std::fs::write(
+        d.join("exp.toml"),
+        "[train]\nmethod = \"cd\"\nepochs = 2\nbatch = 40\nlr = 0.05\nl1 = 1e-3\n\n[[layer]]\nhidden = 16\n\n[[layer]]\nhidden = 9\nepochs = 1\nl1 = 0.0\n\n[analysis]\nlogz = \"none\"\n",
+    )
+    .unwrap();
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--config",
+            "exp.toml",
+            "--lr",
+            "0.02",
+            "--out",
+            "a.safetensors",
+        ],
+    );
+    let file = load_dbn(d.join("a.safetensors")).unwrap();
+    assert_eq!(file.dbn.sizes(), vec![64, 16, 9]);
+    let (p0, p1) = (
+        file.params[0].clone().unwrap(),
+        file.params[1].clone().unwrap(),
+    );
+    assert_eq!((p0.epochs, p1.epochs), (2, 1), "[[layer]] over [train]");
+    assert_eq!((p0.l1, p1.l1), (1e-3, 0.0));
+    assert_eq!(
+        (p0.learning_rate, p1.learning_rate),
+        (0.02, 0.02),
+        "flags over the file"
+    );
+    assert_eq!(p0.batch_size, 40);
+    // --layers replaces the file's hidden sizes when the counts agree.
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--config",
+            "exp.toml",
+            "--layers",
+            "64,8,4",
+            "--out",
+            "b.safetensors",
+        ],
+    );
+    assert_eq!(
+        load_dbn(d.join("b.safetensors")).unwrap().dbn.sizes(),
+        vec![64, 8, 4]
+    );
+
+    // Bad inputs: each names the problem, exits 2 and writes no model.
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--config",
+            "exp.toml",
+            "--layers",
+            "64,8",
+            "--out",
+            "c.safetensors",
+        ],
+        &["1 layers", "2 [[layer]]"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "100,8",
+            "--out",
+            "c.safetensors",
+        ],
+        &["100", "64 features"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64",
+            "--out",
+            "c.safetensors",
+        ],
+        &["--layers", "at least one hidden layer"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,x",
+            "--out",
+            "c.safetensors",
+        ],
+        &["--layers", "\"x\""],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,8,4",
+            "--lr",
+            "0.1,0.2,0.3",
+            "--out",
+            "c.safetensors",
+        ],
+        &["--lr", "3 values for 2 layers"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,8,4",
+            "--lr",
+            "0.1,-1",
+            "--out",
+            "c.safetensors",
+        ],
+        &["layer 2", "lr"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,8",
+            "--hidden-units",
+            "gauss",
+            "--out",
+            "c.safetensors",
+        ],
+        &["gauss", "bernoulli or spin"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,8",
+            "--out",
+            "c.npy",
+        ],
+        &[".safetensors"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "missing.npy",
+            "--layers",
+            "64,8",
+            "--out",
+            "c.safetensors",
+        ],
+        &["missing.npy"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,8",
+            "--logz",
+            "magic",
+            "--out",
+            "c.safetensors",
+        ],
+        &["magic"],
+    );
+    std::fs::write(d.join("bad.toml"), "[train]\nlearning_rate = 0.1\n").unwrap();
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--config",
+            "bad.toml",
+            "--layers",
+            "64,8",
+            "--out",
+            "c.safetensors",
+        ],
+        &["bad.toml", "learning_rate"],
+    );
+    std::fs::write(d.join("nohidden.toml"), "[[layer]]\nepochs = 2\n").unwrap();
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--config",
+            "nohidden.toml",
+            "--out",
+            "c.safetensors",
+        ],
+        &["nohidden.toml", "hidden"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--out",
+            "c.safetensors",
+        ],
+        &["--layers"],
+    );
+    assert!(!d.join("c.safetensors").exists());
+}
+
+#[test]
+fn analyze_writes_figures_and_summary_and_sample_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ising_data(d);
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,16,4",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.05",
+            "--method",
+            "cd",
+            "--logz",
+            "none",
+            "--out",
+            "dbn.safetensors",
+        ],
+    );
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--window",
+            "2",
+            "--generate",
+            "9",
+            "--gibbs-steps",
+            "20",
+            "--out",
+            "report",
+        ],
+    );
+    let r = d.join("report");
+    for name in [
+        "receptive_fields_level1.png",
+        "receptive_fields_level2.png",
+        "reconstructions.png",
+        "block_spins.png",
+        "generated.png",
+        "layers.csv",
+        "summary.json",
+    ] {
+        assert!(r.join(name).is_file(), "{name} missing");
+    }
+    let image = vrg::io::image::read_grey_u8(r.join("receptive_fields_level1.png")).unwrap();
+    // 16 tiles of 8×8 in a 4×4 grid with 1-pixel borders, enlarged 8×.
+    assert_eq!((image.height, image.width), (35 * 8, 35 * 8));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["sizes"], serde_json::json!([64, 16, 4]));
+    assert_eq!(summary["levels"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["free_energies"].as_array().unwrap().len(), 2);
+    let fraction = summary["receptive_fields"]["first_layer_median_mass_fraction"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&fraction));
+    assert_eq!(summary["levels"][1]["block_spins"]["block"], 2);
+    assert_eq!(summary["levels"][2]["block_spins"]["block"], 4);
+    assert_eq!(summary["generated"]["samples"], 9);
+    let csv = std::fs::read_to_string(r.join("layers.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "sample",
+            "--model",
+            "dbn.safetensors",
+            "--samples",
+            "5",
+            "--gibbs-steps",
+            "10",
+            "--out",
+            "gen.npy",
+        ],
+    );
+    let bytes = std::fs::read(d.join("gen.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.shape(), &[5, 64]);
+    let values: Vec<i8> = npy.into_vec().unwrap();
+    assert!(values.iter().all(|&v| v == 0 || v == 1));
+
+    // Bad inputs.
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "missing.safetensors",
+            "--data",
+            "ising.npy",
+            "--out",
+            "x",
+        ],
+        &["missing.safetensors"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--window",
+            "9",
+            "--out",
+            "x",
+        ],
+        &["window", "9"],
+    );
+    std::fs::write(d.join("afile"), "x").unwrap();
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--out",
+            "afile",
+        ],
+        &["afile", "not a directory"],
+    );
+    vrg_ok(
+        d,
+        &[
+            "ising",
+            "sample",
+            "--size",
+            "4",
+            "--temperature",
+            "3",
+            "--samples",
+            "10",
+            "--out",
+            "small.npy",
+        ],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "small.npy",
+            "--out",
+            "y",
+        ],
+        &["16 features", "64 data units"],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "sample",
+            "--model",
+            "dbn.safetensors",
+            "--samples",
+            "0",
+            "--out",
+            "g.npy",
+        ],
+        &["--samples 0"],
+    );
+}
+
+#[test]
+fn demo_runs_an_experiment_file_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tiny.toml"),
+        "[ising]\nsize = 8\ntemperature = 2.45\nsamples = 300\nsweeps = 2\nburn_in = 50\n\n[train]\nmethod = \"cd\"\nepochs = 2\nbatch = 50\nlr = 0.05\n\n[[layer]]\nhidden = 16\n\n[[layer]]\nhidden = 4\n\n[analysis]\nwindow = 2\ngenerate = 4\ngibbs_steps = 10\n",
+    )
+    .unwrap();
+    let o = vrg_ok(d, &["demo", "--config", "tiny.toml", "--out", "out"]);
+    assert!(stderr(&o).contains("summary.json"));
+    let out = d.join("out");
+    for name in [
+        "ising.npy",
+        "dbn.safetensors",
+        "train.jsonl",
+        "summary.json",
+        "receptive_fields_level2.png",
+    ] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let ising = &summary["ising"];
+    assert_eq!(ising["size"], 8);
+    // The data's measured energy is within error bars of Kaufman's.
+    let e = ising["energy_per_spin"]["mean"].as_f64().unwrap();
+    let err = ising["energy_per_spin"]["error"].as_f64().unwrap();
+    let exact = ising["exact_energy_per_spin"].as_f64().unwrap();
+    assert!(
+        ((e - exact) / err).abs() < 5.0,
+        "e = {e} ± {err}, exact {exact}"
+    );
+    assert_eq!(
+        summary["training"]["free_energies"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let bound = summary["training"]["best_possible_log_likelihood_per_spin"]
+        .as_f64()
+        .unwrap();
+    let achieved = summary["training"]["layer0_log_likelihood_per_spin_validation"]
+        .as_f64()
+        .unwrap();
+    assert!(bound < 0.0 && bound > -std::f64::consts::LN_2);
+    assert!(
+        achieved < bound + 0.05,
+        "no model beats the entropy bound by much: {achieved} vs {bound}"
+    );
+
+    std::fs::write(d.join("nodata.toml"), "[[layer]]\nhidden = 4\n").unwrap();
+    vrg_err(
+        d,
+        &["demo", "--config", "nodata.toml", "--out", "o2"],
+        &["nodata.toml", "[ising]"],
+    );
+    vrg_err(d, &["demo", "--full", "--config", "tiny.toml"], &["--full"]);
+}
