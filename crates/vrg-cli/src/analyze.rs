@@ -21,6 +21,11 @@ pub struct AnalysisRun {
     pub options: AnalysisOptions,
     /// Configurations generated for the figure (0: none).
     pub generate: usize,
+    /// Free energies already known (from training): used instead of
+    /// estimating ln Z again.
+    pub known_free_energies: Option<Vec<vrg::dbn::LayerFreeEnergy>>,
+    /// What the free energies in the summary were measured on.
+    pub free_energies_note: &'static str,
     pub gibbs_steps: usize,
 }
 
@@ -63,9 +68,16 @@ pub fn analyze_into(
         )
     })?;
     let spinner = progress::spinner("analysis");
-    let analysis = analyze_dbn(dbn, data, side, &run.options, &|what| {
+    let mut options = run.options.clone();
+    if run.known_free_energies.is_some() {
+        options.logz = None;
+    }
+    let mut analysis = analyze_dbn(dbn, data, side, &options, &|what| {
         spinner.set_message(format!("analysis: {what}"))
     })?;
+    if let Some(known) = &run.known_free_energies {
+        analysis.free_energies = known.clone();
+    }
     spinner.set_message("analysis: figures");
     let mut figures = serde_json::Map::new();
     let data_scale = match dbn.layers()[0].visible_units() {
@@ -224,28 +236,6 @@ fn summary_json(analysis: &DbnAnalysis, run: &AnalysisRun) -> Value {
         .filter_map(|l| l.locality.as_ref().map(|s| s.median_radius))
         .collect();
     let first = analysis.levels.get(1).and_then(|l| l.locality.as_ref());
-    let free: Vec<Value> = analysis
-        .free_energies
-        .iter()
-        .map(|f| {
-            json!({
-                "layer": f.layer,
-                "n_visible": f.n_visible,
-                "n_hidden": f.n_hidden,
-                "log_z": f.log_z,
-                "log_z_stderr": f.log_z_stderr,
-                "log_z_method": f.log_z_method,
-                "ess": f.ess,
-                "free_energy": f.free_energy,
-                "free_energy_per_unit": f.free_energy_per_unit,
-                "delta_free_energy": f.delta_free_energy,
-                "delta_free_energy_per_unit": f.delta_free_energy_per_unit,
-                "mean_free_energy": f.mean_free_energy_train,
-                "log_likelihood": f.log_likelihood_train,
-                "log_likelihood_per_unit": f.log_likelihood_train / f.n_visible as f64,
-            })
-        })
-        .collect();
     json!({
         "lattice_side": analysis.lattice_side,
         "rows": analysis.rows,
@@ -256,8 +246,8 @@ fn summary_json(analysis: &DbnAnalysis, run: &AnalysisRun) -> Value {
             "radius_grows_with_depth": analysis.radius_grows_with_depth,
         },
         "levels": analysis.levels,
-        "free_energies": free,
-        "free_energies_note": "per layer l, on the analysed data propagated up by the mean-field pass: ln Z_l of the layer's RBM, f_l = -ln Z_l / n_visible, Δf between consecutive layers, <H_l(v)> and ln p(v) = -<H_l(v)> - ln Z_l",
+        "free_energies": analysis.free_energies,
+        "free_energies_note": run.free_energies_note,
     })
 }
 
@@ -324,8 +314,22 @@ pub fn analysis_run(
         },
         generate,
         gibbs_steps,
+        known_free_energies: None,
+        free_energies_note: ANALYSED_DATA_NOTE,
     })
 }
+
+/// What `vrg dbn analyze`'s free energies are measured on.
+const ANALYSED_DATA_NOTE: &str =
+    "per layer l, on the analysed rows propagated up by the mean-field pass: \
+ln Z_l of the layer's RBM, f_l = -ln Z_l / n_visible, the changes to the layer below, \
+mean_free_energy = <H_l(v)> and log_likelihood = -<H_l(v)> - ln Z_l (see vrg::dbn::free_energy)";
+
+/// What the free energies recorded during training are measured on.
+pub const TRAINING_DATA_NOTE: &str = "per layer l, after it was trained, on its training inputs \
+(mean_free_energy, log_likelihood) and held-out inputs (…_validation), propagated up by the \
+mean-field pass: ln Z_l of the layer's RBM, f_l = -ln Z_l / n_visible, the changes to the layer \
+below (see vrg::dbn::free_energy)";
 
 /// Prints the headline numbers of a summary.
 pub fn print_headlines(summary: &Value, dir: &Path) {

@@ -46,7 +46,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         rows: None,
         seed: ising.seed,
     };
-    let analysis = analysis_run(&no_flags, &config)?;
+    let mut analysis = analysis_run(&no_flags, &config)?;
     let model = IsingModel::new(ising.size, ising.coupling, 0.0, ising.temperature)
         .with_context(|| format!("{origin}: [ising]"))?;
     let plan = SamplingPlan {
@@ -121,7 +121,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let trained = train_plan(&train, &model_path, &mut log)?;
     eprintln!("wrote {}", model_path.display());
 
-    // 3. Analysis.
+    // 3. Analysis, with the free energies measured during training.
+    if analysis.options.logz.is_some() {
+        analysis.known_free_energies = Some(trained.free_energies.clone());
+        analysis.free_energies_note = crate::analyze::TRAINING_DATA_NOTE;
+    }
     let layer0 = trained.free_energies.first();
     let extra = json!({
         "experiment": origin,
@@ -144,7 +148,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "model": "dbn.safetensors",
             "log": "train.jsonl",
             "params": trained.params,
-            "free_energies": trained.free_energies,
             "layer0_log_likelihood_per_spin_validation":
                 layer0.and_then(|f| f.log_likelihood_validation).map(|l| l / n as f64),
             "best_possible_log_likelihood_per_spin": -entropy_per_spin,

@@ -128,8 +128,8 @@ fn train_logs_every_epoch_and_each_layers_free_energies() {
         let log_z = f["log_z"].as_f64().unwrap();
         let n = f["n_visible"].as_f64().unwrap();
         assert!((f["free_energy_per_unit"].as_f64().unwrap() + log_z / n).abs() < 1e-9);
-        let ll = f["log_likelihood_train"].as_f64().unwrap();
-        assert!((ll + f["mean_free_energy_train"].as_f64().unwrap() + log_z).abs() < 1e-6);
+        let ll = f["log_likelihood"].as_f64().unwrap();
+        assert!((ll + f["mean_free_energy"].as_f64().unwrap() + log_z).abs() < 1e-6);
         assert!(f["log_likelihood_validation"].is_number());
         if l == 1 {
             let below = done[0]["free_energy_per_unit"].as_f64().unwrap();
@@ -399,6 +399,24 @@ fn config_files_and_per_layer_flags() {
         ],
         &["--layers"],
     );
+    // Exact ln Z that cannot be done is refused before any training.
+    let text = vrg_err(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "ising.npy",
+            "--layers",
+            "64,20,40,36",
+            "--logz",
+            "exact",
+            "--out",
+            "c.safetensors",
+        ],
+        &["--logz exact", "layer 3", "36 units", "at most 34"],
+    );
+    assert!(!text.contains("layer 1 ("), "no layer was trained: {text}");
     assert!(!d.join("c.safetensors").exists());
 }
 
@@ -622,13 +640,16 @@ fn demo_runs_an_experiment_file_end_to_end() {
         ((e - exact) / err).abs() < 5.0,
         "e = {e} ± {err}, exact {exact}"
     );
-    assert_eq!(
-        summary["training"]["free_energies"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
+    let free = summary["free_energies"].as_array().unwrap();
+    assert_eq!(free.len(), 2);
+    assert!(
+        free[0]["log_likelihood_validation"].is_number(),
+        "the training run's held-out figures"
     );
+    assert!(summary["free_energies_note"]
+        .as_str()
+        .unwrap()
+        .contains("after it was trained"));
     let bound = summary["training"]["best_possible_log_likelihood_per_spin"]
         .as_f64()
         .unwrap();

@@ -61,12 +61,13 @@ pub struct LayerFreeEnergy {
     pub delta_free_energy: Option<f64>,
     /// f_l − f_{l−1} (`None` for layer 0).
     pub delta_free_energy_per_unit: Option<f64>,
-    /// ⟨H_l(v)⟩ over the propagated training inputs.
-    pub mean_free_energy_train: f64,
+    /// ⟨H_l(v)⟩ over the layer's inputs: the training data propagated up
+    /// (or, in an analysis, the analysed data).
+    pub mean_free_energy: f64,
     /// ⟨H_l(v)⟩ over the propagated validation inputs.
     pub mean_free_energy_validation: Option<f64>,
-    /// −⟨H_l(v)⟩ − ln Z_l on the training inputs (nats per configuration).
-    pub log_likelihood_train: f64,
+    /// −⟨H_l(v)⟩ − ln Z_l on those inputs (nats per configuration).
+    pub log_likelihood: f64,
     /// The same on the validation inputs.
     pub log_likelihood_validation: Option<f64>,
 }
@@ -113,9 +114,9 @@ pub fn layer_free_energy_on_inputs(
         free_energy_per_unit: -ln_z / rbm.n_visible() as f64,
         delta_free_energy: None,
         delta_free_energy_per_unit: None,
-        mean_free_energy_train: mean_train,
+        mean_free_energy: mean_train,
         mean_free_energy_validation: mean_validation,
-        log_likelihood_train: -mean_train - ln_z,
+        log_likelihood: -mean_train - ln_z,
         log_likelihood_validation: mean_validation.map(|m| -m - ln_z),
     })
 }
