@@ -7,7 +7,7 @@ use crate::dbn::logz_options;
 use crate::figures::{write_tile_grid, Scale};
 use crate::output::write_json;
 use crate::progress;
-use crate::rbm::{fit_units, load_data, parse_binarize};
+use crate::rbm::{fit_units, load_data};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -384,10 +384,7 @@ pub fn print_headlines(summary: &Value, dir: &Path) {
 }
 
 pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
-    let config = match &args.config {
-        Some(path) => ExperimentConfig::read(path)?,
-        None => ExperimentConfig::default(),
-    };
+    let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
     let run = analysis_run(&args.analysis, &config)?;
     let rows = args
         .analysis
@@ -397,12 +394,7 @@ pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
     if rows < 2 {
         bail!("invalid --rows {rows}: expected at least 2 rows");
     }
-    let binarize = args
-        .data
-        .binarize
-        .as_deref()
-        .map(parse_binarize)
-        .transpose()?;
+    let binarize = args.data.binarize()?;
     let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
     prepare_dir(&args.out)?;
     let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));

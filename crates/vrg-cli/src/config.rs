@@ -35,6 +35,7 @@ pub struct LayerSettings {
     pub l1: Option<f64>,
     pub sparsity: Option<f64>,
     pub sparsity_cost: Option<f64>,
+    pub sparsity_decay: Option<f64>,
     pub dropout: Option<f64>,
     pub chains: Option<usize>,
     pub init_std: Option<f64>,
@@ -65,6 +66,7 @@ impl LayerSettings {
             l1,
             sparsity,
             sparsity_cost,
+            sparsity_decay,
             dropout,
             chains,
             init_std,
@@ -95,6 +97,7 @@ impl LayerSettings {
             l2 => l2,
             l1 => l1,
             sparsity_cost => sparsity_cost,
+            sparsity_decay => sparsity_decay,
             dropout => dropout,
             init_std => init_std,
             seed => seed,
@@ -216,6 +219,12 @@ impl ExperimentConfig {
             }
         }
         Ok(config)
+    }
+
+    /// [`ExperimentConfig::read`] of `path` if given, else the empty
+    /// experiment (every setting at its default).
+    pub fn read_if_given(path: Option<&Path>) -> Result<Self> {
+        path.map_or_else(|| Ok(Self::default()), Self::read)
     }
 
     /// Reads and parses the file at `path`.

@@ -3,7 +3,7 @@
 use crate::args::{DbnCommand, DbnSampleArgs, DbnTrainArgs, LayerFlags, LogZFlags};
 use crate::config::{per_layer, ExperimentConfig, LayerSettings};
 use crate::progress;
-use crate::rbm::{check_extension, check_writable, fit_units, load_data, parse_binarize};
+use crate::rbm::{check_extension, check_writable, fit_units, load_data};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::io::Write;
@@ -407,18 +407,10 @@ pub fn plan_from(
 
 fn train(args: DbnTrainArgs) -> Result<PathBuf> {
     check_extension(&args.out, "safetensors")?;
-    let config = match &args.config {
-        Some(path) => ExperimentConfig::read(path)?,
-        None => ExperimentConfig::default(),
-    };
+    let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
     let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
     let logz = logz_options(&args.logz, &config, 1)?;
-    let binarize = args
-        .data
-        .binarize
-        .as_deref()
-        .map(parse_binarize)
-        .transpose()?;
+    let binarize = args.data.binarize()?;
     if let Some(log) = &args.log {
         if log == &args.out || log == &args.data.data {
             bail!(
@@ -474,19 +466,10 @@ fn sample(args: DbnSampleArgs) -> Result<()> {
     let samples = dbn.generate(args.samples, args.gibbs_steps, args.seed, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let nv = dbn.sizes()[0];
-    let shape = [args.samples, nv];
-    match dbn.layers()[0].visible_units() {
-        VisibleUnits::Gaussian => {
-            let values: Vec<f64> = samples.iter().map(|&v| f64::from(v)).collect();
-            vrg::io::npy::write_f64(&args.out, &shape, &values)?;
-        }
-        _ => {
-            let values: Vec<i8> = samples.iter().map(|&v| v as i8).collect();
-            vrg::io::npy::write_i8(&args.out, &shape, &values)?;
-        }
-    }
+    let units = dbn.layers()[0].visible_units();
+    let dtype = crate::rbm::write_samples(&args.out, [args.samples, nv], &samples, units)?;
     eprintln!(
-        "wrote {}: {} samples of {nv} units from the DBN {} after {} Gibbs steps in its top RBM",
+        "wrote {}: {} samples of {nv} units from the DBN {} after {} Gibbs steps in its top RBM ({dtype})",
         args.out.display(),
         args.samples,
         join_sizes(&dbn.sizes()),

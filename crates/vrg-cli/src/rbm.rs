@@ -102,6 +102,13 @@ fn ceil_sqrt(n: usize) -> usize {
     c
 }
 
+impl RbmDataArgs {
+    /// The parsed `--binarize` flag.
+    pub fn binarize(&self) -> Result<Option<Binarize>> {
+        self.binarize.as_deref().map(parse_binarize).transpose()
+    }
+}
+
 /// Fails unless `--out` ends in `.extension`.
 pub(crate) fn check_extension(path: &Path, extension: &str) -> Result<()> {
     let matches = path
@@ -140,25 +147,26 @@ pub(crate) fn load_data(
     Ok(data::load(path, &options)?)
 }
 
+/// The file `data` came from, or "data".
+fn source_name(data: &Dataset) -> String {
+    data.source
+        .as_deref()
+        .map_or_else(|| "data".to_string(), |p| p.display().to_string())
+}
+
 /// Fits `data` to the visible units: 0/1 data become ±1 for spin units
 /// and ±1 data become 0/1 for Bernoulli units (said on stderr), then every
 /// value is checked.
 pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
     if units == VisibleUnits::Spin && data.values.iter().all(|&v| v == 0.0 || v == 1.0) {
         data::to_spins(data);
-        let source = data
-            .source
-            .as_deref()
-            .map_or_else(|| "data".to_string(), |p| p.display().to_string());
+        let source = source_name(data);
         eprintln!("{source}: 0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units");
     }
     let is_spin_data = || data.values.iter().all(|&v| v == -1.0 || v == 1.0);
     if units == VisibleUnits::Bernoulli && data.values.contains(&-1.0) && is_spin_data() {
         data::to_binary(data);
-        let source = data
-            .source
-            .as_deref()
-            .map_or_else(|| "data".to_string(), |p| p.display().to_string());
+        let source = source_name(data);
         eprintln!("{source}: ±1 spins mapped to 0/1 (v = (s + 1)/2) for Bernoulli visible units");
     }
     let kind = match units {
@@ -209,41 +217,28 @@ fn model_and_data(model: &Path, flags: &RbmDataArgs) -> Result<(Rbm, Dataset)> {
 
 /// Training parameters from the flags, library defaults for the rest.
 fn params_from_flags(args: &RbmTrainArgs) -> Result<TrainParams> {
-    let mut p = TrainParams::default();
-    if let Some(method) = &args.method {
-        p.method = method.parse()?;
+    crate::config::LayerSettings {
+        method: args.method.clone(),
+        k: args.k,
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+        lr_final: args.lr_final,
+        momentum: args.momentum,
+        initial_momentum: args.initial_momentum,
+        momentum_switch_epoch: args.momentum_switch_epoch,
+        l2: args.l2,
+        l1: args.l1,
+        sparsity: args.sparsity,
+        sparsity_cost: args.sparsity_cost,
+        sparsity_decay: args.sparsity_decay,
+        dropout: args.dropout,
+        chains: args.chains,
+        init_std: args.init_std,
+        seed: args.seed,
+        ..Default::default()
     }
-    macro_rules! set {
-        ($($flag:ident => $field:ident),* $(,)?) => {
-            $(if let Some(value) = args.$flag { p.$field = value; })*
-        };
-    }
-    set!(
-        k => k,
-        epochs => epochs,
-        batch => batch_size,
-        lr => learning_rate,
-        momentum => momentum,
-        initial_momentum => initial_momentum,
-        momentum_switch_epoch => momentum_switch_epoch,
-        l2 => l2,
-        l1 => l1,
-        sparsity_cost => sparsity_cost,
-        sparsity_decay => sparsity_decay,
-        dropout => dropout,
-        init_std => init_std,
-        seed => seed,
-    );
-    if args.lr_final.is_some() {
-        p.learning_rate_final = args.lr_final;
-    }
-    if args.sparsity.is_some() {
-        p.sparsity_target = args.sparsity;
-    }
-    if args.chains.is_some() {
-        p.persistent_chains = args.chains;
-    }
-    Ok(p)
+    .train_params()
 }
 
 /// The training flags given on a `--resume` command line that disagree
@@ -386,12 +381,7 @@ fn optional(value: Option<f64>, precision: usize) -> String {
 
 fn train(args: RbmTrainArgs) -> Result<()> {
     // Flags that need no data.
-    let binarize = args
-        .data
-        .binarize
-        .as_deref()
-        .map(parse_binarize)
-        .transpose()?;
+    let binarize = args.data.binarize()?;
     if let (Some(file), Some(fraction)) = (&args.validation, args.validation_fraction) {
         bail!(
             "--validation {} and --validation-fraction {fraction} both given: expected one of them",
@@ -693,6 +683,28 @@ fn train(args: RbmTrainArgs) -> Result<()> {
 // sample
 
 /// A Box–Muller standard normal.
+/// Writes samples of `units` as `.npy`: int8 for Bernoulli and spin units,
+/// float64 for Gaussian ones; returns the dtype's name.
+pub(crate) fn write_samples(
+    path: &Path,
+    shape: [usize; 2],
+    samples: &[f32],
+    units: VisibleUnits,
+) -> Result<&'static str> {
+    Ok(match units {
+        VisibleUnits::Gaussian => {
+            let values: Vec<f64> = samples.iter().map(|&v| f64::from(v)).collect();
+            vrg::io::npy::write_f64(path, &shape, &values)?;
+            "float64"
+        }
+        VisibleUnits::Bernoulli | VisibleUnits::Spin => {
+            let values: Vec<i8> = samples.iter().map(|&v| v as i8).collect();
+            vrg::io::npy::write_i8(path, &shape, &values)?;
+            "int8"
+        }
+    })
+}
+
 fn sample(args: RbmSampleArgs) -> Result<()> {
     if args.samples == 0 {
         bail!("invalid --samples 0: expected at least 1 chain");
@@ -718,19 +730,7 @@ fn sample(args: RbmSampleArgs) -> Result<()> {
     let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");
     let visible = rbm.sample_chains(n, args.gibbs_steps, args.seed, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    let shape = [n, nv];
-    let dtype = match rbm.visible_units() {
-        VisibleUnits::Gaussian => {
-            let values: Vec<f64> = visible.iter().map(|&v| f64::from(v)).collect();
-            vrg::io::npy::write_f64(&args.out, &shape, &values)?;
-            "float64"
-        }
-        VisibleUnits::Bernoulli | VisibleUnits::Spin => {
-            let values: Vec<i8> = visible.iter().map(|&v| v as i8).collect();
-            vrg::io::npy::write_i8(&args.out, &shape, &values)?;
-            "int8"
-        }
-    };
+    let dtype = write_samples(&args.out, [n, nv], &visible, rbm.visible_units())?;
     eprintln!(
         "wrote {}: {n} samples of {nv} {} units after {} Gibbs steps ({dtype})",
         args.out.display(),

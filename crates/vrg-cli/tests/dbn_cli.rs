@@ -1,41 +1,12 @@
 //! End-to-end tests of `vrg dbn …` and `vrg demo` in temporary directories,
 //! on small Ising data.
 
+mod common;
+use common::{stderr, vrg_err, vrg_ok};
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use vrg::io::model_file::load_dbn;
-
-fn vrg(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vrg"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run vrg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn vrg_ok(dir: &Path, args: &[&str]) -> Output {
-    let o = vrg(dir, args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    o
-}
-
-/// Fails unless `vrg args` exits with code 2 and its error mentions
-/// every one of `words`; returns the error text.
-fn vrg_err(dir: &Path, args: &[&str], words: &[&str]) -> String {
-    let o = vrg(dir, args);
-    let text = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{args:?} should fail: {text}");
-    for w in words {
-        assert!(text.contains(w), "{args:?}: {text:?} should mention {w:?}");
-    }
-    assert!(!text.contains("panicked"), "{text}");
-    text
-}
 
 fn log_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -205,112 +176,51 @@ fn config_files_and_per_layer_flags() {
     );
 
     // Bad inputs: each names the problem, exits 2 and writes no model.
-    vrg_err(
-        d,
-        &[
+    std::fs::write(d.join("bad.toml"), "[train]\nlearning_rate = 0.1\n").unwrap();
+    std::fs::write(d.join("nohidden.toml"), "[[layer]]\nepochs = 2\n").unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["--config", "exp.toml", "--layers", "64,8"],
+            &["1 layers", "2 [[layer]]"],
+        ),
+        (&["--layers", "100,8"], &["100", "64 features"]),
+        (
+            &["--layers", "64"],
+            &["--layers", "at least one hidden layer"],
+        ),
+        (&["--layers", "64,x"], &["--layers", "\"x\""]),
+        (
+            &["--layers", "64,8,4", "--lr", "0.1,0.2,0.3"],
+            &["--lr", "3 values for 2 layers"],
+        ),
+        (
+            &["--layers", "64,8,4", "--lr", "0.1,-1"],
+            &["layer 2", "lr"],
+        ),
+        (
+            &["--layers", "64,8", "--hidden-units", "gauss"],
+            &["gauss", "bernoulli or spin"],
+        ),
+        (&["--layers", "64,8", "--logz", "magic"], &["magic"]),
+        (
+            &["--config", "bad.toml", "--layers", "64,8"],
+            &["bad.toml", "learning_rate"],
+        ),
+        (&["--config", "nohidden.toml"], &["nohidden.toml", "hidden"]),
+        (&[], &["--layers"]),
+    ];
+    for (flags, words) in cases {
+        let mut args = vec![
             "dbn",
             "train",
             "--data",
             "ising.npy",
-            "--config",
-            "exp.toml",
-            "--layers",
-            "64,8",
             "--out",
             "c.safetensors",
-        ],
-        &["1 layers", "2 [[layer]]"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "100,8",
-            "--out",
-            "c.safetensors",
-        ],
-        &["100", "64 features"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64",
-            "--out",
-            "c.safetensors",
-        ],
-        &["--layers", "at least one hidden layer"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,x",
-            "--out",
-            "c.safetensors",
-        ],
-        &["--layers", "\"x\""],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,8,4",
-            "--lr",
-            "0.1,0.2,0.3",
-            "--out",
-            "c.safetensors",
-        ],
-        &["--lr", "3 values for 2 layers"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,8,4",
-            "--lr",
-            "0.1,-1",
-            "--out",
-            "c.safetensors",
-        ],
-        &["layer 2", "lr"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,8",
-            "--hidden-units",
-            "gauss",
-            "--out",
-            "c.safetensors",
-        ],
-        &["gauss", "bernoulli or spin"],
-    );
+        ];
+        args.extend_from_slice(flags);
+        vrg_err(d, &args, words);
+    }
     vrg_err(
         d,
         &[
@@ -338,66 +248,6 @@ fn config_files_and_per_layer_flags() {
             "c.safetensors",
         ],
         &["missing.npy"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,8",
-            "--logz",
-            "magic",
-            "--out",
-            "c.safetensors",
-        ],
-        &["magic"],
-    );
-    std::fs::write(d.join("bad.toml"), "[train]\nlearning_rate = 0.1\n").unwrap();
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--config",
-            "bad.toml",
-            "--layers",
-            "64,8",
-            "--out",
-            "c.safetensors",
-        ],
-        &["bad.toml", "learning_rate"],
-    );
-    std::fs::write(d.join("nohidden.toml"), "[[layer]]\nepochs = 2\n").unwrap();
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--config",
-            "nohidden.toml",
-            "--out",
-            "c.safetensors",
-        ],
-        &["nohidden.toml", "hidden"],
-    );
-    vrg_err(
-        d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--out",
-            "c.safetensors",
-        ],
-        &["--layers"],
     );
     // Exact ln Z that cannot be done is refused before any training.
     let text = vrg_err(

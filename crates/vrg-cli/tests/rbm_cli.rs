@@ -1,8 +1,11 @@
 //! End-to-end tests of `vrg rbm …` in temporary directories.
 
+mod common;
+use common::{files, stderr, vrg, vrg_ok, write_npy};
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use vrg::io::model_file::load_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
@@ -22,47 +25,6 @@ const LOG_KEYS: [&str; 9] = [
     "learning_rate",
     "momentum",
 ];
-
-fn vrg(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vrg"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run vrg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Runs `vrg` and fails the test unless it succeeds.
-fn vrg_ok(dir: &Path, args: &[&str]) -> Output {
-    let o = vrg(dir, args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    o
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
-    use npyz::WriterBuilder;
-    let mut file = std::fs::File::create(path).unwrap();
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(&mut file)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-}
 
 /// Shape, numpy dtype string and values (as f64) of a `.npy` file.
 fn read_npy(path: &Path) -> (Vec<u64>, String, Vec<f64>) {
