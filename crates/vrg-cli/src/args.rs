@@ -442,6 +442,9 @@ pub enum DbnCommand {
     /// Generate data: Gibbs chains in the top RBM, then an ancestral
     /// down-pass.
     Sample(DbnSampleArgs),
+    /// The up-pass of data to a level: mean activations, or samples with
+    /// --sample.
+    Transform(DbnTransformArgs),
 }
 
 /// Per-layer training flags of `vrg dbn train`: each takes one value for
@@ -596,6 +599,29 @@ pub struct DbnSampleArgs {
     pub seed: u64,
     /// Output `.npy` (int8 for binary and spin units).
     #[arg(long, value_name = "FILE.npy")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DbnTransformArgs {
+    /// Model file written by `vrg dbn train`.
+    #[arg(long, value_name = "DBN")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Level to stop at: 1 = the first hidden layer, … [default: the top].
+    #[arg(long, value_name = "L")]
+    pub level: Option<usize>,
+    /// Sample each level, h ~ P(h | level below), instead of the mean-field
+    /// pass.
+    #[arg(long)]
+    pub sample: bool,
+    /// Seed of --sample.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Output array (rows × units of the level), a `.npy` path: float64
+    /// means, or int8 samples.
+    #[arg(long, value_name = "H.npy")]
     pub out: PathBuf,
 }
 

@@ -1,6 +1,8 @@
 //! `vrg dbn train | analyze | sample`.
 
-use crate::args::{DbnCommand, DbnSampleArgs, DbnTrainArgs, LayerFlags, LogZFlags};
+use crate::args::{
+    DbnCommand, DbnSampleArgs, DbnTrainArgs, DbnTransformArgs, LayerFlags, LogZFlags,
+};
 use crate::config::{per_layer, ExperimentConfig, LayerSettings};
 use crate::progress;
 use crate::rbm::{check_extension, check_writable, fit_units, load_data};
@@ -20,6 +22,7 @@ pub fn run(command: DbnCommand) -> Result<()> {
         DbnCommand::Train(args) => train(*args).map(|_| ()),
         DbnCommand::Analyze(args) => crate::analyze::analyze(*args).map(|_| ()),
         DbnCommand::Sample(args) => sample(args),
+        DbnCommand::Transform(args) => transform(args),
     }
 }
 
@@ -474,6 +477,57 @@ fn sample(args: DbnSampleArgs) -> Result<()> {
         args.samples,
         join_sizes(&dbn.sizes()),
         args.gibbs_steps
+    );
+    Ok(())
+}
+
+fn transform(args: DbnTransformArgs) -> Result<()> {
+    check_extension(&args.out, "npy")?;
+    let dbn = load_dbn(&args.model)?.dbn;
+    let top = dbn.layers().len();
+    let level = args.level.unwrap_or(top);
+    if level == 0 || level > top {
+        bail!("invalid --level {level}: expected 1 (the first hidden layer) to {top} (the top)");
+    }
+    let mut data = load_data(
+        &args.data.data,
+        &args.data,
+        args.data.limit,
+        args.data.binarize()?,
+    )?;
+    fit_units(&mut data, dbn.layers()[0].visible_units())?;
+    if data.n_features != dbn.sizes()[0] {
+        bail!(
+            "{} has {} features per row but the DBN {} has {} data units",
+            args.data.data.display(),
+            data.n_features,
+            args.model.display(),
+            dbn.sizes()[0]
+        );
+    }
+    check_writable(&args.out).context("invalid --out")?;
+    let shape = [data.n_rows, dbn.sizes()[level]];
+    if args.sample {
+        let mut rng = vrg::rng::family(args.seed, vrg::rng::families::SAMPLING);
+        let h = dbn.sample_up(&data.values, data.n_rows, level, &mut rng)?;
+        let values: Vec<i8> = h.iter().map(|&x| x as i8).collect();
+        vrg::io::npy::write_i8(&args.out, &shape, &values)?;
+    } else {
+        let h = dbn.up(&data.values, data.n_rows, level)?;
+        let values: Vec<f64> = h.iter().map(|&x| f64::from(x)).collect();
+        vrg::io::npy::write_f64(&args.out, &shape, &values)?;
+    }
+    eprintln!(
+        "wrote {}: {} of level {level} for {} rows, shape ({}, {})",
+        args.out.display(),
+        if args.sample {
+            "samples"
+        } else {
+            "mean activations"
+        },
+        data.n_rows,
+        shape[0],
+        shape[1]
     );
     Ok(())
 }

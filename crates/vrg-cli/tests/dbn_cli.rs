@@ -366,6 +366,71 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     let values: Vec<i8> = npy.into_vec().unwrap();
     assert!(values.iter().all(|&v| v == 0 || v == 1));
 
+    // The up-pass: means equal the library's, samples are 0/1.
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "transform",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--level",
+            "1",
+            "--out",
+            "h1.npy",
+        ],
+    );
+    let bytes = std::fs::read(d.join("h1.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.shape(), &[400, 16]);
+    let means: Vec<f64> = npy.into_vec().unwrap();
+    let dbn = load_dbn(d.join("dbn.safetensors")).unwrap().dbn;
+    let bytes = std::fs::read(d.join("ising.npy")).unwrap();
+    let spins: Vec<i8> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    let v: Vec<f32> = spins.iter().map(|&s| f32::from((s + 1) / 2)).collect();
+    let expected = dbn.up(&v, 400, 1).unwrap();
+    assert!(means
+        .iter()
+        .zip(&expected)
+        .all(|(a, &b)| (a - f64::from(b)).abs() < 1e-7));
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "transform",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--sample",
+            "--out",
+            "h2.npy",
+        ],
+    );
+    let bytes = std::fs::read(d.join("h2.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.shape(), &[400, 4], "the top level by default");
+    let samples: Vec<i8> = npy.into_vec().unwrap();
+    assert!(samples.iter().all(|&x| x == 0 || x == 1));
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "transform",
+            "--model",
+            "dbn.safetensors",
+            "--data",
+            "ising.npy",
+            "--level",
+            "3",
+            "--out",
+            "h3.npy",
+        ],
+        &["--level 3", "1", "2"],
+    );
+
     // Bad inputs.
     vrg_err(
         d,
