@@ -2,7 +2,7 @@
 //! on small Ising data.
 
 mod common;
-use common::{stderr, vrg_err, vrg_ok};
+use common::{stderr, vrg_err, vrg_ok, write_npy};
 
 use serde_json::Value;
 use std::path::Path;
@@ -429,6 +429,41 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
             "h3.npy",
         ],
         &["--level 3", "1", "2"],
+    );
+
+    // Data that are not a square lattice train, but do not analyse.
+    let bits: Vec<u8> = (0..60 * 10).map(|i| ((i * 7919) % 5 < 2) as u8).collect();
+    write_npy(&d.join("flat.npy"), &[60, 10], &bits);
+    vrg_ok(
+        d,
+        &[
+            "dbn",
+            "train",
+            "--data",
+            "flat.npy",
+            "--layers",
+            "10,4",
+            "--epochs",
+            "1",
+            "--batch",
+            "10",
+            "--out",
+            "flat.safetensors",
+        ],
+    );
+    vrg_err(
+        d,
+        &[
+            "dbn",
+            "analyze",
+            "--model",
+            "flat.safetensors",
+            "--data",
+            "flat.npy",
+            "--out",
+            "z",
+        ],
+        &["square-lattice", "10 data units"],
     );
 
     // Bad inputs.
