@@ -118,7 +118,10 @@ pub fn analyze_into(
     )?;
     figures.insert("reconstructions".into(), json!("reconstructions.png"));
 
-    // Block spins beside hidden activations placed at their centres.
+    // Block spins beside hidden activations placed at their centres: per
+    // level, the majority-rule blocks and the mean of the (oriented) hidden
+    // spins 2p − 1 whose receptive-field centre falls in each block; grey
+    // where none does.
     let shown = data.n_rows.min(4);
     let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
     let spin = |v: f32, bernoulli: bool| if bernoulli { 2.0 * v - 1.0 } else { v };
@@ -158,7 +161,11 @@ pub fn analyze_into(
                 let (r, c) = locality.centre;
                 let cell =
                     ((r.floor() as usize % side) / b) * per_side + (c.floor() as usize % side) / b;
-                sum[cell] += f64::from(spin(means[u], hidden_bernoulli));
+                // Oriented by the sign of the unit's total field, so that a
+                // unit that turns on under up spins shows white.
+                let fields = &analysis.receptive_fields[level - 1];
+                let orientation = (0..n0).map(|i| fields[i * n + u]).sum::<f64>().signum();
+                sum[cell] += orientation * f64::from(spin(means[u], hidden_bernoulli));
                 count[cell] += 1;
             }
             panels.push(
