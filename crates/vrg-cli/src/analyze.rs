@@ -7,7 +7,6 @@ use crate::dbn::logz_options;
 use crate::figures::{write_tile_grid, Scale};
 use crate::output::write_json;
 use crate::progress;
-use crate::rbm::{fit_units, load_data};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -405,17 +404,7 @@ pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
     let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
     prepare_dir(&args.out)?;
     let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));
-    let mut data = load_data(&args.data.data, &args.data, limit, binarize)?;
-    fit_units(&mut data, dbn.layers()[0].visible_units())?;
-    if data.n_features != dbn.sizes()[0] {
-        bail!(
-            "{} has {} features per row but the DBN {} has {} data units",
-            args.data.data.display(),
-            data.n_features,
-            args.model.display(),
-            dbn.sizes()[0]
-        );
-    }
+    let data = crate::dbn::data_for(&dbn, &args.model, &args.data, limit, binarize)?;
     let extra = json!({
         "model": args.model.display().to_string(),
         "data": args.data.data.display().to_string(),

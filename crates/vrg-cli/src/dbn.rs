@@ -481,6 +481,29 @@ fn sample(args: DbnSampleArgs) -> Result<()> {
     Ok(())
 }
 
+/// Loads the data (the first `limit` rows) for the DBN in `model`, fitted
+/// to its data units; errors unless each row has one value per data unit.
+pub fn data_for(
+    dbn: &Dbn,
+    model: &Path,
+    flags: &crate::args::RbmDataArgs,
+    limit: Option<usize>,
+    binarize: Option<vrg::data::Binarize>,
+) -> Result<Dataset> {
+    let mut data = load_data(&flags.data, flags, limit, binarize)?;
+    fit_units(&mut data, dbn.layers()[0].visible_units())?;
+    if data.n_features != dbn.sizes()[0] {
+        bail!(
+            "{} has {} features per row but the DBN {} has {} data units",
+            flags.data.display(),
+            data.n_features,
+            model.display(),
+            dbn.sizes()[0]
+        );
+    }
+    Ok(data)
+}
+
 fn transform(args: DbnTransformArgs) -> Result<()> {
     check_extension(&args.out, "npy")?;
     let dbn = load_dbn(&args.model)?.dbn;
@@ -489,22 +512,13 @@ fn transform(args: DbnTransformArgs) -> Result<()> {
     if level == 0 || level > top {
         bail!("invalid --level {level}: expected 1 (the first hidden layer) to {top} (the top)");
     }
-    let mut data = load_data(
-        &args.data.data,
+    let data = data_for(
+        &dbn,
+        &args.model,
         &args.data,
         args.data.limit,
         args.data.binarize()?,
     )?;
-    fit_units(&mut data, dbn.layers()[0].visible_units())?;
-    if data.n_features != dbn.sizes()[0] {
-        bail!(
-            "{} has {} features per row but the DBN {} has {} data units",
-            args.data.data.display(),
-            data.n_features,
-            args.model.display(),
-            dbn.sizes()[0]
-        );
-    }
     check_writable(&args.out).context("invalid --out")?;
     let shape = [data.n_rows, dbn.sizes()[level]];
     if args.sample {

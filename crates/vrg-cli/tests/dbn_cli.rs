@@ -2,7 +2,7 @@
 //! on small Ising data.
 
 mod common;
-use common::{stderr, vrg_err, vrg_ok, write_npy};
+use common::{read_npy, stderr, vrg_err, vrg_ok, write_npy};
 
 use serde_json::Value;
 use std::path::Path;
@@ -360,10 +360,8 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
             "gen.npy",
         ],
     );
-    let bytes = std::fs::read(d.join("gen.npy")).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    assert_eq!(npy.shape(), &[5, 64]);
-    let values: Vec<i8> = npy.into_vec().unwrap();
+    let (shape, values) = read_npy::<i8>(&d.join("gen.npy"));
+    assert_eq!(shape, [5, 64]);
     assert!(values.iter().all(|&v| v == 0 || v == 1));
 
     // The up-pass: means equal the library's, samples are 0/1.
@@ -382,13 +380,10 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
             "h1.npy",
         ],
     );
-    let bytes = std::fs::read(d.join("h1.npy")).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    assert_eq!(npy.shape(), &[400, 16]);
-    let means: Vec<f64> = npy.into_vec().unwrap();
+    let (shape, means) = read_npy::<f64>(&d.join("h1.npy"));
+    assert_eq!(shape, [400, 16]);
     let dbn = load_dbn(d.join("dbn.safetensors")).unwrap().dbn;
-    let bytes = std::fs::read(d.join("ising.npy")).unwrap();
-    let spins: Vec<i8> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    let (_, spins) = read_npy::<i8>(&d.join("ising.npy"));
     let v: Vec<f32> = spins.iter().map(|&s| f32::from((s + 1) / 2)).collect();
     let expected = dbn.up(&v, 400, 1).unwrap();
     assert!(means
@@ -409,10 +404,8 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
             "h2.npy",
         ],
     );
-    let bytes = std::fs::read(d.join("h2.npy")).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    assert_eq!(npy.shape(), &[400, 4], "the top level by default");
-    let samples: Vec<i8> = npy.into_vec().unwrap();
+    let (shape, samples) = read_npy::<i8>(&d.join("h2.npy"));
+    assert_eq!(shape, [400, 4], "the top level by default");
     assert!(samples.iter().all(|&x| x == 0 || x == 1));
     vrg_err(
         d,
