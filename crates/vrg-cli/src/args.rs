@@ -450,7 +450,7 @@ pub enum DbnCommand {
 /// Per-layer training flags of `vrg dbn train`: each takes one value for
 /// every layer or a comma-separated list with one value per layer, and
 /// overrides the --config file.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct LayerFlags {
     /// Hidden unit types: bernoulli or spin.
     #[arg(long, value_name = "UNITS")]
@@ -494,7 +494,7 @@ pub struct LayerFlags {
 }
 
 /// ln Z flags of the DBN commands.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct LogZFlags {
     /// How to get each layer's ln Z: exact, ais, auto (exact up to 25
     /// enumerated units), or none.
@@ -545,7 +545,7 @@ pub struct DbnTrainArgs {
     pub out: PathBuf,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct AnalysisFlags {
     /// Side of the square window of the locality measure: a receptive
     /// field's |weight| mass in the best window this wide [default: 4].

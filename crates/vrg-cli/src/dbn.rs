@@ -328,21 +328,7 @@ pub fn plan_from(
                 .collect()
         }
     };
-    let empty = LayerFlags {
-        hidden_units: None,
-        method: None,
-        k: None,
-        epochs: None,
-        batch: None,
-        lr: None,
-        lr_final: None,
-        momentum: None,
-        l2: None,
-        l1: None,
-        sparsity: None,
-        dropout: None,
-        seed: None,
-    };
+    let empty = LayerFlags::default();
     let settings = layer_settings(flags.unwrap_or(&empty), config, hidden.len())?;
     let visible_units = parse_visible_units(
         visible_units

@@ -1,7 +1,7 @@
 //! `vrg demo`: Ising samples → a DBN → its RG analysis, in one directory.
 
 use crate::analyze::{analysis_run, analyze_into, prepare_dir, print_headlines};
-use crate::args::{AnalysisFlags, DemoArgs, LogZFlags};
+use crate::args::{AnalysisFlags, DemoArgs};
 use crate::config::ExperimentConfig;
 use crate::dbn::{join_sizes, logz_options, plan_from, train_plan, JsonLog, Overrides};
 use crate::progress;
@@ -35,16 +35,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         bail!("{origin}: no [[layer]] tables");
     }
     let no_flags = AnalysisFlags {
-        window: None,
-        logz: LogZFlags {
-            logz: None,
-            betas: None,
-            chains: None,
-        },
-        generate: None,
-        gibbs_steps: None,
-        rows: None,
         seed: ising.seed,
+        ..AnalysisFlags::default()
     };
     let mut analysis = analysis_run(&no_flags, &config)?;
     let model = IsingModel::new(ising.size, ising.coupling, 0.0, ising.temperature)
