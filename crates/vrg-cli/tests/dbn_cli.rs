@@ -8,6 +8,11 @@ use serde_json::Value;
 use std::path::Path;
 use vrg::io::model_file::load_dbn;
 
+/// Command-line words split on spaces.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn log_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -46,28 +51,7 @@ fn train_logs_every_epoch_and_each_layers_free_energies() {
     ising_data(d);
     let o = vrg_ok(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,16,4",
-            "--epochs",
-            "2,3",
-            "--lr",
-            "0.05",
-            "--method",
-            "cd",
-            "--l1",
-            "1e-3",
-            "--batch",
-            "50",
-            "--log",
-            "train.jsonl",
-            "--out",
-            "dbn.safetensors",
-        ],
+        &words("dbn train --data ising.npy --layers 64,16,4 --epochs 2,3 --lr 0.05 --method cd --l1 1e-3 --batch 50 --log train.jsonl --out dbn.safetensors"),
     );
     let text = stderr(&o);
     assert!(text.contains("±1 spins mapped to 0/1"), "{text}");
@@ -127,18 +111,7 @@ fn config_files_and_per_layer_flags() {
     .unwrap();
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--config",
-            "exp.toml",
-            "--lr",
-            "0.02",
-            "--out",
-            "a.safetensors",
-        ],
+        &words("dbn train --data ising.npy --config exp.toml --lr 0.02 --out a.safetensors"),
     );
     let file = load_dbn(d.join("a.safetensors")).unwrap();
     assert_eq!(file.dbn.sizes(), vec![64, 16, 9]);
@@ -157,18 +130,7 @@ fn config_files_and_per_layer_flags() {
     // --layers replaces the file's hidden sizes when the counts agree.
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--config",
-            "exp.toml",
-            "--layers",
-            "64,8,4",
-            "--out",
-            "b.safetensors",
-        ],
+        &words("dbn train --data ising.npy --config exp.toml --layers 64,8,4 --out b.safetensors"),
     );
     assert_eq!(
         load_dbn(d.join("b.safetensors")).unwrap().dbn.sizes(),
@@ -223,47 +185,18 @@ fn config_files_and_per_layer_flags() {
     }
     vrg_err(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,8",
-            "--out",
-            "c.npy",
-        ],
+        &words("dbn train --data ising.npy --layers 64,8 --out c.npy"),
         &[".safetensors"],
     );
     vrg_err(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "missing.npy",
-            "--layers",
-            "64,8",
-            "--out",
-            "c.safetensors",
-        ],
+        &words("dbn train --data missing.npy --layers 64,8 --out c.safetensors"),
         &["missing.npy"],
     );
     // Exact ln Z that cannot be done is refused before any training.
     let text = vrg_err(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,20,40,36",
-            "--logz",
-            "exact",
-            "--out",
-            "c.safetensors",
-        ],
+        &words("dbn train --data ising.npy --layers 64,20,40,36 --logz exact --out c.safetensors"),
         &["--logz exact", "layer 3", "36 units", "at most 34"],
     );
     assert!(!text.contains("layer 1 ("), "no layer was trained: {text}");
@@ -277,43 +210,11 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     ising_data(d);
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "ising.npy",
-            "--layers",
-            "64,16,4",
-            "--epochs",
-            "3",
-            "--lr",
-            "0.05",
-            "--method",
-            "cd",
-            "--logz",
-            "none",
-            "--out",
-            "dbn.safetensors",
-        ],
+        &words("dbn train --data ising.npy --layers 64,16,4 --epochs 3 --lr 0.05 --method cd --logz none --out dbn.safetensors"),
     );
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--window",
-            "2",
-            "--generate",
-            "9",
-            "--gibbs-steps",
-            "20",
-            "--out",
-            "report",
-        ],
+        &words("dbn analyze --model dbn.safetensors --data ising.npy --window 2 --generate 9 --gibbs-steps 20 --out report"),
     );
     let r = d.join("report");
     for name in [
@@ -347,18 +248,7 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
 
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "sample",
-            "--model",
-            "dbn.safetensors",
-            "--samples",
-            "5",
-            "--gibbs-steps",
-            "10",
-            "--out",
-            "gen.npy",
-        ],
+        &words("dbn sample --model dbn.safetensors --samples 5 --gibbs-steps 10 --out gen.npy"),
     );
     let (shape, values) = read_npy::<i8>(&d.join("gen.npy"));
     assert_eq!(shape, [5, 64]);
@@ -367,18 +257,7 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     // The up-pass: means equal the library's, samples are 0/1.
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "transform",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--level",
-            "1",
-            "--out",
-            "h1.npy",
-        ],
+        &words("dbn transform --model dbn.safetensors --data ising.npy --level 1 --out h1.npy"),
     );
     let (shape, means) = read_npy::<f64>(&d.join("h1.npy"));
     assert_eq!(shape, [400, 16]);
@@ -392,35 +271,14 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
         .all(|(a, &b)| (a - f64::from(b)).abs() < 1e-7));
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "transform",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--sample",
-            "--out",
-            "h2.npy",
-        ],
+        &words("dbn transform --model dbn.safetensors --data ising.npy --sample --out h2.npy"),
     );
     let (shape, samples) = read_npy::<i8>(&d.join("h2.npy"));
     assert_eq!(shape, [400, 4], "the top level by default");
     assert!(samples.iter().all(|&x| x == 0 || x == 1));
     vrg_err(
         d,
-        &[
-            "dbn",
-            "transform",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--level",
-            "3",
-            "--out",
-            "h3.npy",
-        ],
+        &words("dbn transform --model dbn.safetensors --data ising.npy --level 3 --out h3.npy"),
         &["--level 3", "1", "2"],
     );
 
@@ -429,123 +287,45 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     write_npy(&d.join("flat.npy"), &[60, 10], &bits);
     vrg_ok(
         d,
-        &[
-            "dbn",
-            "train",
-            "--data",
-            "flat.npy",
-            "--layers",
-            "10,4",
-            "--epochs",
-            "1",
-            "--batch",
-            "10",
-            "--out",
-            "flat.safetensors",
-        ],
+        &words(
+            "dbn train --data flat.npy --layers 10,4 --epochs 1 --batch 10 --out flat.safetensors",
+        ),
     );
     vrg_err(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "flat.safetensors",
-            "--data",
-            "flat.npy",
-            "--out",
-            "z",
-        ],
+        &words("dbn analyze --model flat.safetensors --data flat.npy --out z"),
         &["square-lattice", "10 data units"],
     );
 
     // Bad inputs.
     vrg_err(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "missing.safetensors",
-            "--data",
-            "ising.npy",
-            "--out",
-            "x",
-        ],
+        &words("dbn analyze --model missing.safetensors --data ising.npy --out x"),
         &["missing.safetensors"],
     );
     vrg_err(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--window",
-            "9",
-            "--out",
-            "x",
-        ],
+        &words("dbn analyze --model dbn.safetensors --data ising.npy --window 9 --out x"),
         &["window", "9"],
     );
     std::fs::write(d.join("afile"), "x").unwrap();
     vrg_err(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "ising.npy",
-            "--out",
-            "afile",
-        ],
+        &words("dbn analyze --model dbn.safetensors --data ising.npy --out afile"),
         &["afile", "not a directory"],
     );
     vrg_ok(
         d,
-        &[
-            "ising",
-            "sample",
-            "--size",
-            "4",
-            "--temperature",
-            "3",
-            "--samples",
-            "10",
-            "--out",
-            "small.npy",
-        ],
+        &words("ising sample --size 4 --temperature 3 --samples 10 --out small.npy"),
     );
     vrg_err(
         d,
-        &[
-            "dbn",
-            "analyze",
-            "--model",
-            "dbn.safetensors",
-            "--data",
-            "small.npy",
-            "--out",
-            "y",
-        ],
+        &words("dbn analyze --model dbn.safetensors --data small.npy --out y"),
         &["16 features", "64 data units"],
     );
     vrg_err(
         d,
-        &[
-            "dbn",
-            "sample",
-            "--model",
-            "dbn.safetensors",
-            "--samples",
-            "0",
-            "--out",
-            "g.npy",
-        ],
+        &words("dbn sample --model dbn.safetensors --samples 0 --out g.npy"),
         &["--samples 0"],
     );
 }
