@@ -36,18 +36,24 @@ fn ceil_sqrt(n: usize) -> usize {
     c.max(1)
 }
 
-/// Creates `dir` if needed and checks it is a writable directory.
-pub fn prepare_dir(dir: &Path) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        bail!(
-            "invalid --out {}: it exists and is not a directory",
-            dir.display()
-        );
+/// The files [`analyze_into`] writes for a DBN with `levels` hidden levels
+/// (and `generate` generated configurations).
+pub fn output_files(levels: usize, generate: usize) -> Vec<String> {
+    let mut names: Vec<String> = (1..=levels)
+        .map(|l| format!("receptive_fields_level{l}.png"))
+        .collect();
+    names.extend(["reconstructions.png", "block_spins.png"].map(String::from));
+    if generate > 0 {
+        names.push("generated.png".into());
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("invalid --out {}: cannot create it", dir.display()))?;
-    drop(vrg::io::AtomicFile::create(dir.join("summary.json")).context("invalid --out")?);
-    Ok(())
+    names.extend(["layers.csv", "summary.json"].map(String::from));
+    names
+}
+
+/// The output directory `--out`, built under a temporary name beside it
+/// and moved into place by [`vrg::io::atomic::OutputDir::commit`].
+pub fn create_output_dir(dir: &Path) -> Result<vrg::io::atomic::OutputDir> {
+    vrg::io::atomic::OutputDir::create(dir).context("invalid --out")
 }
 
 /// Runs the analysis of `dbn` on `data` and writes the figures,
@@ -402,15 +408,26 @@ pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
     }
     let binarize = args.data.binarize()?;
     let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
-    prepare_dir(&args.out)?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .input("--data", &args.data.data)
+        .input_if("--config", args.config.as_deref())
+        .output_dir(
+            "--out",
+            &args.out,
+            output_files(dbn.layers().len(), run.generate),
+        )
+        .check()?;
     let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));
     let data = crate::dbn::data_for(&dbn, &args.model, &args.data, limit, binarize)?;
+    let out = create_output_dir(&args.out)?;
     let extra = json!({
         "model": args.model.display().to_string(),
         "data": args.data.data.display().to_string(),
         "sizes": dbn.sizes(),
     });
-    let summary = analyze_into(&dbn, &data, &run, &args.out, extra)?;
+    let summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
+    out.commit()?;
     print_headlines(&summary, &args.out);
     Ok(args.out)
 }

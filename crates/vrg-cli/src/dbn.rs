@@ -400,14 +400,12 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
     let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
     let logz = logz_options(&args.logz, &config, 1)?;
     let binarize = args.data.binarize()?;
-    if let Some(log) = &args.log {
-        if log == &args.out || log == &args.data.data {
-            bail!(
-                "invalid --log {}: it is also --out or --data",
-                log.display()
-            );
-        }
-    }
+    vrg::io::PathPlan::new()
+        .input("--data", &args.data.data)
+        .input_if("--config", args.config.as_deref())
+        .output("--out", &args.out)
+        .output_if("--log", args.log.as_deref())
+        .check()?;
     check_writable(&args.out).context("invalid --out")?;
     if let Some(log) = &args.log {
         check_writable(log).context("invalid --log")?;
@@ -449,6 +447,10 @@ fn sample(args: DbnSampleArgs) -> Result<()> {
         bail!("invalid --gibbs-steps 0: expected at least 1 step");
     }
     check_extension(&args.out, "npy")?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .output("--out", &args.out)
+        .check()?;
     let dbn = load_dbn(&args.model)?.dbn;
     check_writable(&args.out).context("invalid --out")?;
     let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");
@@ -492,6 +494,11 @@ pub fn data_for(
 
 fn transform(args: DbnTransformArgs) -> Result<()> {
     check_extension(&args.out, "npy")?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .input("--data", &args.data.data)
+        .output("--out", &args.out)
+        .check()?;
     let dbn = load_dbn(&args.model)?.dbn;
     let top = dbn.layers().len();
     let level = args.level.unwrap_or(top);

@@ -1,6 +1,8 @@
 //! `vrg demo`: Ising samples → a DBN → its RG analysis, in one directory.
 
-use crate::analyze::{analysis_run, analyze_into, prepare_dir, print_headlines};
+use crate::analyze::{
+    analysis_run, analyze_into, create_output_dir, output_files, print_headlines,
+};
 use crate::args::{AnalysisFlags, DemoArgs};
 use crate::config::ExperimentConfig;
 use crate::dbn::{join_sizes, logz_options, plan_from, train_plan, JsonLog, Overrides};
@@ -48,8 +50,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
         algorithm: Algorithm::Auto,
     };
     plan.check().with_context(|| format!("{origin}: [ising]"))?;
-    let dir = args.out.clone();
-    prepare_dir(&dir)?;
+    let mut files = output_files(config.layers.len(), analysis.generate);
+    files.extend(["ising.npy", "dbn.safetensors", "train.jsonl"].map(String::from));
+    vrg::io::PathPlan::new()
+        .input_if("--config", args.config.as_deref())
+        .output_dir("--out", &args.out, files)
+        .check()?;
+    // Everything is written into a temporary directory beside --out and
+    // moved into place at the end: a failed run leaves nothing behind.
+    let out = create_output_dir(&args.out)?;
+    let dir = out.path().to_path_buf();
     eprintln!(
         "vrg demo: {origin}: {} Ising configurations of {L}×{L} at T = {:.4} (J/T = {:.4}), DBN {}",
         ising.samples,
@@ -98,7 +108,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     let values: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
     let mut all = Dataset::new(ising.samples, n, values)?;
-    all.source = Some(ising_path.clone());
+    all.source = Some(args.out.join("ising.npy"));
 
     // 2. Training.
     let analysis_rows = config.analysis.rows.unwrap_or(10_000).min(ising.samples);
@@ -111,7 +121,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let model_path = dir.join("dbn.safetensors");
     let mut log = JsonLog::create(Some(&dir.join("train.jsonl")))?;
     let trained = train_plan(&train, &model_path, &mut log)?;
-    eprintln!("wrote {}", model_path.display());
 
     // 3. Analysis, with the free energies measured during training.
     if analysis.options.logz.is_some() {
@@ -149,6 +158,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut summary = analyze_into(&trained.dbn, &analysed, &analysis, &dir, extra)?;
     summary["seconds"] = json!(started.elapsed().as_secs_f64());
     crate::output::write_json(&dir.join("summary.json"), &summary)?.commit()?;
+    drop(log);
+    out.commit()?;
+    let dir = args.out.clone();
     if let Some(f) = layer0.and_then(|f| f.log_likelihood_validation) {
         eprintln!(
             "layer 1 models the held-out Ising configurations at {:.4} nats per spin; the exact entropy bound is {:.4}",

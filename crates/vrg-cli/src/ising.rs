@@ -134,8 +134,12 @@ fn sample(args: SampleArgs) -> Result<()> {
                 args.samples
             )
         })?;
-    // Open both outputs before any work: a bad --out fails now, and nothing
+    // Check both outputs before any work: a bad --out fails now, and nothing
     // appears at the target paths unless the run completes.
+    vrg::io::PathPlan::new()
+        .output("--out", &args.out)
+        .output("--out's sidecar", sidecar(&args.out))
+        .check()?;
     let npy_out = vrg::io::AtomicFile::create(&args.out).context("invalid --out")?;
     drop(npy_out);
     vrg::io::atomic::check_writable_target(&sidecar(&args.out)).context("invalid --out")?;
@@ -186,9 +190,10 @@ fn sample(args: SampleArgs) -> Result<()> {
         "blocks": blocks,
         "seconds": started.elapsed().as_secs_f64(),
     });
+    // The pair is committed as a unit: both written in full, then renamed.
+    let npy_file = vrg::io::npy::prepare(&args.out, &[total_rows, args.size, args.size], &spins)?;
     let json_file = output::write_json(&sidecar(&args.out), &sidecar_json)?;
-    vrg::io::npy::write_i8(&args.out, &[total_rows, args.size, args.size], &spins)?;
-    json_file.commit()?;
+    vrg::io::atomic::commit_all(vec![npy_file, json_file])?;
 
     for r in &results {
         let o = &r.observables;

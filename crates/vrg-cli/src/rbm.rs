@@ -178,15 +178,6 @@ pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
     Ok(())
 }
 
-/// Whether two paths name the same file (or, if either does not exist yet,
-/// are spelled the same).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
 /// Fails unless the data rows have the model's number of visible units.
 fn check_features(data: &Dataset, data_path: &Path, rbm: &Rbm, model_path: &Path) -> Result<()> {
     if data.n_features != rbm.n_visible() {
@@ -401,18 +392,12 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
     check_extension(&args.out, "safetensors")?;
-    if let Some(log) = &args.log {
-        let inputs = [
-            ("--out", Some(&args.out)),
-            ("--data", Some(&args.data.data)),
-            ("--validation", args.validation.as_ref()),
-        ];
-        for (flag, path) in inputs {
-            if path.is_some_and(|path| same_file(log, path)) {
-                bail!("invalid --log {}: it is also {flag}", log.display());
-            }
-        }
-    }
+    vrg::io::PathPlan::new()
+        .input("--data", &args.data.data)
+        .input_if("--validation", args.validation.as_deref())
+        .output("--out", &args.out)
+        .output_if("--log", args.log.as_deref())
+        .check()?;
 
     // Outputs: checked now, written only once an epoch has succeeded.
     check_writable(&args.out).context("invalid --out")?;
@@ -713,6 +698,10 @@ fn sample(args: RbmSampleArgs) -> Result<()> {
         bail!("invalid --gibbs-steps 0: expected at least 1 step");
     }
     check_extension(&args.out, "npy")?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .output("--out", &args.out)
+        .check()?;
     let rbm = load_rbm(&args.model)?.rbm;
     let (n, nv, nh) = (args.samples, rbm.n_visible(), rbm.n_hidden());
     let too_many = |units: usize| {
@@ -745,6 +734,11 @@ fn sample(args: RbmSampleArgs) -> Result<()> {
 
 fn transform(args: RbmTransformArgs) -> Result<()> {
     check_extension(&args.out, "npy")?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .input("--data", &args.data.data)
+        .output("--out", &args.out)
+        .check()?;
     let (rbm, data) = model_and_data(&args.model, &args.data)?;
     check_writable(&args.out).context("invalid --out")?;
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
@@ -955,6 +949,10 @@ pub fn filter_image(
 
 fn filters(args: RbmFiltersArgs) -> Result<()> {
     check_extension(&args.out, "png")?;
+    vrg::io::PathPlan::new()
+        .input("--model", &args.model)
+        .output("--out", &args.out)
+        .check()?;
     if args.columns == Some(0) {
         bail!("invalid --columns 0: expected at least 1 tile per row");
     }

@@ -743,7 +743,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
         (train(&[("--monitor-rows", "0")]), vec!["--monitor-rows 0"]),
         (
             train(&[("--log", "./d.npy")]),
-            vec!["--log ./d.npy", "also --data"],
+            vec!["--log ./d.npy", "same file as --data"],
         ),
         (
             train(&[("--out", "plain.safetensors"), ("--resume", "")]),

@@ -39,9 +39,45 @@ pub enum Error {
         "training diverged at epoch {epoch}: {quantity} is not finite (try a lower learning rate)"
     )]
     NonFinite { epoch: usize, quantity: String },
+    /// An output path names the same file as an input or another output.
+    #[error("{output} is the same file as {other}: {rule}")]
+    PathConflict {
+        /// The output, as `--flag path`.
+        output: String,
+        /// The input or other output it collides with, as `--flag path`.
+        other: String,
+        /// Which rule it breaks.
+        rule: String,
+    },
+    /// An operation would need more memory than the limit allows.
+    #[error("{what} needs {} but {limit}", human_bytes(*needed))]
+    TooLarge {
+        /// What would be allocated, as the user knows it (`--samples 10⁶ × 784 values`).
+        what: String,
+        /// Bytes it would take (saturated at u128's range).
+        needed: u128,
+        /// The limit it exceeds, in words.
+        limit: String,
+    },
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
     TooManySpins { n_spins: usize, max_spins: usize },
+}
+
+/// `n` bytes in the largest binary unit that keeps it ≥ 1 (`3.2 GiB`).
+pub fn human_bytes(n: u128) -> String {
+    const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// `Result` with the library's [`Error`].

@@ -42,6 +42,7 @@ pub mod io;
 pub mod ising;
 pub mod jet;
 pub mod linalg;
+pub mod memory;
 pub mod rbm;
 pub mod rg;
 pub mod rng;

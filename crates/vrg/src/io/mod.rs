@@ -4,9 +4,11 @@
 //! file in the same directory and renamed over the target only once complete.
 
 pub mod atomic;
+pub mod guard;
 pub mod idx;
 pub mod image;
 pub mod model_file;
 pub mod npy;
 
 pub use atomic::AtomicFile;
+pub use guard::PathPlan;

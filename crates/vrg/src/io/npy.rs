@@ -121,19 +121,22 @@ pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
 
 /// Writes `data` (C order, `shape`) as an int8 `.npy` file, atomically.
 pub fn write_i8(path: impl AsRef<Path>, shape: &[usize], data: &[i8]) -> Result<()> {
-    write(path, shape, data)
+    prepare(path, shape, data)?.commit()
 }
 
 /// Writes `data` (C order, `shape`) as a float64 `.npy` file, atomically.
 pub fn write_f64(path: impl AsRef<Path>, shape: &[usize], data: &[f64]) -> Result<()> {
-    write(path, shape, data)
+    prepare(path, shape, data)?.commit()
 }
 
-fn write<T: npyz::AutoSerialize + Copy>(
+/// Writes `data` (C order, `shape`) as a `.npy` file under its temporary
+/// name, to be committed by the caller (with other files of the same
+/// output, see [`crate::io::atomic::commit_all`]).
+pub fn prepare<T: npyz::AutoSerialize + Copy>(
     path: impl AsRef<Path>,
     shape: &[usize],
     data: &[T],
-) -> Result<()> {
+) -> Result<AtomicFile> {
     let path = path.as_ref();
     let expected: usize = shape.iter().product();
     if expected != data.len() {
@@ -157,7 +160,7 @@ fn write<T: npyz::AutoSerialize + Copy>(
             .map_err(|e| Error::io(path, e))?;
         writer.finish().map_err(|e| Error::io(path, e))?;
     }
-    file.commit()
+    Ok(file)
 }
 
 #[cfg(test)]
