@@ -193,7 +193,7 @@ pub struct RbmDataArgs {
     /// Divide `.npy` values by X (finite, non-zero; not for IDX or PNG,
     /// which are always divided by 255) [default: none].
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    pub scale: Option<f32>,
+    pub scale: Option<f64>,
     /// Use only the first N rows [default: all].
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

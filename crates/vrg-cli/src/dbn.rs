@@ -347,8 +347,13 @@ pub fn plan_from(
     let validation = (held_out.n_rows > 0).then_some(held_out);
     let mut specs = Vec::with_capacity(hidden.len());
     for (l, (n_hidden, s)) in hidden.iter().zip(&settings).enumerate() {
-        let in_layer =
-            |e: anyhow::Error| anyhow::anyhow!("layer {}: {}", l + 1, crate::output::describe(&e));
+        let in_layer = |e: anyhow::Error| {
+            anyhow::anyhow!(
+                "layer {}: {}",
+                l + 1,
+                crate::output::describe(&e, &crate::output::command_line())
+            )
+        };
         let params = s.train_params().map_err(in_layer)?;
         params.check(train.n_rows).map_err(|e| in_layer(e.into()))?;
         specs.push(LayerSpec {

@@ -75,6 +75,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     // 1. Data.
     let n = model.n_spins();
+    vrg::memory::check_product(
+        || format!("{origin}: [ising] samples = {} of {n} spins", ising.samples),
+        &[ising.samples, n, 1 + std::mem::size_of::<f32>()],
+        1,
+    )?;
     let mut spins = vec![0i8; ising.samples * n];
     let bar = progress::bar(plan.total_sweeps(), "Ising sweeps");
     let chain = run_chain(

@@ -124,16 +124,17 @@ fn sample(args: SampleArgs) -> Result<()> {
         );
     }
     let n = args.size * args.size;
-    let total_rows = args
-        .samples
-        .checked_mul(models.len())
-        .filter(|rows| rows.checked_mul(n).is_some_and(|b| b <= 1 << 36))
-        .with_context(|| {
+    let total_rows = vrg::memory::check_product(
+        || {
             format!(
-                "invalid --samples {}: the output would exceed 64 GiB",
-                args.samples
+                "--samples {} × {} temperatures × {n} spins",
+                args.samples,
+                models.len()
             )
-        })?;
+        },
+        &[args.samples, models.len(), n],
+        1,
+    )? / n;
     // Check both outputs before any work: a bad --out fails now, and nothing
     // appears at the target paths unless the run completes.
     vrg::io::PathPlan::new()

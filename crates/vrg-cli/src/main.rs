@@ -17,9 +17,21 @@ mod rbm;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// `--threads` above this many per core only adds overhead (and thousands
+/// of threads exhaust the machine): refused.
+const MAX_THREADS_PER_CORE: usize = 8;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let threads = cli.threads.unwrap_or(0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = MAX_THREADS_PER_CORE * cores;
+    if threads > most {
+        eprintln!(
+            "vrg: error: invalid --threads {threads}: expected at most {most} ({MAX_THREADS_PER_CORE} per core; this machine has {cores}), or 0 for one per core"
+        );
+        return ExitCode::from(2);
+    }
     if let Err(e) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -39,7 +51,10 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("vrg: error: {}", output::describe(&error));
+            eprintln!(
+                "vrg: error: {}",
+                output::describe(&error, &output::command_line())
+            );
             ExitCode::from(2)
         }
     }

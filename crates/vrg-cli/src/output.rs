@@ -3,21 +3,44 @@
 use anyhow::Context;
 use std::path::Path;
 
-/// One line describing an error: library parameter errors are phrased with
-/// the command-line flag that carries the parameter.
-pub fn describe(error: &anyhow::Error) -> String {
+/// One line describing an error. A library parameter error is phrased with
+/// the command-line flag that carries the parameter only when the user gave
+/// that flag (`given` are the command-line words) and nothing else explains
+/// where the value came from; a value read from a file or computed keeps
+/// the library's wording and its context (which file, which table).
+pub fn describe(error: &anyhow::Error, given: &[String]) -> String {
     if let Some(vrg::Error::InvalidParameter {
         name,
         value,
         expected,
     }) = error.downcast_ref::<vrg::Error>()
     {
-        return format!(
-            "invalid --{} {value}: expected {expected}",
-            name.replace('_', "-")
-        );
+        let flag = format!("--{}", name.replace('_', "-"));
+        let flag_given = given
+            .iter()
+            .any(|word| word == &flag || word.starts_with(&format!("{flag}=")));
+        if flag_given && error.chain().count() == 1 {
+            return format!("invalid {flag} {value}: expected {expected}");
+        }
     }
-    format!("{error:#}")
+    one_line(&format!("{error:#}"))
+}
+
+/// The words of this process's command line.
+pub fn command_line() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Folds a message onto one line: line breaks (from a parser's report)
+/// become "; ".
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Serialises `value` as pretty JSON to `path`, atomically.

@@ -103,6 +103,21 @@ fn ceil_sqrt(n: usize) -> usize {
 }
 
 impl RbmDataArgs {
+    /// `--scale` as the float32 the data are divided by, refused (with the
+    /// value as given) unless it is finite, non-zero and stays so in float32.
+    pub fn scale_f32(&self) -> Result<Option<f32>> {
+        let Some(scale) = self.scale else {
+            return Ok(None);
+        };
+        let narrow = scale as f32;
+        if !(scale.is_finite() && narrow.is_finite() && narrow != 0.0) {
+            bail!(
+                "invalid --scale {scale}: expected a finite, non-zero number within float32's range (about 1.2e-38 to 3.4e38 in magnitude)"
+            );
+        }
+        Ok(Some(narrow))
+    }
+
     /// The parsed `--binarize` flag.
     pub fn binarize(&self) -> Result<Option<Binarize>> {
         self.binarize.as_deref().map(parse_binarize).transpose()
@@ -141,7 +156,7 @@ pub(crate) fn load_data(
 ) -> Result<Dataset> {
     let options = LoadOptions {
         limit,
-        scale: flags.scale,
+        scale: flags.scale_f32()?,
         binarize,
     };
     Ok(data::load(path, &options)?)

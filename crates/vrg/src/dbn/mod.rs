@@ -185,6 +185,12 @@ impl Dbn {
         step_done: &dyn Fn(),
     ) -> Result<Vec<f32>> {
         let (top, below) = self.layers.split_last().expect("at least one layer");
+        let widest = self.sizes().into_iter().max().unwrap_or(0);
+        crate::memory::check_product(
+            || format!("{n_samples} generated samples of up to {widest} units"),
+            &[n_samples, widest, 2],
+            std::mem::size_of::<f32>(),
+        )?;
         let mut current = top.sample_chains(n_samples, gibbs_steps, seed, step_done)?;
         let sampling = crate::rng::family(seed, crate::rng::families::SAMPLING);
         let mut rng = crate::rng::streams(&sampling, 3)

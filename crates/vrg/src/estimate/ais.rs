@@ -74,6 +74,11 @@ impl BetaSchedule {
         if steps < 3 {
             return Err(Error::invalid("betas", steps, "at least 3 temperatures"));
         }
+        crate::memory::check(
+            || format!("an AIS schedule of {steps} temperatures"),
+            steps.saturating_add(1),
+            std::mem::size_of::<f64>(),
+        )?;
         let first = (steps * 500 / 14_500).max(1);
         let second = (steps * 4000 / 14_500).max(1);
         let third = steps - first - second;
@@ -222,6 +227,18 @@ fn check_arguments(rbm: &Rbm, base_bias: &[f32], chains: usize) -> Result<()> {
     if chains < 2 {
         return Err(Error::invalid("chains", chains, "at least 2 chains"));
     }
+    // Each chain holds visible and hidden states, their probabilities and
+    // a log weight.
+    crate::memory::check_product(
+        || {
+            format!(
+                "{chains} AIS chains of {nv} visible + {} hidden units",
+                rbm.n_hidden()
+            )
+        },
+        &[chains, nv.saturating_add(rbm.n_hidden()).saturating_mul(2)],
+        std::mem::size_of::<f32>(),
+    )?;
     if let Some((i, b)) = base_bias.iter().enumerate().find(|(_, b)| !b.is_finite()) {
         return Err(Error::invalid(
             "base-rate visible bias",

@@ -34,6 +34,7 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         remove_stale_temporaries(&target, "tmp");
+        remove_stale_temporaries(&target, "bak");
         let temporary = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
@@ -105,15 +106,68 @@ impl Drop for AtomicFile {
 
 /// Commits several files as a unit: every file is flushed and synced
 /// first, so a failure while finishing any of them leaves none of the
-/// targets changed (and every temporary removed); then all are renamed.
+/// targets changed (and every temporary removed); then each existing
+/// target is kept as a hard-linked backup and the files are renamed into
+/// place. If a rename fails, the targets renamed before it are put back as
+/// they were (their old contents restored, or removed if they were new).
 pub fn commit_all(mut files: Vec<AtomicFile>) -> Result<()> {
     for file in &mut files {
         file.finish()?;
     }
+    let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(files.len());
+    let mut failure = None;
     for file in &mut files {
-        file.rename()?;
+        let backup = match keep_backup(&file.target) {
+            Ok(backup) => backup,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        if let Err(e) = file.rename() {
+            if let Some(b) = backup {
+                let _ = std::fs::remove_file(b);
+            }
+            failure = Some(e);
+            break;
+        }
+        backups.push(backup);
     }
-    Ok(())
+    match failure {
+        None => {
+            for backup in backups.into_iter().flatten() {
+                let _ = std::fs::remove_file(backup);
+            }
+            Ok(())
+        }
+        Some(error) => {
+            for (file, backup) in files.iter().zip(backups) {
+                let _ = match backup {
+                    Some(b) => std::fs::rename(b, &file.target),
+                    None => std::fs::remove_file(&file.target),
+                };
+            }
+            Err(error)
+        }
+    }
+}
+
+/// A hard link (or, where links are not supported, a copy) of `target`'s
+/// current contents as `.NAME.PID.bak`, if it exists.
+fn keep_backup(target: &Path) -> Result<Option<PathBuf>> {
+    if !target.is_file() {
+        return Ok(None);
+    }
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let backup = target.with_file_name(format!(".{name}.{}.bak", std::process::id()));
+    let _ = std::fs::remove_file(&backup);
+    if std::fs::hard_link(target, &backup).is_err() {
+        std::fs::copy(target, &backup).map_err(|e| Error::io(target, e))?;
+    }
+    Ok(Some(backup))
 }
 
 /// Whether process `pid` is running (on Linux; elsewhere assumed running,
@@ -296,4 +350,107 @@ pub fn write_bytes(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let path = file.target().to_path_buf();
     file.write_all(bytes).map_err(|e| Error::io(path, e))?;
     file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn file_with(path: &Path, text: &str) -> AtomicFile {
+        let mut file = AtomicFile::create(path).unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_pair_is_committed_as_a_unit_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.npy"), dir.path().join("sub/a.json"));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(&a, "old a").unwrap();
+        std::fs::write(&b, "old b").unwrap();
+        commit_all(vec![file_with(&a, "new a"), file_with(&b, "new b")]).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
+        assert_eq!(names(dir.path()), ["a.npy", "sub"]);
+        assert_eq!(names(&dir.path().join("sub")), ["a.json"]);
+
+        // The second rename fails (its directory vanished): the first target
+        // gets its old contents back and no temporary or backup remains.
+        let (first, second) = (file_with(&a, "newer a"), file_with(&b, "newer b"));
+        std::fs::remove_dir_all(dir.path().join("sub")).unwrap();
+        assert!(commit_all(vec![first, second]).is_err());
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(names(dir.path()), ["a.npy"]);
+
+        // A new first file is removed again.
+        let c = dir.path().join("c.npy");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let (first, second) = (file_with(&c, "c"), file_with(&b, "b"));
+        std::fs::remove_dir_all(dir.path().join("sub")).unwrap();
+        assert!(commit_all(vec![first, second]).is_err());
+        assert_eq!(names(dir.path()), ["a.npy"]);
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.safetensors");
+        // No process has an id this large (Linux caps ids at 2^22).
+        let dead = dir.path().join(".m.safetensors.4294967295.tmp");
+        let dead_dir = dir.path().join(".m.safetensors.4294967294.tmpdir");
+        let live = dir.path().join(".m.safetensors.1.tmp"); // init runs
+        let unrelated = dir.path().join(".other.4294967295.tmp");
+        for p in [&dead, &live, &unrelated] {
+            std::fs::write(p, "x").unwrap();
+        }
+        std::fs::create_dir(&dead_dir).unwrap();
+        std::fs::write(dead_dir.join("f"), "x").unwrap();
+        write_bytes(&target, b"model").unwrap();
+        assert!(!dead.exists() && live.exists() && unrelated.exists());
+        assert_eq!(remove_stale_temporaries(&target, "tmpdir"), vec![dead_dir]);
+    }
+
+    #[test]
+    fn an_output_directory_appears_only_on_commit_and_keeps_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("nested/run");
+        {
+            let out = OutputDir::create(&target).unwrap();
+            std::fs::write(out.path().join("summary.json"), "{}").unwrap();
+            // dropped: an error before commit
+        }
+        assert!(!target.exists());
+        assert_eq!(names(&dir.path().join("nested")), Vec::<String>::new());
+
+        let out = OutputDir::create(&target).unwrap();
+        std::fs::write(out.path().join("summary.json"), "1").unwrap();
+        out.commit().unwrap();
+        assert_eq!(names(&target), ["summary.json"]);
+
+        // Into an existing directory: same-named files replaced, others kept.
+        std::fs::write(target.join("notes.txt"), "mine").unwrap();
+        let out = OutputDir::create(&target).unwrap();
+        std::fs::write(out.path().join("summary.json"), "2").unwrap();
+        out.commit().unwrap();
+        assert_eq!(names(&target), ["notes.txt", "summary.json"]);
+        assert_eq!(
+            std::fs::read_to_string(target.join("summary.json")).unwrap(),
+            "2"
+        );
+        assert_eq!(names(&dir.path().join("nested")), ["run"]);
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(OutputDir::create(&file).is_err());
+    }
 }

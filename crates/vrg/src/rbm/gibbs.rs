@@ -196,6 +196,11 @@ impl Rbm {
             return Err(crate::Error::invalid("gibbs-steps", 0, "at least 1 step"));
         }
         let (nv, nh) = (self.n_visible(), self.n_hidden());
+        crate::memory::check_product(
+            || format!("{n_chains} chains of {nv} visible + {nh} hidden units"),
+            &[n_chains, nv.saturating_mul(2).saturating_add(nh)],
+            std::mem::size_of::<f32>(),
+        )?;
         let sampling = rng::family(seed, rng::families::SAMPLING);
         let mut streams = rng::streams(&sampling, 2).into_iter();
         let mut start = streams.next().expect("two streams");

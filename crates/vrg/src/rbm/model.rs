@@ -76,13 +76,11 @@ impl Rbm {
         if n_hidden == 0 {
             return Err(Error::invalid("n_hidden", n_hidden, "at least 1"));
         }
-        let n_weights = n_visible.checked_mul(n_hidden).ok_or_else(|| {
-            Error::invalid(
-                "n_visible × n_hidden",
-                n_visible,
-                "a size that fits in memory",
-            )
-        })?;
+        let n_weights = crate::memory::check_product(
+            || format!("an RBM of {n_visible} visible × {n_hidden} hidden units"),
+            &[n_visible, n_hidden],
+            std::mem::size_of::<f32>(),
+        )?;
         Ok(Rbm {
             n_visible,
             n_hidden,

@@ -513,6 +513,21 @@ impl Trainer {
             });
         }
         self.params.check(train.n_rows)?;
+        // Buffers this epoch allocates: the weights' work copies (W, its
+        // velocity and gradient), the batch's and the chains' states.
+        crate::memory::check_product(|| format!("training {nv} × {nh} weights"), &[nv, nh, 3], 4)?;
+        let states = self.params.batch_size.max(self.params.n_chains());
+        crate::memory::check_product(
+            || {
+                format!(
+                    "batch {} and chains {} of {nv} + {nh} units",
+                    self.params.batch_size,
+                    self.params.n_chains()
+                )
+            },
+            &[states, (nv + nh).saturating_mul(4)],
+            4,
+        )?;
         let epoch = self.state.epochs_done;
         let mut cursor = rng::family(self.params.seed, rng::families::TRAINING_EPOCHS + epoch);
         // Shuffle with the epoch's first stream (Fisher–Yates).
