@@ -408,6 +408,14 @@ pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
     }
     let binarize = args.data.binarize()?;
     let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
+    let side = (dbn.sizes()[0] as f64).sqrt().round() as usize;
+    if side * side == dbn.sizes()[0] && run.options.window > side {
+        bail!(
+            "invalid window {}: the lattice of {} is {side}×{side}; expected a window side from 1 to {side}",
+            run.options.window,
+            args.model.display()
+        );
+    }
     vrg::io::PathPlan::new()
         .input("--model", &args.model)
         .input("--data", &args.data.data)

@@ -147,6 +147,11 @@ pub struct MeasureArgs {
     /// Field h for the energy [default: from FILE.json, else 0].
     #[arg(long, value_name = "H", allow_negative_numbers = true)]
     pub field: Option<f64>,
+    /// Lattice side L, needed only for a 2-D array (n, n) with n a perfect
+    /// square, which could be one n×n lattice or n configurations of
+    /// √n×√n [default: from FILE.json, else from the shape].
+    #[arg(long, value_name = "L")]
+    pub lattice: Option<usize>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -192,8 +197,8 @@ pub struct RbmDataArgs {
     pub binarize: Option<String>,
     /// Divide `.npy` values by X (finite, non-zero; not for IDX or PNG,
     /// which are always divided by 255) [default: none].
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    pub scale: Option<f64>,
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub scale: Option<String>,
     /// Use only the first N rows [default: all].
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

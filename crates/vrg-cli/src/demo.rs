@@ -50,6 +50,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         algorithm: Algorithm::Auto,
     };
     plan.check().with_context(|| format!("{origin}: [ising]"))?;
+    if analysis.options.window > ising.size {
+        bail!(
+            "{origin}: [analysis] window = {} is larger than the lattice side [ising] size = {}",
+            analysis.options.window,
+            ising.size
+        );
+    }
     let mut files = output_files(config.layers.len(), analysis.generate);
     files.extend(["ising.npy", "dbn.safetensors", "train.jsonl"].map(String::from));
     vrg::io::PathPlan::new()

@@ -299,41 +299,142 @@ struct Configurations {
     rows: usize,
 }
 
-fn read_configurations(path: &Path) -> Result<Configurations> {
+/// What `vrg ising measure` uses of a sidecar FILE.json written by
+/// `vrg ising sample`: the lattice side, the Hamiltonian and which rows were
+/// drawn at which temperature. Unknown keys are ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Sidecar {
+    #[serde(default)]
+    parameters: SidecarParameters,
+    #[serde(default)]
+    blocks: Vec<SidecarBlock>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct SidecarParameters {
+    size: Option<usize>,
+    coupling: Option<f64>,
+    field: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SidecarBlock {
+    temperature: f64,
+    rows: [usize; 2],
+}
+
+/// Reads the sidecar of `data` if there is one; a sidecar that is not
+/// what `vrg ising sample` writes is an error naming it (not silently
+/// ignored: its temperatures decide what is measured).
+fn read_sidecar(data: &Path) -> Result<Option<(PathBuf, Sidecar)>> {
+    let path = sidecar(data);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?;
+    let meta: u64 = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if meta > MAX_SIDECAR_BYTES {
+        bail!(
+            "{}: {meta} bytes is too large for a sidecar of `vrg ising sample` (at most {MAX_SIDECAR_BYTES}); move it away or give --temperature",
+            path.display()
+        );
+    }
+    let parsed: Sidecar = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a sidecar of `vrg ising sample` ({e}); move it away to measure {} without it",
+            path.display(),
+            data.display()
+        )
+    })?;
+    Ok(Some((path, parsed)))
+}
+
+/// Sidecars are a few kilobytes per temperature.
+const MAX_SIDECAR_BYTES: u64 = 64 << 20;
+
+/// The lattice side and configuration count of an array of `shape`.
+/// `lattice` (from --lattice or the sidecar, with `origin` naming which)
+/// settles the one ambiguous case, a 2-D (n, n) array with n a perfect
+/// square: one n×n lattice, or n configurations of √n×√n.
+fn lattice_shape(
+    path: &Path,
+    shape: &[usize],
+    lattice: Option<(usize, &str)>,
+) -> Result<(usize, usize)> {
+    let invalid = |reason: String| -> anyhow::Error {
+        vrg::Error::InvalidData {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into()
+    };
+    let shape_text = format!(
+        "({})",
+        shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let square_root = |flat: usize| {
+        let l = (flat as f64).sqrt().round() as usize;
+        (l.checked_mul(l) == Some(flat)).then_some(l)
+    };
+    let (rows, size) = match (shape, lattice) {
+        (&[n, l1, l2], _) if l1 == l2 => {
+            if let Some((l, origin)) = lattice.filter(|&(l, _)| l != l1) {
+                return Err(invalid(format!(
+                    "shape {shape_text} holds {l1}×{l1} lattices but {origin} says L = {l}"
+                )));
+            }
+            (n, l1)
+        }
+        (&[a, b], Some((l, origin))) => {
+            if l.checked_mul(l) == Some(b) {
+                (a, l)
+            } else if a == l && b == l {
+                (1, l)
+            } else {
+                return Err(invalid(format!(
+                    "shape {shape_text} is neither (N, {l}²) nor ({l}, {l}), as {origin} L = {l} needs"
+                )));
+            }
+        }
+        (&[a, b], None) => match (a == b, square_root(b).filter(|&l| l >= 2)) {
+            (true, Some(l)) => {
+                return Err(invalid(format!(
+                    "shape {shape_text} is ambiguous: one {a}×{a} lattice or {a} configurations of {l}×{l}; say which with --lattice {a} or --lattice {l}"
+                )))
+            }
+            (true, None) => (1, a),
+            (false, Some(l)) => (a, l),
+            (false, None) => {
+                return Err(invalid(format!(
+                    "shape {shape_text}: a flat row of {b} values is not a square lattice"
+                )))
+            }
+        },
+        _ => {
+            return Err(invalid(format!(
+                "shape {shape_text}: expected (N, L, L), (L, L) or (N, L²)"
+            )))
+        }
+    };
+    if rows == 0 || size < 2 {
+        return Err(invalid(format!(
+            "shape {shape_text}: expected at least one configuration with L ≥ 2"
+        )));
+    }
+    Ok((rows, size))
+}
+
+fn read_configurations(path: &Path, lattice: Option<(usize, &str)>) -> Result<Configurations> {
     let array = vrg::io::npy::read(path)?;
     let invalid = |reason: String| vrg::Error::InvalidData {
         path: path.to_path_buf(),
         reason,
     };
-    let (rows, size) = match array.shape[..] {
-        [l1, l2] if l1 == l2 => (1, l1),
-        [n, l1, l2] if l1 == l2 => (n, l1),
-        [n, flat] => {
-            let l = (flat as f64).sqrt().round() as usize;
-            if l * l != flat {
-                return Err(invalid(format!(
-                    "shape {:?}: a flat row of {flat} values is not a square lattice",
-                    array.shape
-                ))
-                .into());
-            }
-            (n, l)
-        }
-        _ => {
-            return Err(invalid(format!(
-                "shape {:?}: expected (N, L, L), (L, L) or (N, L²)",
-                array.shape
-            ))
-            .into())
-        }
-    };
-    if rows == 0 || size < 2 {
-        return Err(invalid(format!(
-            "shape {:?}: expected at least one configuration with L ≥ 2",
-            array.shape
-        ))
-        .into());
-    }
+    let (rows, size) = lattice_shape(path, &array.shape, lattice)?;
     // All ±1, or all 0/1: the first value that is neither 1 nor the
     // convention's other value is reported with its position.
     let mut convention: Option<f64> = None; // −1 (spins) or 0 (binary)
@@ -370,43 +471,94 @@ fn read_configurations(path: &Path) -> Result<Configurations> {
 }
 
 fn measure(args: MeasureArgs) -> Result<()> {
-    let configurations = read_configurations(&args.data)?;
-    // Blocks of rows with their temperature: from the sidecar if present.
-    let meta: Option<Value> = std::fs::read(sidecar(&args.data))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let meta_param = |key: &str| meta.as_ref().and_then(|m| m["parameters"][key].as_f64());
-    let coupling = args
-        .coupling
-        .or_else(|| meta_param("coupling"))
-        .unwrap_or(1.0);
-    let field = args.field.or_else(|| meta_param("field")).unwrap_or(0.0);
-    let mut blocks: Vec<(Option<f64>, usize, usize)> = Vec::new();
+    let meta = read_sidecar(&args.data)?;
+    let origin = meta
+        .as_ref()
+        .map(|(p, _)| format!("{} (parameters.size)", p.display()))
+        .unwrap_or_default();
+    let lattice = match (args.lattice, &meta) {
+        (Some(l), _) => Some((l, "--lattice")),
+        (None, Some((_, m))) => m.parameters.size.map(|l| (l, origin.as_str())),
+        (None, None) => None,
+    };
+    let configurations = read_configurations(&args.data, lattice)?;
+    let sidecar_name = meta
+        .as_ref()
+        .map(|(p, _)| p.display().to_string())
+        .unwrap_or_default();
+    // The Hamiltonian: flags, else the sidecar, else J = 1, h = 0; a value
+    // from the sidecar is named as such when it is invalid.
+    let (coupling, coupling_origin) = match (args.coupling, &meta) {
+        (Some(j), _) => (j, "--coupling".to_string()),
+        (None, Some((_, m))) if m.parameters.coupling.is_some() => (
+            m.parameters.coupling.expect("checked"),
+            format!("{sidecar_name} (parameters.coupling)"),
+        ),
+        _ => (1.0, "the default coupling".to_string()),
+    };
+    let (field, field_origin) = match (args.field, &meta) {
+        (Some(h), _) => (h, "--field".to_string()),
+        (None, Some((_, m))) if m.parameters.field.is_some() => (
+            m.parameters.field.expect("checked"),
+            format!("{sidecar_name} (parameters.field)"),
+        ),
+        _ => (0.0, "the default field".to_string()),
+    };
+    // Blocks of rows with their temperature: from the sidecar, unless
+    // --temperature is given.
+    let mut blocks: Vec<(Option<f64>, usize, usize, String)> = Vec::new();
     if args.temperature.is_none() {
-        if let Some(meta_blocks) = meta.as_ref().and_then(|m| m["blocks"].as_array()) {
-            for b in meta_blocks {
-                let t = b["temperature"].as_f64();
-                let (start, end) = (b["rows"][0].as_u64(), b["rows"][1].as_u64());
-                if let (Some(t), Some(start), Some(end)) = (t, start, end) {
-                    if start < end && end as usize <= configurations.rows {
-                        blocks.push((Some(t), start as usize, end as usize));
-                    }
+        if let Some((_, m)) = &meta {
+            for (i, b) in m.blocks.iter().enumerate() {
+                let [start, end] = b.rows;
+                if !(start < end && end <= configurations.rows) {
+                    bail!(
+                        "{sidecar_name}: blocks[{i}].rows [{start}, {end}] do not lie within the {} configurations of {}",
+                        configurations.rows,
+                        args.data.display()
+                    );
                 }
+                blocks.push((
+                    Some(b.temperature),
+                    start,
+                    end,
+                    format!("{sidecar_name} (blocks[{i}].temperature)"),
+                ));
             }
         }
     }
     if blocks.is_empty() {
-        blocks.push((args.temperature, 0, configurations.rows));
+        blocks.push((
+            args.temperature,
+            0,
+            configurations.rows,
+            "--temperature".to_string(),
+        ));
     }
     let n = configurations.size * configurations.size;
     let mut results = Vec::new();
-    for &(temperature, start, end) in &blocks {
-        let model = IsingModel::new(
-            configurations.size,
-            coupling,
-            field,
-            temperature.unwrap_or(1.0),
-        )?;
+    for (temperature, start, end, temperature_origin) in &blocks {
+        let t = temperature.unwrap_or(1.0);
+        for (value, name, origin, ok) in [
+            (
+                t,
+                "temperature",
+                temperature_origin,
+                t.is_finite() && t > 0.0,
+            ),
+            (
+                coupling,
+                "coupling",
+                &coupling_origin,
+                coupling.is_finite() && coupling != 0.0,
+            ),
+            (field, "field", &field_origin, field.is_finite()),
+        ] {
+            if !ok && !origin.starts_with("--") {
+                bail!("{origin}: invalid {name} {value}");
+            }
+        }
+        let model = IsingModel::new(configurations.size, coupling, field, t)?;
         let observables =
             lattice::measure_configurations(&model, &configurations.spins[start * n..end * n])?;
         results.push(json!({

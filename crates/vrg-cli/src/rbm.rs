@@ -106,13 +106,17 @@ impl RbmDataArgs {
     /// `--scale` as the float32 the data are divided by, refused (with the
     /// value as given) unless it is finite, non-zero and stays so in float32.
     pub fn scale_f32(&self) -> Result<Option<f32>> {
-        let Some(scale) = self.scale else {
+        let Some(text) = self.scale.as_deref() else {
             return Ok(None);
         };
+        let scale: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("invalid --scale {text}: expected a number"))?;
         let narrow = scale as f32;
         if !(scale.is_finite() && narrow.is_finite() && narrow != 0.0) {
             bail!(
-                "invalid --scale {scale}: expected a finite, non-zero number within float32's range (about 1.2e-38 to 3.4e38 in magnitude)"
+                "invalid --scale {text}: expected a finite, non-zero number within float32's range (about 1.2e-38 to 3.4e38 in magnitude)"
             );
         }
         Ok(Some(narrow))
