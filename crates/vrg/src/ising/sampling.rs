@@ -91,12 +91,27 @@ impl SamplingPlan {
                 "at least 1 sweep between samples",
             ));
         }
+        let total = (self.samples as u64)
+            .checked_mul(self.sweeps as u64)
+            .and_then(|t| t.checked_add(self.burn_in as u64));
+        if total.is_none() {
+            return Err(Error::invalid(
+                "sweeps",
+                self.sweeps,
+                format!(
+                    "samples × sweeps + burn-in below 2^64 (samples {}, burn-in {})",
+                    self.samples, self.burn_in
+                ),
+            ));
+        }
         Ok(())
     }
 
     /// Total sweeps a chain runs (burn-in included).
     pub fn total_sweeps(&self) -> u64 {
-        self.burn_in as u64 + self.samples as u64 * self.sweeps as u64
+        (self.samples as u64)
+            .saturating_mul(self.sweeps as u64)
+            .saturating_add(self.burn_in as u64)
     }
 }
 
