@@ -64,6 +64,8 @@ def main():
     out = sys.argv[2] if len(sys.argv) == 3 else os.path.dirname(os.path.abspath(__file__))
     for name, rows, original_md5 in FILES:
         path = os.path.join(source, name + ".gz")
+        if not os.path.isfile(path):
+            sys.exit(f"{path} does not exist: SOURCE_DIR must hold the original MNIST files")
         with gzip.open(path, "rb") as f:
             raw = f.read()
         md5 = hashlib.md5(raw).hexdigest()
