@@ -1,18 +1,13 @@
 //! End-to-end tests of `vrg rbm …` in temporary directories.
 
 mod common;
-use common::{files, stderr, vrg, vrg_ok, write_npy};
+use common::{files, stderr, vrg, vrg_ok, write_npy, MNIST_SUBSET_TRAIN};
 
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
 use vrg::io::model_file::load_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-
-const MNIST_TRAIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/mnist/train-images-idx3-ubyte.gz"
-);
 
 const LOG_KEYS: [&str; 9] = [
     "epoch",
@@ -182,7 +177,7 @@ fn train_on_mnist_and_draw_filters() {
             "rbm",
             "train",
             "--data",
-            MNIST_TRAIN,
+            MNIST_SUBSET_TRAIN,
             "--limit",
             "600",
             "--binarize",

@@ -6,18 +6,38 @@
 # Both estimate ln Z of MODEL (a 784-visible Bernoulli RBM) with 100 chains
 # and BETAS temperatures (default 14 500, Salakhutdinov & Murray's schedule),
 # base rates from the mean MNIST training intensities; prints both estimates, their
-# seconds (AIS only) and the ratio. PYTHON needs numpy (default
-# /work/bench-venv/bin/python; see rbm_reference.py for the venv).
+# seconds (AIS only) and the ratio.
+#
+# PYTHON (default: $VRG_PYTHON, else python3) needs numpy, e.g. a venv
+# outside the repository:
+#
+#   python3 -m venv ~/vrg-bench-venv && ~/vrg-bench-venv/bin/pip install numpy
+#   VRG_PYTHON=~/vrg-bench-venv/bin/python bash crates/vrg/benches/ais_compare.sh MODEL.safetensors
+#
+# The full MNIST files come from $VRG_MNIST_DIR (default ../shared/data/mnist;
+# a relative path is taken from the repository root).
 set -euo pipefail
+model=${1:?usage: ais_compare.sh MODEL.safetensors [BETAS] [PYTHON]}
+model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
 cd "$(dirname "$0")/../../.."
-model=$1
 betas=${2:-14500}
-python=${3:-/work/bench-venv/bin/python}
-mnist=../shared/data/mnist
+python=${3:-${VRG_PYTHON:-python3}}
+mnist=${VRG_MNIST_DIR:-../shared/data/mnist}
+if [[ ! -f $mnist/train-images-idx3-ubyte.gz ]]; then
+    echo "$0: the full MNIST files are needed and $mnist/train-images-idx3-ubyte.gz" \
+        "(from $PWD) does not exist; set VRG_MNIST_DIR to a directory holding the original IDX files" >&2
+    exit 2
+fi
+VRG_MNIST_DIR=$(cd "$mnist" && pwd)
+export VRG_MNIST_DIR
+if ! "$python" -c 'import numpy' 2>/dev/null; then
+    echo "$0: '$python' cannot import numpy; pass PYTHON or set VRG_PYTHON (see this script's header)" >&2
+    exit 2
+fi
 vrg_json=$(cargo bench -q -p vrg --bench partition -- --ais --model "$model" --betas "$betas" --json | tail -1)
 numpy_json=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" crates/vrg/benches/ais_reference.py \
-    "$model" --mnist "$mnist" --chains 100 --betas "$betas" --json)
-python3 - "$vrg_json" "$numpy_json" <<'PY'
+    "$model" --mnist "$VRG_MNIST_DIR" --chains 100 --betas "$betas" --json)
+"$python" - "$vrg_json" "$numpy_json" <<'PY'
 import json, sys
 v, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 for name, r in (("vrg", v), ("numpy", n)):

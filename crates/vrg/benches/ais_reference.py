@@ -2,8 +2,18 @@
 """NumPy reference for vrg's AIS estimate of an RBM's ln Z (not part of the build).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
-        /work/bench-venv/bin/python crates/vrg/benches/ais_reference.py MODEL.safetensors \\
+        "$VRG_PYTHON" crates/vrg/benches/ais_reference.py MODEL.safetensors \\
         [--mnist DIR] [--chains 100] [--betas 14500] [--json]
+
+Needs numpy (ais_compare.sh runs it with $VRG_PYTHON), e.g. in a venv
+outside the repository:
+
+    python3 -m venv ~/vrg-bench-venv && ~/vrg-bench-venv/bin/pip install numpy
+    export VRG_PYTHON=~/vrg-bench-venv/bin/python
+
+The full MNIST files come from --mnist DIR, else $VRG_MNIST_DIR, else
+../shared/data/mnist (a relative VRG_MNIST_DIR or the default is taken from
+the repository root).
 
 The same algorithm as crates/vrg/src/estimate/ais.rs (Salakhutdinov &
 Murray 2008): base model with visible biases ln(p/(1-p)) from the mean
@@ -17,10 +27,15 @@ Prints ln Z, its standard error, the ESS and the seconds the AIS run took
 import argparse
 import gzip
 import json
+import os
 import struct
+import sys
 import time
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    sys.exit(f"{sys.argv[0]}: {sys.executable} has no numpy; see this script's header for a venv")
 
 
 def read_safetensors(path):
@@ -38,7 +53,16 @@ def read_safetensors(path):
     return tensors
 
 
+REPOSITORY = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+DEFAULT_MNIST = os.path.normpath(
+    os.path.join(REPOSITORY, os.environ.get("VRG_MNIST_DIR") or "../shared/data/mnist")
+)
+
+
 def mnist_means(path):
+    if not os.path.isfile(path):
+        sys.exit(f"{sys.argv[0]}: the full MNIST files are needed and {path} does not exist; "
+                 "set VRG_MNIST_DIR or pass --mnist DIR (a directory holding the original IDX files)")
     with gzip.open(path, "rb") as f:
         raw = f.read()
     images = np.frombuffer(raw[16:], dtype=np.uint8).reshape(-1, 784)
@@ -90,15 +114,15 @@ def ais(W, b, c, b_a, chains, betas, rng):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model")
-    p.add_argument("--mnist", default="../shared/data/mnist")
+    p.add_argument("--mnist", default=DEFAULT_MNIST)
     p.add_argument("--chains", type=int, default=100)
     p.add_argument("--betas", type=int, default=14500)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    mean = np.clip(mnist_means(os.path.join(args.mnist, "train-images-idx3-ubyte.gz")), 1e-3, 1 - 1e-3)
     t = read_safetensors(args.model)
     W, b, c = t["W"], t["b"].astype(np.float32), t["c"].astype(np.float32)
-    mean = np.clip(mnist_means(f"{args.mnist}/train-images-idx3-ubyte.gz"), 1e-3, 1 - 1e-3)
     b_a = np.log(mean / (1 - mean)).astype(np.float32)
     betas = schedule(args.betas)
     rng = np.random.default_rng(args.seed)

@@ -11,12 +11,24 @@
 # AIS ln Z for a 784×25 RBM (bar: within 0.1 nats). Long: about
 # 1.5·PCD_EPOCHS s + 10·CD_EPOCHS s on two cores (defaults 100 and 100:
 # about 20 minutes), plus a few minutes of AIS.
+#
+# The full MNIST files come from $VRG_MNIST_DIR (default ../shared/data/mnist;
+# a relative path is taken from the repository root). The summary at the end
+# runs $VRG_PYTHON (default python3; the standard library is enough).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 out=${1:-/tmp/vrg-likelihood}
 pcd_epochs=${2:-100}
 cd_epochs=${3:-100}
-mnist=../shared/data/mnist
+python=${VRG_PYTHON:-python3}
+mnist=${VRG_MNIST_DIR:-../shared/data/mnist}
+for file in train-images-idx3-ubyte.gz t10k-images-idx3-ubyte.gz; do
+    if [[ ! -f $mnist/$file ]]; then
+        echo "$0: the full MNIST files are needed and $mnist/$file (from $PWD) does not exist;" \
+            "set VRG_MNIST_DIR to a directory holding the original IDX files" >&2
+        exit 2
+    fi
+done
 mkdir -p "$out"
 cargo build --release -p vrg-cli
 vrg=target/release/vrg
@@ -36,7 +48,7 @@ test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
     --log "$out/cd25.jsonl" --out "$out/cd25.safetensors"
 "$vrg" rbm eval --model "$out/cd25.safetensors" "${test[@]}" --logz ais --json > "$out/cd25-ais.json"
 
-python3 - "$out" <<'PY'
+"$python" - "$out" <<'PY'
 import json, sys, os
 out = sys.argv[1]
 load = lambda name: json.load(open(os.path.join(out, name)))

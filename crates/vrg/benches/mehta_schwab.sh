@@ -6,12 +6,16 @@
 # receptive-field radius growing with depth, per-layer free energies.
 #
 # Usage: bash crates/vrg/benches/mehta_schwab.sh [OUT_DIR]   (default /tmp/vrg-mehta-schwab)
+#
+# Needs no data files (the Ising samples are generated). The checks run
+# $VRG_PYTHON (default python3; the standard library is enough).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 out=${1:-/tmp/vrg-mehta-schwab}
+python=${VRG_PYTHON:-python3}
 cargo build --release --quiet
 /usr/bin/time -f "wall %e s, max RSS %M kB" ./target/release/vrg demo --full --out "$out"
-python3 - "$out/summary.json" <<'PY'
+"$python" - "$out/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 rf = s["receptive_fields"]

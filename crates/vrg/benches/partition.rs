@@ -4,12 +4,15 @@
 //! chains and Salakhutdinov & Murray's 14 500 temperatures on 784 × 500
 //! (bar: under 5 minutes). `--hidden N` changes the hidden layer's size,
 //! `--betas K` the number of temperatures, `--model FILE.safetensors`
-//! evaluates a saved model instead of training one; `--mnist DIR` points at
-//! another copy of the IDX files. `--json` prints the AIS result as one
+//! evaluates a saved model instead of training one. The full MNIST files
+//! come from `--mnist DIR`, else `$VRG_MNIST_DIR`, else `../shared/data/mnist`
+//! (relative to the repository root). `--json` prints the AIS result as one
 //! object (used by `ais_compare.sh`).
 
+mod common;
+
 use std::time::Instant;
-use vrg::data::{load, LoadOptions};
+use vrg::data::LoadOptions;
 use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
 use vrg::estimate::exact::log_partition_exact;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
@@ -26,14 +29,11 @@ fn main() {
     let hidden: usize = value("--hidden").map_or(if ais { 500 } else { 25 }, |h| {
         h.parse().expect("--hidden N")
     });
-    let mnist = value("--mnist").unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").to_string()
-    });
-    let data = load(
-        format!("{mnist}/train-images-idx3-ubyte.gz"),
+    let data = common::load_mnist(
+        &common::mnist_dir(value("--mnist")),
+        "train-images-idx3-ubyte.gz",
         &LoadOptions::default(),
-    )
-    .expect("MNIST training images");
+    );
     let params = TrainParams {
         batch_size: 100,
         ..TrainParams::default()

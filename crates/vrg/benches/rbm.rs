@@ -5,12 +5,16 @@
 //! training images (median of 3 epochs after a warm-up). The reference
 //! figures (scikit-learn, PyTorch CPU) come from `rbm_reference.py` run on
 //! the same machine; the table in RESULTS.md puts them side by side.
-//! `--quick` trains on 5 000 images once (a smoke run); `--mnist DIR`
-//! points at another copy of the IDX files; `--only cd-100-2` runs one case;
-//! `--json` prints one JSON object per case (used by `rbm_compare.sh`).
+//! `--quick` trains on 5 000 images once (a smoke run); `--only cd-100-2`
+//! runs one case; `--json` prints one JSON object per case (used by
+//! `rbm_compare.sh`). The full MNIST files come from `--mnist DIR`, else
+//! `$VRG_MNIST_DIR`, else `../shared/data/mnist` (relative to the repository
+//! root).
+
+mod common;
 
 use std::time::Instant;
-use vrg::data::{load, LoadOptions};
+use vrg::data::LoadOptions;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
 use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
 
@@ -36,19 +40,16 @@ fn own_jiffies() -> Option<u64> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let mnist = args
-        .iter()
-        .position(|a| a == "--mnist")
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").to_string()
-        });
+    let mnist = common::mnist_dir(
+        args.iter()
+            .position(|a| a == "--mnist")
+            .and_then(|i| args.get(i + 1).cloned()),
+    );
     let options = LoadOptions {
         limit: if quick { Some(5000) } else { None },
         ..LoadOptions::default()
     };
-    let data = load(format!("{mnist}/train-images-idx3-ubyte.gz"), &options)
-        .expect("MNIST training images");
+    let data = common::load_mnist(&mnist, "train-images-idx3-ubyte.gz", &options);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "784×500 Bernoulli RBM on {} MNIST images, f32; samples/s (median of {} epochs)",

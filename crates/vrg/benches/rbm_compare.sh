@@ -3,20 +3,40 @@
 #
 #   bash crates/vrg/benches/rbm_compare.sh [PYTHON]
 #
-# PYTHON is an interpreter with numpy, scikit-learn, threadpoolctl and torch
-# (default /work/bench-venv/bin/python; see rbm_reference.py for the venv).
+# PYTHON (default: $VRG_PYTHON, else python3) is an interpreter with numpy,
+# scikit-learn, threadpoolctl and torch, e.g. a venv outside the repository:
+#
+#   python3 -m venv ~/vrg-bench-venv
+#   ~/vrg-bench-venv/bin/pip install numpy scikit-learn threadpoolctl torch
+#   VRG_PYTHON=~/vrg-bench-venv/bin/python bash crates/vrg/benches/rbm_compare.sh
+#
+# The full MNIST files come from $VRG_MNIST_DIR (default ../shared/data/mnist;
+# a relative path is taken from the repository root).
 # Runs the Rust benchmark (`cargo bench -p vrg --bench rbm -- --json`), then
 # the Python references on the same machine, and prints samples/s and the
 # ratios the bar is stated in. Both sides record the CPU share other
 # processes used during each measurement; rows above 10% are marked.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-python=${1:-/work/bench-venv/bin/python}
+python=${1:-${VRG_PYTHON:-python3}}
+mnist=${VRG_MNIST_DIR:-../shared/data/mnist}
+if [[ ! -f $mnist/train-images-idx3-ubyte.gz ]]; then
+    echo "$0: the full MNIST files are needed and $mnist/train-images-idx3-ubyte.gz" \
+        "(from $PWD) does not exist; set VRG_MNIST_DIR to a directory holding the original IDX files" >&2
+    exit 2
+fi
+VRG_MNIST_DIR=$(cd "$mnist" && pwd)
+export VRG_MNIST_DIR
+if ! "$python" -c 'import numpy, sklearn, threadpoolctl, torch' 2>/dev/null; then
+    echo "$0: '$python' cannot import numpy, sklearn, threadpoolctl and torch;" \
+        "pass PYTHON or set VRG_PYTHON (see this script's header)" >&2
+    exit 2
+fi
 out=$(mktemp -d)
 cargo bench -p vrg --bench rbm -- --json > "$out/vrg.jsonl"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" crates/vrg/benches/rbm_reference.py \
-    --json --no-partial-fit --wait-quiet 60 --max-reruns 2 > "$out/reference.jsonl"
-python3 - "$out/vrg.jsonl" "$out/reference.jsonl" <<'PY'
+    --mnist "$VRG_MNIST_DIR" --json --no-partial-fit --wait-quiet 60 --max-reruns 2 > "$out/reference.jsonl"
+"$python" - "$out/vrg.jsonl" "$out/reference.jsonl" <<'PY'
 import json, sys
 rows = []
 for path in sys.argv[1:]:

@@ -8,10 +8,15 @@ compare the vrg crate's RBM trainer against, on the same machine.
 Environment
 -----------
 Needs numpy, scikit-learn, threadpoolctl and torch, e.g. in a venv outside
-the repository:
+the repository (rbm_compare.sh runs it with $VRG_PYTHON):
 
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install numpy scikit-learn threadpoolctl torch
+    python3 -m venv ~/vrg-bench-venv
+    ~/vrg-bench-venv/bin/pip install numpy scikit-learn threadpoolctl torch
+    export VRG_PYTHON=~/vrg-bench-venv/bin/python
+
+The full MNIST files come from --mnist DIR, else $VRG_MNIST_DIR, else
+../shared/data/mnist (a relative VRG_MNIST_DIR or the default is taken from
+the repository root).
 
 On this machine OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE may be set in the
 environment (a workaround for old OpenBLAS builds). They force OpenBLAS onto
@@ -19,7 +24,7 @@ a generic / mistuned kernel, so for a fair benchmark run the script with both
 unset, for that command only:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        /work/bench-venv/bin/python crates/vrg/benches/rbm_reference.py
+        "$VRG_PYTHON" crates/vrg/benches/rbm_reference.py
 
 The script prints which BLAS library and kernel numpy uses
 (threadpoolctl.threadpool_info()) and warns if either variable is set.
@@ -75,7 +80,7 @@ others at 50%), so contaminated rows are not just a little low: discard them.
 
 Usage
 -----
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /work/bench-venv/bin/python \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$VRG_PYTHON" \
         crates/vrg/benches/rbm_reference.py [--mnist DIR] [--threads 2]
         [--batches 100,1000] [--cases sklearn,torch] [--runs 3]
         [--warmup-samples 6000] [--samples 60000] [--sklearn-float64]
@@ -96,15 +101,21 @@ import statistics
 import sys
 import time
 
-import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+try:
+    import numpy as np
+    from threadpoolctl import threadpool_info, threadpool_limits
+except ImportError as e:
+    sys.exit(f"{sys.argv[0]}: {sys.executable} lacks {e.name}; see this script's header for a venv")
 
 N_VISIBLE = 784
 N_HIDDEN = 500
 LEARNING_RATE = 0.01
 MOMENTUM = 0.5
 WEIGHT_DECAY = 1e-4
-DEFAULT_MNIST = "/work/shared/data/mnist"
+REPOSITORY = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+DEFAULT_MNIST = os.path.normpath(
+    os.path.join(REPOSITORY, os.environ.get("VRG_MNIST_DIR") or "../shared/data/mnist")
+)
 
 
 # --------------------------------------------------------------------------
@@ -114,6 +125,9 @@ DEFAULT_MNIST = "/work/shared/data/mnist"
 def load_mnist_images(directory, name="train-images-idx3-ubyte.gz"):
     """Read a gzipped IDX3 image file; return float32 (n, 784) in [0, 1]."""
     path = os.path.join(directory, name)
+    if not os.path.isfile(path):
+        sys.exit(f"{sys.argv[0]}: the full MNIST files are needed and {path} does not exist; "
+                 "set VRG_MNIST_DIR or pass --mnist DIR (a directory holding the original IDX files)")
     with gzip.open(path, "rb") as f:
         raw = f.read()
     magic, n, rows, cols = np.frombuffer(raw, dtype=">u4", count=4)

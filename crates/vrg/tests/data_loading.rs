@@ -1,5 +1,5 @@
-//! Data loading: real MNIST, IDX/.npy/PNG round trips, binarization, unit
-//! checks and validation splits.
+//! Data loading: real MNIST (the subset shipped in `tests/data/mnist-subset`),
+//! IDX/.npy/PNG round trips, binarization, unit checks and validation splits.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,11 +9,8 @@ use vrg::data::{
 };
 use vrg::io::{idx, image, npy};
 
-const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist");
-
-fn mnist(name: &str) -> PathBuf {
-    Path::new(MNIST).join(name)
-}
+mod common;
+use common::{gunzip, md5_hex, mnist_subset as mnist};
 
 fn idx_bytes(shape: &[u32], values: &[u8]) -> Vec<u8> {
     let mut out = vec![0, 0, 0x08, shape.len() as u8];
@@ -32,21 +29,89 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 // ---------------------------------------------------------------- real MNIST
 
+/// Rows kept by the shipped subset (see its README.md and make_subset.py).
+const TRAIN_ROWS: usize = 2000;
+const TEST_ROWS: usize = 1000;
+
+/// The sum of the raw 0..=255 pixel values behind `values` (loaded with the
+/// default 1/255 scaling).
+fn pixel_sum(values: &[f32]) -> u64 {
+    values.iter().map(|&v| (v * 255.0).round() as u64).sum()
+}
+
+/// The shipped files are the bytes its README documents: the uncompressed
+/// MD5s, and the original IDX headers with the row counts changed.
+#[test]
+fn mnist_subset_is_the_documented_bytes() {
+    for (name, md5, header) in [
+        (
+            "train-images-idx3-ubyte.gz",
+            "294fd329ff7cac24b682d047b71117e9",
+            &[0x0803, TRAIN_ROWS as u32, 28, 28][..],
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "529b059f379972fba6ba13392ba4af56",
+            &[0x0801, TRAIN_ROWS as u32][..],
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "bac4371a484d0b5651e81d99305acb5a",
+            &[0x0803, TEST_ROWS as u32, 28, 28][..],
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "556860b2f10365a8f7444c1e79c7e9af",
+            &[0x0801, TEST_ROWS as u32][..],
+        ),
+    ] {
+        let raw = gunzip(&mnist(name));
+        assert_eq!(md5_hex(&raw), md5, "{name}");
+        let words: Vec<u32> = raw
+            .chunks(4)
+            .take(header.len())
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        assert_eq!(words, header, "{name}");
+        let row_bytes: u32 = header[2..].iter().product();
+        assert_eq!(
+            raw.len(),
+            4 * header.len() + header[1] as usize * row_bytes as usize
+        );
+    }
+    // The digest itself, on RFC 1321's test vectors.
+    assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        md5_hex(&b"1234567890".repeat(8)),
+        "57edf4a22be3c955ac49da2e2107b67a",
+        "a message longer than one block"
+    );
+}
+
 #[test]
 fn mnist_train_and_test_images() {
     let start = std::time::Instant::now();
     let train = load(mnist("train-images-idx3-ubyte.gz"), &LoadOptions::default()).unwrap();
     eprintln!("MNIST train images loaded in {:?}", start.elapsed());
-    assert_eq!((train.n_rows, train.n_features), (60000, 784));
+    assert_eq!((train.n_rows, train.n_features), (TRAIN_ROWS, 784));
     assert_eq!(train.shape_hint, Some((28, 28)));
     assert!(train.values.iter().all(|v| (0.0..=1.0).contains(v)));
-    let mean = train.values.iter().map(|&v| f64::from(v)).sum::<f64>() / train.values.len() as f64;
-    assert!((mean - 0.1307).abs() < 1e-3, "mean {mean}");
+    assert!(train.values.contains(&0.0) && train.values.contains(&1.0));
+    // Every value is a pixel / 255, and they add up to the subset's pixels
+    // (mean intensity 0.13018; the full training set's is 0.1307).
+    assert!(train
+        .values
+        .iter()
+        .all(|&v| ((v * 255.0).round() / 255.0 - v).abs() < 1e-7));
+    assert_eq!(pixel_sum(&train.values), 52_050_445);
+    assert_eq!(pixel_sum(train.row(0)), 27_525);
     validate_units(&train, UnitKind::Bernoulli).unwrap();
 
     let test = load(mnist("t10k-images-idx3-ubyte.gz"), &LoadOptions::default()).unwrap();
-    assert_eq!((test.n_rows, test.n_features), (10000, 784));
+    assert_eq!((test.n_rows, test.n_features), (TEST_ROWS, 784));
     assert!(test.values.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert_eq!(pixel_sum(&test.values), 24_443_134);
 
     let first = load(
         mnist("train-images-idx3-ubyte.gz"),
@@ -63,11 +128,25 @@ fn mnist_train_and_test_images() {
 #[test]
 fn mnist_labels() {
     let labels = idx::read(mnist("train-labels-idx1-ubyte.gz")).unwrap();
-    assert_eq!(labels.shape, vec![60000]);
-    assert_eq!(labels.values[0], 5);
+    assert_eq!(labels.shape, vec![TRAIN_ROWS]);
+    assert_eq!(labels.values[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     assert!(labels.values.iter().all(|&l| l < 10));
+    let counts = |values: &[u8]| -> Vec<usize> {
+        (0..10)
+            .map(|d| values.iter().filter(|&&l| l == d).count())
+            .collect()
+    };
+    assert_eq!(
+        counts(&labels.values),
+        [191, 220, 198, 191, 214, 180, 200, 224, 172, 210]
+    );
     let test = idx::read(mnist("t10k-labels-idx1-ubyte.gz")).unwrap();
-    assert_eq!(test.shape, vec![10000]);
+    assert_eq!(test.shape, vec![TEST_ROWS]);
+    assert_eq!(test.values[..10], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    assert_eq!(
+        counts(&test.values),
+        [85, 126, 116, 107, 110, 87, 87, 99, 89, 94]
+    );
     // Labels are 1-D: not a dataset of rows.
     let err = load(mnist("train-labels-idx1-ubyte.gz"), &LoadOptions::default())
         .unwrap_err()

@@ -5,6 +5,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The MNIST training images shipped with the library's tests: the first
+/// 2000 rows of the original IDX file (see its README.md).
+pub const MNIST_SUBSET_TRAIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../vrg/tests/data/mnist-subset/train-images-idx3-ubyte.gz"
+);
+
 /// Runs `vrg args` in `dir`.
 pub fn vrg(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vrg"))

@@ -49,3 +49,69 @@ pub fn random_pair_model(
 ) -> Rbm {
     random_model(pair.0, pair.1, n_visible, n_hidden, scale, seed)
 }
+
+/// The MNIST subset shipped with the tests (the first 2000 training and 1000
+/// test rows of the original IDX files; see its README.md).
+pub const MNIST_SUBSET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mnist-subset");
+
+/// `name` (e.g. `train-images-idx3-ubyte.gz`) in [`MNIST_SUBSET`].
+pub fn mnist_subset(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(MNIST_SUBSET).join(name)
+}
+
+/// MD5 (RFC 1321) of `bytes` as 32 lower-case hex digits: enough to check
+/// test data against the digests in its README, with no extra dependency.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+    // K[i] = floor(2³² |sin(i + 1)|).
+    let k: Vec<u32> = (0..64)
+        .map(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32)
+        .collect();
+    let mut message = bytes.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&((bytes.len() as u64).wrapping_mul(8)).to_le_bytes());
+    let mut state: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
+    for block in message.chunks(64) {
+        let m: Vec<u32> = block
+            .chunks(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let [mut a, mut b, mut c, mut d] = state;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let rotated = a
+                .wrapping_add(f)
+                .wrapping_add(k[i])
+                .wrapping_add(m[g])
+                .rotate_left(S[(i / 16) * 4 + i % 4]);
+            (a, d, c) = (d, c, b);
+            b = b.wrapping_add(rotated);
+        }
+        for (s, x) in state.iter_mut().zip([a, b, c, d]) {
+            *s = s.wrapping_add(x);
+        }
+    }
+    state
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The uncompressed bytes of a gzipped file.
+pub fn gunzip(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
