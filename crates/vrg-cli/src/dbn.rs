@@ -189,7 +189,8 @@ pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Tra
     let saved: Vec<Option<TrainParams>> = params.iter().cloned().map(Some).collect();
     let mut free_energies: Vec<LayerFreeEnergy> = Vec::new();
     let log = std::cell::RefCell::new(log);
-    let mut epoch_done = |layer: usize, m: &vrg::train::EpochMetrics| -> vrg::Result<()> {
+    let mut epoch_done = |done: vrg::dbn::EpochTrained<'_>| -> vrg::Result<()> {
+        let (layer, m) = (done.layer, done.metrics);
         bar.set_message(format!("layer {}", layer + 1));
         bar.inc(1);
         let mut line = serde_json::to_value(m).expect("metrics serialise");
