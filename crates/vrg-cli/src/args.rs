@@ -301,9 +301,12 @@ pub struct RbmTrainArgs {
     /// each epoch (0: off; binary data only).
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub pll_rows: usize,
-    /// Continue the checkpoint --out from its last epoch to --epochs, with
-    /// its saved parameters (training flags may only repeat them) and the
-    /// same data flags as the first run; --log is appended to.
+    /// Continue the checkpoint --out from its last epoch to --epochs, bit
+    /// for bit as if never stopped, with its saved parameters (training
+    /// flags may only repeat them) and the same data flags and data as the
+    /// first run (a difference is refused); --log is reconciled with the
+    /// checkpoint (lines after it dropped, a lost line restored), then
+    /// appended to.
     #[arg(long)]
     pub resume: bool,
     /// Every N epochs (and after the last), also log ln Z (exact when the
