@@ -540,10 +540,18 @@ pub struct DbnTrainArgs {
     #[command(flatten)]
     pub logz: LogZFlags,
     /// JSON lines: one per epoch (layer, monitor values) and one per layer
-    /// (its free energies).
+    /// (its free energies); a fresh run replaces the file.
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
-    /// The model file to write.
+    /// Continue the checkpoint --out (written after every epoch) from its
+    /// last finished layer and epoch, bit for bit as if never stopped: give
+    /// the same flags and data as the first run (any difference is
+    /// refused); --log is reconciled with the checkpoint, then appended to.
+    #[arg(long)]
+    pub resume: bool,
+    /// The model file to write: a checkpoint after every epoch (the
+    /// finished layers and the layer in training), the finished DBN at the
+    /// end.
     #[arg(long, value_name = "DBN.safetensors")]
     pub out: PathBuf,
 }
