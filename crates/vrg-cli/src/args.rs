@@ -306,9 +306,12 @@ pub struct RbmTrainArgs {
     /// each epoch (0: off; binary data only).
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub pll_rows: usize,
-    /// Continue the checkpoint --out from its last epoch to --epochs, with
-    /// its saved parameters (training flags may only repeat them) and the
-    /// same data flags as the first run; --log is appended to.
+    /// Continue the checkpoint --out from its last epoch to --epochs, bit
+    /// for bit as if never stopped, with its saved parameters (training
+    /// flags may only repeat them) and the same data flags and data as the
+    /// first run (a difference is refused); --log is reconciled with the
+    /// checkpoint (lines after it dropped, a lost line restored), then
+    /// appended to.
     #[arg(long)]
     pub resume: bool,
     /// Every N epochs (and after the last), also log ln Z (exact when the
@@ -542,10 +545,18 @@ pub struct DbnTrainArgs {
     #[command(flatten)]
     pub logz: LogZFlags,
     /// JSON lines: one per epoch (layer, monitor values) and one per layer
-    /// (its free energies).
+    /// (its free energies); a fresh run replaces the file.
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
-    /// The model file to write.
+    /// Continue the checkpoint --out (written after every epoch) from its
+    /// last finished layer and epoch, bit for bit as if never stopped: give
+    /// the same flags and data as the first run (any difference is
+    /// refused); --log is reconciled with the checkpoint, then appended to.
+    #[arg(long)]
+    pub resume: bool,
+    /// The model file to write: a checkpoint after every epoch (the
+    /// finished layers and the layer in training), the finished DBN at the
+    /// end.
     #[arg(long, value_name = "DBN.safetensors")]
     pub out: PathBuf,
 }

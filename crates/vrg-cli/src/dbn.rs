@@ -6,16 +6,23 @@ use crate::args::{
 use crate::config::{per_layer, ExperimentConfig, LayerSettings};
 use crate::progress;
 use crate::rbm::{check_extension, check_writable, fit_units, load_data};
-use anyhow::{bail, Context, Result};
+use crate::resume::{self, DataRecord, LogState};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::io::Write;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use vrg::data::{self, Dataset};
-use vrg::dbn::{layer_free_energy_on_inputs, Dbn, GreedyHooks, LayerFreeEnergy, LayerSpec};
+use vrg::dbn::{
+    layer_free_energy_on_inputs, Dbn, EpochTrained, GreedyHooks, GreedyStart, LayerFreeEnergy,
+    LayerSpec,
+};
 use vrg::estimate::{LogZMethod, LogZOptions};
-use vrg::io::model_file::{load_dbn, save_dbn};
+use vrg::io::model_file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::rbm::VisibleUnits;
 use vrg::train::TrainParams;
+
+pub use crate::resume::JsonLog;
 
 pub fn run(command: DbnCommand) -> Result<()> {
     match command {
@@ -137,34 +144,12 @@ pub fn parse_visible_units(text: &str) -> Result<VisibleUnits> {
     }
 }
 
-/// A JSON-lines log, each line flushed as written.
-pub struct JsonLog(Option<std::io::BufWriter<std::fs::File>>);
-
-impl JsonLog {
-    pub fn create(path: Option<&Path>) -> Result<Self> {
-        Ok(JsonLog(match path {
-            Some(p) => Some(std::io::BufWriter::new(
-                std::fs::File::create(p)
-                    .with_context(|| format!("cannot create log {}", p.display()))?,
-            )),
-            None => None,
-        }))
-    }
-
-    pub fn line(&mut self, value: &serde_json::Value) -> vrg::Result<()> {
-        if let Some(w) = &mut self.0 {
-            let io = |e| vrg::Error::invalid("log", e, "a writable log file");
-            writeln!(w, "{value}").map_err(io)?;
-            w.flush().map_err(io)?;
-        }
-        Ok(())
-    }
-}
-
 /// Everything `vrg dbn train` (and `vrg demo`) need to train.
 pub struct TrainPlan {
     pub train: Dataset,
     pub validation: Option<Dataset>,
+    /// The fraction of the data held out (in `validation`).
+    pub validation_fraction: f64,
     pub visible_units: VisibleUnits,
     pub specs: Vec<LayerSpec>,
     pub logz: Option<LogZOptions>,
@@ -178,65 +163,293 @@ pub struct Trained {
     pub free_energies: Vec<LayerFreeEnergy>,
 }
 
-/// Greedy training of `plan`, with a progress bar, a checkpoint of the
-/// stack so far written atomically to `out` after each layer, lines in
-/// `log`, and each layer's free energies (with `plan.logz`) printed as it
-/// finishes.
+/// Metadata key of the [`PlanRecord`] in a DBN checkpoint.
+const PLAN_KEY: &str = "train_plan";
+/// Metadata key of the finished layers' free energies.
+const FREE_ENERGIES_KEY: &str = "free_energies";
+
+/// ln Z settings as a resume record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct LogZRecord {
+    method: LogZMethod,
+    chains: usize,
+    betas: Option<usize>,
+    seed: u64,
+}
+
+/// What `vrg dbn train` trains, as a resume record (`train_plan`): units
+/// per level, unit types, every layer's parameters, ln Z settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct PlanRecord {
+    sizes: Vec<usize>,
+    visible_units: String,
+    hidden_units: Vec<String>,
+    params: Vec<TrainParams>,
+    logz: Option<LogZRecord>,
+}
+
+/// The flag (or experiment-file key) that sets a [`TrainParams`] field.
+fn param_flag(field: &str) -> String {
+    match field {
+        "batch_size" => "--batch".into(),
+        "learning_rate" => "--lr".into(),
+        "learning_rate_final" => "--lr-final".into(),
+        "sparsity_target" => "--sparsity".into(),
+        "method" | "k" | "epochs" | "momentum" | "l2" | "l1" | "dropout" | "seed" => {
+            format!("--{field}")
+        }
+        "persistent_chains" => "chains (experiment file)".into(),
+        other => format!("{other} (experiment file)"),
+    }
+}
+
+/// A JSON value as a flag value: strings bare, null as "none".
+fn flag_value(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => "none".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl PlanRecord {
+    fn of(plan: &TrainPlan) -> Self {
+        PlanRecord {
+            sizes: std::iter::once(plan.train.n_features)
+                .chain(plan.specs.iter().map(|s| s.n_hidden))
+                .collect(),
+            visible_units: plan.visible_units.name().into(),
+            hidden_units: plan
+                .specs
+                .iter()
+                .map(|s| s.hidden_units.name().into())
+                .collect(),
+            params: plan.specs.iter().map(|s| s.params.clone()).collect(),
+            logz: plan.logz.as_ref().map(|o| LogZRecord {
+                method: o.method,
+                chains: o.chains,
+                betas: o.betas,
+                seed: o.seed,
+            }),
+        }
+    }
+
+    /// Errors, in one line naming the first flag that differs and both
+    /// values, unless `self` is the plan `saved` in `checkpoint`.
+    fn check(&self, saved: &PlanRecord, checkpoint: &Path) -> Result<()> {
+        let differs = |flag: &str, now: String, then: String| {
+            anyhow!(
+                "--resume: {flag} {now} differs from the checkpoint {} ({then}); resume with the same flags or train afresh",
+                checkpoint.display()
+            )
+        };
+        if self.sizes != saved.sizes {
+            let list = |sizes: &[usize]| {
+                sizes
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            return Err(differs("--layers", list(&self.sizes), list(&saved.sizes)));
+        }
+        if self.visible_units != saved.visible_units {
+            return Err(differs(
+                "--visible-units",
+                self.visible_units.clone(),
+                saved.visible_units.clone(),
+            ));
+        }
+        for l in 0..self.hidden_units.len() {
+            if self.hidden_units[l] != saved.hidden_units[l] {
+                return Err(differs(
+                    "--hidden-units",
+                    format!("{} for layer {}", self.hidden_units[l], l + 1),
+                    saved.hidden_units[l].clone(),
+                ));
+            }
+            let now = serde_json::to_value(&self.params[l]).expect("parameters serialise");
+            let then = serde_json::to_value(&saved.params[l]).expect("parameters serialise");
+            if let (Some(now), Some(then)) = (now.as_object(), then.as_object()) {
+                for (field, value) in now {
+                    if then.get(field) != Some(value) {
+                        return Err(differs(
+                            &param_flag(field),
+                            format!("{} for layer {}", flag_value(Some(value)), l + 1),
+                            flag_value(then.get(field)),
+                        ));
+                    }
+                }
+            }
+        }
+        let method = |r: &Option<LogZRecord>| {
+            r.as_ref().map_or_else(
+                || "none".to_string(),
+                |r| flag_value(Some(&json!(r.method))),
+            )
+        };
+        match (&self.logz, &saved.logz) {
+            (Some(now), Some(then)) => {
+                if now.method != then.method {
+                    return Err(differs("--logz", method(&self.logz), method(&saved.logz)));
+                }
+                if now.chains != then.chains {
+                    return Err(differs(
+                        "--chains",
+                        now.chains.to_string(),
+                        then.chains.to_string(),
+                    ));
+                }
+                if now.betas != then.betas {
+                    return Err(differs(
+                        "--betas",
+                        resume::or_none(now.betas),
+                        resume::or_none(then.betas),
+                    ));
+                }
+                if now.seed != then.seed {
+                    return Err(differs(
+                        "ln Z seed",
+                        now.seed.to_string(),
+                        then.seed.to_string(),
+                    ));
+                }
+            }
+            (None, None) => {}
+            _ => return Err(differs("--logz", method(&self.logz), method(&saved.logz))),
+        }
+        Ok(())
+    }
+}
+
+/// Where [`train_plan_from`] starts: a checkpoint's finished layers and
+/// layer in training, and the finished layers' free energies.
+pub struct ResumePoint {
+    pub start: GreedyStart,
+    pub free_energies: Vec<LayerFreeEnergy>,
+}
+
+/// Greedy training of `plan` from the start: [`train_plan_from`] with no
+/// data flags recorded (`vrg demo`, whose data it generates itself).
 pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Trained> {
+    let record = DataRecord::default().with_data(&plan.train, plan.validation.as_ref());
+    train_plan_from(plan, out, log, &record, None)
+}
+
+/// Greedy training of `plan`, from `resumed` if given, with a progress bar,
+/// lines in `log`, and each layer's free energies (with `plan.logz`)
+/// printed as it finishes. After every epoch a checkpoint is written
+/// atomically to `out`: the finished layers, the layer in training with its
+/// optimiser state, and the resume records (`data`, the plan, the log's
+/// state, the free energies so far); after each layer, the stack so far
+/// without a layer in training. The file written after the last layer is
+/// the finished model.
+pub fn train_plan_from(
+    plan: &TrainPlan,
+    out: &Path,
+    log: &mut JsonLog,
+    data: &DataRecord,
+    resumed: Option<ResumePoint>,
+) -> Result<Trained> {
+    let (start, free_energies) = match resumed {
+        Some(r) => (r.start, r.free_energies),
+        None => (GreedyStart::default(), Vec::new()),
+    };
     let total: usize = plan.specs.iter().map(|s| s.params.epochs).sum();
-    let bar = progress::bar(total as u64, "layer 1");
+    let done: usize = plan.specs[..start.finished.len()]
+        .iter()
+        .map(|s| s.params.epochs)
+        .sum::<usize>()
+        + start.in_progress.as_ref().map_or(0, |(_, s)| s.epochs_done);
+    let bar = progress::bar(
+        total.saturating_sub(done) as u64,
+        &format!("layer {}", start.finished.len() + 1),
+    );
     let params: Vec<TrainParams> = plan.specs.iter().map(|s| s.params.clone()).collect();
     let saved: Vec<Option<TrainParams>> = params.iter().cloned().map(Some).collect();
-    let mut free_energies: Vec<LayerFreeEnergy> = Vec::new();
+    let plan_json = serde_json::to_string(&PlanRecord::of(plan)).expect("the plan serialises");
+    let extra = |state: &LogState, figures: &[LayerFreeEnergy]| -> BTreeMap<String, String> {
+        let mut metadata = resume::metadata(data, state);
+        metadata.insert(PLAN_KEY.into(), plan_json.clone());
+        metadata.insert(
+            FREE_ENERGIES_KEY.into(),
+            serde_json::to_string(figures).expect("figures serialise"),
+        );
+        metadata
+    };
+    let free_energies = std::cell::RefCell::new(free_energies);
     let log = std::cell::RefCell::new(log);
-    let mut epoch_done = |layer: usize, m: &vrg::train::EpochMetrics| -> vrg::Result<()> {
-        bar.set_message(format!("layer {}", layer + 1));
+    // Each step: its log line into the log's state, the checkpoint that
+    // carries that state, then the line into the file (see crate::resume).
+    let mut epoch_done = |done: EpochTrained<'_>| -> vrg::Result<()> {
+        bar.set_message(format!("layer {}", done.layer + 1));
         bar.inc(1);
-        let mut line = serde_json::to_value(m).expect("metrics serialise");
-        line["layer"] = json!(layer);
-        log.borrow_mut().line(&line)
+        let mut line = serde_json::to_value(done.metrics).expect("metrics serialise");
+        line["layer"] = json!(done.layer);
+        let mut log = log.borrow_mut();
+        log.push(&line);
+        let trainer = done.trainer;
+        let training = LayerInProgress {
+            rbm: trainer.rbm(),
+            params: trainer.params(),
+            state: trainer.state(),
+        };
+        save_dbn_checkpoint(
+            out,
+            done.finished,
+            &saved[..done.finished.len()],
+            Some(training),
+            &extra(log.state(), &free_energies.borrow()),
+        )?;
+        log.write_pending()
     };
     let mut layer_done = |done: vrg::dbn::LayerTrained<'_>| -> vrg::Result<()> {
-        let stack = Dbn::new(done.stack.to_vec())?;
-        save_dbn(out, &stack, &saved[..done.stack.len()])?;
-        let Some(options) = &plan.logz else {
-            return Ok(());
-        };
-        let rbm = done.stack.last().expect("a layer");
-        let spinner = progress::spinner(&format!("layer {}: ln Z", done.layer + 1));
-        let mut figures = layer_free_energy_on_inputs(
-            rbm,
-            done.layer,
-            done.train_inputs,
-            done.validation_inputs,
-            options,
-        )?;
-        spinner.finish_and_clear();
-        if let Some(below) = free_energies.last() {
-            vrg::dbn::free_energy::set_differences(&mut figures, below);
+        let mut log = log.borrow_mut();
+        if let Some(options) = &plan.logz {
+            let rbm = done.stack.last().expect("a layer");
+            let spinner = progress::spinner(&format!("layer {}: ln Z", done.layer + 1));
+            let mut figures = layer_free_energy_on_inputs(
+                rbm,
+                done.layer,
+                done.train_inputs,
+                done.validation_inputs,
+                options,
+            )?;
+            spinner.finish_and_clear();
+            if let Some(below) = free_energies.borrow().last() {
+                vrg::dbn::free_energy::set_differences(&mut figures, below);
+            }
+            bar.suspend(|| eprintln!("{}", describe_free_energy(&figures)));
+            let mut line = serde_json::to_value(&figures).expect("figures serialise");
+            line["event"] = json!("layer_done");
+            log.push(&line);
+            free_energies.borrow_mut().push(figures);
         }
-        bar.suspend(|| eprintln!("{}", describe_free_energy(&figures)));
-        let mut line = serde_json::to_value(&figures).expect("figures serialise");
-        line["event"] = json!("layer_done");
-        log.borrow_mut().line(&line)?;
-        free_energies.push(figures);
-        Ok(())
+        save_dbn_checkpoint(
+            out,
+            done.stack,
+            &saved[..done.stack.len()],
+            None,
+            &extra(log.state(), &free_energies.borrow()),
+        )?;
+        log.write_pending()
     };
     let mut hooks = GreedyHooks {
         epoch_done: &mut epoch_done,
         layer_done: &mut layer_done,
     };
-    let dbn = Dbn::train_greedy(
+    let dbn = Dbn::train_greedy_from(
         &plan.train,
         plan.validation.as_ref(),
         plan.visible_units,
         &plan.specs,
         plan.monitor_rows,
+        start,
         &mut hooks,
     )
     .map_err(|e| {
-        anyhow::anyhow!(
-            "{e} (the last finished layers, if any, are in {})",
+        anyhow!(
+            "{e} ({} keeps the last checkpoint; continue it with --resume)",
             out.display()
         )
     })?;
@@ -244,7 +457,7 @@ pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Tra
     Ok(Trained {
         dbn,
         params,
-        free_energies,
+        free_energies: free_energies.into_inner(),
     })
 }
 
@@ -392,11 +605,70 @@ pub fn plan_from(
     Ok(TrainPlan {
         train,
         validation,
+        validation_fraction: fraction,
         visible_units,
         specs,
         logz,
         monitor_rows,
     })
+}
+
+/// A checkpoint of `vrg dbn train` read for `--resume`.
+struct Checkpoint {
+    layers: Vec<vrg::rbm::Rbm>,
+    in_progress: Option<(vrg::rbm::Rbm, vrg::train::TrainState)>,
+    data: DataRecord,
+    plan: PlanRecord,
+    log: LogState,
+    free_energies: Vec<LayerFreeEnergy>,
+}
+
+impl Checkpoint {
+    fn read(path: &Path) -> Result<Self> {
+        let file = load_dbn_checkpoint(path).context("--resume")?;
+        let missing = || {
+            anyhow!(
+                "--resume: {} holds no resume records (it was not written by this version of `vrg dbn train`); train afresh without --resume",
+                path.display()
+            )
+        };
+        let record = |key| resume::record::<serde_json::Value>(&file.metadata, key, path);
+        let (Some(data), Some(plan), Some(log), Some(figures)) = (
+            record(resume::DATA_KEY)?,
+            record(PLAN_KEY)?,
+            record(resume::LOG_KEY)?,
+            record(FREE_ENERGIES_KEY)?,
+        ) else {
+            return Err(missing());
+        };
+        let invalid = |key: &str, e: serde_json::Error| {
+            anyhow!(
+                "--resume: {}: metadata {key} is not valid ({e})",
+                path.display()
+            )
+        };
+        let plan: PlanRecord = serde_json::from_value(plan).map_err(|e| invalid(PLAN_KEY, e))?;
+        if plan.params.len() != plan.hidden_units.len() || plan.sizes.len() != plan.params.len() + 1
+        {
+            return Err(anyhow!(
+                "--resume: {}: metadata {PLAN_KEY} does not describe one set of parameters per layer",
+                path.display()
+            ));
+        }
+        let in_progress = match file.in_progress {
+            Some(rbm_file) => Some((rbm_file.rbm, rbm_file.state.ok_or_else(missing)?)),
+            None => None,
+        };
+        Ok(Checkpoint {
+            layers: file.layers,
+            in_progress,
+            data: serde_json::from_value(data).map_err(|e| invalid(resume::DATA_KEY, e))?,
+            plan,
+            log: serde_json::from_value(log).map_err(|e| invalid(resume::LOG_KEY, e))?,
+            free_energies: serde_json::from_value(figures)
+                .map_err(|e| invalid(FREE_ENERGIES_KEY, e))?,
+        })
+    }
 }
 
 fn train(args: DbnTrainArgs) -> Result<PathBuf> {
@@ -415,6 +687,21 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
     if let Some(log) = &args.log {
         check_writable(log).context("invalid --log")?;
     }
+    // The data flags known before the data are read; checked against a
+    // checkpoint at once, and again with the rest after planning.
+    let flags = DataRecord::default()
+        .path("--data", Some(&args.data.data))
+        .value("--binarize", resume::binarize_text(binarize))
+        .value("--scale", resume::or_none(args.data.scale.as_deref()))
+        .value("--limit", resume::or_none(args.data.limit))
+        .value("--monitor-rows", args.monitor_rows);
+    let checkpoint = if args.resume {
+        let checkpoint = Checkpoint::read(&args.out)?;
+        flags.check_flags(&checkpoint.data, &args.out)?;
+        Some(checkpoint)
+    } else {
+        None
+    };
     let all = load_data(&args.data.data, &args.data, args.data.limit, binarize)?;
     let overrides = Overrides {
         sizes,
@@ -423,9 +710,57 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
         layer_flags: Some(&args.layer),
     };
     let plan = plan_from(all, overrides, &config, logz, args.monitor_rows)?;
-    let mut log = JsonLog::create(args.log.as_deref())?;
+    let record = flags
+        .value("--validation-fraction", plan.validation_fraction)
+        .with_data(&plan.train, plan.validation.as_ref());
     let started = std::time::Instant::now();
-    let trained = train_plan(&plan, &args.out, &mut log)?;
+    let trained = match checkpoint {
+        None => {
+            let mut log = JsonLog::create(args.log.as_deref())?;
+            train_plan_from(&plan, &args.out, &mut log, &record, None)?
+        }
+        Some(checkpoint) => {
+            // Every check before anything is written.
+            record.check_flags(&checkpoint.data, &args.out)?;
+            PlanRecord::of(&plan).check(&checkpoint.plan, &args.out)?;
+            record.check_data(&checkpoint.data, &args.out)?;
+            let log_state = match args.log.as_deref() {
+                Some(path) => {
+                    let fix = resume::plan_log_fix(path, &checkpoint.log, &args.out)?;
+                    resume::apply_log_fix(path, fix, &checkpoint.log)?
+                }
+                None => checkpoint.log.clone(),
+            };
+            let n_layers = plan.specs.len();
+            let finished = checkpoint.layers.len();
+            if finished == n_layers {
+                eprintln!(
+                    "{} holds all {n_layers} trained layers already: nothing to train",
+                    args.out.display()
+                );
+                return Ok(args.out);
+            }
+            let at = checkpoint
+                .in_progress
+                .as_ref()
+                .map_or(0, |(_, s)| s.epochs_done);
+            eprintln!(
+                "resuming {}: {finished} of {n_layers} layers trained, layer {} after epoch {at} of {}",
+                args.out.display(),
+                finished + 1,
+                plan.specs[finished].params.epochs
+            );
+            let mut log = JsonLog::resume(args.log.as_deref(), log_state);
+            let resumed = ResumePoint {
+                start: GreedyStart {
+                    finished: checkpoint.layers,
+                    in_progress: checkpoint.in_progress,
+                },
+                free_energies: checkpoint.free_energies,
+            };
+            train_plan_from(&plan, &args.out, &mut log, &record, Some(resumed))?
+        }
+    };
     eprintln!(
         "wrote {}: DBN {} ({} layers) in {:.1} s",
         args.out.display(),

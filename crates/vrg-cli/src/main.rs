@@ -13,6 +13,7 @@ mod ising;
 mod output;
 mod progress;
 mod rbm;
+mod resume;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -7,13 +7,14 @@ use crate::args::{
 };
 use crate::output;
 use crate::progress;
+use crate::resume::{self, DataRecord, JsonLog, LogState};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
-use vrg::io::model_file::{load_rbm, save_rbm};
+use vrg::io::model_file::{load_rbm, read_metadata, save_rbm_with_metadata};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{initial_rbm, Method, Monitor, TrainParams, Trainer};
 
@@ -365,7 +366,27 @@ enum Start {
     Resume {
         rbm: Box<Rbm>,
         state: Box<vrg::train::TrainState>,
+        /// The checkpoint's data record and log state (absent in
+        /// checkpoints of older versions).
+        data: Option<DataRecord>,
+        log: Option<LogState>,
     },
+}
+
+/// The data flags of `vrg rbm train` as a resume record: every flag that
+/// changes the rows trained on or what is logged.
+fn data_flags(args: &RbmTrainArgs, binarize: Option<Binarize>, fraction: f64) -> DataRecord {
+    DataRecord::default()
+        .path("--data", Some(&args.data.data))
+        .value("--binarize", resume::binarize_text(binarize))
+        .value("--scale", resume::or_none(args.data.scale.as_deref()))
+        .value("--limit", resume::or_none(args.data.limit))
+        .path("--validation", args.validation.as_deref())
+        .value("--validation-fraction", fraction)
+        .value("--monitor-rows", args.monitor_rows)
+        .value("--pll-rows", args.pll_rows)
+        .value("--eval-every", resume::or_none(args.eval_every))
+        .value("--eval-betas", resume::or_none(args.eval_betas))
 }
 
 /// Turns a failed epoch into the error the user reads; a divergence says
@@ -431,8 +452,13 @@ fn train(args: RbmTrainArgs) -> Result<()> {
     }
 
     // The model's shape and the parameters: from the flags, or the checkpoint.
+    let flags = data_flags(&args, binarize, fraction);
     let (params, visible_units, start) = if args.resume {
         let file = load_rbm(&args.out).context("--resume")?;
+        let metadata = read_metadata(&args.out).context("--resume")?;
+        let saved_data: Option<DataRecord> =
+            resume::record(&metadata, resume::DATA_KEY, &args.out)?;
+        let saved_log: Option<LogState> = resume::record(&metadata, resume::LOG_KEY, &args.out)?;
         let (Some(saved), Some(state)) = (file.params, file.state) else {
             bail!(
                 "--resume: {} is not a training checkpoint (it holds no training parameters and optimiser state); train without --resume",
@@ -447,11 +473,18 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 conflicts.join(", ")
             );
         }
+        match &saved_data {
+            Some(saved) => flags.check_flags(saved, &args.out)?,
+            None => eprintln!(
+                "--resume: {} holds no record of its data flags and data (written by an older vrg): the data could not be checked",
+                args.out.display()
+            ),
+        }
         let done = state.epochs_done;
         let epochs = args.epochs.unwrap_or(saved.epochs);
-        if epochs <= done {
+        if epochs < done {
             bail!(
-                "invalid --epochs {epochs}: {} has already trained {done} epochs; expected more to continue",
+                "invalid --epochs {epochs}: {} has already trained {done} epochs; expected at least {done} (more to continue)",
                 args.out.display()
             );
         }
@@ -463,6 +496,8 @@ fn train(args: RbmTrainArgs) -> Result<()> {
             Start::Resume {
                 rbm: Box::new(file.rbm),
                 state: Box::new(state),
+                data: saved_data,
+                log: saved_log,
             },
         )
     } else {
@@ -533,16 +568,46 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         (all, None)
     };
     params.check(train_set.n_rows)?;
+    let record = flags.with_data(&train_set, validation.as_ref());
+    let log;
     let mut trainer = match start {
         Start::Fresh {
             hidden,
             hidden_units,
         } => {
             let rbm = initial_rbm(&train_set, hidden, visible_units, hidden_units, &params)?;
+            log = JsonLog::create(args.log.as_deref())?;
             Trainer::new(rbm, params)
         }
-        Start::Resume { rbm, state } => {
+        Start::Resume {
+            rbm,
+            state,
+            data,
+            log: saved_log,
+        } => {
+            if let Some(saved) = &data {
+                record.check_data(saved, &args.out)?;
+            }
+            // The log: reconciled with the checkpoint (a refusal comes
+            // before anything is written), or for an older checkpoint
+            // appended to as it is.
+            let log_state = match (saved_log, args.log.as_deref()) {
+                (Some(saved), Some(path)) => {
+                    let fix = resume::plan_log_fix(path, &saved, &args.out)?;
+                    resume::apply_log_fix(path, fix, &saved)?
+                }
+                (Some(saved), None) => saved,
+                (None, path) => resume::adopt_log(path)?,
+            };
+            log = JsonLog::resume(args.log.as_deref(), log_state);
             let done = state.epochs_done;
+            if done == params.epochs {
+                eprintln!(
+                    "{} has trained its {done} epochs already: nothing to train",
+                    args.out.display()
+                );
+                return Ok(());
+            }
             let trainer = Trainer::resume(*rbm, params, *state)?;
             let p = trainer.params();
             eprintln!(
@@ -583,7 +648,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         train_set.n_rows as u64 * (total - first) as u64,
         &format!("epoch {}/{total}", first + 1),
     );
-    let mut log: Option<std::fs::File> = None;
+    let mut log: JsonLog = log;
     let mut last_saved = if args.resume { Some(first) } else { None };
     while trainer.epochs_done() < total {
         let epoch = trainer.epochs_done();
@@ -597,7 +662,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         let done = trainer.epochs_done();
         let metrics = monitor.evaluate(trainer.rbm(), done, learning_rate, momentum, seconds)?;
-        let mut record = serde_json::to_value(&metrics)?;
+        let mut line = serde_json::to_value(&metrics)?;
         let mut likelihood = String::new();
         if let Some(every) = args.eval_every {
             if done % every == 0 || done == total {
@@ -614,7 +679,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 })?;
                 let (z, stderr) = (log_z["log_z"].as_f64(), log_z["log_z_stderr"].clone());
                 let ll = |f: Option<f64>| f.zip(z).map(|(f, z)| -f - z);
-                let fields = record.as_object_mut().expect("metrics are an object");
+                let fields = line.as_object_mut().expect("metrics are an object");
                 fields.insert("log_z".into(), json!(z));
                 fields.insert("log_z_stderr".into(), stderr);
                 fields.insert("log_z_method".into(), log_z["method"].clone());
@@ -631,33 +696,18 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 );
             }
         }
-        save_rbm(
+        // The line goes into the checkpoint before the file, so a kill
+        // between the two loses nothing (see crate::resume).
+        log.push(&line);
+        save_rbm_with_metadata(
             &args.out,
             trainer.rbm(),
             Some(trainer.params()),
             Some(trainer.state()),
+            &resume::metadata(&record, log.state()),
         )?;
         last_saved = Some(done);
-        if let Some(path) = &args.log {
-            if log.is_none() {
-                let mut options = std::fs::OpenOptions::new();
-                if args.resume {
-                    options.append(true).create(true);
-                } else {
-                    options.write(true).create(true).truncate(true);
-                }
-                let file = options
-                    .open(path)
-                    .with_context(|| format!("invalid --log {}", path.display()))?;
-                log = Some(file);
-            }
-            let file = log.as_mut().expect("log opened above");
-            let mut line = serde_json::to_string(&record)?;
-            line.push('\n');
-            file.write_all(line.as_bytes())
-                .and_then(|()| file.flush())
-                .with_context(|| format!("{}: cannot write the log", path.display()))?;
-        }
+        log.write_pending()?;
         bar.suspend(|| {
             eprintln!(
                 "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}  {:.2} s",

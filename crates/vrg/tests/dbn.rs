@@ -140,8 +140,9 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
         let mut layers_seen = Vec::new();
         let dbn = pool.install(|| {
             let mut hooks = GreedyHooks {
-                epoch_done: &mut |l, m| {
-                    epochs.push((l, m.epoch, m.free_energy_validation.is_some()));
+                epoch_done: &mut |done| {
+                    let m = done.metrics;
+                    epochs.push((done.layer, m.epoch, m.free_energy_validation.is_some()));
                     Ok(())
                 },
                 layer_done: &mut |done| {
@@ -191,7 +192,7 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
     }
     assert_eq!(alone.rbm(), &dbn.layers()[1]);
     let mut hooks = GreedyHooks {
-        epoch_done: &mut |_, _| Ok(()),
+        epoch_done: &mut |_| Ok(()),
         layer_done: &mut |_| Ok(()),
     };
     let no_layers = Dbn::train_greedy(&data, None, VisibleUnits::Bernoulli, &[], 50, &mut hooks);
@@ -201,8 +202,8 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
         .contains("at least one layer"));
     // A hook's error stops training and comes back.
     let mut hooks = GreedyHooks {
-        epoch_done: &mut |_, m| {
-            if m.epoch == 2 {
+        epoch_done: &mut |done| {
+            if done.metrics.epoch == 2 {
                 Err(vrg::Error::invalid("test", "stop", "a hook error"))
             } else {
                 Ok(())

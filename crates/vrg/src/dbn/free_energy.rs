@@ -37,10 +37,11 @@ use crate::data::Dataset;
 use crate::estimate::{estimate_log_partition, LogZ, LogZOptions};
 use crate::rbm::Rbm;
 use crate::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Free-energy figures of one layer (see the module documentation).
-#[derive(Clone, Debug, Serialize)]
+/// Free-energy figures of one layer (see the module documentation). They
+/// read back from their JSON (a training checkpoint keeps them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerFreeEnergy {
     pub layer: usize,
     pub n_visible: usize,
@@ -50,7 +51,7 @@ pub struct LayerFreeEnergy {
     /// Standard error of ln Z_l (0 when exact).
     pub log_z_stderr: f64,
     /// "exact" or "ais".
-    pub log_z_method: &'static str,
+    pub log_z_method: String,
     /// AIS effective sample size (`None` when exact).
     pub ess: Option<f64>,
     /// F_l = −ln Z_l.
@@ -105,7 +106,7 @@ pub fn layer_free_energy_on_inputs(
         n_hidden: rbm.n_hidden(),
         log_z: ln_z,
         log_z_stderr: log_z.stderr(),
-        log_z_method: log_z.method_name(),
+        log_z_method: log_z.method_name().into(),
         ess: match &log_z {
             LogZ::Exact(_) => None,
             LogZ::Ais { forward, .. } => Some(forward.ess),

@@ -22,7 +22,7 @@ pub use free_energy::{
 use crate::data::Dataset;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::Rng;
-use crate::train::{initial_rbm, EpochMetrics, Monitor, TrainParams, Trainer};
+use crate::train::{initial_rbm, EpochMetrics, Monitor, TrainParams, TrainState, Trainer};
 use crate::{Error, Result};
 
 /// A layer just trained by [`Dbn::train_greedy`]: the stack so far (this
@@ -34,13 +34,63 @@ pub struct LayerTrained<'a> {
     pub validation_inputs: Option<&'a Dataset>,
 }
 
+/// An epoch just trained by [`Dbn::train_greedy`]: the layer, its
+/// monitor's metrics, the finished layers below it and the layer's trainer
+/// (its model, parameters and optimiser state: what a checkpoint needs).
+pub struct EpochTrained<'a> {
+    pub layer: usize,
+    pub metrics: &'a EpochMetrics,
+    pub finished: &'a [Rbm],
+    pub trainer: &'a Trainer,
+}
+
 /// What [`Dbn::train_greedy`] reports as it goes; an error from either
 /// hook stops training and is returned.
 pub struct GreedyHooks<'a> {
-    /// After each epoch: the layer and its monitor's metrics.
-    pub epoch_done: &'a mut dyn FnMut(usize, &EpochMetrics) -> Result<()>,
+    /// After each epoch.
+    pub epoch_done: &'a mut dyn FnMut(EpochTrained<'_>) -> Result<()>,
     /// After each layer.
     pub layer_done: &'a mut dyn FnMut(LayerTrained<'_>) -> Result<()>,
+}
+
+/// Where [`Dbn::train_greedy_from`] starts: the layers already trained
+/// (bottom first) and, optionally, the next layer part-way through its
+/// epochs with its optimiser state (from a checkpoint). The default is a
+/// fresh start.
+#[derive(Clone, Debug, Default)]
+pub struct GreedyStart {
+    pub finished: Vec<Rbm>,
+    pub in_progress: Option<(Rbm, TrainState)>,
+}
+
+/// Errors unless `rbm` is what layer `l` of `spec` trains on inputs of
+/// `n_visible` units of kind `units`.
+fn check_resumed_layer(
+    l: usize,
+    rbm: &Rbm,
+    spec: &LayerSpec,
+    n_visible: usize,
+    units: VisibleUnits,
+) -> Result<()> {
+    if (rbm.n_visible(), rbm.n_hidden()) != (n_visible, spec.n_hidden) {
+        return Err(Error::ShapeMismatch {
+            what: format!("layer {l} to resume"),
+            expected: format!("{n_visible} × {} units", spec.n_hidden),
+            found: format!("{} × {}", rbm.n_visible(), rbm.n_hidden()),
+        });
+    }
+    if (rbm.visible_units(), rbm.hidden_units()) != (units, spec.hidden_units) {
+        return Err(Error::invalid(
+            "layer unit types",
+            format!(
+                "{} → {} in layer {l} to resume",
+                rbm.visible_units(),
+                rbm.hidden_units()
+            ),
+            format!("{units} → {} as specified", spec.hidden_units),
+        ));
+    }
+    Ok(())
 }
 
 /// The mean-field hidden activations of `rbm` for every row of `inputs`.
@@ -211,16 +261,44 @@ impl Dbn {
     /// `validation` (data-level rows, optional) is propagated alongside and
     /// monitored: after every epoch `hooks.epoch_done` receives the layer's
     /// [`EpochMetrics`] on up to `monitor_rows` rows of its training and
-    /// validation inputs; after each layer `hooks.layer_done` receives the
-    /// stack so far and that layer's inputs (to save a checkpoint or
-    /// measure free energies; an error there stops training). Deterministic
-    /// for given seeds, whatever the thread count.
+    /// validation inputs, and its trainer; after each layer
+    /// `hooks.layer_done` receives the stack so far and that layer's inputs
+    /// (to save a checkpoint or measure free energies; an error there stops
+    /// training). Deterministic for given seeds, whatever the thread count.
     pub fn train_greedy(
         data: &Dataset,
         validation: Option<&Dataset>,
         visible_units: VisibleUnits,
         specs: &[LayerSpec],
         monitor_rows: usize,
+        hooks: &mut GreedyHooks<'_>,
+    ) -> Result<Self> {
+        Self::train_greedy_from(
+            data,
+            validation,
+            visible_units,
+            specs,
+            monitor_rows,
+            GreedyStart::default(),
+            hooks,
+        )
+    }
+
+    /// [`Dbn::train_greedy`] continued from `start`: the finished layers
+    /// are kept (and the data propagated through them), the layer in
+    /// progress resumes at its saved epoch with its optimiser state
+    /// ([`Trainer::resume`]), and the layers above are trained afresh. Every
+    /// epoch draws from streams of its layer's seed and epoch number, so
+    /// the result is bit for bit that of a run that never stopped. Errors
+    /// if `start` does not fit `specs` (more layers than specified, shapes
+    /// or unit types that differ, more epochs done than specified).
+    pub fn train_greedy_from(
+        data: &Dataset,
+        validation: Option<&Dataset>,
+        visible_units: VisibleUnits,
+        specs: &[LayerSpec],
+        monitor_rows: usize,
+        start: GreedyStart,
         hooks: &mut GreedyHooks<'_>,
     ) -> Result<Self> {
         if specs.is_empty() {
@@ -235,22 +313,63 @@ impl Dbn {
                 });
             }
         }
-        let mut layers: Vec<Rbm> = Vec::with_capacity(specs.len());
+        let GreedyStart {
+            finished: mut layers,
+            mut in_progress,
+        } = start;
+        let done = layers.len() + usize::from(in_progress.is_some());
+        if done > specs.len() {
+            return Err(Error::invalid(
+                "layers to resume",
+                done,
+                format!("at most {} (the layers specified)", specs.len()),
+            ));
+        }
         let mut inputs = data.clone();
         let mut validation_inputs = validation.filter(|v| v.n_rows > 0).cloned();
         let mut units = visible_units;
-        for (l, spec) in specs.iter().enumerate() {
+        let next_units = |spec: &LayerSpec| match spec.hidden_units {
+            HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
+            HiddenUnits::Spin => VisibleUnits::Spin,
+        };
+        for (l, (rbm, spec)) in layers.iter().zip(specs).enumerate() {
+            check_resumed_layer(l, rbm, spec, inputs.n_features, units)?;
+            if l + 1 < specs.len() {
+                inputs = propagate(rbm, &inputs)?;
+                if let Some(v) = &validation_inputs {
+                    validation_inputs = Some(propagate(rbm, v)?);
+                }
+                units = next_units(spec);
+            }
+        }
+        for (l, spec) in specs.iter().enumerate().skip(layers.len()) {
             spec.params.check(inputs.n_rows)?;
-            let rbm = initial_rbm(
-                &inputs,
-                spec.n_hidden,
-                units,
-                spec.hidden_units,
-                &spec.params,
-            )?;
             let monitor = Monitor::new(&inputs, validation_inputs.as_ref(), monitor_rows, 0);
-            let mut trainer = Trainer::new(rbm, spec.params.clone());
-            for epoch in 0..spec.params.epochs {
+            let mut trainer = match in_progress.take() {
+                Some((rbm, state)) => {
+                    check_resumed_layer(l, &rbm, spec, inputs.n_features, units)?;
+                    if state.epochs_done > spec.params.epochs {
+                        return Err(Error::invalid(
+                            "epochs done in the layer to resume",
+                            state.epochs_done,
+                            format!("at most {} (its epochs)", spec.params.epochs),
+                        ));
+                    }
+                    Trainer::resume(rbm, spec.params.clone(), state)?
+                }
+                None => {
+                    let rbm = initial_rbm(
+                        &inputs,
+                        spec.n_hidden,
+                        units,
+                        spec.hidden_units,
+                        &spec.params,
+                    )?;
+                    Trainer::new(rbm, spec.params.clone())
+                }
+            };
+            while trainer.epochs_done() < spec.params.epochs {
+                let epoch = trainer.epochs_done();
                 let started = std::time::Instant::now();
                 trainer.train_epoch(&inputs, &|_| {})?;
                 let metrics = monitor.evaluate(
@@ -260,7 +379,12 @@ impl Dbn {
                     spec.params.momentum_at(epoch),
                     started.elapsed().as_secs_f64(),
                 )?;
-                (hooks.epoch_done)(l, &metrics)?;
+                (hooks.epoch_done)(EpochTrained {
+                    layer: l,
+                    metrics: &metrics,
+                    finished: &layers,
+                    trainer: &trainer,
+                })?;
             }
             layers.push(trainer.rbm().clone());
             (hooks.layer_done)(LayerTrained {
@@ -275,10 +399,7 @@ impl Dbn {
                 if let Some(v) = &validation_inputs {
                     validation_inputs = Some(propagate(rbm, v)?);
                 }
-                units = match spec.hidden_units {
-                    HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
-                    HiddenUnits::Spin => VisibleUnits::Spin,
-                };
+                units = next_units(spec);
             }
         }
         Dbn::new(layers)
