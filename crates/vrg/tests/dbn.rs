@@ -318,3 +318,43 @@ fn generation_runs_the_top_chain_then_samples_down() {
     assert!(dbn.generate(0, 7, 11, &|| {}).is_err());
     assert!(dbn.generate(5, 0, 11, &|| {}).is_err());
 }
+
+/// Issue #11: a divergence in a deep layer says which layer diverged.
+#[test]
+fn a_divergence_names_its_layer() {
+    use vrg::data::Dataset;
+    use vrg::dbn::{GreedyHooks, LayerSpec};
+    use vrg::train::TrainParams;
+    let data = Dataset::new(60, 16, batch(60, 16)).unwrap();
+    let params = |learning_rate| TrainParams {
+        epochs: 2,
+        batch_size: 20,
+        learning_rate,
+        momentum: 0.0,
+        initial_momentum: 0.0,
+        ..TrainParams::default()
+    };
+    let specs = vec![
+        LayerSpec {
+            n_hidden: 8,
+            hidden_units: HiddenUnits::Bernoulli,
+            params: params(0.01),
+        },
+        LayerSpec {
+            n_hidden: 4,
+            hidden_units: HiddenUnits::Bernoulli,
+            params: params(1e38),
+        },
+    ];
+    let mut hooks = GreedyHooks {
+        epoch_done: &mut |_| Ok(()),
+        layer_done: &mut |_| Ok(()),
+    };
+    let error = Dbn::train_greedy(&data, None, VisibleUnits::Bernoulli, &specs, 20, &mut hooks)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("diverged") && error.contains("layer 2"),
+        "{error}"
+    );
+}

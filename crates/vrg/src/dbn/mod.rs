@@ -371,7 +371,9 @@ impl Dbn {
             while trainer.epochs_done() < spec.params.epochs {
                 let epoch = trainer.epochs_done();
                 let started = std::time::Instant::now();
-                trainer.train_epoch(&inputs, &|_| {})?;
+                trainer
+                    .train_epoch(&inputs, &|_| {})
+                    .map_err(|e| in_layer(l, e))?;
                 let metrics = monitor.evaluate(
                     trainer.rbm(),
                     epoch + 1,
@@ -426,5 +428,16 @@ impl Dbn {
             ));
         }
         Ok(())
+    }
+}
+
+/// A divergence in layer `l` (0-based) says which layer diverged.
+fn in_layer(l: usize, error: Error) -> Error {
+    match error {
+        Error::NonFinite { epoch, quantity } => Error::NonFinite {
+            epoch,
+            quantity: format!("layer {}'s {quantity}", l + 1),
+        },
+        other => other,
     }
 }
