@@ -6,6 +6,7 @@
 pub mod atomic;
 pub mod idx;
 pub mod image;
+pub mod limits;
 pub mod model_file;
 pub mod npy;
 
