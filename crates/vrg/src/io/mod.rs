@@ -9,5 +9,6 @@ pub mod image;
 pub mod limits;
 pub mod model_file;
 pub mod npy;
+mod safetensors;
 
 pub use atomic::AtomicFile;
