@@ -304,7 +304,7 @@ fn read_configurations(path: &Path) -> Result<Configurations> {
         [n, l1, l2] if l1 == l2 => (n, l1),
         [n, flat] => {
             let l = (flat as f64).sqrt().round() as usize;
-            if l * l != flat {
+            if l.checked_mul(l) != Some(flat) {
                 return Err(invalid(format!(
                     "shape {:?}: a flat row of {flat} values is not a square lattice",
                     array.shape
@@ -366,27 +366,22 @@ fn read_configurations(path: &Path) -> Result<Configurations> {
 fn measure(args: MeasureArgs) -> Result<()> {
     let configurations = read_configurations(&args.data)?;
     // Blocks of rows with their temperature: from the sidecar if present.
-    let meta: Option<Value> = std::fs::read(sidecar(&args.data))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let meta_param = |key: &str| meta.as_ref().and_then(|m| m["parameters"][key].as_f64());
+    // A sidecar that is present must be valid (vrg::io::sidecar).
+    let meta_path = sidecar(&args.data);
+    let meta = vrg::io::sidecar::read(&meta_path)?;
     let coupling = args
         .coupling
-        .or_else(|| meta_param("coupling"))
+        .or(meta.as_ref().and_then(|m| m.coupling))
         .unwrap_or(1.0);
-    let field = args.field.or_else(|| meta_param("field")).unwrap_or(0.0);
+    let field = args
+        .field
+        .or(meta.as_ref().and_then(|m| m.field))
+        .unwrap_or(0.0);
     let mut blocks: Vec<(Option<f64>, usize, usize)> = Vec::new();
-    if args.temperature.is_none() {
-        if let Some(meta_blocks) = meta.as_ref().and_then(|m| m["blocks"].as_array()) {
-            for b in meta_blocks {
-                let t = b["temperature"].as_f64();
-                let (start, end) = (b["rows"][0].as_u64(), b["rows"][1].as_u64());
-                if let (Some(t), Some(start), Some(end)) = (t, start, end) {
-                    if start < end && end as usize <= configurations.rows {
-                        blocks.push((Some(t), start as usize, end as usize));
-                    }
-                }
-            }
+    if let (None, Some(meta)) = (args.temperature, &meta) {
+        meta.check_rows(&meta_path, &args.data, configurations.rows)?;
+        for b in &meta.blocks {
+            blocks.push((Some(b.temperature), b.start, b.end));
         }
     }
     if blocks.is_empty() {
