@@ -301,6 +301,12 @@ where
     }
 }
 
+/// The fuzz harness of the library's readers (issue #11), with its counting
+/// allocator, run over experiment files.
+#[cfg(test)]
+#[path = "../../vrg/tests/fuzz_support/mod.rs"]
+mod fuzz_support;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,5 +358,37 @@ mod tests {
             e.contains("latin1.toml: not UTF-8 text (invalid byte at offset 13)"),
             "{e}"
         );
+    }
+
+    /// Mutated experiment files: `Ok` or a one-line error naming the file,
+    /// never a panic, never more than 64 × the file + the slack allocated.
+    #[test]
+    fn fuzz_experiment_files() {
+        let seeds: Vec<Vec<u8>> = [
+            include_str!("../../../examples/demo.toml"),
+            include_str!("../../../examples/mehta-schwab.toml"),
+            "[train]\nepochs = 3\nlr = 0.1\n[[layer]]\nhidden = 4\nk = 2\n",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let rewrite: fuzz_support::Rewrite = |bytes, rng| {
+            fuzz_support::rewrite_number(bytes, rng).unwrap_or_else(|| "no number".into())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let report = fuzz_support::run(
+            "toml",
+            &dir.path().join("fuzz.toml"),
+            &seeds,
+            rewrite,
+            fuzz_support::case_count(),
+            0x11_0008,
+            |p| {
+                ExperimentConfig::read(p)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            },
+        );
+        fuzz_support::assert_clean(&report);
     }
 }
