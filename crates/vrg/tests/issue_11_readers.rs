@@ -112,6 +112,24 @@ fn issue_11_npy_shape_overflow_is_refused_with_its_size() {
     .unwrap();
     let e = npy::read(&p).unwrap_err().to_string();
     assert!(e.contains("needs 18446744073709551616 bytes"), "{e}");
+    // Elements below 2^128 whose bytes are not.
+    std::fs::write(
+        &p,
+        npy_bytes(
+            "{'descr': '<f8', 'fortran_order': False, \
+             'shape': (18446744073709551615, 18446744073709551615), }",
+            &[],
+        ),
+    )
+    .unwrap();
+    let e = npy::read(&p).unwrap_err().to_string();
+    assert!(
+        e.ends_with(
+            "data.npy: shape (18446744073709551615, 18446744073709551615) of float64 \
+             has more than 2^128 bytes"
+        ),
+        "{e}"
+    );
     // No rows, but rows of more than 2^64 features.
     std::fs::write(
         &p,

@@ -303,20 +303,9 @@ pub fn read_regular(path: &Path, max: Option<(u64, &'static str)>) -> Result<Vec
             });
         }
     }
-    check_memory(
-        path,
-        || format!("reading the file of {len} bytes"),
-        u128::from(len),
-    )?;
-    let capacity = usize::try_from(len).map_err(|_| Error::TooLarge {
-        path: path.to_path_buf(),
-        what: format!("reading the file of {len} bytes"),
-        needed: u128::from(len),
-        bound: Bound::Memory(MemoryLimit {
-            bytes: usize::MAX as u64,
-            source: LimitSource::Fallback,
-        }),
-    })?;
+    check_memory(path, || "reading the whole file".into(), u128::from(len))?;
+    // Within the memory limit, so within the address space.
+    let capacity = len as usize;
     let mut bytes = Vec::with_capacity(capacity);
     // A file that grows while it is read stops at its length when opened.
     file.take(len)

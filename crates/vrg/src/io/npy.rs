@@ -508,15 +508,17 @@ pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
     let header = read_header(path, &mut reader, len)?;
     let element = header.element;
     let what = || format!("shape {} of {}", shape_text(&header.shape), element.name());
-    let count = limits::checked_product(header.shape.iter().map(|&d| u128::from(d)));
-    let count =
-        count.ok_or_else(|| invalid(path, format!("{} has more than 2^128 elements", what())))?;
-    let data_bytes = count * element.size as u128;
+    let too_many = || invalid(path, format!("{} has more than 2^128 bytes", what()));
+    let count = limits::checked_product(header.shape.iter().map(|&d| u128::from(d)))
+        .ok_or_else(too_many)?;
+    let data_bytes = count
+        .checked_mul(element.size as u128)
+        .ok_or_else(too_many)?;
     limits::check_file_holds(
         path,
         what,
         data_bytes,
-        len - header.data_offset,
+        len.saturating_sub(header.data_offset),
         header.data_offset,
     )?;
     // count ≤ the file's length, so it fits in usize; the values take 8
