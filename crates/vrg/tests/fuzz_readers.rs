@@ -364,7 +364,11 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         chains: vec![1.0; 6],
         hidden_activity: vec![0.25; 3],
     };
-    model_file::save_rbm(&p, &small, Some(&TrainParams::default()), Some(&state)).unwrap();
+    let pcd = TrainParams {
+        persistent_chains: Some(2),
+        ..TrainParams::default()
+    };
+    model_file::save_rbm(&p, &small, Some(&pcd), Some(&state)).unwrap();
     rbms.push(std::fs::read(&p).unwrap());
     let dbn = Dbn::new(vec![
         rbm(5, 3, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli),

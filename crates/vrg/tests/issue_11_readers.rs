@@ -293,6 +293,36 @@ fn issue_11_dbn_layer_count_bounded_by_the_tensors() {
     assert_eq!(load_dbn(&p).unwrap().dbn.sizes(), vec![3, 2, 2]);
 }
 
+/// A checkpoint whose training parameters ask for 2^60 persistent chains
+/// but hold none: refused on reading (resuming would allocate the chains
+/// by that count).
+#[test]
+fn issue_11_checkpoint_chains_bounded_by_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ckpt.safetensors");
+    let params = TrainParams {
+        persistent_chains: Some(1 << 60),
+        ..TrainParams::default()
+    };
+    let state = vrg::train::TrainState {
+        epochs_done: 1,
+        velocity_weights: vec![0.0; 6],
+        velocity_visible_bias: vec![0.0; 3],
+        velocity_hidden_bias: vec![0.0; 2],
+        chains: Vec::new(),
+        hidden_activity: vec![0.0; 2],
+    };
+    save_rbm(&p, &rbm(3, 2), Some(&params), Some(&state)).unwrap();
+    let e = load_rbm(&p).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "ckpt.safetensors: metadata train_params asks for 1152921504606846976 persistent \
+             chains (PCD), but tensor `train.chains` has 0 rows"
+        ),
+        "{e}"
+    );
+}
+
 /// A DBN file where an RBM is expected, and the other way round, are named
 /// as what they are.
 #[test]

@@ -26,7 +26,7 @@ use super::safetensors::{self as container, Contents, Dtype};
 use crate::error::{quoted, shape_text};
 use crate::io::atomic::write_bytes;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use crate::train::{TrainParams, TrainState};
+use crate::train::{Method, TrainParams, TrainState};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -375,6 +375,23 @@ pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
             .first()
             .copied()
             .unwrap_or(0);
+        // The chains a resumed trainer would start are the tensor's rows,
+        // never a count from the metadata alone.
+        if let Some(p) = &params {
+            let (method, expected) = match p.method {
+                Method::Pcd => ("PCD", p.n_chains()),
+                Method::Cd => ("CD", 0),
+            };
+            if chains_rows != expected {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "metadata train_params asks for {expected} persistent chains ({method}), \
+                         but tensor `train.chains` has {chains_rows} rows"
+                    ),
+                ));
+            }
+        }
         Some(TrainState {
             epochs_done: epoch,
             velocity_weights: read_tensor(path, &contents, "train.velocity_W", &[nv, nh])?,
