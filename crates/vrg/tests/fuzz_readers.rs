@@ -30,7 +30,7 @@ fn text(e: impl std::fmt::Display) -> String {
 /// A version 1.0 `.npy` file with header dict `dict` and raw `data`.
 fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -137,6 +137,7 @@ fn idx_seeds() -> Vec<Vec<u8>> {
 }
 
 /// Rewrites the number of axes or one axis's size.
+#[allow(clippy::ptr_arg)] // a `Rewrite`, which may also resize
 fn idx_rewrite(bytes: &mut Vec<u8>, rng: &mut Rng64) -> String {
     if bytes.len() < 4 {
         return "too short to rewrite".into();
@@ -288,6 +289,7 @@ fn png_seeds() -> Vec<Vec<u8>> {
 
 /// Rewrites width, height, bit depth, colour type or interlacing in IHDR
 /// and fixes the chunk's CRC, so that the decoder sees the new values.
+#[allow(clippy::ptr_arg)] // a `Rewrite`, which may also resize
 fn png_rewrite(bytes: &mut Vec<u8>, rng: &mut Rng64) -> String {
     if bytes.len() < 33 || &bytes[12..16] != b"IHDR" {
         return "no IHDR to rewrite".into();
