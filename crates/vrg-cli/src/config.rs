@@ -9,7 +9,7 @@
 //! takes one value for every layer or a comma-separated list with one value
 //! per layer. See `examples/mehta-schwab.toml`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Deserialize;
 use std::path::Path;
 use vrg::rbm::HiddenUnits;
@@ -204,12 +204,37 @@ pub struct ExperimentConfig {
     pub analysis: AnalysisSettings,
 }
 
+/// The largest experiment file read (1 MiB; the examples are about 1 KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A TOML error on one line: where (line and column, counting from 1) and
+/// the parser's message, not its multi-line excerpt of the file.
+fn toml_error(origin: &str, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let message = vrg::error::one_line(error.message().trim());
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            anyhow::anyhow!("{origin}: line {line}, column {column}: {message}")
+        }
+        None => anyhow::anyhow!("{origin}: {message}"),
+    }
+}
+
 impl ExperimentConfig {
     /// Parses TOML `text` read from `origin` (a path or a name), naming the
-    /// origin, line and key in errors.
+    /// origin, line and key in errors (one line each).
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let config: ExperimentConfig =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+            toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
         if config.train.hidden.is_some() {
             bail!("{origin}: [train] sets hidden; give each layer's hidden units in its [[layer]] table");
         }
@@ -227,10 +252,18 @@ impl ExperimentConfig {
         path.map_or_else(|| Ok(Self::default()), Self::read)
     }
 
-    /// Reads and parses the file at `path`.
+    /// Reads and parses the file at `path`: a regular file of at most
+    /// [`MAX_CONFIG_BYTES`] bytes of UTF-8 text.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let bytes =
+            vrg::io::limits::read_regular(path, Some((MAX_CONFIG_BYTES, "experiment file")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 }
@@ -265,5 +298,97 @@ where
         n => bail!(
             "invalid --{flag} {text:?}: {n} values for {n_layers} layers; expected one value or one per layer"
         ),
+    }
+}
+
+/// The fuzz harness of the library's readers (issue #11), with its counting
+/// allocator, run over experiment files.
+#[cfg(test)]
+#[path = "../../vrg/tests/fuzz_support/mod.rs"]
+mod fuzz_support;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_errors_are_one_line_with_line_and_column() {
+        for (text, needle) in [
+            ("[train]\nlr = \n", "x.toml: line 2, column 6: "),
+            (
+                "[train]\nlearning_rate = 0.1\n",
+                "x.toml: line 2, column 1: unknown field `learning_rate`",
+            ),
+            (
+                "[[layer]]\nhidden = \"many\"\n",
+                "x.toml: line 2, column 10: ",
+            ),
+            (
+                "[ising]\nsize = 99999999999999999999999\n",
+                "x.toml: line 2, column 8: ",
+            ),
+        ] {
+            let e = format!("{:#}", ExperimentConfig::parse(text, "x.toml").unwrap_err());
+            assert!(e.starts_with(needle) && !e.contains('\n'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn devices_and_huge_files_are_not_read() {
+        let e = format!(
+            "{:#}",
+            ExperimentConfig::read(Path::new("/dev/zero")).unwrap_err()
+        );
+        assert!(
+            e.contains("/dev/zero") && e.contains("character device"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).unwrap();
+        let e = format!("{:#}", ExperimentConfig::read(&big).unwrap_err());
+        assert!(
+            e.contains("big.toml") && e.contains("more than the largest experiment file"),
+            "{e}"
+        );
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(&latin1, b"[train]\n# caf\xe9\n").unwrap();
+        let e = format!("{:#}", ExperimentConfig::read(&latin1).unwrap_err());
+        assert!(
+            e.contains("latin1.toml: not UTF-8 text (invalid byte at offset 13)"),
+            "{e}"
+        );
+    }
+
+    /// Mutated experiment files: `Ok` or a one-line error naming the file,
+    /// never a panic, never more than 64 × the file + the slack allocated.
+    #[test]
+    fn fuzz_experiment_files() {
+        let seeds: Vec<Vec<u8>> = [
+            include_str!("../../../examples/demo.toml"),
+            include_str!("../../../examples/mehta-schwab.toml"),
+            "[train]\nepochs = 3\nlr = 0.1\n[[layer]]\nhidden = 4\nk = 2\n",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let rewrite: fuzz_support::Rewrite = |bytes, rng| {
+            fuzz_support::rewrite_number(bytes, rng).unwrap_or_else(|| "no number".into())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let report = fuzz_support::run(
+            "toml",
+            &dir.path().join("fuzz.toml"),
+            &seeds,
+            rewrite,
+            fuzz_support::case_count(),
+            0x11_0008,
+            |p| {
+                ExperimentConfig::read(p)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            },
+        );
+        fuzz_support::assert_clean(&report);
     }
 }

@@ -299,59 +299,6 @@ struct Configurations {
     rows: usize,
 }
 
-/// What `vrg ising measure` uses of a sidecar FILE.json written by
-/// `vrg ising sample`: the lattice side, the Hamiltonian and which rows were
-/// drawn at which temperature. Unknown keys are ignored.
-#[derive(Debug, Default, serde::Deserialize)]
-struct Sidecar {
-    #[serde(default)]
-    parameters: SidecarParameters,
-    #[serde(default)]
-    blocks: Vec<SidecarBlock>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct SidecarParameters {
-    size: Option<usize>,
-    coupling: Option<f64>,
-    field: Option<f64>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct SidecarBlock {
-    temperature: f64,
-    rows: [usize; 2],
-}
-
-/// Reads the sidecar of `data` if there is one; a sidecar that is not
-/// what `vrg ising sample` writes is an error naming it (not silently
-/// ignored: its temperatures decide what is measured).
-fn read_sidecar(data: &Path) -> Result<Option<(PathBuf, Sidecar)>> {
-    let path = sidecar(data);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let file = std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?;
-    let meta: u64 = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if meta > MAX_SIDECAR_BYTES {
-        bail!(
-            "{}: {meta} bytes is too large for a sidecar of `vrg ising sample` (at most {MAX_SIDECAR_BYTES}); move it away or give --temperature",
-            path.display()
-        );
-    }
-    let parsed: Sidecar = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not a sidecar of `vrg ising sample` ({e}); move it away to measure {} without it",
-            path.display(),
-            data.display()
-        )
-    })?;
-    Ok(Some((path, parsed)))
-}
-
-/// Sidecars are a few kilobytes per temperature.
-const MAX_SIDECAR_BYTES: u64 = 64 << 20;
-
 /// The lattice side and configuration count of an array of `shape`.
 /// `lattice` (from --lattice or the sidecar, with `origin` naming which)
 /// settles the one ambiguous case, a 2-D (n, n) array with n a perfect
@@ -471,60 +418,43 @@ fn read_configurations(path: &Path, lattice: Option<(usize, &str)>) -> Result<Co
 }
 
 fn measure(args: MeasureArgs) -> Result<()> {
-    let meta = read_sidecar(&args.data)?;
-    let origin = meta
-        .as_ref()
-        .map(|(p, _)| format!("{} (parameters.size)", p.display()))
-        .unwrap_or_default();
+    // A sidecar that is present must be valid (vrg::io::sidecar).
+    let meta_path = sidecar(&args.data);
+    let meta = vrg::io::sidecar::read(&meta_path)?;
+    let sidecar_name = meta_path.display().to_string();
+    let size_origin = format!("{sidecar_name} (parameters.size)");
     let lattice = match (args.lattice, &meta) {
         (Some(l), _) => Some((l, "--lattice")),
-        (None, Some((_, m))) => m.parameters.size.map(|l| (l, origin.as_str())),
+        (None, Some(m)) => m.size.map(|l| (l, size_origin.as_str())),
         (None, None) => None,
     };
     let configurations = read_configurations(&args.data, lattice)?;
-    let sidecar_name = meta
-        .as_ref()
-        .map(|(p, _)| p.display().to_string())
-        .unwrap_or_default();
     // The Hamiltonian: flags, else the sidecar, else J = 1, h = 0; a value
     // from the sidecar is named as such when it is invalid.
-    let (coupling, coupling_origin) = match (args.coupling, &meta) {
+    let from_sidecar = |key: &str| format!("{sidecar_name} (parameters.{key})");
+    let (coupling, coupling_origin) = match (args.coupling, meta.as_ref().and_then(|m| m.coupling))
+    {
         (Some(j), _) => (j, "--coupling".to_string()),
-        (None, Some((_, m))) if m.parameters.coupling.is_some() => (
-            m.parameters.coupling.expect("checked"),
-            format!("{sidecar_name} (parameters.coupling)"),
-        ),
-        _ => (1.0, "the default coupling".to_string()),
+        (None, Some(j)) => (j, from_sidecar("coupling")),
+        (None, None) => (1.0, "the default coupling".to_string()),
     };
-    let (field, field_origin) = match (args.field, &meta) {
+    let (field, field_origin) = match (args.field, meta.as_ref().and_then(|m| m.field)) {
         (Some(h), _) => (h, "--field".to_string()),
-        (None, Some((_, m))) if m.parameters.field.is_some() => (
-            m.parameters.field.expect("checked"),
-            format!("{sidecar_name} (parameters.field)"),
-        ),
-        _ => (0.0, "the default field".to_string()),
+        (None, Some(h)) => (h, from_sidecar("field")),
+        (None, None) => (0.0, "the default field".to_string()),
     };
     // Blocks of rows with their temperature: from the sidecar, unless
     // --temperature is given.
     let mut blocks: Vec<(Option<f64>, usize, usize, String)> = Vec::new();
-    if args.temperature.is_none() {
-        if let Some((_, m)) = &meta {
-            for (i, b) in m.blocks.iter().enumerate() {
-                let [start, end] = b.rows;
-                if !(start < end && end <= configurations.rows) {
-                    bail!(
-                        "{sidecar_name}: blocks[{i}].rows [{start}, {end}] do not lie within the {} configurations of {}",
-                        configurations.rows,
-                        args.data.display()
-                    );
-                }
-                blocks.push((
-                    Some(b.temperature),
-                    start,
-                    end,
-                    format!("{sidecar_name} (blocks[{i}].temperature)"),
-                ));
-            }
+    if let (None, Some(meta)) = (args.temperature, &meta) {
+        meta.check_rows(&meta_path, &args.data, configurations.rows)?;
+        for (i, b) in meta.blocks.iter().enumerate() {
+            blocks.push((
+                Some(b.temperature),
+                b.start,
+                b.end,
+                format!("{sidecar_name} (blocks[{i}].temperature)"),
+            ));
         }
     }
     if blocks.is_empty() {

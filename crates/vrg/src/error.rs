@@ -1,13 +1,14 @@
 //! The library's one error type. Variants carry the data a user needs to fix
 //! the problem: which parameter, what was expected, what was found.
 
+use crate::io::limits::Bound;
 use std::path::PathBuf;
 
 /// Everything that can go wrong in `vrg`'s library code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A parameter is outside its valid range (negative temperature, L < 2, …).
-    #[error("invalid {name} = {value}: {expected}")]
+    #[error("invalid {name} = {}: {}", one_line(value), one_line(expected))]
     InvalidParameter {
         /// The parameter's name as the user knows it (e.g. `temperature`).
         name: &'static str,
@@ -17,19 +18,60 @@ pub enum Error {
         expected: String,
     },
     /// An array has the wrong shape.
-    #[error("shape mismatch in {what}: expected {expected}, found {found}")]
+    #[error(
+        "shape mismatch in {}: expected {}, found {}",
+        one_line(what),
+        one_line(expected),
+        one_line(found)
+    )]
     ShapeMismatch {
         what: String,
         expected: String,
         found: String,
     },
     /// A data file's contents are not what the operation needs.
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {}", one_line(&path.display().to_string()), one_line(reason))]
     InvalidData { path: PathBuf, reason: String },
+    /// A file declares data that would need more bytes than the file holds
+    /// or than memory allows; nothing was allocated for it.
+    #[error(
+        "{}: {} needs {needed} bytes, more than {bound}",
+        one_line(&path.display().to_string()),
+        one_line(what)
+    )]
+    TooLarge {
+        path: PathBuf,
+        /// What was declared, e.g. `shape (60000, 784) of float32`.
+        what: String,
+        /// Bytes it would need.
+        needed: u128,
+        /// The bound it exceeds.
+        bound: Bound,
+    },
+    /// A model file of the wrong kind (a DBN where an RBM is expected, or a
+    /// file another program wrote).
+    #[error("{} is {found}, expected {expected}", one_line(&path.display().to_string()))]
+    WrongFileKind {
+        path: PathBuf,
+        /// What the file is, e.g. `a DBN file (vrg-dbn) with 3 layers`.
+        found: String,
+        /// What the operation reads, e.g. `an RBM model file (vrg-rbm)`.
+        expected: String,
+    },
+    /// An environment variable that vrg reads has an invalid value.
+    #[error(
+        "invalid environment variable {name}={}: expected {expected}",
+        quoted(value)
+    )]
+    InvalidEnvironment {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
     /// An operating-system I/O error on a named file. (The cause is part of
     /// the message and deliberately not a `source`, so that error chains
     /// do not print it twice.)
-    #[error("{}: {cause}", path.display())]
+    #[error("{}: {}", one_line(&path.display().to_string()), one_line(&cause.to_string()))]
     Io {
         path: PathBuf,
         cause: std::io::Error,
@@ -49,15 +91,17 @@ pub enum Error {
         /// Which rule it breaks.
         rule: String,
     },
-    /// An operation would need more memory than the limit allows.
-    #[error("{what} needs {} but {limit}", human_bytes(*needed))]
-    TooLarge {
-        /// What would be allocated, as the user knows it (`--samples 10⁶ × 784 values`).
+    /// A request sized by a flag or by the model (not declared by a file,
+    /// see [`Error::TooLarge`]) would need more memory than the limit.
+    #[error("{what} needs {} ({needed} bytes), more than {bound}", human_bytes(*needed))]
+    TooMuchMemory {
+        /// What would be allocated, as the user knows it
+        /// (`1000000 chains of 784 visible + 500 hidden units`).
         what: String,
         /// Bytes it would take (saturated at u128's range).
         needed: u128,
-        /// The limit it exceeds, in words.
-        limit: String,
+        /// The memory limit it exceeds.
+        bound: crate::io::limits::Bound,
     },
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
@@ -102,6 +146,47 @@ impl Error {
         Error::Io {
             path: path.into(),
             cause: source,
+        }
+    }
+}
+
+/// `text` on one line: line breaks, tabs and other control characters are
+/// written as escapes (`\n`), so that an error message built from a file's
+/// contents or a parser's report stays one line.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A value found in a file, quoted for an error message: control
+/// characters and quotes escaped, and at most 80 characters (longer values
+/// end in `…`).
+pub fn quoted(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut shown: String = value.chars().take(MAX).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("\"{}\"", shown.escape_debug())
+}
+
+/// A shape as numpy writes it: `(60000, 28, 28)`, `(3,)`, `()`.
+pub fn shape_text<T: std::fmt::Display>(shape: &[T]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            format!("({})", parts.join(", "))
         }
     }
 }

@@ -16,7 +16,8 @@
 //!   trained by CD-k or PCD-k.
 //! - [`estimate`]: partition functions of learned models (exact ln Z).
 //! - [`rg`]: RG analysis: receptive fields and their locality, block spins.
-//! - [`io`]: `.npy` files and atomic writes.
+//! - [`io`]: `.npy`, IDX, PNG and model files, read within the bounds of
+//!   [`io::limits`] with one-line errors, and atomic writes.
 //!
 //! Sample the 16×16 Ising model at T = 3 and judge the energy against
 //! Kaufman's exact value by its z-score:

@@ -1,93 +1,47 @@
-//! Sizes checked before memory is allocated.
+//! Sizes checked before memory is allocated, for requests sized by flags
+//! or by a model (file headers are checked by [`crate::io::limits`]).
 //!
-//! Every buffer whose size comes from a flag, a file header or a metadata
-//! key is checked here first, with overflow-checked arithmetic, against the
-//! memory this process may use: the machine's available memory
-//! (`MemAvailable` in `/proc/meminfo`), or `VRG_MAX_BYTES` when that
-//! environment variable is set (bytes, an integer). A request above it is an
-//! [`Error::TooLarge`] that says what was asked for and how much it needs,
-//! instead of an abort inside the allocator.
+//! Every buffer whose size comes from a flag (`--samples`, `--chains`,
+//! `--hidden`, `--betas`, …) is checked here first, with overflow-checked
+//! arithmetic, against the same memory limit the readers use
+//! ([`limits::memory_limit`]: the machine's available memory, lowered by
+//! `VRG_MAX_BYTES`). A request above it is an [`Error::TooMuchMemory`] that
+//! says what was asked for and how much it needs, instead of an abort
+//! inside the allocator.
 
+use crate::io::limits::{self, Bound};
 use crate::{Error, Result};
 
-/// Used when the available memory cannot be read (not Linux): 64 GiB.
-const FALLBACK_LIMIT: u64 = 64 << 30;
-
-/// The most bytes one request may take, and where that limit comes from.
-pub fn limit() -> (u64, String) {
-    if let Ok(text) = std::env::var("VRG_MAX_BYTES") {
-        if let Ok(bytes) = text.trim().parse::<u64>() {
-            return (bytes, format!("VRG_MAX_BYTES is {bytes}"));
-        }
-    }
-    match available_bytes() {
-        Some(bytes) => (
-            bytes,
-            format!(
-                "only {} of memory is available",
-                crate::error::human_bytes(u128::from(bytes))
-            ),
-        ),
-        None => (
-            FALLBACK_LIMIT,
-            format!(
-                "the limit is {} (set VRG_MAX_BYTES to change it)",
-                crate::error::human_bytes(u128::from(FALLBACK_LIMIT))
-            ),
-        ),
-    }
-}
-
-/// `MemAvailable` from `/proc/meminfo`, in bytes.
-fn available_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
-}
-
-/// The product of `factors`, or `None` on overflow.
-pub fn product(factors: &[usize]) -> Option<usize> {
-    factors
-        .iter()
-        .try_fold(1usize, |acc, &f| acc.checked_mul(f))
-}
-
 /// Checks that `count` items of `item_bytes` each fit in memory; `what`
-/// names the request as the user knows it (`"--samples 1000000 × 784
-/// visible units"`). Returns the count.
+/// names the request as the user knows it (`"1000000 chains of 784
+/// visible + 500 hidden units"`). Returns the count.
 pub fn check(what: impl FnOnce() -> String, count: usize, item_bytes: usize) -> Result<usize> {
-    let needed = count as u128 * item_bytes as u128;
-    let (limit, why) = limit();
-    if needed > u128::from(limit) {
-        return Err(Error::TooLarge {
-            what: what(),
-            needed,
-            limit: why,
-        });
-    }
-    Ok(count)
+    check_product(what, &[count], item_bytes)
 }
 
-/// [`check`] for a product of dimensions that may itself overflow.
+/// [`check`] for a product of dimensions that may itself overflow; returns
+/// the product.
 pub fn check_product(
     what: impl FnOnce() -> String,
     factors: &[usize],
     item_bytes: usize,
 ) -> Result<usize> {
-    let needed = factors
-        .iter()
-        .try_fold(item_bytes as u128, |acc, &f| acc.checked_mul(f as u128))
-        .unwrap_or(u128::MAX);
-    let (limit, why) = limit();
-    if needed > u128::from(limit) {
-        return Err(Error::TooLarge {
+    let needed = limits::checked_product(
+        factors
+            .iter()
+            .map(|&f| f as u128)
+            .chain([item_bytes as u128]),
+    )
+    .unwrap_or(u128::MAX);
+    let limit = limits::memory_limit()?;
+    if needed > u128::from(limit.bytes) {
+        return Err(Error::TooMuchMemory {
             what: what(),
             needed,
-            limit: why,
+            bound: Bound::Memory(limit),
         });
     }
-    Ok(product(factors).expect("fits in memory, so in usize"))
+    Ok(factors.iter().product::<usize>())
 }
 
 #[cfg(test)]

@@ -28,7 +28,10 @@ impl Dataset {
         if n_rows.checked_mul(n_features) != Some(values.len()) {
             return Err(Error::ShapeMismatch {
                 what: "dataset values".into(),
-                expected: format!("{n_rows}×{n_features} = {} values", n_rows * n_features),
+                expected: format!(
+                    "{n_rows}×{n_features} = {} values",
+                    n_rows as u128 * n_features as u128
+                ),
                 found: format!("{} values", values.len()),
             });
         }

@@ -1,7 +1,8 @@
 //! Reading a [`Dataset`] from `.npy`, IDX or PNG, chosen by content.
 
 use super::{binarize, Binarize, Dataset};
-use crate::io::{idx, image, npy};
+use crate::error::shape_text;
+use crate::io::{idx, image, limits, npy};
 use crate::{Error, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ enum Format {
 
 fn sniff(path: &Path) -> Result<Format> {
     let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let (mut file, _) = limits::open_regular(path)?;
     let mut got = 0;
     while got < head.len() {
         match file.read(&mut head[got..]) {
@@ -132,14 +133,28 @@ fn rows_and_features(path: &Path, shape: &[usize]) -> Result<Layout> {
     if shape.len() < 2 {
         return Err(invalid(
             path,
-            format!("array of shape {shape:?}: expected at least 2 dimensions (rows × features)"),
+            format!(
+                "array of shape {}: expected at least 2 dimensions (rows × features)",
+                shape_text(shape)
+            ),
         ));
     }
-    let n_features: usize = shape[1..].iter().product();
+    let n_features = shape[1..]
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            invalid(
+                path,
+                format!(
+                    "array of shape {}: more than 2^64 features per row",
+                    shape_text(shape)
+                ),
+            )
+        })?;
     if shape[0] == 0 || n_features == 0 {
         return Err(invalid(
             path,
-            format!("array of shape {shape:?} holds no data"),
+            format!("array of shape {} holds no data", shape_text(shape)),
         ));
     }
     Ok(Layout {
@@ -147,6 +162,15 @@ fn rows_and_features(path: &Path, shape: &[usize]) -> Result<Layout> {
         n_features,
         shape_hint: (shape.len() == 3).then(|| (shape[1], shape[2])),
     })
+}
+
+/// Fails unless `n_values` f32 values fit in the memory limit.
+fn check_f32_memory(path: &Path, shape: &[usize], n_values: usize) -> Result<()> {
+    limits::check_memory(
+        path,
+        || format!("the data of shape {} as float32", shape_text(shape)),
+        n_values as u128 * 4,
+    )
 }
 
 fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
@@ -157,6 +181,7 @@ fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
         .limit
         .map_or(layout.n_rows, |l| l.min(layout.n_rows));
     let kept = &array.values[..n_rows * n_features];
+    check_f32_memory(path, &array.shape, kept.len())?;
     let values: Vec<f32> = match options.scale {
         Some(s) => {
             let s = f64::from(s);
@@ -172,6 +197,7 @@ fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
 fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
     let array = idx::read_with_limit(path, limit)?;
     let layout = rows_and_features(path, &array.shape)?;
+    check_f32_memory(path, &array.shape, array.values.len())?;
     let table = byte_scale();
     let values: Vec<f32> = array.values.iter().map(|&b| table[b as usize]).collect();
     let mut data = Dataset::new(layout.n_rows, layout.n_features, values)?;
@@ -199,7 +225,18 @@ fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
     }
     let first = image::read_grey_f32(&files[0])?;
     let (height, width) = (first.height, first.width);
-    let mut values = Vec::with_capacity(files.len() * height * width);
+    let total = files.len() as u128 * (height * width) as u128;
+    limits::check_memory(
+        dir,
+        || {
+            format!(
+                "{} images of {height}×{width} pixels as float32",
+                files.len()
+            )
+        },
+        total * 4,
+    )?;
+    let mut values = Vec::with_capacity(total as usize);
     values.extend_from_slice(&first.pixels);
     for file in &files[1..] {
         let img = image::read_grey_f32(file)?;

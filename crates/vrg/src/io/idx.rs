@@ -5,8 +5,9 @@
 //! (unsigned byte) is supported, which covers every MNIST file. Compression is
 //! detected from the gzip magic `0x1f 0x8b`, not from the file name.
 
+use super::limits;
+use crate::error::shape_text;
 use crate::{Error, Result};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -46,20 +47,35 @@ pub fn read(path: impl AsRef<Path>) -> Result<IdxArray> {
     read_with_limit(path, None)
 }
 
+/// Where the bytes come from: the file's length bounds what a plain file
+/// holds and what a gzip file can inflate to.
+#[derive(Clone, Copy)]
+struct Source {
+    len: u64,
+    gzipped: bool,
+}
+
 /// Reads an IDX file, keeping at most `limit` items along the first axis
 /// (all of them for `None`). With a limit only the needed bytes are read and
 /// decompressed; without one, bytes after the data are an error.
+///
+/// The header's sizes are checked before the values are allocated: a plain
+/// file must hold them, a gzip file must be long enough to inflate to them
+/// (see [`super::limits`]) and they must fit in the memory limit. A gzip
+/// stream is read through a limit of the declared size (plus one byte, to
+/// find trailing data), and must end exactly there.
 pub fn read_with_limit(path: impl AsRef<Path>, limit: Option<usize>) -> Result<IdxArray> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let (file, len) = limits::open_regular(path)?;
     let mut buffered = BufReader::with_capacity(1 << 16, file);
     let head = buffered.fill_buf().map_err(|e| Error::io(path, e))?;
     let gzipped = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+    let source = Source { len, gzipped };
     if gzipped {
         let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
-        read_from(path, decoder, limit, true)
+        read_from(path, decoder, limit, source)
     } else {
-        read_from(path, buffered, limit, false)
+        read_from(path, buffered, limit, source)
     }
 }
 
@@ -91,8 +107,9 @@ fn read_from(
     path: &Path,
     mut reader: impl Read,
     limit: Option<usize>,
-    gzipped: bool,
+    source: Source,
 ) -> Result<IdxArray> {
+    let gzipped = source.gzipped;
     let after = if gzipped { " (after gunzip)" } else { "" };
     let mut magic = [0u8; 4];
     let got = read_fully(path, &mut reader, &mut magic, gzipped)?;
@@ -129,8 +146,9 @@ fn read_from(
     if n_dims == 0 {
         return Err(invalid(path, "IDX header declares 0 dimensions"));
     }
-    let mut dims_bytes = vec![0u8; 4 * n_dims];
-    let got = read_fully(path, &mut reader, &mut dims_bytes, gzipped)?;
+    let mut dims_bytes = [0u8; 4 * 255];
+    let dims_bytes = &mut dims_bytes[..4 * n_dims];
+    let got = read_fully(path, &mut reader, dims_bytes, gzipped)?;
     if got < dims_bytes.len() {
         return Err(invalid(
             path,
@@ -141,21 +159,47 @@ fn read_from(
             ),
         ));
     }
-    let mut shape: Vec<usize> = dims_bytes
+    let shape: Vec<u64> = dims_bytes
         .chunks_exact(4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
         .collect();
-    let too_large = || invalid(path, format!("IDX dimensions {shape:?} are too large"));
-    let total = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(too_large)?;
-    let item_size: usize = shape[1..].iter().product();
-    let keep_items = limit.map_or(shape[0], |l| l.min(shape[0]));
+    let header = 4 + 4 * n_dims as u64;
+    let what = || format!("IDX shape {} of unsigned bytes{after}", shape_text(&shape));
+    // At most 255 axes below 2^32 each: the products fit in 128 bits only
+    // for few axes, so they are checked.
+    let item_size = limits::checked_product(shape[1..].iter().map(|&d| u128::from(d)));
+    let total = item_size.and_then(|item| item.checked_mul(u128::from(shape[0])));
+    let (Some(item_size), Some(total)) = (item_size, total) else {
+        return Err(invalid(
+            path,
+            format!("{} holds more than 2^128 bytes", what()),
+        ));
+    };
+    let keep_items = limit.map_or(u128::from(shape[0]), |l| {
+        (l as u128).min(u128::from(shape[0]))
+    });
     let wanted = keep_items * item_size;
-    // Capacity is capped so a corrupt header cannot request absurd memory
-    // up front; the vector still grows to whatever the file really holds.
-    let mut values = Vec::with_capacity(wanted.min(1 << 28));
+    if gzipped {
+        limits::check_inflated(path, what, wanted, source.len)?;
+    } else {
+        let holds = source.len.saturating_sub(header);
+        if wanted > u128::from(holds) {
+            return Err(invalid(
+                path,
+                format!(
+                    "truncated IDX data: expected {wanted} bytes after the {header}-byte \
+                     header (shape {}), found {holds}",
+                    shape_text(&shape)
+                ),
+            ));
+        }
+    }
+    limits::check_memory(path, what, wanted)?;
+    // Both checks bound `wanted` by the file (or what it inflates to) and
+    // by memory, so it fits in usize. Capacity grows with the data read,
+    // not with what the header claims.
+    let wanted = wanted as usize;
+    let mut values = Vec::with_capacity(wanted.min(1 << 20));
     let read_result = (&mut reader).take(wanted as u64).read_to_end(&mut values);
     match read_result {
         Ok(_) => {}
@@ -163,12 +207,12 @@ fn read_from(
         Err(e) => return Err(stream_error(path, e, gzipped)),
     }
     if values.len() < wanted {
-        let header = 4 + 4 * n_dims;
         return Err(invalid(
             path,
             format!(
                 "truncated IDX data{after}: expected {wanted} bytes after the {header}-byte \
-                 header (shape {shape:?}), found {}",
+                 header (shape {}), found {}",
+                shape_text(&shape),
                 values.len()
             ),
         ));
@@ -179,12 +223,14 @@ fn read_from(
             return Err(invalid(
                 path,
                 format!(
-                    "unexpected bytes after the IDX data{after} (shape {shape:?} holds {total} bytes)"
+                    "unexpected bytes after the IDX data{after} (shape {} holds {total} bytes)",
+                    shape_text(&shape)
                 ),
             ));
         }
     }
-    shape[0] = keep_items;
+    let mut shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    shape[0] = keep_items as usize;
     Ok(IdxArray { shape, values })
 }
 

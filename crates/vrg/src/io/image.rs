@@ -6,9 +6,9 @@
 //! their precision in [`read_grey_f32`] and are rounded in [`read_grey_u8`].
 
 use super::atomic::AtomicFile;
+use super::limits;
 use crate::{Error, Result};
-use png::{BitDepth, ColorType, Transformations};
-use std::fs::File;
+use png::{BitDepth, ColorType, InterlaceInfo, Transformations};
 use std::io::BufReader;
 use std::path::Path;
 
@@ -28,24 +28,65 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// Appends the grey levels of one decoded row (`width` pixels of
+/// `channels` samples of `bytes_per_sample` bytes, big-endian) to `out`.
+fn push_grey_row(
+    row: &[u8],
+    width: usize,
+    channels: usize,
+    bytes_per_sample: usize,
+    out: &mut Vec<f32>,
+) {
+    let pixel_bytes = channels * bytes_per_sample;
+    for px in row[..width * pixel_bytes].chunks_exact(pixel_bytes) {
+        let sample = |k: usize| -> f32 {
+            if bytes_per_sample == 1 {
+                px[k] as f32
+            } else {
+                // 65535 / 257 = 255 exactly.
+                u16::from_be_bytes([px[2 * k], px[2 * k + 1]]) as f32 / 257.0
+            }
+        };
+        let grey = if channels < 3 {
+            sample(0)
+        } else {
+            0.299 * sample(0) + 0.587 * sample(1) + 0.114 * sample(2)
+        };
+        out.push(grey);
+    }
+}
+
 /// Decodes `path` to grey levels on the 0–255 scale (fractional for colour
 /// and 16-bit images).
+///
+/// Before anything is allocated, the header's width × height is checked
+/// against what the file can hold (its image data inflates to at most
+/// [`limits::DEFLATE_MAX_RATIO`] bytes per byte) and against the memory
+/// limit; the png crate's own allocations are bounded by the same limit.
+/// Rows are decoded one at a time, so memory grows with the data actually
+/// decoded (an interlaced image is assembled once all its passes decoded).
 fn decode(path: &Path) -> Result<GreyImage<f32>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut decoder = png::Decoder::new(BufReader::new(file));
+    let (file, len) = limits::open_regular(path)?;
+    let limit = limits::memory_limit()?;
+    let png_limits = png::Limits {
+        bytes: usize::try_from(limit.bytes).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(BufReader::new(file), png_limits);
     decoder.set_transformations(Transformations::EXPAND);
-    let mut reader = decoder
-        .read_info()
-        .map_err(|e| invalid(path, format!("not a readable PNG image ({e})")))?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| invalid(path, "PNG image is too large"))?;
-    let mut buf = vec![0u8; size];
-    let frame = reader
-        .next_frame(&mut buf)
-        .map_err(|e| invalid(path, format!("cannot decode PNG image data ({e})")))?;
-    let (height, width) = (frame.height as usize, frame.width as usize);
-    let channels = match frame.color_type {
+    decoder.set_ignore_text_chunk(true);
+    decoder.set_ignore_iccp_chunk(true);
+    let not_png = |e: png::DecodingError| invalid(path, format!("not a readable PNG image ({e})"));
+    let header = decoder.read_header_info().map_err(not_png)?;
+    let (width, height, interlaced) = (header.width, header.height, header.interlaced);
+    let bits_per_pixel = header.color_type.samples() as u128 * header.bit_depth as u8 as u128;
+    // The filtered rows the image data must inflate to: a filter byte and
+    // the packed pixels per row.
+    let raw_bytes = u128::from(height) * ((u128::from(width) * bits_per_pixel).div_ceil(8) + 1);
+    let what = || format!("a {width}×{height} PNG image");
+    limits::check_inflated(path, what, raw_bytes, len)?;
+    let mut reader = decoder.read_info().map_err(not_png)?;
+    let (color, depth) = reader.output_color_type();
+    let channels = match color {
         ColorType::Grayscale => 1,
         ColorType::GrayscaleAlpha => 2,
         ColorType::Rgb => 3,
@@ -54,37 +95,64 @@ fn decode(path: &Path) -> Result<GreyImage<f32>> {
             return Err(invalid(path, "palette was not expanded by the PNG decoder"))
         }
     };
-    let bytes_per_sample = match frame.bit_depth {
+    let bytes_per_sample = match depth {
         BitDepth::Eight => 1,
         BitDepth::Sixteen => 2,
         other => {
             return Err(invalid(
                 path,
-                format!("unexpected bit depth {other:?} after expansion"),
+                format!("unexpected bit depth {} after expansion", other as u8),
             ))
         }
     };
-    let stride = frame.line_size;
-    let n_pixels = height * width;
-    let mut pixels = Vec::with_capacity(n_pixels);
-    let pixel_bytes = channels * bytes_per_sample;
-    for row in buf[..stride * height].chunks_exact(stride) {
-        for px in row[..width * pixel_bytes].chunks_exact(pixel_bytes) {
-            let sample = |k: usize| -> f32 {
-                if bytes_per_sample == 1 {
-                    px[k] as f32
-                } else {
-                    // 65535 / 257 = 255 exactly.
-                    u16::from_be_bytes([px[2 * k], px[2 * k + 1]]) as f32 / 257.0
-                }
-            };
-            let grey = if channels < 3 {
-                sample(0)
-            } else {
-                0.299 * sample(0) + 0.587 * sample(1) + 0.114 * sample(2)
-            };
-            pixels.push(grey);
+    let frame_bytes = reader
+        .output_buffer_size()
+        .ok_or_else(|| invalid(path, format!("{} is too large to address", what())))?;
+    let n_pixels = u128::from(width) * u128::from(height);
+    // Grey levels as f32 (and u8 for `read_grey_u8`); an interlaced image
+    // also holds its decoded passes and the assembled frame.
+    let frame_copies = if interlaced { 2 } else { 0 };
+    let needed = 5 * n_pixels + frame_copies * frame_bytes as u128;
+    limits::check_memory(path, what, needed)?;
+    let (width, height) = (width as usize, height as usize);
+    let cannot_decode =
+        |e: png::DecodingError| invalid(path, format!("cannot decode PNG image data ({e})"));
+    let mut pixels = Vec::new();
+    if !interlaced {
+        while let Some(row) = reader.next_row().map_err(cannot_decode)? {
+            push_grey_row(row.data(), width, channels, bytes_per_sample, &mut pixels);
         }
+    } else {
+        let mut passes = Vec::new();
+        let mut rows = Vec::new();
+        while let Some(row) = reader.next_interlaced_row().map_err(cannot_decode)? {
+            if let InterlaceInfo::Adam7(info) = row.interlace() {
+                rows.push((*info, row.data().len()));
+                passes.extend_from_slice(row.data());
+            }
+        }
+        let stride = frame_bytes / height.max(1);
+        let mut frame = vec![0u8; frame_bytes];
+        let bits = (8 * channels * bytes_per_sample) as u8;
+        let mut at = 0;
+        for (info, n) in rows {
+            png::expand_interlaced_row(&mut frame, stride, &passes[at..at + n], &info, bits);
+            at += n;
+        }
+        drop(passes);
+        pixels.reserve_exact(width * height);
+        for row in frame.chunks_exact(stride.max(1)).take(height) {
+            push_grey_row(row, width, channels, bytes_per_sample, &mut pixels);
+        }
+    }
+    if pixels.len() != width * height {
+        return Err(invalid(
+            path,
+            format!(
+                "PNG image data ends after {} of {height} rows",
+                pixels.len() / width.max(1)
+            ),
+        ));
     }
     Ok(GreyImage {
         height,

@@ -10,8 +10,16 @@
 //! `train.chains` (hidden states of the PCD chains, n_chains × n_hidden) and
 //! `train.hidden_activity`; readers that only want the model ignore them.
 //!
-//! Files are written atomically (temporary file, then rename), so a crash
-//! mid-write leaves the previous checkpoint intact.
+//! Files are canonical (metadata keys and tensors in name order, see
+//! [`super::safetensors`]), so the same model and parameters always give
+//! the same bytes. They are written atomically (temporary file, then
+//! rename), so a crash mid-write leaves the previous checkpoint intact.
+//!
+//! Reading checks, before using anything: the file's length against the
+//! memory limit, every tensor's offsets against the file, `format` (an RBM
+//! file, a DBN file, or a foreign one) and `format_version` (this vrg reads
+//! version [`FORMAT_VERSION`]; a newer file is refused by name), and for a
+//! DBN the layer count in the metadata against the tensors present.
 //!
 //! # Resume records
 //! Checkpoints written by `vrg rbm train` and `vrg dbn train` carry, as
@@ -39,16 +47,24 @@
 //! trains); readers of the finished stack ([`load_dbn`]) ignore the `train.`
 //! entries, and the file written when the last layer finishes has none.
 
+use super::limits;
+use super::safetensors::{self as container, Contents, Dtype};
+use crate::error::{quoted, shape_text};
 use crate::io::atomic::write_bytes;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use crate::train::{TrainParams, TrainState};
+use crate::train::{Method, TrainParams, TrainState};
 use crate::{Error, Result};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The format version written into every file.
+/// The format version written into every file, and the only one read.
 pub const FORMAT_VERSION: &str = "1";
+
+/// Format name of RBM files.
+pub const RBM_FORMAT: &str = "vrg-rbm";
+
+/// Format name of deep-belief-network files.
+pub const DBN_FORMAT: &str = "vrg-dbn";
 
 /// What a model file holds.
 #[derive(Clone, Debug)]
@@ -64,6 +80,17 @@ pub struct RbmFile {
 
 fn bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+type Tensors = BTreeMap<String, (Vec<usize>, Vec<u8>)>;
+
+fn entry(key: &str, value: impl ToString) -> (String, String) {
+    (key.to_string(), value.to_string())
+}
+
+fn params_json(params: &TrainParams) -> Result<String> {
+    serde_json::to_string(params)
+        .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))
 }
 
 /// Writes `rbm` (and, for a checkpoint, `params` and `state`) to `path`.
@@ -87,83 +114,49 @@ pub fn save_rbm_with_metadata(
 ) -> Result<()> {
     let path = path.as_ref();
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = vec![
-        ("W".into(), vec![nv, nh], bytes(rbm.weights())),
-        ("b".into(), vec![nv], bytes(rbm.visible_bias())),
-        ("c".into(), vec![nh], bytes(rbm.hidden_bias())),
-    ];
-    let mut metadata = HashMap::from([
-        ("format".to_string(), "vrg-rbm".to_string()),
-        ("format_version".to_string(), FORMAT_VERSION.to_string()),
-        (
-            "visible_units".to_string(),
-            rbm.visible_units().name().to_string(),
-        ),
-        (
-            "hidden_units".to_string(),
-            rbm.hidden_units().name().to_string(),
-        ),
-        ("n_visible".to_string(), nv.to_string()),
-        ("n_hidden".to_string(), nh.to_string()),
-        (
-            "epoch".to_string(),
-            state.map_or(0, |s| s.epochs_done).to_string(),
-        ),
-        (
-            "vrg_version".to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
+    let mut tensors: Tensors = BTreeMap::from([
+        ("W".into(), (vec![nv, nh], bytes(rbm.weights()))),
+        ("b".into(), (vec![nv], bytes(rbm.visible_bias()))),
+        ("c".into(), (vec![nh], bytes(rbm.hidden_bias()))),
+    ]);
+    let mut metadata = BTreeMap::from([
+        entry("format", RBM_FORMAT),
+        entry("format_version", FORMAT_VERSION),
+        entry("visible_units", rbm.visible_units().name()),
+        entry("hidden_units", rbm.hidden_units().name()),
+        entry("n_visible", nv),
+        entry("n_hidden", nh),
+        entry("epoch", state.map_or(0, |s| s.epochs_done)),
+        entry("vrg_version", env!("CARGO_PKG_VERSION")),
     ]);
     if let Some(p) = params {
-        let json = serde_json::to_string(p)
-            .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))?;
-        metadata.insert("train_params".into(), json);
+        metadata.insert("train_params".into(), params_json(p)?);
     }
     if let Some(s) = state {
-        push_state_tensors(&mut tensors, s, nv, nh);
+        insert_state_tensors(&mut tensors, s, nv, nh);
     }
     add_metadata(&mut metadata, extra)?;
-    write_tensors(path, &tensors, metadata)
+    write_tensors(path, &tensors, &metadata)
 }
 
 /// Adds the optimiser state's tensors `train.velocity_W`, `train.velocity_b`,
 /// `train.velocity_c`, `train.chains` and `train.hidden_activity`.
-fn push_state_tensors(
-    tensors: &mut Vec<(String, Vec<usize>, Vec<u8>)>,
-    s: &TrainState,
-    nv: usize,
-    nh: usize,
-) {
-    tensors.push((
-        "train.velocity_W".into(),
-        vec![nv, nh],
-        bytes(&s.velocity_weights),
-    ));
-    tensors.push((
-        "train.velocity_b".into(),
-        vec![nv],
-        bytes(&s.velocity_visible_bias),
-    ));
-    tensors.push((
-        "train.velocity_c".into(),
-        vec![nh],
-        bytes(&s.velocity_hidden_bias),
-    ));
-    tensors.push((
-        "train.chains".into(),
-        vec![s.chains.len() / nh.max(1), nh],
-        bytes(&s.chains),
-    ));
-    tensors.push((
-        "train.hidden_activity".into(),
-        vec![nh],
-        bytes(&s.hidden_activity),
-    ));
+fn insert_state_tensors(tensors: &mut Tensors, s: &TrainState, nv: usize, nh: usize) {
+    let chains = vec![s.chains.len() / nh.max(1), nh];
+    for (name, shape, values) in [
+        ("train.velocity_W", vec![nv, nh], &s.velocity_weights),
+        ("train.velocity_b", vec![nv], &s.velocity_visible_bias),
+        ("train.velocity_c", vec![nh], &s.velocity_hidden_bias),
+        ("train.chains", chains, &s.chains),
+        ("train.hidden_activity", vec![nh], &s.hidden_activity),
+    ] {
+        tensors.insert(name.into(), (shape, bytes(values)));
+    }
 }
 
 /// Adds `extra` to `metadata`; errors on a key the format writes itself.
 fn add_metadata(
-    metadata: &mut HashMap<String, String>,
+    metadata: &mut BTreeMap<String, String>,
     extra: &BTreeMap<String, String>,
 ) -> Result<()> {
     for (key, value) in extra {
@@ -183,38 +176,28 @@ fn add_metadata(
 /// records among them).
 pub fn read_metadata(path: impl AsRef<Path>) -> Result<BTreeMap<String, String>> {
     let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (_, metadata) = parse(path, &buffer)?;
-    Ok(metadata.into_iter().collect())
+    let buffer = read_file(path)?;
+    Ok(container::parse(path, &buffer)?.metadata)
 }
 
-/// Serialises f32 tensors (name, shape, little-endian bytes) and metadata
-/// as `.safetensors` and writes them atomically.
+/// Serialises f32 tensors and metadata as canonical `.safetensors` and
+/// writes them atomically.
 fn write_tensors(
     path: &Path,
-    tensors: &[(String, Vec<usize>, Vec<u8>)],
-    metadata: HashMap<String, String>,
+    tensors: &Tensors,
+    metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .map(|(name, shape, data)| {
-            let view =
-                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data");
-            (name.clone(), view)
-        })
-        .collect();
-    let buffer = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::invalid("model", e, "a serialisable model"))?;
-    write_bytes(path, &buffer)
-}
-
-/// The tensors and metadata of a `.safetensors` file's bytes.
-fn parse<'b>(path: &Path, buffer: &'b [u8]) -> Result<(SafeTensors<'b>, HashMap<String, String>)> {
-    let file = SafeTensors::deserialize(buffer)
-        .map_err(|e| invalid(path, format!("not a valid .safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(buffer)
-        .map_err(|e| invalid(path, format!("unreadable header ({e})")))?;
-    Ok((file, header.metadata().clone().unwrap_or_default()))
+    for (name, (shape, data)) in tensors {
+        let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if elements.and_then(|n| n.checked_mul(4)) != Some(data.len()) {
+            return Err(Error::ShapeMismatch {
+                what: format!("tensor {name} for {}", path.display()),
+                expected: format!("shape {}", shape_text(shape)),
+                found: format!("{} bytes", data.len()),
+            });
+        }
+    }
+    write_bytes(path, &container::serialize(tensors, metadata))
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -224,30 +207,105 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// Reads a model file's bytes (a regular file, no longer than the memory
+/// limit) and parses its container.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    limits::read_regular(path, None)
+}
+
+/// The number of DBN layers whose weights `W0`, `W1`, … the file holds.
+fn layers_present(contents: &Contents<'_>) -> usize {
+    (0..contents.tensors.len())
+        .take_while(|l| contents.tensors.contains_key(&format!("W{l}")))
+        .count()
+}
+
+/// What kind of model a file is, for [`Error::WrongFileKind`].
+fn describe_kind(contents: &Contents<'_>) -> String {
+    match contents.metadata.get("format").map(String::as_str) {
+        Some(DBN_FORMAT) => {
+            let n = layers_present(contents);
+            let layers = if n == 1 { "layer" } else { "layers" };
+            format!("a DBN file ({DBN_FORMAT}) with {n} {layers}")
+        }
+        Some(RBM_FORMAT) => match contents.tensors.get("W").map(|w| &w.shape[..]) {
+            Some([nv, nh]) => format!("an RBM model file ({RBM_FORMAT}) of {nv} × {nh} units"),
+            _ => format!("an RBM model file ({RBM_FORMAT})"),
+        },
+        Some(other) => format!("a file of format {}", quoted(other)),
+        None => "a .safetensors file without vrg's format metadata".to_string(),
+    }
+}
+
+/// Checks `format` and `format_version`: `format` must be `expected`
+/// (for an RBM, a file without `format` following the layout is accepted)
+/// and `format_version` one this vrg reads.
+fn check_format(path: &Path, contents: &Contents<'_>, expected: &str) -> Result<()> {
+    let format = contents.metadata.get("format");
+    match format.map(String::as_str) {
+        Some(f) if f == expected => {}
+        None if expected == RBM_FORMAT && layers_present(contents) == 0 => return Ok(()),
+        _ => {
+            return Err(Error::WrongFileKind {
+                path: path.to_path_buf(),
+                found: describe_kind(contents),
+                expected: if expected == RBM_FORMAT {
+                    format!("an RBM model file ({RBM_FORMAT})")
+                } else {
+                    format!("a DBN file ({DBN_FORMAT})")
+                },
+            })
+        }
+    }
+    let reads = format!("this vrg reads format_version {FORMAT_VERSION}");
+    match contents.metadata.get("format_version") {
+        None => Err(invalid(
+            path,
+            format!("metadata format_version is missing; {reads}"),
+        )),
+        Some(v) if v == FORMAT_VERSION => Ok(()),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > FORMAT_VERSION.parse::<u64>().expect("a number") => Err(invalid(
+                path,
+                format!(
+                    "metadata format_version = {}: {reads} (the file was written by a newer vrg)",
+                    quoted(v)
+                ),
+            )),
+            _ => Err(invalid(
+                path,
+                format!("metadata format_version = {}: {reads}", quoted(v)),
+            )),
+        },
+    }
+}
+
 /// Reads a float32 (or float64, converted) tensor of the given shape.
 fn read_tensor(
     path: &Path,
-    file: &SafeTensors<'_>,
+    contents: &Contents<'_>,
     name: &str,
     shape: &[usize],
 ) -> Result<Vec<f32>> {
-    let view = file
-        .tensor(name)
-        .map_err(|_| invalid(path, format!("missing tensor `{name}`")))?;
-    if view.shape() != shape {
+    let tensor = contents
+        .tensors
+        .get(name)
+        .ok_or_else(|| invalid(path, format!("missing tensor `{name}`")))?;
+    if tensor.shape != shape {
         return Err(invalid(
             path,
             format!(
-                "tensor `{name}` has shape {:?}, expected {shape:?}",
-                view.shape()
+                "tensor `{name}` has shape {}, expected {}",
+                shape_text(&tensor.shape),
+                shape_text(shape)
             ),
         ));
     }
-    let data = view.data();
-    let values: Vec<f32> = match view.dtype() {
+    let data = tensor.data;
+    let values: Vec<f32> = match tensor.dtype {
         Dtype::F32 => data
             .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
         Dtype::F64 => data
             .chunks_exact(8)
@@ -256,7 +314,10 @@ fn read_tensor(
         other => {
             return Err(invalid(
                 path,
-                format!("tensor `{name}` has dtype {other:?}, expected F32 or F64"),
+                format!(
+                    "tensor `{name}` has dtype {}, expected F32 or F64",
+                    other.name()
+                ),
             ))
         }
     };
@@ -269,74 +330,115 @@ fn read_tensor(
     Ok(values)
 }
 
-/// Reads a model file written by [`save_rbm`] (or by anyone else who follows
-/// the layout: only `W`, `b`, `c` are required; unit types default to
-/// Bernoulli when the metadata does not say).
-pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
-    let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (file, metadata) = parse(path, &buffer)?;
-    let w = file
-        .tensor("W")
-        .map_err(|_| invalid(path, "missing tensor `W`"))?;
-    let [nv, nh] = w.shape()[..] else {
-        return Err(invalid(
+/// The shape (n_visible, n_hidden) of weight tensor `name`.
+fn weight_shape(path: &Path, contents: &Contents<'_>, name: &str) -> Result<(usize, usize)> {
+    let w = contents
+        .tensors
+        .get(name)
+        .ok_or_else(|| invalid(path, format!("missing tensor `{name}`")))?;
+    match w.shape[..] {
+        [nv, nh] => Ok((nv, nh)),
+        _ => Err(invalid(
             path,
             format!(
-                "tensor `W` has shape {:?}, expected [n_visible, n_hidden]",
-                w.shape()
+                "tensor `{name}` has shape {}, expected (n_visible, n_hidden)",
+                shape_text(&w.shape)
             ),
-        ));
-    };
-    let visible_units: VisibleUnits = match metadata.get("visible_units") {
-        Some(name) => name
-            .parse()
-            .map_err(|e: Error| invalid(path, format!("metadata visible_units: {e}")))?,
-        None => VisibleUnits::Bernoulli,
-    };
-    let hidden_units: HiddenUnits = match metadata.get("hidden_units") {
-        Some(name) => name
-            .parse()
-            .map_err(|e: Error| invalid(path, format!("metadata hidden_units: {e}")))?,
-        None => HiddenUnits::Bernoulli,
-    };
+        )),
+    }
+}
+
+/// A unit type from metadata `key` (`default` when absent).
+fn units<T: std::str::FromStr>(
+    path: &Path,
+    contents: &Contents<'_>,
+    key: &str,
+    default: Option<T>,
+    expected: &str,
+) -> Result<T> {
+    match contents.metadata.get(key) {
+        Some(name) => name.parse().map_err(|_| {
+            invalid(
+                path,
+                format!("metadata {key} = {}: expected {expected}", quoted(name)),
+            )
+        }),
+        None => default.ok_or_else(|| invalid(path, format!("missing metadata {key}"))),
+    }
+}
+
+const VISIBLE_KINDS: &str = "bernoulli, spin or gaussian";
+const HIDDEN_KINDS: &str = "bernoulli or spin";
+
+/// Training parameters from metadata `key`, if present.
+fn train_params(path: &Path, contents: &Contents<'_>, key: &str) -> Result<Option<TrainParams>> {
+    match contents.metadata.get(key) {
+        Some(json) => serde_json::from_str::<TrainParams>(json)
+            .map(Some)
+            .map_err(|e| invalid(path, format!("metadata {key} is not valid ({e})"))),
+        None => Ok(None),
+    }
+}
+
+/// A count from metadata `key`, if present.
+fn metadata_count(path: &Path, contents: &Contents<'_>, key: &str) -> Result<Option<usize>> {
+    match contents.metadata.get(key) {
+        Some(text) => text.parse::<usize>().map(Some).map_err(|_| {
+            invalid(
+                path,
+                format!("metadata {key} = {}: expected a count", quoted(text)),
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// Reads a model file written by [`save_rbm`] (or by anyone else who follows
+/// the layout: only `W`, `b`, `c` are required; unit types default to
+/// Bernoulli when the metadata does not say). A DBN file or another
+/// program's file is refused with [`Error::WrongFileKind`].
+pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
+    let path = path.as_ref();
+    let buffer = read_file(path)?;
+    let contents = container::parse(path, &buffer)?;
+    check_format(path, &contents, RBM_FORMAT)?;
+    let (nv, nh) = weight_shape(path, &contents, "W")?;
+    for (key, actual, axis) in [("n_visible", nv, "rows"), ("n_hidden", nh, "columns")] {
+        if let Some(n) = metadata_count(path, &contents, key)? {
+            if n != actual {
+                return Err(invalid(
+                    path,
+                    format!("metadata {key} = {n}, but tensor `W` has {actual} {axis}"),
+                ));
+            }
+        }
+    }
+    let visible_units = units(
+        path,
+        &contents,
+        "visible_units",
+        Some(VisibleUnits::Bernoulli),
+        VISIBLE_KINDS,
+    )?;
+    let hidden_units = units(
+        path,
+        &contents,
+        "hidden_units",
+        Some(HiddenUnits::Bernoulli),
+        HIDDEN_KINDS,
+    )?;
     let rbm = Rbm::from_parameters(
         visible_units,
         hidden_units,
-        read_tensor(path, &file, "W", &[nv, nh])?,
-        read_tensor(path, &file, "b", &[nv])?,
-        read_tensor(path, &file, "c", &[nh])?,
+        read_tensor(path, &contents, "W", &[nv, nh])?,
+        read_tensor(path, &contents, "b", &[nv])?,
+        read_tensor(path, &contents, "c", &[nh])?,
     )
     .map_err(|e| invalid(path, e.to_string()))?;
-    let params = match metadata.get("train_params") {
-        Some(json) => Some(
-            serde_json::from_str::<TrainParams>(json)
-                .map_err(|e| invalid(path, format!("metadata train_params is not valid ({e})")))?,
-        ),
-        None => None,
-    };
-    let epoch = match metadata.get("epoch") {
-        Some(e) => e
-            .parse::<usize>()
-            .map_err(|_| invalid(path, format!("metadata epoch = {e:?} is not a count")))?,
-        None => 0,
-    };
-    let state = if file.names().contains(&"train.velocity_W") {
-        let chains_rows = file
-            .tensor("train.chains")
-            .map_err(|_| invalid(path, "missing tensor `train.chains`"))?
-            .shape()
-            .first()
-            .copied()
-            .unwrap_or(0);
-        Some(TrainState {
-            epochs_done: epoch,
-            velocity_weights: read_tensor(path, &file, "train.velocity_W", &[nv, nh])?,
-            velocity_visible_bias: read_tensor(path, &file, "train.velocity_b", &[nv])?,
-            velocity_hidden_bias: read_tensor(path, &file, "train.velocity_c", &[nh])?,
-            chains: read_tensor(path, &file, "train.chains", &[chains_rows, nh])?,
-            hidden_activity: read_tensor(path, &file, "train.hidden_activity", &[nh])?,
-        })
+    let params = train_params(path, &contents, "train_params")?;
+    let epoch = metadata_count(path, &contents, "epoch")?.unwrap_or(0);
+    let state = if contents.tensors.contains_key("train.velocity_W") {
+        Some(read_state(path, &contents, params.as_ref(), epoch, nv, nh)?)
     } else {
         None
     };
@@ -348,8 +450,52 @@ pub fn load_rbm(path: impl AsRef<Path>) -> Result<RbmFile> {
     })
 }
 
-/// Format name and version of deep-belief-network files.
-pub const DBN_FORMAT: &str = "vrg-dbn";
+/// The optimiser state `train.velocity_W`, …, `train.hidden_activity` of a
+/// checkpoint of an `nv × nh` layer trained with `params`.
+fn read_state(
+    path: &Path,
+    contents: &Contents<'_>,
+    params: Option<&TrainParams>,
+    epoch: usize,
+    nv: usize,
+    nh: usize,
+) -> Result<TrainState> {
+    {
+        let chains_rows = contents
+            .tensors
+            .get("train.chains")
+            .ok_or_else(|| invalid(path, "missing tensor `train.chains`"))?
+            .shape
+            .first()
+            .copied()
+            .unwrap_or(0);
+        // The chains a resumed trainer would start are the tensor's rows,
+        // never a count from the metadata alone.
+        if let Some(p) = params {
+            let (method, expected) = match p.method {
+                Method::Pcd => ("PCD", p.n_chains()),
+                Method::Cd => ("CD", 0),
+            };
+            if chains_rows != expected {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "metadata train_params asks for {expected} persistent chains ({method}), \
+                         but tensor `train.chains` has {chains_rows} rows"
+                    ),
+                ));
+            }
+        }
+        Ok(TrainState {
+            epochs_done: epoch,
+            velocity_weights: read_tensor(path, contents, "train.velocity_W", &[nv, nh])?,
+            velocity_visible_bias: read_tensor(path, contents, "train.velocity_b", &[nv])?,
+            velocity_hidden_bias: read_tensor(path, contents, "train.velocity_c", &[nh])?,
+            chains: read_tensor(path, contents, "train.chains", &[chains_rows, nh])?,
+            hidden_activity: read_tensor(path, contents, "train.hidden_activity", &[nh])?,
+        })
+    }
+}
 
 /// Writes a [`Dbn`](crate::dbn::Dbn) as one `.safetensors` file, atomically:
 /// tensors `W0`, `b0`, `c0`, `W1`, … (layer l's weights, visible and
@@ -389,7 +535,7 @@ pub fn save_dbn_checkpoint(
     if !layers.is_empty() {
         crate::dbn::Dbn::new(layers.to_vec())?;
     }
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut tensors: Tensors = BTreeMap::new();
     let sizes: Vec<String> = layers
         .first()
         .or(in_progress.map(|p| p.rbm))
@@ -398,21 +544,18 @@ pub fn save_dbn_checkpoint(
         .chain(layers.iter().map(Rbm::n_hidden))
         .map(|n| n.to_string())
         .collect();
-    let mut metadata = HashMap::from([
-        ("format".to_string(), DBN_FORMAT.to_string()),
-        ("format_version".to_string(), FORMAT_VERSION.to_string()),
-        ("n_layers".to_string(), layers.len().to_string()),
-        ("sizes".to_string(), sizes.join(",")),
-        (
-            "vrg_version".to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
+    let mut metadata = BTreeMap::from([
+        entry("format", DBN_FORMAT),
+        entry("format_version", FORMAT_VERSION),
+        entry("n_layers", layers.len()),
+        entry("sizes", sizes.join(",")),
+        entry("vrg_version", env!("CARGO_PKG_VERSION")),
     ]);
     for (l, rbm) in layers.iter().enumerate() {
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-        tensors.push((format!("W{l}"), vec![nv, nh], bytes(rbm.weights())));
-        tensors.push((format!("b{l}"), vec![nv], bytes(rbm.visible_bias())));
-        tensors.push((format!("c{l}"), vec![nh], bytes(rbm.hidden_bias())));
+        tensors.insert(format!("W{l}"), (vec![nv, nh], bytes(rbm.weights())));
+        tensors.insert(format!("b{l}"), (vec![nv], bytes(rbm.visible_bias())));
+        tensors.insert(format!("c{l}"), (vec![nh], bytes(rbm.hidden_bias())));
         metadata.insert(
             format!("visible_units_{l}"),
             rbm.visible_units().name().into(),
@@ -422,9 +565,7 @@ pub fn save_dbn_checkpoint(
             rbm.hidden_units().name().into(),
         );
         if let Some(Some(p)) = params.get(l) {
-            let json = serde_json::to_string(p)
-                .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))?;
-            metadata.insert(format!("train_params_{l}"), json);
+            metadata.insert(format!("train_params_{l}"), params_json(p)?);
         }
     }
     if let Some(p) = in_progress {
@@ -439,24 +580,22 @@ pub fn save_dbn_checkpoint(
                 });
             }
         }
-        tensors.push(("train.W".into(), vec![nv, nh], bytes(rbm.weights())));
-        tensors.push(("train.b".into(), vec![nv], bytes(rbm.visible_bias())));
-        tensors.push(("train.c".into(), vec![nh], bytes(rbm.hidden_bias())));
-        push_state_tensors(&mut tensors, p.state, nv, nh);
-        let json = serde_json::to_string(p.params)
-            .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))?;
+        tensors.insert("train.W".into(), (vec![nv, nh], bytes(rbm.weights())));
+        tensors.insert("train.b".into(), (vec![nv], bytes(rbm.visible_bias())));
+        tensors.insert("train.c".into(), (vec![nh], bytes(rbm.hidden_bias())));
+        insert_state_tensors(&mut tensors, p.state, nv, nh);
         for (key, value) in [
             ("train.layer", layers.len().to_string()),
             ("train.epoch", p.state.epochs_done.to_string()),
             ("train.visible_units", rbm.visible_units().name().into()),
             ("train.hidden_units", rbm.hidden_units().name().into()),
-            ("train.train_params", json),
+            ("train.train_params", params_json(p.params)?),
         ] {
             metadata.insert(key.to_string(), value);
         }
     }
     add_metadata(&mut metadata, extra)?;
-    write_tensors(path, &tensors, metadata)
+    write_tensors(path, &tensors, &metadata)
 }
 
 /// A deep belief network read back from [`save_dbn`]'s file, with each
@@ -468,80 +607,82 @@ pub struct DbnFile {
 }
 
 /// Reads a file written by [`save_dbn`]. Errors name the file and what is
-/// wrong (not a DBN file, a missing tensor or metadata key, shapes that do
-/// not chain, non-finite values).
+/// wrong (not a DBN file, a format version this vrg does not read, a layer
+/// count that disagrees with the tensors, a missing tensor or metadata key,
+/// shapes that do not chain, non-finite values).
 pub fn load_dbn(path: impl AsRef<Path>) -> Result<DbnFile> {
     let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (file, metadata) = parse(path, &buffer)?;
-    match metadata.get("format") {
-        Some(f) if f == DBN_FORMAT => {}
-        Some(f) => {
-            return Err(invalid(
-                path,
-                format!("a {f} file, expected a {DBN_FORMAT} file (a deep belief network)"),
-            ))
-        }
-        None => {
-            return Err(invalid(
-                path,
-                "no `format` in the metadata: not a vrg-dbn file",
-            ))
-        }
+    let buffer = read_file(path)?;
+    let contents = container::parse(path, &buffer)?;
+    check_format(path, &contents, DBN_FORMAT)?;
+    // The layers are the tensors present; the metadata must agree, and is
+    // never used to size anything.
+    let n_layers = layers_present(&contents);
+    if n_layers == 0 && contents.metadata.contains_key("train.layer") {
+        return Err(invalid(
+            path,
+            "a checkpoint of `vrg dbn train` with no finished layer yet (the first is in training); continue it with --resume",
+        ));
     }
-    let n_layers: usize = metadata
-        .get("n_layers")
-        .and_then(|n| n.parse().ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| invalid(path, "metadata n_layers is missing or not a positive count"))?;
+    match metadata_count(path, &contents, "n_layers")? {
+        None => return Err(invalid(path, "missing metadata n_layers")),
+        Some(n) if n != n_layers || n == 0 => {
+            let holds = match n_layers {
+                0 => "no layers (no tensor `W0`)".to_string(),
+                1 => "1 layer (tensor `W0`)".to_string(),
+                k => format!("{k} layers (tensors `W0` to `W{}`)", k - 1),
+            };
+            return Err(invalid(
+                path,
+                format!("metadata n_layers = {n}, but the file holds {holds}"),
+            ));
+        }
+        Some(_) => {}
+    }
     let mut layers = Vec::with_capacity(n_layers);
     let mut params = Vec::with_capacity(n_layers);
     for l in 0..n_layers {
         let name = format!("W{l}");
-        let w = file
-            .tensor(&name)
-            .map_err(|_| invalid(path, format!("missing tensor `{name}`")))?;
-        let [nv, nh] = w.shape()[..] else {
-            return Err(invalid(
-                path,
-                format!(
-                    "tensor `{name}` has shape {:?}, expected [n_visible, n_hidden]",
-                    w.shape()
-                ),
-            ));
-        };
-        let units = |key: String| {
-            metadata
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| invalid(path, format!("missing metadata {key}")))
-        };
-        let visible_units: VisibleUnits = units(format!("visible_units_{l}"))?
-            .parse()
-            .map_err(|e: Error| invalid(path, format!("metadata visible_units_{l}: {e}")))?;
-        let hidden_units: HiddenUnits = units(format!("hidden_units_{l}"))?
-            .parse()
-            .map_err(|e: Error| invalid(path, format!("metadata hidden_units_{l}: {e}")))?;
+        let (nv, nh) = weight_shape(path, &contents, &name)?;
+        let visible_units: VisibleUnits = units(
+            path,
+            &contents,
+            &format!("visible_units_{l}"),
+            None,
+            VISIBLE_KINDS,
+        )?;
+        let hidden_units: HiddenUnits = units(
+            path,
+            &contents,
+            &format!("hidden_units_{l}"),
+            None,
+            HIDDEN_KINDS,
+        )?;
         let rbm = Rbm::from_parameters(
             visible_units,
             hidden_units,
-            read_tensor(path, &file, &name, &[nv, nh])?,
-            read_tensor(path, &file, &format!("b{l}"), &[nv])?,
-            read_tensor(path, &file, &format!("c{l}"), &[nh])?,
+            read_tensor(path, &contents, &name, &[nv, nh])?,
+            read_tensor(path, &contents, &format!("b{l}"), &[nv])?,
+            read_tensor(path, &contents, &format!("c{l}"), &[nh])?,
         )
         .map_err(|e| invalid(path, format!("layer {l}: {e}")))?;
         layers.push(rbm);
-        params.push(match metadata.get(&format!("train_params_{l}")) {
-            Some(json) => Some(serde_json::from_str::<TrainParams>(json).map_err(|e| {
-                invalid(
-                    path,
-                    format!("metadata train_params_{l} is not valid ({e})"),
-                )
-            })?),
-            None => None,
-        });
+        params.push(train_params(path, &contents, &format!("train_params_{l}"))?);
     }
     let dbn = crate::dbn::Dbn::new(layers).map_err(|e| invalid(path, e.to_string()))?;
+    if let Some(sizes) = contents.metadata.get("sizes") {
+        let actual: Vec<String> = dbn.sizes().iter().map(|n| n.to_string()).collect();
+        if *sizes != actual.join(",") {
+            return Err(invalid(
+                path,
+                format!(
+                    "metadata sizes = {}, but the tensors give {}",
+                    quoted(sizes),
+                    actual.join(",")
+                ),
+            ));
+        }
+    }
     Ok(DbnFile { dbn, params })
 }
 
@@ -565,32 +706,30 @@ pub struct DbnCheckpoint {
 /// tensor or key, shapes that do not chain, non-finite values).
 pub fn load_dbn_checkpoint(path: impl AsRef<Path>) -> Result<DbnCheckpoint> {
     let path = path.as_ref();
-    let buffer = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (file, metadata) = parse(path, &buffer)?;
-    if metadata.get("format").map(String::as_str) != Some(DBN_FORMAT) {
-        // load_dbn says what the file is instead.
-        load_dbn(path)?;
-    }
-    let n_layers: usize = metadata
-        .get("n_layers")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| invalid(path, "metadata n_layers is missing or not a count"))?;
+    let buffer = read_file(path)?;
+    let contents = container::parse(path, &buffer)?;
+    check_format(path, &contents, DBN_FORMAT)?;
+    let n_layers = metadata_count(path, &contents, "n_layers")?
+        .ok_or_else(|| invalid(path, "missing metadata n_layers"))?;
     let (layers, params) = if n_layers > 0 {
         let DbnFile { dbn, params } = load_dbn(path)?;
         (dbn.layers().to_vec(), params)
     } else {
         (Vec::new(), Vec::new())
     };
-    let in_progress = match metadata.get("train.layer") {
+    let in_progress = match contents.metadata.get("train.layer") {
         None => None,
         Some(layer) => {
             if layer.parse::<usize>().ok() != Some(n_layers) {
                 return Err(invalid(
                     path,
-                    format!("metadata train.layer = {layer:?}, expected {n_layers} (n_layers)"),
+                    format!(
+                        "metadata train.layer = {}, expected {n_layers} (n_layers)",
+                        quoted(layer)
+                    ),
                 ));
             }
-            Some(read_layer_in_progress(path, &file, &metadata, &layers)?)
+            Some(read_layer_in_progress(path, &contents, &layers)?)
         }
     };
     if layers.is_empty() && in_progress.is_none() {
@@ -600,46 +739,23 @@ pub fn load_dbn_checkpoint(path: impl AsRef<Path>) -> Result<DbnCheckpoint> {
         layers,
         params,
         in_progress,
-        metadata: metadata.into_iter().collect(),
+        metadata: contents.metadata,
     })
 }
 
 /// The `train.` layer of a DBN checkpoint, above the finished `layers`.
-fn read_layer_in_progress(
-    path: &Path,
-    file: &SafeTensors<'_>,
-    metadata: &HashMap<String, String>,
-    layers: &[Rbm],
-) -> Result<RbmFile> {
-    let key = |k: &str| {
-        metadata
-            .get(k)
-            .ok_or_else(|| invalid(path, format!("missing metadata {k}")))
-    };
-    let w = file
-        .tensor("train.W")
-        .map_err(|_| invalid(path, "missing tensor `train.W`"))?;
-    let [nv, nh] = w.shape()[..] else {
-        return Err(invalid(
-            path,
-            format!(
-                "tensor `train.W` has shape {:?}, expected [n_visible, n_hidden]",
-                w.shape()
-            ),
-        ));
-    };
-    let visible_units: VisibleUnits = key("train.visible_units")?
-        .parse()
-        .map_err(|e: Error| invalid(path, format!("metadata train.visible_units: {e}")))?;
-    let hidden_units: HiddenUnits = key("train.hidden_units")?
-        .parse()
-        .map_err(|e: Error| invalid(path, format!("metadata train.hidden_units: {e}")))?;
+fn read_layer_in_progress(path: &Path, contents: &Contents<'_>, layers: &[Rbm]) -> Result<RbmFile> {
+    let (nv, nh) = weight_shape(path, contents, "train.W")?;
+    let visible_units: VisibleUnits =
+        units(path, contents, "train.visible_units", None, VISIBLE_KINDS)?;
+    let hidden_units: HiddenUnits =
+        units(path, contents, "train.hidden_units", None, HIDDEN_KINDS)?;
     let rbm = Rbm::from_parameters(
         visible_units,
         hidden_units,
-        read_tensor(path, file, "train.W", &[nv, nh])?,
-        read_tensor(path, file, "train.b", &[nv])?,
-        read_tensor(path, file, "train.c", &[nh])?,
+        read_tensor(path, contents, "train.W", &[nv, nh])?,
+        read_tensor(path, contents, "train.b", &[nv])?,
+        read_tensor(path, contents, "train.c", &[nh])?,
     )
     .map_err(|e| invalid(path, format!("layer in training: {e}")))?;
     if !layers.is_empty() {
@@ -648,34 +764,11 @@ fn read_layer_in_progress(
         crate::dbn::Dbn::new(stack)
             .map_err(|e| invalid(path, format!("layer in training: {e}")))?;
     }
-    let params: TrainParams = serde_json::from_str(key("train.train_params")?).map_err(|e| {
-        invalid(
-            path,
-            format!("metadata train.train_params is not valid ({e})"),
-        )
-    })?;
-    let epoch_text = key("train.epoch")?;
-    let epoch: usize = epoch_text.parse().map_err(|_| {
-        invalid(
-            path,
-            format!("metadata train.epoch = {epoch_text:?} is not a count"),
-        )
-    })?;
-    let chains_rows = file
-        .tensor("train.chains")
-        .map_err(|_| invalid(path, "missing tensor `train.chains`"))?
-        .shape()
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let state = TrainState {
-        epochs_done: epoch,
-        velocity_weights: read_tensor(path, file, "train.velocity_W", &[nv, nh])?,
-        velocity_visible_bias: read_tensor(path, file, "train.velocity_b", &[nv])?,
-        velocity_hidden_bias: read_tensor(path, file, "train.velocity_c", &[nh])?,
-        chains: read_tensor(path, file, "train.chains", &[chains_rows, nh])?,
-        hidden_activity: read_tensor(path, file, "train.hidden_activity", &[nh])?,
-    };
+    let params = train_params(path, contents, "train.train_params")?
+        .ok_or_else(|| invalid(path, "missing metadata train.train_params"))?;
+    let epoch = metadata_count(path, contents, "train.epoch")?
+        .ok_or_else(|| invalid(path, "missing metadata train.epoch"))?;
+    let state = read_state(path, contents, Some(&params), epoch, nv, nh)?;
     Ok(RbmFile {
         rbm,
         params: Some(params),
