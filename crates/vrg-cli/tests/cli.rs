@@ -1,17 +1,9 @@
 //! End-to-end tests of the `vrg` binary in temporary directories.
 
 mod common;
-use common::{files, stderr, vrg, write_npy};
+use common::{files, read_npy, stderr, vrg, write_npy};
 
 use serde_json::Value;
-use std::path::Path;
-
-fn read_npy_i8(path: &Path) -> (Vec<u64>, Vec<i8>) {
-    let bytes = std::fs::read(path).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().to_vec();
-    (shape, npy.into_vec::<i8>().unwrap())
-}
 
 #[test]
 fn sample_writes_npy_and_sidecar_for_several_temperatures() {
@@ -37,7 +29,7 @@ fn sample_writes_npy_and_sidecar_for_several_temperatures() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(files(dir.path()), vec!["s.json", "s.npy"]);
-    let (shape, spins) = read_npy_i8(&dir.path().join("s.npy"));
+    let (shape, spins) = read_npy::<i8>(&dir.path().join("s.npy"));
     assert_eq!(shape, vec![60, 8, 8]);
     assert!(spins.iter().all(|&s| s == 1 || s == -1));
     let json: Value =
@@ -97,8 +89,8 @@ fn sample_is_reproducible_whatever_the_thread_count() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert_eq!(
-        read_npy_i8(&dir.path().join("a.npy")),
-        read_npy_i8(&dir.path().join("b.npy"))
+        read_npy::<i8>(&dir.path().join("a.npy")),
+        read_npy::<i8>(&dir.path().join("b.npy"))
     );
 }
 
@@ -184,7 +176,7 @@ fn measure_reads_spins_and_binary_and_uses_the_sidecar() {
     }
     // The same configurations as 0/1 bytes, flattened to (N, L²), with an
     // explicit temperature: same energy as the ±1 rows of block 0.
-    let (_, spins) = read_npy_i8(&dir.path().join("s.npy"));
+    let (_, spins) = read_npy::<i8>(&dir.path().join("s.npy"));
     let binary: Vec<u8> = spins[..300 * 36]
         .iter()
         .map(|&s| ((s + 1) / 2) as u8)

@@ -2,25 +2,13 @@
 //! on small Ising data.
 
 mod common;
-use common::{read_npy, stderr, vrg_err, vrg_ok, write_npy};
+use common::{json_lines, read_npy, stderr, vrg_err, vrg_ok, words, write_npy};
 
 use serde_json::Value;
 use std::path::Path;
 use vrg::io::model_file::load_dbn;
 
 /// Command-line words split on spaces.
-fn words(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-fn log_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// 400 configurations of the 8×8 Ising model at T = 2.45 as `ising.npy`.
 fn ising_data(dir: &Path) {
     vrg_ok(
@@ -65,7 +53,7 @@ fn train_logs_every_epoch_and_each_layers_free_energies() {
         2,
         "layer seeds default to 1, 2, …"
     );
-    let lines = log_lines(&d.join("train.jsonl"));
+    let lines = json_lines(&d.join("train.jsonl"));
     let epochs: Vec<(u64, u64)> = lines
         .iter()
         .filter(|l| l.get("epoch").is_some())

@@ -13,7 +13,7 @@
 //! Logs are compared line by line with the value of `seconds` blanked.
 
 mod common;
-use common::{files, stderr, vrg, vrg_ok, write_npy};
+use common::{files, stderr, vrg, vrg_ok, words, write_npy};
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -55,10 +55,6 @@ fn write_data(path: &Path, rows: usize, seed: u64) {
         }
     }
     write_npy(path, &[rows as u64, 64], &values);
-}
-
-fn words(line: &str) -> Vec<String> {
-    line.split_whitespace().map(String::from).collect()
 }
 
 /// Starts `vrg args` in `dir`, its stderr appended to `stderr_file`.
@@ -103,7 +99,7 @@ fn run_with_kills(
 ) -> usize {
     let mut kills = 0;
     let args = |resume: bool| {
-        let mut a = words(command);
+        let mut a: Vec<String> = words(command).into_iter().map(String::from).collect();
         if resume {
             a.push("--resume".into());
         }
@@ -266,13 +262,7 @@ fn rbm_train_killed_at_random_moments_resumes_bit_identically() {
     let d = dir.path();
     write_data(&d.join("d.npy"), 1500, 11);
     let started = Instant::now();
-    vrg_ok(
-        d,
-        &words(&rbm_command("ref.safetensors", "ref.jsonl"))
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    vrg_ok(d, &words(&rbm_command("ref.safetensors", "ref.jsonl")));
     let epoch = started.elapsed() / RBM_EPOCHS as u32;
 
     let mut rand = Rand(0x5eed_0001);
@@ -322,13 +312,7 @@ fn dbn_train_killed_within_and_between_layers_resumes_bit_identically() {
     write_data(&d.join("d.npy"), 1500, 12);
     let started = Instant::now();
     let reference = dbn_command("ref.safetensors", "ref.jsonl");
-    vrg_ok(
-        d,
-        &words(&reference)
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    vrg_ok(d, &words(&reference));
     // 30 + 40 epoch lines and two layer_done lines.
     let lines = count_lines(&d.join("ref.jsonl"));
     assert_eq!(lines, 72);

@@ -1,7 +1,7 @@
 //! End-to-end tests of `vrg rbm …` in temporary directories.
 
 mod common;
-use common::{files, stderr, vrg, vrg_ok, write_npy, MNIST_SUBSET_TRAIN};
+use common::{files, json_lines, stderr, vrg, vrg_ok, write_npy, MNIST_SUBSET_TRAIN};
 
 use serde_json::Value;
 use std::path::Path;
@@ -77,14 +77,6 @@ fn write_binary_data(dir: &Path, name: &str) {
     write_npy(&dir.join(name), &[200, 64], &binary_rows(200, 7));
 }
 
-fn read_log(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
 const SMALL_TRAIN: [&str; 10] = [
     "--data", "d.npy", "--hidden", "16", "--epochs", "3", "--batch", "20", "--seed", "5",
 ];
@@ -125,7 +117,7 @@ fn train_writes_a_checkpoint_and_a_log() {
     );
     assert_eq!(file.state.expect("optimiser state saved").epochs_done, 3);
 
-    let log = read_log(&dir.path().join("log.jsonl"));
+    let log = json_lines(&dir.path().join("log.jsonl"));
     assert_eq!(log.len(), 3);
     for (i, line) in log.iter().enumerate() {
         for key in LOG_KEYS {
@@ -149,7 +141,7 @@ fn train_writes_a_checkpoint_and_a_log() {
         "n.safetensors",
         &["--validation-fraction", "0", "--log", "n.jsonl"],
     );
-    let log = read_log(&dir.path().join("n.jsonl"));
+    let log = json_lines(&dir.path().join("n.jsonl"));
     assert!(log[0]["free_energy_validation"].is_null());
     assert!(log[0]["free_energy_gap"].is_null());
     // A fresh run replaces its log; --validation FILE gives a held-out value.
@@ -163,7 +155,7 @@ fn train_writes_a_checkpoint_and_a_log() {
         "n.safetensors",
         &["--validation", "v.npy", "--log", "n.jsonl"],
     );
-    let log = read_log(&dir.path().join("n.jsonl"));
+    let log = json_lines(&dir.path().join("n.jsonl"));
     assert_eq!(log.len(), 3);
     assert!(log[2]["free_energy_validation"].is_number());
 }
@@ -197,7 +189,7 @@ fn train_on_mnist_and_draw_filters() {
     assert!(stderr(&o).contains("epoch 2/2"));
     let file = load_rbm(dir.path().join("m.safetensors")).unwrap();
     assert_eq!((file.rbm.n_visible(), file.rbm.n_hidden()), (784, 16));
-    let log = read_log(&dir.path().join("log.jsonl"));
+    let log = json_lines(&dir.path().join("log.jsonl"));
     assert_eq!(log.len(), 2);
     assert!(log[1]["free_energy_validation"].is_number());
     assert!(log[1]["pseudo_log_likelihood"].is_number());
@@ -356,11 +348,11 @@ fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
             line.as_object_mut().unwrap().remove("seconds");
             line
         };
-        let la: Vec<Value> = read_log(&dir.path().join(format!("{straight}.jsonl")))
+        let la: Vec<Value> = json_lines(&dir.path().join(format!("{straight}.jsonl")))
             .into_iter()
             .map(strip)
             .collect();
-        let lb: Vec<Value> = read_log(&dir.path().join(format!("{resumed}.jsonl")))
+        let lb: Vec<Value> = json_lines(&dir.path().join(format!("{resumed}.jsonl")))
             .into_iter()
             .map(strip)
             .collect();
@@ -593,7 +585,7 @@ fn spin_and_gaussian_units() {
         ],
     );
     // No pseudo-likelihood for real-valued data.
-    assert!(read_log(&dir.path().join("g.jsonl"))[0]["pseudo_log_likelihood"].is_null());
+    assert!(json_lines(&dir.path().join("g.jsonl"))[0]["pseudo_log_likelihood"].is_null());
     vrg_ok(
         dir.path(),
         &[
@@ -1001,7 +993,7 @@ fn divergence_stops_with_the_last_good_checkpoint() {
     let file = load_rbm(dir.path().join("b.safetensors")).expect("the kept checkpoint loads");
     assert_eq!(file.epoch, 1);
     assert!(file.rbm.weights().iter().all(|w| w.is_finite()));
-    assert_eq!(read_log(&dir.path().join("b.jsonl")).len(), 1);
+    assert_eq!(json_lines(&dir.path().join("b.jsonl")).len(), 1);
     // The last line of stderr is the error.
     assert!(err
         .trim_end()
@@ -1161,7 +1153,7 @@ fn training_logs_the_likelihood_every_n_epochs() {
         "m.safetensors",
         &["--eval-every", "2", "--log", "log.jsonl"],
     );
-    let lines = read_log(&dir.path().join("log.jsonl"));
+    let lines = json_lines(&dir.path().join("log.jsonl"));
     assert_eq!(lines.len(), 3);
     assert!(lines[0].get("log_z").is_none());
     let rbm = load_rbm(dir.path().join("m.safetensors")).unwrap().rbm;

@@ -3,12 +3,8 @@
 //! gave. Each test is a class of failure an attack found in the old code.
 
 mod common;
-use common::{files, read_npy, vrg, vrg_err, vrg_ok, write_npy};
+use common::{files, read_npy, vrg, vrg_err, vrg_ok, words, write_npy};
 use std::path::Path;
-
-fn words(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
 
 /// 200 configurations of 8×8 spins as d.npy (with its sidecar d.json) and
 /// a 64-visible RBM m.safetensors trained on them.
@@ -121,13 +117,13 @@ fn sizes_from_flags_are_refused_before_allocation() {
     );
     let huge = "1000000000000";
     let cases = [
-        format!("rbm train --data d.npy --hidden 100000000000 --out a.safetensors"),
+        "rbm train --data d.npy --hidden 100000000000 --out a.safetensors".to_string(),
         format!("rbm train --data d.npy --hidden 8 --method pcd --chains {huge} --out a.safetensors"),
         format!("rbm sample --model m.safetensors --samples {huge} --gibbs-steps 1 --out a.npy"),
         format!("rbm eval --model m.safetensors --data d.npy --logz ais --chains {huge}"),
         format!("rbm eval --model m.safetensors --data d.npy --logz ais --betas {huge}"),
         format!("dbn sample --model dbn.safetensors --samples {huge} --out a.npy"),
-        format!("dbn train --data d.npy --layers 64,100000000000 --out a.safetensors"),
+        "dbn train --data d.npy --layers 64,100000000000 --out a.safetensors".to_string(),
         format!("dbn analyze --model dbn.safetensors --data d.npy --generate {huge} --logz none --out a"),
         format!("ising sample --size 8 --temperature 2 --samples {huge} --out a.npy"),
     ];

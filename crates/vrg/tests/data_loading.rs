@@ -1,7 +1,6 @@
 //! Data loading: real MNIST (the subset shipped in `tests/data/mnist-subset`),
 //! IDX/.npy/PNG round trips, binarization, unit checks and validation splits.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use vrg::data::{
     binarize, load, split_validation, to_binary, to_spins, validate_units, Binarize, Dataset,
@@ -10,22 +9,7 @@ use vrg::data::{
 use vrg::io::{idx, image, npy};
 
 mod common;
-use common::{gunzip, md5_hex, mnist_subset as mnist};
-
-fn idx_bytes(shape: &[u32], values: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, shape.len() as u8];
-    for d in shape {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(values);
-    out
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
+use common::{gunzip, gzip, idx_bytes, md5_hex, mnist_subset as mnist, write_npy};
 
 // ---------------------------------------------------------------- real MNIST
 
@@ -165,7 +149,7 @@ fn idx_round_trip_plain_and_gzipped() {
     // A gzipped file is recognised by content, whatever its name.
     let gz = dir.path().join("images-no-gz-suffix");
     std::fs::write(&plain, &bytes).unwrap();
-    std::fs::write(&gz, gzip(&bytes)).unwrap();
+    std::fs::write(&gz, gzip(&bytes, flate2::Compression::fast())).unwrap();
     for p in [&plain, &gz] {
         let a = idx::read(p).unwrap();
         assert_eq!(a.shape, vec![3, 4, 5]);
@@ -204,7 +188,11 @@ fn idx_truncated_and_bad_magic_name_the_file() {
     assert!(err.contains("found 4"), "{err}");
 
     let short_gz = dir.path().join("short.gz");
-    std::fs::write(&short_gz, gzip(&bytes[..bytes.len() - 2])).unwrap();
+    std::fs::write(
+        &short_gz,
+        gzip(&bytes[..bytes.len() - 2], flate2::Compression::fast()),
+    )
+    .unwrap();
     let err = idx::read(&short_gz).unwrap_err().to_string();
     assert!(
         err.contains("short.gz") && err.contains("truncated"),
@@ -217,7 +205,7 @@ fn idx_truncated_and_bad_magic_name_the_file() {
         &[100, 100],
         &(0..10000).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>(),
     );
-    let compressed = gzip(&big);
+    let compressed = gzip(&big, flate2::Compression::fast());
     std::fs::write(&cut_gz, &compressed[..compressed.len() / 2]).unwrap();
     let err = idx::read(&cut_gz).unwrap_err().to_string();
     assert!(err.contains("cut.gz"), "{err}");
@@ -234,19 +222,6 @@ fn idx_truncated_and_bad_magic_name_the_file() {
 }
 
 // ---------------------------------------------------------------------- npy
-
-fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
-    use npyz::WriterBuilder;
-    let mut file = std::fs::File::create(path).unwrap();
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(&mut file)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-}
 
 #[test]
 fn npy_dtypes_flattening_and_scale() {

@@ -2,31 +2,18 @@
 //! e^{−E(v,h)} over every joint state.
 
 mod common;
-use common::random_model;
+use common::{all_states, log_sum_exp, random_model, unit_values};
 use vrg::data::Dataset;
 use vrg::dbn::{layer_free_energies, Dbn};
 use vrg::estimate::{LogZMethod, LogZOptions};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
-/// All 2ⁿ states of n binary (0/1) or spin (±1) units.
+/// All 2ⁿ states of n binary (0/1) or spin (±1) units, one vector each.
 fn states(n: usize, spin: bool) -> Vec<Vec<f32>> {
-    (0..1usize << n)
-        .map(|bits| {
-            (0..n)
-                .map(|i| match ((bits >> i) & 1, spin) {
-                    (1, _) => 1.0,
-                    (_, true) => -1.0,
-                    (_, false) => 0.0,
-                })
-                .collect()
-        })
+    all_states(unit_values(spin), n)
+        .chunks_exact(n)
+        .map(<[f32]>::to_vec)
         .collect()
-}
-
-fn log_sum_exp(values: impl Iterator<Item = f64>) -> f64 {
-    let v: Vec<f64> = values.collect();
-    let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
 /// H(v) = −ln Σ_h e^{−E(v,h)} by summing every hidden state.

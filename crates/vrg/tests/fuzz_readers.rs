@@ -9,11 +9,12 @@
 //! uses the random stream of its base seed + i); `VRG_FUZZ_CASES=N` runs N.
 //! Longer, coverage-guided runs: see `fuzz/` (cargo fuzz).
 
+mod common;
 mod fuzz_support;
 
+use common::{gzip, idx_bytes, npy_bytes};
 use fuzz_support::{assert_clean, case_count, huge_number, rewrite_number, run, Rng64};
 use rand::Rng;
-use std::io::Write;
 use std::path::Path;
 use vrg::data::{load, LoadOptions};
 use vrg::dbn::Dbn;
@@ -26,20 +27,6 @@ fn text(e: impl std::fmt::Display) -> String {
 }
 
 // -------------------------------------------------------------------- .npy
-
-/// A version 1.0 `.npy` file with header dict `dict` and raw `data`.
-fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
 
 fn npy_seeds() -> Vec<Vec<u8>> {
     let f32s: Vec<u8> = (0..12)
@@ -116,15 +103,6 @@ fn fuzz_npy() {
 
 // --------------------------------------------------------------------- IDX
 
-fn idx_bytes(shape: &[u32], values: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, shape.len() as u8];
-    for d in shape {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(values);
-    out
-}
-
 fn idx_seeds() -> Vec<Vec<u8>> {
     vec![
         idx_bytes(
@@ -157,12 +135,6 @@ fn idx_rewrite(bytes: &mut Vec<u8>, rng: &mut Rng64) -> String {
     format!("axis {axis} := {value}")
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
-
 /// Rewrites the header inside the compressed stream (and recompresses).
 fn idx_gz_rewrite(bytes: &mut Vec<u8>, rng: &mut Rng64) -> String {
     use std::io::Read;
@@ -175,7 +147,7 @@ fn idx_gz_rewrite(bytes: &mut Vec<u8>, rng: &mut Rng64) -> String {
         return "not gzip, not rewritten".into();
     }
     let what = idx_rewrite(&mut plain, rng);
-    *bytes = gzip(&plain);
+    *bytes = gzip(&plain, flate2::Compression::fast());
     format!("inside gzip: {what}")
 }
 
@@ -203,7 +175,10 @@ fn fuzz_idx() {
 #[test]
 fn fuzz_idx_gzip() {
     let dir = tempfile::tempdir().unwrap();
-    let seeds: Vec<Vec<u8>> = idx_seeds().iter().map(|s| gzip(s)).collect();
+    let seeds: Vec<Vec<u8>> = idx_seeds()
+        .iter()
+        .map(|s| gzip(s, flate2::Compression::fast()))
+        .collect();
     let report = run(
         "idx.gz",
         &dir.path().join("fuzz.idx.gz"),

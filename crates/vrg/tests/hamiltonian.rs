@@ -10,6 +10,9 @@ use vrg::hamiltonian::{
 use vrg::rng::{self, Rng};
 use vrg::Error;
 
+mod common;
+use common::{assert_close_symmetric, log_sum_exp};
+
 // ---------------------------------------------------------------- helpers
 
 /// Spins of state `mask` (bit i set ⇔ s_i = −1).
@@ -19,27 +22,11 @@ fn spins_of(mask: u64, n: usize) -> Vec<i8> {
         .collect()
 }
 
-/// |a − b| ≤ tol · max(|a|, |b|, 1).
-fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
-    let scale = a.abs().max(b.abs()).max(1.0);
-    assert!(
-        (a - b).abs() <= tol * scale,
-        "{what}: {a} vs {b} (difference {:e})",
-        (a - b).abs()
-    );
-}
-
-/// ln Σ e^{x_k}, two passes.
-fn log_sum_exp(xs: &[f64]) -> f64 {
-    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    max + xs.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
-}
-
 /// Naive thermodynamics from a list of (spins, energy) over all states:
 /// (ln Z, ⟨H⟩, Var H, ⟨s_i⟩), with two-pass variance.
 fn naive_thermo(states: &[(Vec<i8>, f64)], beta: f64) -> (f64, f64, f64, Vec<f64>) {
     let log_weights: Vec<f64> = states.iter().map(|(_, e)| -beta * e).collect();
-    let log_z = log_sum_exp(&log_weights);
+    let log_z = log_sum_exp(log_weights.iter().copied());
     let probs: Vec<f64> = log_weights.iter().map(|lw| (lw - log_z).exp()).collect();
     let mean: f64 = states.iter().zip(&probs).map(|((_, e), p)| p * e).sum();
     let var: f64 = states
@@ -147,15 +134,15 @@ fn enumeration_matches_naive_sum_for_random_many_body_hamiltonians() {
             let exact = h.enumerate(beta).unwrap();
             let (log_z, mean, var, mags) = naive_thermo(&all_states(&h), beta);
             let tag = format!("n = {n}, beta = {beta}");
-            assert_close(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
+            assert_close_symmetric(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
             assert_eq!(exact.free_energy, -exact.log_z);
-            assert_close(
+            assert_close_symmetric(
                 exact.mean_energy,
                 mean,
                 1e-10,
                 &format!("mean_energy, {tag}"),
             );
-            assert_close(
+            assert_close_symmetric(
                 exact.energy_variance,
                 var,
                 1e-10,
@@ -163,7 +150,7 @@ fn enumeration_matches_naive_sum_for_random_many_body_hamiltonians() {
             );
             assert_eq!(exact.magnetizations.len(), n);
             for (i, (&m, &naive)) in exact.magnetizations.iter().zip(&mags).enumerate() {
-                assert_close(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
+                assert_close_symmetric(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
             }
         }
     }
@@ -180,14 +167,14 @@ fn enumeration_matches_naive_sum_across_chunks() {
             let exact = h.enumerate(beta).unwrap();
             let (log_z, mean, var, mags) = naive_thermo(&all_states(&h), beta);
             let tag = format!("n = {n}, beta = {beta}");
-            assert_close(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
-            assert_close(
+            assert_close_symmetric(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
+            assert_close_symmetric(
                 exact.mean_energy,
                 mean,
                 1e-10,
                 &format!("mean_energy, {tag}"),
             );
-            assert_close(
+            assert_close_symmetric(
                 exact.energy_variance,
                 var,
                 1e-10,
@@ -195,7 +182,7 @@ fn enumeration_matches_naive_sum_across_chunks() {
             );
             assert_eq!(exact.magnetizations.len(), n);
             for (i, (&m, &naive)) in exact.magnetizations.iter().zip(&mags).enumerate() {
-                assert_close(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
+                assert_close_symmetric(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
             }
         }
     }
@@ -213,8 +200,8 @@ fn enumeration_survives_huge_energies() {
         "log_z = {}",
         exact.log_z
     );
-    assert_close(exact.log_z, log_z, 1e-10, "log_z");
-    assert_close(exact.mean_energy, mean, 1e-10, "mean_energy");
+    assert_close_symmetric(exact.log_z, log_z, 1e-10, "log_z");
+    assert_close_symmetric(exact.mean_energy, mean, 1e-10, "mean_energy");
     assert!(
         (exact.energy_variance - var).abs() <= 1e-6 * mean.abs(),
         "variance {} vs {var}",
@@ -227,11 +214,11 @@ fn empty_and_constant_hamiltonians() {
     let mut h = SpinHamiltonian::new(0);
     h.add_offset(1.5).unwrap();
     let e = h.enumerate(2.0).unwrap();
-    assert_close(e.log_z, -3.0, 1e-15, "one state, H = 1.5");
+    assert_close_symmetric(e.log_z, -3.0, 1e-15, "one state, H = 1.5");
     assert_eq!(e.energy_variance, 0.0);
     // Free spins: Z = 2^N.
     let free = SpinHamiltonian::new(14).enumerate(1.0).unwrap();
-    assert_close(free.log_z, 14.0 * 2f64.ln(), 1e-14, "free spins");
+    assert_close_symmetric(free.log_z, 14.0 * 2f64.ln(), 1e-14, "free spins");
     assert!(free.magnetizations.iter().all(|&m| m.abs() < 1e-14));
 }
 
@@ -243,7 +230,7 @@ fn observables_and_pair_correlations_match_naive_sum() {
     let beta = 1.3;
     let states = all_states(&h);
     let log_weights: Vec<f64> = states.iter().map(|(_, e)| -beta * e).collect();
-    let log_z = log_sum_exp(&log_weights);
+    let log_z = log_sum_exp(log_weights.iter().copied());
     let probs: Vec<f64> = log_weights.iter().map(|lw| (lw - log_z).exp()).collect();
 
     let observe = |s: &[i8], e: f64| {
@@ -251,14 +238,14 @@ fn observables_and_pair_correlations_match_naive_sum() {
         [m * m, e * m, f64::from(s[0] * s[3] * s[7])]
     };
     let averages = h.enumerate_observables(beta, observe).unwrap();
-    assert_close(averages.log_z, log_z, 1e-10, "log_z");
+    assert_close_symmetric(averages.log_z, log_z, 1e-10, "log_z");
     for k in 0..3 {
         let naive: f64 = states
             .iter()
             .zip(&probs)
             .map(|((s, e), p)| p * observe(s, *e)[k])
             .sum();
-        assert_close(
+        assert_close_symmetric(
             averages.averages[k],
             naive,
             1e-10,
@@ -267,7 +254,7 @@ fn observables_and_pair_correlations_match_naive_sum() {
     }
 
     let corr = h.pair_correlations(beta).unwrap();
-    assert_close(corr.log_z, log_z, 1e-10, "log_z");
+    assert_close_symmetric(corr.log_z, log_z, 1e-10, "log_z");
     for i in 0..n {
         assert_eq!(corr.get(i, i), 1.0);
         for j in 0..n {
@@ -276,7 +263,7 @@ fn observables_and_pair_correlations_match_naive_sum() {
                 .zip(&probs)
                 .map(|((s, _), p)| p * f64::from(s[i] * s[j]))
                 .sum();
-            assert_close(corr.get(i, j), naive, 1e-10, &format!("<s_{i} s_{j}>"));
+            assert_close_symmetric(corr.get(i, j), naive, 1e-10, &format!("<s_{i} s_{j}>"));
             assert_eq!(corr.get(i, j), corr.get(j, i));
         }
     }
@@ -415,7 +402,7 @@ fn naive_ising_log_z(rows: usize, cols: usize, k: f64, field: f64) -> f64 {
             -energy
         })
         .collect();
-    log_sum_exp(&log_weights)
+    log_sum_exp(log_weights.iter().copied())
 }
 
 #[test]
@@ -425,7 +412,7 @@ fn ising_square_lattice_log_z_matches_direct_sum() {
             let h = SpinHamiltonian::from_ising_square(rows, cols, k, field).unwrap();
             let exact = h.enumerate(1.0).unwrap();
             let naive = naive_ising_log_z(rows, cols, k, field);
-            assert_close(
+            assert_close_symmetric(
                 exact.log_z,
                 naive,
                 1e-10,
@@ -434,7 +421,7 @@ fn ising_square_lattice_log_z_matches_direct_sum() {
             // Explicit β: β = 2 with coupling K equals β = 1 with 2K.
             let doubled =
                 SpinHamiltonian::from_ising_square(rows, cols, 2.0 * k, 2.0 * field).unwrap();
-            assert_close(
+            assert_close_symmetric(
                 h.enumerate(2.0).unwrap().log_z,
                 doubled.enumerate(1.0).unwrap().log_z,
                 1e-12,
@@ -485,24 +472,24 @@ fn exact_ising_4x4_magnetization_moments() {
         log_w.push(-beta * energy);
         values.push([m.abs(), m * m, m.powi(4), e, e * e]);
     }
-    let log_z = log_sum_exp(&log_w);
+    let log_z = log_sum_exp(log_w.iter().copied());
     for k in 0..5 {
         let naive: f64 = log_w
             .iter()
             .zip(&values)
             .map(|(lw, v)| (lw - log_z).exp() * v[k])
             .sum();
-        assert_close(averages.averages[k], naive, 1e-10, &format!("moment {k}"));
+        assert_close_symmetric(averages.averages[k], naive, 1e-10, &format!("moment {k}"));
     }
     let thermo = h.enumerate(beta).unwrap();
-    assert_close(
+    assert_close_symmetric(
         averages.averages[3] * n as f64,
         thermo.mean_energy,
         1e-12,
         "<e> N = <H>",
     );
     let var_e = averages.averages[4] - averages.averages[3].powi(2);
-    assert_close(
+    assert_close_symmetric(
         var_e * (n * n) as f64,
         thermo.energy_variance,
         1e-8,
@@ -563,7 +550,7 @@ fn hebbian_couplings_are_symmetric_with_zero_diagonal() {
                     .map(|xi| f64::from(xi[i] * xi[j]))
                     .sum::<f64>()
                     / n as f64;
-                assert_close(net.coupling(i, j), hebb, 1e-15, "J_ij");
+                assert_close_symmetric(net.coupling(i, j), hebb, 1e-15, "J_ij");
             }
         }
     }
@@ -580,12 +567,12 @@ fn hebbian_couplings_are_symmetric_with_zero_diagonal() {
                 }
             }
         }
-        assert_close(h.energy(&s), direct, 1e-12, "to_hamiltonian energy");
-        assert_close(net.energy(&s), direct, 1e-12, "Hopfield::energy");
+        assert_close_symmetric(h.energy(&s), direct, 1e-12, "to_hamiltonian energy");
+        assert_close_symmetric(net.energy(&s), direct, 1e-12, "Hopfield::energy");
         for i in 0..n {
             let field: f64 = (0..n).map(|j| couplings[i * n + j] * f64::from(s[j])).sum();
-            assert_close(net.local_field(&s, i), field, 1e-12, "local field");
-            assert_close(
+            assert_close_symmetric(net.local_field(&s, i), field, 1e-12, "local field");
+            assert_close_symmetric(
                 h.flip_delta(&s, i),
                 2.0 * f64::from(s[i]) * field,
                 1e-12,
@@ -608,7 +595,7 @@ fn stored_patterns_are_fixed_points_and_recalled_from_two_flips() {
                 let i = index(&mut rng, 20);
                 let j = (i + 1 + index(&mut rng, 19)) % 20;
                 let start = flipped(&flipped(xi, i), j);
-                assert_close(overlap(&start, xi), 0.8, 1e-15, "corrupted overlap");
+                assert_close_symmetric(overlap(&start, xi), 0.8, 1e-15, "corrupted overlap");
                 let recall = net.recall(&start, &mut rng).unwrap();
                 assert!(recall.converged);
                 assert_eq!(
@@ -650,7 +637,7 @@ fn fixed_points_are_stable_and_complete() {
                 "returned state not stable: {:?}",
                 point.state
             );
-            assert_close(
+            assert_close_symmetric(
                 point.energy,
                 h.energy(&point.state),
                 1e-12,
@@ -703,7 +690,7 @@ fn symmetric_three_pattern_mixture_is_a_spurious_fixed_point() {
         "mixture must be stable for this set"
     );
     for xi in &patterns {
-        assert_close(overlap(&mixture, xi), 0.5, 1e-15, "mixture overlap");
+        assert_close_symmetric(overlap(&mixture, xi), 0.5, 1e-15, "mixture overlap");
     }
     let points = net.fixed_points().unwrap();
     let found = points

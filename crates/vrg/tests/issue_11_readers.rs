@@ -5,7 +5,6 @@
 //! identical runs. Each test fails on the readers before the fix.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use vrg::data::{load, LoadOptions};
 use vrg::dbn::Dbn;
@@ -14,24 +13,8 @@ use vrg::io::{idx, image, npy};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::TrainParams;
 
-fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
+mod common;
+use common::{gzip, npy_bytes};
 
 fn one_line_naming(e: &str, file: &str) {
     assert!(!e.contains('\n'), "several lines: {e:?}");
@@ -155,7 +138,7 @@ fn issue_11_gzip_idx_header_bounded_by_what_the_file_can_inflate_to() {
     header.extend_from_slice(&u32::MAX.to_be_bytes());
     header.extend_from_slice(&u32::MAX.to_be_bytes());
     header.extend_from_slice(&[7; 100]);
-    std::fs::write(&p, gzip(&header)).unwrap();
+    std::fs::write(&p, gzip(&header, flate2::Compression::best())).unwrap();
     let e = idx::read(&p).unwrap_err().to_string();
     assert!(
         e.contains("huge.gz: IDX shape (4294967295, 4294967295) of unsigned bytes (after gunzip) needs 18446744065119617025 bytes")
@@ -166,7 +149,7 @@ fn issue_11_gzip_idx_header_bounded_by_what_the_file_can_inflate_to() {
     let mut long = vec![0, 0, 8, 1, 0, 0, 0, 4];
     long.extend_from_slice(&[0; 4000]);
     let q = dir.path().join("long.gz");
-    std::fs::write(&q, gzip(&long)).unwrap();
+    std::fs::write(&q, gzip(&long, flate2::Compression::best())).unwrap();
     let e = idx::read(&q).unwrap_err().to_string();
     assert!(e.contains("unexpected bytes after the IDX data"), "{e}");
 }

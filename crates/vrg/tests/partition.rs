@@ -13,42 +13,15 @@ use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::Error;
 
 mod common;
-use common::{random_pair_model as random_model, PAIRS};
-
-/// All 2^n configurations with values (off, on), row-major.
-fn all_states((off, on): (f32, f32), n: usize) -> Vec<f32> {
-    (0..1usize << n)
-        .flat_map(|bits| (0..n).map(move |i| if bits >> i & 1 == 1 { on } else { off }))
-        .collect()
-}
-
-fn values(spin: bool) -> (f32, f32) {
-    if spin {
-        (-1.0, 1.0)
-    } else {
-        (0.0, 1.0)
-    }
-}
-
-fn log_sum_exp(values: impl IntoIterator<Item = f64>) -> f64 {
-    let values: Vec<f64> = values.into_iter().collect();
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    max + values.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
-}
-
-fn assert_relative(found: f64, expected: f64, tolerance: f64, context: &str) {
-    let error = (found - expected).abs();
-    assert!(
-        found.is_finite() && error <= tolerance * expected.abs().max(1.0),
-        "{context}: found {found}, expected {expected} (difference {error:e})"
-    );
-}
+use common::{
+    all_states, assert_close, log_sum_exp, random_pair_model as random_model, unit_values, PAIRS,
+};
 
 /// ln Σ_h e^{−H(h)} with H(h) from `Rbm::free_energy_hidden` (an f64 GEMM,
 /// independent of the Gray-code walk).
 fn log_z_from_hidden_marginal(rbm: &Rbm) -> f64 {
     let nh = rbm.n_hidden();
-    let h = all_states(values(rbm.hidden_units() == HiddenUnits::Spin), nh);
+    let h = all_states(unit_values(rbm.hidden_units() == HiddenUnits::Spin), nh);
     let free = rbm.free_energy_hidden(&h, 1 << nh).unwrap();
     log_sum_exp(free.iter().map(|f| -f))
 }
@@ -56,8 +29,8 @@ fn log_z_from_hidden_marginal(rbm: &Rbm) -> f64 {
 /// ln Σ_v Σ_h e^{−E(v,h)} from `Rbm::energy` alone (discrete visible units).
 fn log_z_brute_force(rbm: &Rbm) -> f64 {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let v_states = all_states(values(rbm.visible_units() == VisibleUnits::Spin), nv);
-    let h_states = all_states(values(rbm.hidden_units() == HiddenUnits::Spin), nh);
+    let v_states = all_states(unit_values(rbm.visible_units() == VisibleUnits::Spin), nv);
+    let h_states = all_states(unit_values(rbm.hidden_units() == HiddenUnits::Spin), nh);
     let mut terms = Vec::new();
     for v in v_states.chunks_exact(nv) {
         for h in h_states.chunks_exact(nh) {
@@ -76,12 +49,12 @@ fn both_layers_agree_with_brute_force_for_every_unit_pair() {
                 let context = format!("{pair:?} {nv}×{nh} scale {scale}");
                 let by_hidden = log_partition_enumerating(&rbm, Layer::Hidden).unwrap();
                 let reference = log_z_from_hidden_marginal(&rbm);
-                assert_relative(by_hidden, reference, 1e-9, &context);
+                assert_close(by_hidden, reference, 1e-9, &context);
                 if pair.0.is_discrete() {
                     let by_visible = log_partition_enumerating(&rbm, Layer::Visible).unwrap();
                     let brute = log_z_brute_force(&rbm);
-                    assert_relative(by_visible, brute, 1e-9, &context);
-                    assert_relative(by_hidden, brute, 1e-9, &context);
+                    assert_close(by_visible, brute, 1e-9, &context);
+                    assert_close(by_hidden, brute, 1e-9, &context);
                 }
             }
         }
@@ -97,8 +70,8 @@ fn many_blocks_agree_with_the_other_layer() {
         let rbm = random_model(pair, 9, n_hidden, 0.8, 7);
         let by_hidden = log_partition_enumerating(&rbm, Layer::Hidden).unwrap();
         let by_visible = log_partition_enumerating(&rbm, Layer::Visible).unwrap();
-        assert_relative(by_hidden, by_visible, 1e-10, &format!("{pair:?}"));
-        assert_relative(
+        assert_close(by_hidden, by_visible, 1e-10, &format!("{pair:?}"));
+        assert_close(
             by_hidden,
             log_z_from_hidden_marginal(&rbm),
             1e-10,
@@ -119,14 +92,14 @@ fn large_weights_stay_finite_and_exact() {
         let rbm = random_model(pair, 6, 5, 20.0, 3);
         let by_hidden = log_partition_enumerating(&rbm, Layer::Hidden).unwrap();
         assert!(by_hidden > 50.0, "{pair:?}: ln Z = {by_hidden}");
-        assert_relative(
+        assert_close(
             by_hidden,
             log_z_from_hidden_marginal(&rbm),
             1e-10,
             &format!("{pair:?}"),
         );
         if pair.0.is_discrete() {
-            assert_relative(
+            assert_close(
                 by_hidden,
                 log_z_brute_force(&rbm),
                 1e-10,

@@ -8,7 +8,7 @@ use vrg::rng::{self, Rng};
 use vrg::Error;
 
 mod common;
-use common::{normal, random_model, PAIRS};
+use common::{all_states, assert_close, log_sum_exp, normal, random_model, PAIRS};
 
 /// The two values of a discrete unit: (off, on).
 fn off_on_visible(units: VisibleUnits) -> (f32, f32) {
@@ -24,17 +24,6 @@ fn off_on_hidden(units: HiddenUnits) -> (f32, f32) {
         HiddenUnits::Bernoulli => (0.0, 1.0),
         HiddenUnits::Spin => (-1.0, 1.0),
     }
-}
-
-/// All 2^n configurations of n units with values (off, on), flattened row-major.
-fn all_states((off, on): (f32, f32), n: usize) -> Vec<f32> {
-    let mut states = Vec::with_capacity(n << n);
-    for bits in 0..1usize << n {
-        for i in 0..n {
-            states.push(if bits >> i & 1 == 1 { on } else { off });
-        }
-    }
-    states
 }
 
 /// A random configuration of discrete units, or N(0, 2²) for Gaussian ones.
@@ -59,20 +48,6 @@ fn random_hidden(units: HiddenUnits, n: usize, rng: &mut Rng) -> Vec<f32> {
     (0..n)
         .map(|_| if rng::uniform(rng) < 0.5 { off } else { on })
         .collect()
-}
-
-fn log_sum_exp(values: impl IntoIterator<Item = f64>) -> f64 {
-    let values: Vec<f64> = values.into_iter().collect();
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    max + values.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
-}
-
-fn assert_close(found: f64, expected: f64, tolerance: f64, context: &str) {
-    let error = (found - expected).abs();
-    assert!(
-        error <= tolerance * expected.abs().max(1.0),
-        "{context}: found {found}, expected {expected} (difference {error:e})"
-    );
 }
 
 /// Model sizes for the exhaustive tests, n_visible ≤ 8, n_hidden ≤ 6.

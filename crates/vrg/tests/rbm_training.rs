@@ -7,21 +7,8 @@ use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
 use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
 
-/// All 2^n visible states of n units (0/1 or ±1), row-major.
-fn all_states(n: usize, spin: bool) -> Vec<f32> {
-    let mut out = Vec::with_capacity(n << n);
-    for bits in 0..1u32 << n {
-        for i in 0..n {
-            let on = bits >> i & 1 == 1;
-            out.push(match (on, spin) {
-                (true, _) => 1.0,
-                (false, false) => 0.0,
-                (false, true) => -1.0,
-            });
-        }
-    }
-    out
-}
+mod common;
+use common::{all_states, normal, unit_values};
 
 /// Exact P(v) of every visible state, from the free energies.
 fn exact_distribution(rbm: &Rbm, states: &[f32]) -> Vec<f64> {
@@ -50,16 +37,12 @@ fn teacher(n_visible: usize, n_hidden: usize, spin: bool, n_samples: usize) -> (
         VisibleUnits::Bernoulli
     };
     let mut r = rng::root(2024);
-    let mut normal = || {
-        let u1 = rng::uniform(&mut r);
-        let u2 = rng::uniform(&mut r);
-        ((-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-    };
-    let w: Vec<f32> = (0..n_visible * n_hidden).map(|_| 3.0 * normal()).collect();
-    let b: Vec<f32> = (0..n_visible).map(|_| 0.5 * normal()).collect();
-    let c: Vec<f32> = (0..n_hidden).map(|_| 0.5 * normal()).collect();
+    let mut draw = || normal(&mut r) as f32;
+    let w: Vec<f32> = (0..n_visible * n_hidden).map(|_| 3.0 * draw()).collect();
+    let b: Vec<f32> = (0..n_visible).map(|_| 0.5 * draw()).collect();
+    let c: Vec<f32> = (0..n_hidden).map(|_| 0.5 * draw()).collect();
     let truth = Rbm::from_parameters(units, HiddenUnits::Bernoulli, w, b, c).unwrap();
-    let states = all_states(n_visible, spin);
+    let states = all_states(unit_values(spin), n_visible);
     let p = exact_distribution(&truth, &states);
     let mut cdf = Vec::with_capacity(p.len());
     let mut acc = 0.0;
@@ -105,7 +88,7 @@ fn training_reduces_the_exact_kl_divergence() {
             ..TrainParams::default()
         };
         let rbm = initial_rbm(&data, 8, units, HiddenUnits::Bernoulli, &params).unwrap();
-        let states = all_states(8, spin);
+        let states = all_states(unit_values(spin), 8);
         let kl_before = kl(&truth, &exact_distribution(&rbm, &states));
         let mut trainer = Trainer::new(rbm, params.clone());
         let mut trace = Vec::new();

@@ -5,12 +5,22 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "../../../vrg/tests/common/npy_files.rs"]
+mod npy_files;
+#[allow(unused_imports)] // each test file uses its own subset
+pub use npy_files::{read_npy, write_npy};
+
 /// The MNIST training images shipped with the library's tests: the first
 /// 2000 rows of the original IDX file (see its README.md).
 pub const MNIST_SUBSET_TRAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../vrg/tests/data/mnist-subset/train-images-idx3-ubyte.gz"
 );
+
+/// The whitespace-separated words of a command line.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
 
 /// Runs `vrg args` in `dir`.
 pub fn vrg(dir: &Path, args: &[&str]) -> Output {
@@ -55,24 +65,11 @@ pub fn files(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Writes `data` with `shape` as a `.npy` file.
-pub fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
-    use npyz::WriterBuilder;
-    let mut file = std::fs::File::create(path).unwrap();
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(&mut file)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-}
-
-/// Shape and values of a `.npy` file of `T`.
-pub fn read_npy<T: npyz::Deserialize>(path: &Path) -> (Vec<u64>, Vec<T>) {
-    let bytes = std::fs::read(path).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().to_vec();
-    (shape, npy.into_vec().unwrap())
+/// The records of a JSON-lines file (a training log), one value a line.
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }

@@ -1,7 +1,12 @@
-//! Helpers shared by the RBM test files (each includes this module).
+//! Helpers shared by the library's test files (each includes this module
+//! and uses its own subset).
 #![allow(dead_code)]
 
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
+
+mod npy_files;
+#[allow(unused_imports)] // not every test file writes .npy files
+pub use npy_files::write_npy;
 use vrg::rng::{self, Rng};
 
 /// Every pair of unit types.
@@ -19,6 +24,55 @@ pub fn normal(rng: &mut Rng) -> f64 {
     let u1 = rng::uniform(rng);
     let u2 = rng::uniform(rng);
     (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// ln Σ_k e^{x_k}, two passes (the maximum first, so no term overflows).
+pub fn log_sum_exp(values: impl IntoIterator<Item = f64>) -> f64 {
+    let values: Vec<f64> = values.into_iter().collect();
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + values.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+/// The two values of a discrete unit, (off, on): (−1, 1) for spins, (0, 1)
+/// for binary units.
+pub fn unit_values(spin: bool) -> (f32, f32) {
+    if spin {
+        (-1.0, 1.0)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// All 2ⁿ configurations of n units with values (off, on), flattened
+/// row-major (shape 2ⁿ × n); bit i of the row index sets unit i.
+pub fn all_states((off, on): (f32, f32), n: usize) -> Vec<f32> {
+    let mut states = Vec::with_capacity(n << n);
+    for bits in 0..1usize << n {
+        for i in 0..n {
+            states.push(if bits >> i & 1 == 1 { on } else { off });
+        }
+    }
+    states
+}
+
+/// Fails unless `found` is finite and within `tolerance` of `expected`,
+/// relative to max(|expected|, 1).
+pub fn assert_close(found: f64, expected: f64, tolerance: f64, context: &str) {
+    let error = (found - expected).abs();
+    assert!(
+        found.is_finite() && error <= tolerance * expected.abs().max(1.0),
+        "{context}: found {found}, expected {expected} (difference {error:e})"
+    );
+}
+
+/// Fails unless |a − b| ≤ `tolerance` · max(|a|, |b|, 1).
+pub fn assert_close_symmetric(a: f64, b: f64, tolerance: f64, what: &str) {
+    let scale = a.abs().max(b.abs()).max(1.0);
+    assert!(
+        (a - b).abs() <= tolerance * scale,
+        "{what}: {a} vs {b} (difference {:e})",
+        (a - b).abs()
+    );
 }
 
 /// Weights ~ N(0, scale²), biases ~ N(0, (scale/2)²).
@@ -113,5 +167,37 @@ pub fn gunzip(path: &std::path::Path) -> Vec<u8> {
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
         .read_to_end(&mut out)
         .unwrap();
+    out
+}
+
+/// `bytes` gzipped at compression `level`.
+pub fn gzip(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), level);
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A version 1.0 `.npy` file with header dict `dict` and raw `data`.
+pub fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// An IDX file of unsigned bytes (type code 0x08) with dimensions `shape`.
+pub fn idx_bytes(shape: &[u32], values: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, 0x08, shape.len() as u8];
+    for d in shape {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    out.extend_from_slice(values);
     out
 }
