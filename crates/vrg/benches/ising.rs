@@ -55,8 +55,7 @@ fn time_per_call(mut step: impl FnMut(), reps: usize, min_seconds: f64) -> f64 {
         }
         per_call.push(start.elapsed().as_secs_f64() / calls as f64);
     }
-    per_call.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    per_call[per_call.len() / 2]
+    vrg::stats::median(&per_call)
 }
 
 fn main() {

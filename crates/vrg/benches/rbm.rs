@@ -99,7 +99,6 @@ fn main() {
                         trainer.train_epoch(&data, &|_| {}).unwrap();
                         rates.push(data.n_rows as f64 / start.elapsed().as_secs_f64());
                     }
-                    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
                     let others = match (j0, cpu_jiffies(), o0, own_jiffies()) {
                         (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) => {
                             100.0 * (b1 - b0).saturating_sub(o1 - o0) as f64
@@ -107,7 +106,7 @@ fn main() {
                         }
                         _ => f64::NAN,
                     };
-                    (rates[rates.len() / 2], others)
+                    (vrg::stats::median(&rates), others)
                 });
                 let name = format!("{method:?}").to_lowercase();
                 if args.iter().any(|a| a == "--json") {

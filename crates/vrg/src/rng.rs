@@ -60,3 +60,56 @@ pub fn uniform(rng: &mut Rng) -> f64 {
     use rand::RngCore;
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
+
+/// Two independent standard normals from two uniforms by Box–Muller:
+/// z₁ = r cos 2πu₂, z₂ = r sin 2πu₂ with r = √(−2 ln(1 − u₁)) (Box & Muller
+/// 1958). A caller that needs one normal takes `.0` (two uniforms drawn
+/// either way, so the stream does not depend on how many are used).
+///
+/// # References
+/// G. E. P. Box and M. E. Muller, Ann. Math. Statist. 29, 610 (1958).
+#[inline(always)]
+pub fn normal_pair(rng: &mut Rng) -> (f64, f64) {
+    let u1 = uniform(rng);
+    let u2 = uniform(rng);
+    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+    (r * c, r * s)
+}
+
+/// Fisher–Yates shuffle (Durstenfeld's form): for i = n − 1 down to 1,
+/// swaps `items[i]` with `items[j]`, j = `index_below(i + 1)` ∈ [0, i]. The
+/// caller chooses how j is drawn (say [`index_unbiased`] or
+/// [`index_multiply_shift`]), which fixes the permutation a stream gives.
+///
+/// # References
+/// R. Durstenfeld, Commun. ACM 7, 420 (1964).
+pub fn shuffle<T>(items: &mut [T], mut index_below: impl FnMut(usize) -> usize) {
+    for i in (1..items.len()).rev() {
+        let j = index_below(i + 1);
+        items.swap(i, j);
+    }
+}
+
+/// A uniform integer in [0, bound), bound ≥ 1, without bias (Lemire's
+/// multiply-and-reject).
+///
+/// # References
+/// D. Lemire, ACM Trans. Model. Comput. Simul. 29, 3 (2019).
+pub fn index_unbiased(rng: &mut Rng, bound: u64) -> u64 {
+    use rand::RngCore;
+    let threshold = bound.wrapping_neg() % bound;
+    loop {
+        let product = u128::from(rng.next_u64()) * u128::from(bound);
+        if (product as u64) >= threshold {
+            return (product >> 64) as u64;
+        }
+    }
+}
+
+/// ⌊x · bound / 2⁶⁴⌋ for one 64-bit draw x: an integer in [0, bound) by
+/// Lemire's multiply-shift, without rejection (bias ≤ bound/2⁶⁴).
+pub fn index_multiply_shift(rng: &mut Rng, bound: u64) -> u64 {
+    use rand::RngCore;
+    ((u128::from(rng.next_u64()) * u128::from(bound)) >> 64) as u64
+}

@@ -312,6 +312,42 @@ fn merge_pairs(bins: &[Vec<f64>]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The median of `values`: the middle order statistic, or the mean of the
+/// two middle ones for an even count (equal to [`quantile`] at q = ½ up to
+/// rounding). NaN if empty.
+pub fn median(values: &[f64]) -> f64 {
+    let sorted = sorted(values);
+    let n = sorted.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    }
+}
+
+/// The q-quantile of `values` by linear interpolation between order
+/// statistics (numpy's default, Hyndman & Fan 1996 type 7): with x sorted,
+/// h = q·(n − 1), Q = x_⌊h⌋ + (h − ⌊h⌋)(x_⌊h⌋+1 − x_⌊h⌋). NaN if empty.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let sorted = sorted(values);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = q * (sorted.len() - 1) as f64;
+    let low = h.floor() as usize;
+    let high = (low + 1).min(sorted.len() - 1);
+    sorted[low] + (h - low as f64) * (sorted[high] - sorted[low])
+}
+
+/// A sorted copy of `values` (IEEE total order, so NaNs sort last).
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,10 +364,7 @@ mod tests {
         let mut x = 0.0;
         let n = 1 << 20;
         for _ in 0..n {
-            // Box–Muller normal deviate
-            let u1 = rng::uniform(&mut r).max(1e-300);
-            let u2 = rng::uniform(&mut r);
-            let eps = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            let eps = rng::normal_pair(&mut r).0;
             x = phi * x + eps;
             binning.push(&[x]);
         }

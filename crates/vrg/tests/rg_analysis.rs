@@ -36,10 +36,9 @@ fn block_images(seed: u64) -> Vec<f32> {
 fn permutation(n: usize, seed: u64) -> Vec<usize> {
     let mut r = rng::root(seed);
     let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = ((rng::uniform(&mut r) * (i + 1) as f64) as usize).min(i);
-        order.swap(i, j);
-    }
+    rng::shuffle(&mut order, |bound| {
+        ((rng::uniform(&mut r) * bound as f64) as usize).min(bound - 1)
+    });
     order
 }
 

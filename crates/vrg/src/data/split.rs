@@ -2,7 +2,6 @@
 
 use super::Dataset;
 use crate::{rng, Error, Result};
-use rand::RngCore;
 
 /// Splits `data` into `(train, validation)` by a seeded random permutation:
 /// validation gets `round(fraction · n_rows)` rows, train the rest. Both
@@ -33,10 +32,9 @@ pub fn split_validation(data: &Dataset, fraction: f64, seed: u64) -> Result<(Dat
     // Fisher–Yates shuffle; index draws by Lemire's multiply-shift (bias ≤ n/2^64).
     let mut order: Vec<usize> = (0..n).collect();
     let mut stream = rng::family(seed, rng::families::VALIDATION_SPLIT);
-    for i in (1..n).rev() {
-        let j = ((u128::from(stream.next_u64()) * (i as u128 + 1)) >> 64) as usize;
-        order.swap(i, j);
-    }
+    rng::shuffle(&mut order, |bound| {
+        rng::index_multiply_shift(&mut stream, bound as u64) as usize
+    });
     let (validation, train) = order.split_at_mut(n_validation);
     validation.sort_unstable();
     train.sort_unstable();

@@ -335,7 +335,11 @@ impl Hopfield {
         let mut converged = false;
         while sweeps < max_sweeps {
             sweeps += 1;
-            shuffle(&mut order, rng);
+            // Fisher–Yates with unbiased draws: the permutation depends only
+            // on the stream.
+            crate::rng::shuffle(&mut order, |bound| {
+                crate::rng::index_unbiased(rng, bound as u64) as usize
+            });
             let mut changed = false;
             for &i in &order {
                 let field = self.scaled_field(&state, i);
@@ -509,25 +513,4 @@ fn state_of_mask(mask: u32, n: usize) -> Vec<i8> {
     (0..n)
         .map(|i| if (mask >> i) & 1 == 1 { -1 } else { 1 })
         .collect()
-}
-
-/// Fisher–Yates shuffle with unbiased bounded draws (Lemire's
-/// multiply-and-reject), so the permutation depends only on the stream.
-fn shuffle(items: &mut [usize], rng: &mut Rng) {
-    for i in (1..items.len()).rev() {
-        let j = bounded(rng, i as u64 + 1) as usize;
-        items.swap(i, j);
-    }
-}
-
-/// A uniform integer in [0, bound), bound ≥ 1 (Lemire 2019, ACM TOMACS 29, 3).
-fn bounded(rng: &mut Rng, bound: u64) -> u64 {
-    use rand::RngCore;
-    let threshold = bound.wrapping_neg() % bound;
-    loop {
-        let product = u128::from(rng.next_u64()) * u128::from(bound);
-        if (product as u64) >= threshold {
-            return (product >> 64) as u64;
-        }
-    }
 }

@@ -84,22 +84,13 @@ pub(crate) fn sample_binary(chunk: &mut [f32], rng: &mut Rng, spin: bool) {
 pub(crate) fn add_standard_normal(chunk: &mut [f32], rng: &mut Rng) {
     let mut pairs = chunk.chunks_exact_mut(2);
     for pair in &mut pairs {
-        let (z1, z2) = box_muller(rng);
+        let (z1, z2) = rng::normal_pair(rng);
         pair[0] += z1 as f32;
         pair[1] += z2 as f32;
     }
     if let [last] = pairs.into_remainder() {
-        *last += box_muller(rng).0 as f32;
+        *last += rng::normal_pair(rng).0 as f32;
     }
-}
-
-#[inline(always)]
-fn box_muller(rng: &mut Rng) -> (f64, f64) {
-    let u1 = rng::uniform(rng);
-    let u2 = rng::uniform(rng);
-    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-    (r * c, r * s)
 }
 
 impl Rbm {
@@ -214,7 +205,7 @@ impl Rbm {
                         -1.0
                     }
                 }
-                VisibleUnits::Gaussian => box_muller(&mut start).0 as f32,
+                VisibleUnits::Gaussian => rng::normal_pair(&mut start).0 as f32,
             })
             .collect();
         let mut next = vec![0.0f32; n_chains * nv];

@@ -21,6 +21,7 @@ use crate::data::Dataset;
 use crate::dbn::{layer_free_energies, Dbn, LayerFreeEnergy};
 use crate::estimate::LogZOptions;
 use crate::rbm::{HiddenUnits, VisibleUnits};
+use crate::stats::median;
 use crate::{Error, Result};
 use serde::Serialize;
 
@@ -91,19 +92,6 @@ fn as_spins(values: &[f32], bernoulli: bool) -> Vec<f32> {
         values.iter().map(|&v| 2.0 * v - 1.0).collect()
     } else {
         values.to_vec()
-    }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
     }
 }
 
@@ -190,7 +178,7 @@ pub fn analyze_dbn(
                 .collect::<Result<_>>()?
         };
         let profile: Vec<f64> = (0..side)
-            .map(|b| median(profiles.iter().map(|p| p[b]).collect()))
+            .map(|b| median(&profiles.iter().map(|p| p[b]).collect::<Vec<_>>()))
             .collect();
         let centres: Vec<(f64, f64)> = locality.iter().map(|l| l.centre).collect();
 
@@ -223,8 +211,8 @@ pub fn analyze_dbn(
                     block: b,
                     n_blocks,
                     mean_abs_correlation: abs.iter().sum::<f64>() / abs.len() as f64,
-                    median_abs_correlation: median(abs),
-                    median_centre_distance: median(distances),
+                    median_abs_correlation: median(&abs),
+                    median_centre_distance: median(&distances),
                 })
             }
             None => None,

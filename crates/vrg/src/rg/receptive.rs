@@ -8,6 +8,7 @@
 use super::lattice::torus_delta;
 use crate::dbn::Dbn;
 use crate::linalg::{gemm_f64, Operand};
+use crate::stats::quantile;
 use crate::{Error, Result};
 use rayon::prelude::*;
 use std::f64::consts::TAU;
@@ -313,21 +314,6 @@ pub struct LocalitySummary {
     pub upper_quartile_mass_fraction: f64,
     pub median_radius: f64,
     pub mean_radius: f64,
-}
-
-/// The q-quantile of `values` by linear interpolation between order
-/// statistics (numpy's default, Hyndman & Fan 1996 type 7): with x sorted,
-/// h = q·(n − 1), Q = x_⌊h⌋ + (h − ⌊h⌋)(x_⌊h⌋+1 − x_⌊h⌋). NaN if empty.
-fn quantile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let h = q * (sorted.len() - 1) as f64;
-    let low = h.floor() as usize;
-    let high = (low + 1).min(sorted.len() - 1);
-    sorted[low] + (h - low as f64) * (sorted[high] - sorted[low])
 }
 
 /// The median and quartiles of the mass fractions and the median and mean

@@ -148,9 +148,7 @@ pub fn initial_rbm(
     }
     let mut r = rng::family(params.seed, rng::families::INITIALIZATION);
     for w in rbm.weights_mut() {
-        let u1 = rng::uniform(&mut r);
-        let u2 = rng::uniform(&mut r);
-        let normal = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let normal = rng::normal_pair(&mut r).0;
         *w = (params.init_std * normal) as f32;
     }
     Ok(rbm)
@@ -533,11 +531,11 @@ impl Trainer {
         // Shuffle with the epoch's first stream (Fisher–Yates).
         let mut order: Vec<usize> = (0..train.n_rows).collect();
         {
-            let mut shuffle = take_streams(&mut cursor, 1).pop().expect("one stream");
-            for i in (1..order.len()).rev() {
-                let j = (((shuffle.next_u64() >> 32) * (i as u64 + 1)) >> 32) as usize;
-                order.swap(i, j);
-            }
+            let mut stream = take_streams(&mut cursor, 1).pop().expect("one stream");
+            // j = ⌊x · bound / 2³²⌋ from the top 32 bits x of one draw.
+            rng::shuffle(&mut order, |bound| {
+                (((stream.next_u64() >> 32) * bound as u64) >> 32) as usize
+            });
         }
         let batch = self.params.batch_size;
         let n_chains = self.params.n_chains();
