@@ -5,8 +5,9 @@ use crate::output;
 use crate::progress;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
+use vrg::io::sidecar;
 use vrg::ising::exact::{
     critical_temperature, kaufman, onsager_energy_per_spin, yang_magnetization,
 };
@@ -65,11 +66,6 @@ pub fn parse_temperatures(text: &str, coupling: f64) -> Result<Vec<f64>> {
         }
     }
     Ok(values)
-}
-
-/// The sidecar path FILE.json of FILE.npy.
-fn sidecar(path: &Path) -> PathBuf {
-    path.with_extension("json")
 }
 
 fn exact_block(model: &IsingModel) -> Value {
@@ -139,11 +135,12 @@ fn sample(args: SampleArgs) -> Result<()> {
     // appears at the target paths unless the run completes.
     vrg::io::PathPlan::new()
         .output("--out", &args.out)
-        .output("--out's sidecar", sidecar(&args.out))
+        .output("--out's sidecar", sidecar::path_for(&args.out))
         .check()?;
     let npy_out = vrg::io::AtomicFile::create(&args.out).context("invalid --out")?;
     drop(npy_out);
-    vrg::io::atomic::check_writable_target(&sidecar(&args.out)).context("invalid --out")?;
+    vrg::io::atomic::check_writable_target(&sidecar::path_for(&args.out))
+        .context("invalid --out")?;
 
     let mut spins = vec![0i8; total_rows * n];
     let bar = progress::bar(plan.total_sweeps() * models.len() as u64, "sweeps");
@@ -193,7 +190,7 @@ fn sample(args: SampleArgs) -> Result<()> {
     });
     // The pair is committed as a unit: both written in full, then renamed.
     let npy_file = vrg::io::npy::prepare(&args.out, &[total_rows, args.size, args.size], &spins)?;
-    let json_file = output::write_json(&sidecar(&args.out), &sidecar_json)?;
+    let json_file = output::write_json(&sidecar::path_for(&args.out), &sidecar_json)?;
     vrg::io::atomic::commit_all(vec![npy_file, json_file])?;
 
     for r in &results {
@@ -215,7 +212,7 @@ fn sample(args: SampleArgs) -> Result<()> {
     eprintln!(
         "wrote {} and {}",
         args.out.display(),
-        sidecar(&args.out).display()
+        sidecar::path_for(&args.out).display()
     );
     Ok(())
 }
@@ -419,8 +416,8 @@ fn read_configurations(path: &Path, lattice: Option<(usize, &str)>) -> Result<Co
 
 fn measure(args: MeasureArgs) -> Result<()> {
     // A sidecar that is present must be valid (vrg::io::sidecar).
-    let meta_path = sidecar(&args.data);
-    let meta = vrg::io::sidecar::read(&meta_path)?;
+    let meta_path = sidecar::path_for(&args.data);
+    let meta = sidecar::read(&meta_path)?;
     let sidecar_name = meta_path.display().to_string();
     let size_origin = format!("{sidecar_name} (parameters.size)");
     let lattice = match (args.lattice, &meta) {

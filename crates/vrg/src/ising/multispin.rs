@@ -252,19 +252,6 @@ impl MultiSpinMetropolis {
         &self.model
     }
 
-    /// Changes the temperature (and so the acceptance rules), keeping the
-    /// configuration and the random streams.
-    pub fn set_temperature(&mut self, temperature: f64) -> crate::Result<()> {
-        self.model = IsingModel::new(
-            self.model.size,
-            self.model.coupling,
-            self.model.field,
-            temperature,
-        )?;
-        self.rules = Rules::new(&self.model);
-        Ok(())
-    }
-
     fn site(&self, row: usize, j: usize, colour: Colour) -> usize {
         let parity = row % 2;
         match colour {

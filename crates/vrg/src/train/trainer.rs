@@ -479,11 +479,6 @@ impl Trainer {
         self.state.epochs_done
     }
 
-    /// Number of minibatches per epoch for `n_rows` training rows.
-    pub fn batches_per_epoch(&self, n_rows: usize) -> usize {
-        n_rows.div_ceil(self.params.batch_size)
-    }
-
     /// One pass over `train` in a seeded random order. `progress` is called
     /// with the number of rows of each finished batch. Fails with
     /// [`Error::NonFinite`] (leaving the caller's last checkpoint alone) if a
