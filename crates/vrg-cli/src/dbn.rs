@@ -1,4 +1,4 @@
-//! `vrg dbn train | analyze | sample`.
+//! `vrg dbn train | analyze | sample | transform`.
 
 use crate::args::{
     DbnCommand, DbnSampleArgs, DbnTrainArgs, DbnTransformArgs, LayerFlags, LogZFlags,
@@ -99,7 +99,7 @@ fn layer_settings(
         .collect()
 }
 
-/// ln Z settings: flags over the config's [analysis] table; `None` for
+/// ln Z settings: flags over the config's `[analysis]` table; `None` for
 /// `--logz none`.
 pub fn logz_options(
     flags: &LogZFlags,

@@ -12,9 +12,10 @@ use serde_json::json;
 use vrg::data::Dataset;
 use vrg::ising::{exact, run_chain, Algorithm, IsingModel, SamplingPlan};
 
-/// The small built-in experiment (under 3 minutes on 2 cores).
+/// The small built-in experiment (`vrg demo`, about 15 s on 2 cores).
 pub const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
-/// Mehta & Schwab's paper-scale experiment.
+/// Mehta & Schwab's paper-scale experiment (`vrg demo --full`, under 2
+/// minutes on 2 cores).
 pub const MEHTA_SCHWAB_CONFIG: &str = include_str!("../../../examples/mehta-schwab.toml");
 
 pub fn run(args: DemoArgs) -> Result<()> {

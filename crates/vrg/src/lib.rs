@@ -4,20 +4,38 @@
 //! terminal; every fallible function returns [`Result`].
 //!
 //! Principal pieces, in the order data flows:
-//! - [`ising`]: the 2D Ising model, with a multi-spin-coded checkerboard
-//!   Metropolis sampler, Wolff cluster updates, observables with error bars,
-//!   and exact references (Onsager, Yang, Kaufman).
+//! - [`ising`]: the 2D Ising model ([`ising::IsingModel`]), with a
+//!   multi-spin-coded checkerboard Metropolis sampler, sequential Metropolis
+//!   and Wolff cluster updates, observables with error bars, and exact
+//!   references (Onsager, Yang, Kaufman).
 //! - [`hamiltonian`]: general many-body spin Hamiltonians
-//!   H(v) = −Σ K_i v_i − Σ K_ij v_i v_j − …, exact enumeration, and Hopfield
-//!   networks.
-//! - [`stats`]: binning error bars, jackknife and integrated autocorrelation
-//!   times for Monte Carlo series.
-//! - [`rbm`] and [`train`]: RBMs with Bernoulli, spin and Gaussian units,
-//!   trained by CD-k or PCD-k.
-//! - [`estimate`]: partition functions of learned models (exact ln Z).
-//! - [`rg`]: RG analysis: receptive fields and their locality, block spins.
-//! - [`io`]: `.npy`, IDX, PNG and model files, read within the bounds of
-//!   [`io::limits`] with one-line errors, and atomic writes.
+//!   H(v) = −Σ K_i v_i − Σ K_ij v_i v_j − … ([`hamiltonian::SpinHamiltonian`]),
+//!   exact enumeration, and Hopfield networks.
+//! - [`stats`]: binning error bars, jackknife, integrated autocorrelation
+//!   times for Monte Carlo series, and the median and quantiles.
+//! - [`data`]: training data ([`data::Dataset`]) loaded from `.npy`, IDX or
+//!   PNG, binarized, checked against a unit type, and split for validation.
+//! - [`rbm`] and [`train`]: RBMs ([`rbm::Rbm`]) with Bernoulli, spin and
+//!   Gaussian units, trained by CD-k or PCD-k ([`train::Trainer`] with
+//!   [`train::TrainParams`]), resumable from checkpoints.
+//! - [`dbn`]: deep belief networks ([`dbn::Dbn`]) as stacks of RBMs, their
+//!   up- and down-passes, greedy layer-wise training and per-layer free
+//!   energies.
+//! - [`estimate`]: partition functions of learned models: exact ln Z by
+//!   enumerating the smaller layer, or annealed importance sampling (AIS)
+//!   with error bars.
+//! - [`rg`]: RG analysis of a trained DBN: effective receptive fields and
+//!   their locality, and Kadanoff's block spins to compare with.
+//! - [`io`]: file formats (`.npy`, IDX, gzip, PNG, `.safetensors` model and
+//!   checkpoint files, `ising sample`'s JSON sidecars), read within the
+//!   bounds of [`io::limits`] with one-line errors; atomic writes and the
+//!   guard that keeps an output from overwriting an input.
+//! - [`memory`]: sizes that come from flags or models checked against the
+//!   same memory limit before anything is allocated.
+//! - Support: [`rng`] (seeded, thread-count-independent streams, Box–Muller
+//!   normals, Fisher–Yates shuffles), [`linalg`] (matrix products and
+//!   vectorised element-wise kernels), [`jet`] (exact derivatives for the
+//!   Ising references), and [`Error`].
 //!
 //! Sample the 16×16 Ising model at T = 3 and judge the energy against
 //! Kaufman's exact value by its z-score:

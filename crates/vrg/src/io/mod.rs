@@ -1,5 +1,13 @@
-//! Files: `.npy` arrays, IDX, PNG, model files, `ising sample`'s JSON
-//! sidecars, and atomic writes.
+//! Files: the formats vrg reads and writes, and the rules every file
+//! follows.
+//!
+//! - Formats: [`npy`] arrays, [`idx`] (MNIST's IDX, plain or gzipped),
+//!   [`image`] (PNG files and directories of them), [`model_file`] (RBM and
+//!   DBN models and training checkpoints on `.safetensors`), and
+//!   [`sidecar`] (`ising sample`'s JSON descriptions of its `.npy` files).
+//! - Rules: [`limits`] (the bounds a reader checks before it allocates),
+//!   [`atomic`] (write-then-rename files and directories) and [`guard`]
+//!   (no output may be an input, or another output).
 //!
 //! Nothing a user already had is lost: every file is written to a temporary
 //! file in the same directory and renamed over the target only once complete.
