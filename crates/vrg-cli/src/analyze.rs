@@ -301,7 +301,7 @@ fn write_layers_csv(path: &Path, analysis: &DbnAnalysis) -> Result<()> {
     Ok(())
 }
 
-/// The analysis settings from flags over the config's [analysis] table.
+/// The analysis settings from flags over the config's `[analysis]` table.
 pub fn analysis_run(
     flags: &crate::args::AnalysisFlags,
     config: &ExperimentConfig,

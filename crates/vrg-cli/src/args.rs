@@ -523,6 +523,8 @@ pub struct DbnTrainArgs {
     /// Units per level, the data's first: 1600,400,100,25 trains three
     /// layers on 1600-unit data. May be left out when --config has
     /// [[layer]] tables.
+    // The brackets are TOML, printed as they stand by --help.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "N0,N1,…")]
     pub layers: Option<String>,
     /// Experiment file (TOML; see examples/mehta-schwab.toml); flags given
@@ -591,6 +593,8 @@ pub struct DbnAnalyzeArgs {
     #[command(flatten)]
     pub data: RbmDataArgs,
     /// Experiment file whose [analysis] table sets defaults.
+    // The brackets are TOML, printed as they stand by --help.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
     #[command(flatten)]

@@ -10,8 +10,8 @@
 //! `train.chains` (hidden states of the PCD chains, n_chains × n_hidden) and
 //! `train.hidden_activity`; readers that only want the model ignore them.
 //!
-//! Files are canonical (metadata keys and tensors in name order, see
-//! [`super::safetensors`]), so the same model and parameters always give
+//! Files are canonical (metadata keys and tensors in name order, see the
+//! private `io::safetensors` writer), so the same model and parameters always give
 //! the same bytes. They are written atomically (temporary file, then
 //! rename), so a crash mid-write leaves the previous checkpoint intact.
 //!
