@@ -75,11 +75,14 @@ fn oversize(size: usize) -> bool {
     }
 }
 
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, or returns null (a failed allocation, which GlobalAlloc allows).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if oversize(layout.size()) {
             return std::ptr::null_mut();
         }
+        // SAFETY: our caller upholds GlobalAlloc's contract, which is System's.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             grew(layout.size());
@@ -91,6 +94,7 @@ unsafe impl GlobalAlloc for Counting {
         if oversize(layout.size()) {
             return std::ptr::null_mut();
         }
+        // SAFETY: our caller upholds GlobalAlloc's contract, which is System's.
         let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             grew(layout.size());
@@ -99,6 +103,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: our caller upholds GlobalAlloc's contract, which is System's.
         unsafe { System.dealloc(ptr, layout) };
         shrank(layout.size());
     }
@@ -107,6 +112,7 @@ unsafe impl GlobalAlloc for Counting {
         if oversize(new_size) {
             return std::ptr::null_mut();
         }
+        // SAFETY: our caller upholds GlobalAlloc's contract, which is System's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             if new_size >= layout.size() {
