@@ -8,7 +8,7 @@ use vrg::rng;
 use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
 
 mod common;
-use common::{all_states, normal, unit_values};
+use common::{all_states, normal, on_threads, unit_values};
 
 /// Exact P(v) of every visible state, from the free energies.
 fn exact_distribution(rbm: &Rbm, states: &[f32]) -> Vec<f64> {
@@ -183,6 +183,24 @@ fn resume_equals_an_uninterrupted_run() {
     }
 }
 
+/// A Bernoulli-visible RBM with `n_hidden` units initialised from `data`
+/// and trained two epochs, on a pool of `threads` threads.
+fn two_epochs_on_threads(
+    threads: usize,
+    data: &Dataset,
+    n_hidden: usize,
+    hidden: HiddenUnits,
+    params: &TrainParams,
+) -> Rbm {
+    on_threads(threads, || {
+        let rbm = initial_rbm(data, n_hidden, VisibleUnits::Bernoulli, hidden, params).unwrap();
+        let mut t = Trainer::new(rbm, params.clone());
+        t.train_epoch(data, &|_| {}).unwrap();
+        t.train_epoch(data, &|_| {}).unwrap();
+        t.rbm().clone()
+    })
+}
+
 /// Same seed, same model, whatever the thread count (small products run
 /// on one thread, so the results are bit-identical).
 #[test]
@@ -193,26 +211,7 @@ fn training_is_deterministic_across_thread_counts() {
         batch_size: 50,
         ..TrainParams::default()
     };
-    let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let rbm = initial_rbm(
-                &data,
-                10,
-                VisibleUnits::Bernoulli,
-                HiddenUnits::Spin,
-                &params,
-            )
-            .unwrap();
-            let mut t = Trainer::new(rbm, params.clone());
-            t.train_epoch(&data, &|_| {}).unwrap();
-            t.train_epoch(&data, &|_| {}).unwrap();
-            t.rbm().clone()
-        })
-    };
+    let run = |threads| two_epochs_on_threads(threads, &data, 10, HiddenUnits::Spin, &params);
     assert_eq!(run(1), run(2));
 }
 
@@ -332,26 +331,7 @@ fn parallel_products_agree_across_thread_counts() {
         batch_size: 100,
         ..TrainParams::default()
     };
-    let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let rbm = initial_rbm(
-                &data,
-                200,
-                VisibleUnits::Bernoulli,
-                HiddenUnits::Bernoulli,
-                &params,
-            )
-            .unwrap();
-            let mut t = Trainer::new(rbm, params.clone());
-            t.train_epoch(&data, &|_| {}).unwrap();
-            t.train_epoch(&data, &|_| {}).unwrap();
-            t.rbm().clone()
-        })
-    };
+    let run = |threads| two_epochs_on_threads(threads, &data, 200, HiddenUnits::Bernoulli, &params);
     let (one, two) = (run(1), run(2));
     assert_eq!(one.weights(), two.weights());
     assert_eq!(one.visible_bias(), two.visible_bias());

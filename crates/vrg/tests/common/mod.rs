@@ -201,3 +201,12 @@ pub fn idx_bytes(shape: &[u32], values: &[u8]) -> Vec<u8> {
     out.extend_from_slice(values);
     out
 }
+
+/// `f` run on a fresh rayon pool of `threads` threads.
+pub fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
