@@ -406,6 +406,11 @@ impl Trainer {
             chains: Vec::new(),
             hidden_activity: vec![params.sparsity_target.unwrap_or(0.0) as f32; nh],
         };
+        Self::from_parts(rbm, params, state)
+    }
+
+    /// The trainer of `rbm` at `state`, with a fresh workspace.
+    fn from_parts(rbm: Rbm, params: TrainParams, state: TrainState) -> Self {
         Trainer {
             params,
             rbm,
@@ -441,14 +446,7 @@ impl Trainer {
                 found: format!("{} values", state.chains.len()),
             });
         }
-        Ok(Trainer {
-            params,
-            rbm,
-            state,
-            work: Workspace::default(),
-            sparse_products: true,
-            sparse_updates: 0,
-        })
+        Ok(Self::from_parts(rbm, params, state))
     }
 
     /// Turns the sparse products off (on by default; results agree with
