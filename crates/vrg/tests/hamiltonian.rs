@@ -125,33 +125,44 @@ fn is_stable(h: &SpinHamiltonian, s: &[i8]) -> bool {
 
 // ------------------------------------------------- enumeration vs naive
 
+/// Checks `h.enumerate(beta)` (ln Z, ⟨H⟩, Var H, every ⟨s_i⟩) against the
+/// naive sum over all states to 1e-10, and returns it.
+fn assert_enumeration_matches_naive_sum(
+    h: &SpinHamiltonian,
+    beta: f64,
+) -> vrg::hamiltonian::Enumeration {
+    let n = h.n_spins();
+    let exact = h.enumerate(beta).unwrap();
+    let (log_z, mean, var, mags) = naive_thermo(&all_states(h), beta);
+    let tag = format!("n = {n}, beta = {beta}");
+    assert_close_symmetric(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
+    assert_close_symmetric(
+        exact.mean_energy,
+        mean,
+        1e-10,
+        &format!("mean_energy, {tag}"),
+    );
+    assert_close_symmetric(
+        exact.energy_variance,
+        var,
+        1e-10,
+        &format!("energy_variance, {tag}"),
+    );
+    assert_eq!(exact.magnetizations.len(), n);
+    for (i, (&m, &naive)) in exact.magnetizations.iter().zip(&mags).enumerate() {
+        assert_close_symmetric(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
+    }
+    exact
+}
+
 #[test]
 fn enumeration_matches_naive_sum_for_random_many_body_hamiltonians() {
     let mut rng = rng::root(20240611);
     for n in 1..=10 {
         for &(n_terms, scale, beta) in &[(3 * n, 1.0, 1.0), (5 * n, 0.3, 2.5), (2 * n, 4.0, 0.7)] {
             let h = random_hamiltonian(n, n_terms, scale, &mut rng);
-            let exact = h.enumerate(beta).unwrap();
-            let (log_z, mean, var, mags) = naive_thermo(&all_states(&h), beta);
-            let tag = format!("n = {n}, beta = {beta}");
-            assert_close_symmetric(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
+            let exact = assert_enumeration_matches_naive_sum(&h, beta);
             assert_eq!(exact.free_energy, -exact.log_z);
-            assert_close_symmetric(
-                exact.mean_energy,
-                mean,
-                1e-10,
-                &format!("mean_energy, {tag}"),
-            );
-            assert_close_symmetric(
-                exact.energy_variance,
-                var,
-                1e-10,
-                &format!("energy_variance, {tag}"),
-            );
-            assert_eq!(exact.magnetizations.len(), n);
-            for (i, (&m, &naive)) in exact.magnetizations.iter().zip(&mags).enumerate() {
-                assert_close_symmetric(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
-            }
         }
     }
 }
@@ -164,26 +175,7 @@ fn enumeration_matches_naive_sum_across_chunks() {
     for &n in &[13usize, 15] {
         let h = random_hamiltonian(n, 4 * n, 1.0, &mut rng);
         for &beta in &[0.0, 0.8, -0.5, 3.0] {
-            let exact = h.enumerate(beta).unwrap();
-            let (log_z, mean, var, mags) = naive_thermo(&all_states(&h), beta);
-            let tag = format!("n = {n}, beta = {beta}");
-            assert_close_symmetric(exact.log_z, log_z, 1e-10, &format!("log_z, {tag}"));
-            assert_close_symmetric(
-                exact.mean_energy,
-                mean,
-                1e-10,
-                &format!("mean_energy, {tag}"),
-            );
-            assert_close_symmetric(
-                exact.energy_variance,
-                var,
-                1e-10,
-                &format!("energy_variance, {tag}"),
-            );
-            assert_eq!(exact.magnetizations.len(), n);
-            for (i, (&m, &naive)) in exact.magnetizations.iter().zip(&mags).enumerate() {
-                assert_close_symmetric(m, naive, 1e-10, &format!("<s_{i}>, {tag}"));
-            }
+            assert_enumeration_matches_naive_sum(&h, beta);
         }
     }
 }
