@@ -308,7 +308,7 @@ fn column_ranges(cols: usize, parallel: bool) -> Vec<std::ops::Range<usize>> {
 /// front of `indices` and `values`; returns how many.
 fn compress_row(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if super::isa() == super::Isa::Avx512 {
+    if super::dispatch::isa() == super::dispatch::Isa::Avx512 {
         // SAFETY: AVX-512F is available; the slices hold `row.len()` entries.
         return unsafe { compress_row_avx512(row, indices, values) };
     }
@@ -483,7 +483,7 @@ unsafe fn column_tile(
     assert!(j0 + width <= n && n <= b_stride);
     assert!(a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n);
     #[cfg(target_arch = "x86_64")]
-    if super::isa() == super::Isa::Avx512 && width <= 16 * 16 {
+    if super::dispatch::isa() == super::dispatch::Isa::Avx512 && width <= 16 * 16 {
         let vectors = width.div_ceil(16);
         let tail = width - 16 * (vectors - 1);
         let tail_mask: u16 = if tail == 16 {

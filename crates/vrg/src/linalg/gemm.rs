@@ -1,0 +1,464 @@
+//! The matrix products: f32 through the AVX-512 kernel ([`super::sgemm`])
+//! where the processor has it, else matrixmultiply; f64 through
+//! matrixmultiply. All matrices are row-major slices; products below
+//! [`PARALLEL_MULTIPLY_ADDS`] run on the calling thread.
+
+use super::sgemm;
+use rayon::prelude::*;
+
+/// Products with at least this many multiply-adds use the rayon pool.
+pub const PARALLEL_MULTIPLY_ADDS: usize = 4_000_000;
+
+/// An epilogue of a product: called with (row, first column, finished
+/// values) for each finished piece of a row of the result, while it is
+/// still in cache (e.g. to add a bias and apply σ).
+pub type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32]) + Sync);
+
+/// A row-major matrix operand, possibly used transposed.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a, T = f32> {
+    pub data: &'a [T],
+    /// Rows and columns as stored.
+    pub rows: usize,
+    pub cols: usize,
+    /// Distance between the starts of stored rows (≥ cols).
+    pub stride: usize,
+    /// Use the transpose of the stored matrix.
+    pub transposed: bool,
+}
+
+impl<'a, T> Operand<'a, T> {
+    /// The stored `rows × cols` matrix.
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        Self::with_stride(data, rows, cols, cols)
+    }
+
+    /// The stored `rows × cols` matrix whose row r starts at `data[r·stride]`.
+    pub fn with_stride(data: &'a [T], rows: usize, cols: usize, stride: usize) -> Self {
+        assert!(
+            stride >= cols && (rows == 0 || data.len() >= (rows - 1) * stride + cols),
+            "operand: {} values do not hold {rows} × {cols} at stride {stride}",
+            data.len()
+        );
+        Operand {
+            data,
+            rows,
+            cols,
+            stride,
+            transposed: false,
+        }
+    }
+
+    /// Its transpose.
+    pub fn t(self) -> Self {
+        Operand {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+
+    fn shape(&self) -> (usize, usize) {
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+
+    /// (row, column) distances between elements of the matrix used.
+    fn element_strides(&self) -> (usize, usize) {
+        if self.transposed {
+            (1, self.stride)
+        } else {
+            (self.stride, 1)
+        }
+    }
+}
+
+impl<'a> Operand<'a, f32> {
+    fn as_strided(&self) -> sgemm::Strided<'a> {
+        let (row_stride, col_stride) = self.element_strides();
+        sgemm::Strided {
+            data: self.data,
+            row_stride,
+            col_stride,
+        }
+    }
+}
+
+/// dst = alpha · a · b (`accumulate` false) or dst += alpha · a · b, with
+/// dst row-major `m × n`. Panics on inconsistent shapes (a programming
+/// error: callers check user data first).
+pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumulate: bool) {
+    let (m, _) = a.shape();
+    let (_, n) = b.shape();
+    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    gemm_with_stride(dst, n, a, b, alpha, accumulate);
+}
+
+/// Checks a product's shapes; returns (m, k, n).
+fn product_shape<T>(
+    dst_len: usize,
+    dst_stride: usize,
+    a: &Operand<'_, T>,
+    b: &Operand<'_, T>,
+) -> (usize, usize, usize) {
+    let (m, k) = a.shape();
+    let (k2, n) = b.shape();
+    assert_eq!(k, k2, "gemm: inner dimensions {k} and {k2} differ");
+    assert!(
+        dst_stride >= n && (m == 0 || dst_len >= (m - 1) * dst_stride + n),
+        "gemm: destination is not {m} × {n} at stride {dst_stride}"
+    );
+    (m, k, n)
+}
+
+/// [`gemm`] into a destination whose row r starts at `dst[r·dst_stride]`
+/// (the padding between rows is left alone).
+pub fn gemm_with_stride(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    alpha: f32,
+    accumulate: bool,
+) {
+    gemm_then(dst, dst_stride, a, b, alpha, accumulate, None);
+}
+
+/// [`gemm_with_stride`], then `finish` on every piece of every row of the
+/// result, each exactly once (with the AVX-512 kernel, by the thread that
+/// computed the piece, while it is in cache).
+pub fn gemm_then(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    alpha: f32,
+    accumulate: bool,
+    finish: Option<Finish<'_>>,
+) {
+    let (m, k, n) = product_shape(dst.len(), dst_stride, &a, &b);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
+    if sgemm::available() {
+        sgemm::sgemm(
+            m,
+            n,
+            k,
+            alpha,
+            a.as_strided(),
+            b.as_strided(),
+            dst,
+            dst_stride,
+            accumulate,
+            parallel,
+            finish,
+        );
+        return;
+    }
+    gemm_portable(dst, dst_stride, a, b, alpha, accumulate, parallel);
+    if let Some(finish) = finish {
+        for (r, row) in dst.chunks_mut(dst_stride).take(m).enumerate() {
+            finish(r, 0, &mut row[..n]);
+        }
+    }
+}
+
+/// The f64 product dst = alpha · a · b (or dst += …), dst row-major `m × n`
+/// (exact free energies and partition functions work in f64).
+pub fn gemm_f64(
+    dst: &mut [f64],
+    a: Operand<'_, f64>,
+    b: Operand<'_, f64>,
+    alpha: f64,
+    accumulate: bool,
+) {
+    let (m, _) = a.shape();
+    let (_, n) = b.shape();
+    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
+    let (m, k, n) = product_shape(dst.len(), n, &a, &b);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
+    gemm_portable(dst, n, a, b, alpha, accumulate, parallel);
+}
+
+/// Element types of [`gemm_portable`]: matrixmultiply's kernels.
+trait Portable: Copy + Send + Sync {
+    const ZERO: Self;
+    const ONE: Self;
+    /// C ← α A B + β C with element strides as matrixmultiply takes them.
+    ///
+    /// # Safety
+    /// As for `matrixmultiply::sgemm`: every element addressed exists.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Portable for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+impl Portable for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+/// The product through matrixmultiply (f64, and f32 on processors without
+/// AVX-512), shapes already checked by [`product_shape`]. Parallel over
+/// blocks of rows of dst on the rayon pool; each element is computed the
+/// same way whatever the split, so results do not depend on the thread
+/// count.
+fn gemm_portable<T: Portable>(
+    dst: &mut [T],
+    dst_stride: usize,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    alpha: T,
+    accumulate: bool,
+    parallel: bool,
+) {
+    let (m, k) = a.shape();
+    let n = b.shape().1;
+    let (rsa, csa) = a.element_strides();
+    let (rsb, csb) = b.element_strides();
+    let beta = if accumulate { T::ONE } else { T::ZERO };
+    let parts = if parallel {
+        rayon::current_num_threads().clamp(1, m)
+    } else {
+        1
+    };
+    let rows_per = m.div_ceil(parts);
+    let dst = &mut dst[..(m - 1) * dst_stride + n];
+    let block = |(t, c): (usize, &mut [T])| {
+        let i0 = t * rows_per;
+        let rows = (m - i0).min(rows_per);
+        // SAFETY: a holds m × k elements at (rsa, csa) (checked when it was
+        // made), so rows i0.. i0 + rows exist; b holds k × n; c holds `rows`
+        // rows of n values at stride dst_stride. With β = 0 matrixmultiply
+        // does not read c.
+        unsafe {
+            T::gemm(
+                rows,
+                k,
+                n,
+                alpha,
+                a.data.as_ptr().add(i0 * rsa),
+                rsa as isize,
+                csa as isize,
+                b.data.as_ptr(),
+                rsb as isize,
+                csb as isize,
+                beta,
+                c.as_mut_ptr(),
+                dst_stride as isize,
+                1,
+            )
+        }
+    };
+    if parts > 1 {
+        dst.par_chunks_mut(rows_per * dst_stride)
+            .enumerate()
+            .for_each(block);
+    } else {
+        block((0, dst));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_matches_naive_in_every_transpose() {
+        let (m, k, n) = (7, 5, 3);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let naive = |i: usize, j: usize| (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f32>();
+        let mut c = vec![1.0f32; m * n];
+        gemm(
+            &mut c,
+            Operand::new(&a, m, k),
+            Operand::new(&b, k, n),
+            2.0,
+            true,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert!((c[i * n + j] - (1.0 + 2.0 * naive(i, j))).abs() < 1e-5);
+            }
+        }
+        // (bᵀ aᵀ) = (a b)ᵀ
+        let mut ct = vec![0.0f32; n * m];
+        gemm(
+            &mut ct,
+            Operand::new(&b, k, n).t(),
+            Operand::new(&a, m, k).t(),
+            1.0,
+            false,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert!((ct[j * m + i] - naive(i, j)).abs() < 1e-5);
+            }
+        }
+    }
+    #[test]
+    fn strided_operands_and_destination_on_both_paths() {
+        // A (m × k) stored at row stride k + 3, B (k × n) stored transposed
+        // (n × k) at stride k + 5, C at stride n + 2 whose padding must stay.
+        let (m, k, n) = (9, 300, 40);
+        let (sa, sb, sc) = (k + 3, k + 5, n + 2);
+        let a: Vec<f32> = (0..m * sa).map(|i| (i as f32 * 0.37).sin()).collect();
+        let bt: Vec<f32> = (0..n * sb).map(|i| (i as f32 * 0.11).cos()).collect();
+        let naive = |i: usize, j: usize| {
+            (0..k)
+                .map(|l| a[i * sa + l] as f64 * bt[j * sb + l] as f64)
+                .sum::<f64>()
+        };
+        let run = |portable: bool| {
+            let mut c = vec![-7.0f32; m * sc];
+            let a_op = Operand::with_stride(&a, m, k, sa);
+            let b_op = Operand::with_stride(&bt, n, k, sb).t();
+            if portable {
+                gemm_portable(&mut c, sc, a_op, b_op, 2.0, false, false);
+            } else {
+                gemm_with_stride(&mut c, sc, a_op, b_op, 2.0, false);
+            }
+            c
+        };
+        for c in [run(true)] {
+            for i in 0..m {
+                for j in 0..n {
+                    let exact = 2.0 * naive(i, j);
+                    assert!((c[i * sc + j] as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()));
+                }
+                assert_eq!(&c[i * sc + n..(i + 1) * sc], &[-7.0, -7.0]);
+            }
+        }
+    }
+
+    /// Every product path, on shapes that once made faer's kernels write
+    /// past the destination: the values beyond dst must stay as they were.
+    #[test]
+    fn products_stay_inside_their_destination() {
+        for &(m, k, n) in &[
+            (9, 64, 40),
+            (9, 300, 40),
+            (12, 300, 33),
+            (13, 7, 1),
+            (1, 1, 1),
+        ] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let exact =
+                |i: usize, j: usize| (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f64>();
+            let mut c64 = vec![-3.0f64; m * n + 64];
+            gemm_f64(
+                &mut c64[..m * n],
+                Operand::new(&a, m, k),
+                Operand::new(&b, k, n),
+                1.0,
+                false,
+            );
+            assert!(c64[m * n..].iter().all(|&x| x == -3.0), "f64 {m}×{k}×{n}");
+            let (a32, b32): (Vec<f32>, Vec<f32>) = (
+                a.iter().map(|&x| x as f32).collect(),
+                b.iter().map(|&x| x as f32).collect(),
+            );
+            let mut fast = vec![-3.0f32; m * n + 64];
+            let mut portable = vec![-3.0f32; m * n + 64];
+            gemm(
+                &mut fast[..m * n],
+                Operand::new(&a32, m, k),
+                Operand::new(&b32, k, n),
+                1.0,
+                false,
+            );
+            gemm_portable(
+                &mut portable[..m * n],
+                n,
+                Operand::new(&a32, m, k),
+                Operand::new(&b32, k, n),
+                1.0,
+                false,
+                false,
+            );
+            for c in [&fast, &portable] {
+                assert!(c[m * n..].iter().all(|&x| x == -3.0), "f32 {m}×{k}×{n}");
+            }
+            for i in 0..m {
+                for j in 0..n {
+                    let e = exact(i, j);
+                    assert!((c64[i * n + j] - e).abs() < 1e-12 * (1.0 + e.abs()));
+                    for c in [&fast, &portable] {
+                        assert!((c[i * n + j] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
+                    }
+                }
+            }
+        }
+    }
+}
