@@ -195,7 +195,11 @@ trait Portable: Copy + Send + Sync {
     /// C ← α A B + β C with element strides as matrixmultiply takes them.
     ///
     /// # Safety
-    /// As for `matrixmultiply::sgemm`: every element addressed exists.
+    /// As for `matrixmultiply::sgemm`: `a` is valid for reads of the
+    /// m × k elements at row/column strides (rsa, csa), `b` of the k × n at
+    /// (rsb, csb), `c` for reads and writes of the m × n at (rsc, csc); `c`
+    /// overlaps neither `a` nor `b`, and no other thread touches those
+    /// elements of `c` meanwhile.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
@@ -218,6 +222,12 @@ trait Portable: Copy + Send + Sync {
 impl Portable for f32 {
     const ZERO: f32 = 0.0;
     const ONE: f32 = 1.0;
+    /// `matrixmultiply::sgemm`.
+    ///
+    /// # Safety
+    /// As for [`Portable::gemm`]: every element addressed through the
+    /// pointers and strides exists, and `c` is not read by others while it
+    /// is written.
     unsafe fn gemm(
         m: usize,
         k: usize,
@@ -244,6 +254,12 @@ impl Portable for f32 {
 impl Portable for f64 {
     const ZERO: f64 = 0.0;
     const ONE: f64 = 1.0;
+    /// `matrixmultiply::dgemm`.
+    ///
+    /// # Safety
+    /// As for [`Portable::gemm`]: every element addressed through the
+    /// pointers and strides exists, and `c` is not read by others while it
+    /// is written.
     unsafe fn gemm(
         m: usize,
         k: usize,

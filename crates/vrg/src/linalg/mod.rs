@@ -27,6 +27,7 @@
 //!   of a buffer.
 
 pub mod aligned;
+mod disjoint;
 pub(crate) mod dispatch;
 pub mod gemm;
 pub mod maths;

@@ -14,6 +14,7 @@
 //! nonzeros: results do not depend on the thread count.
 
 pub use super::aligned::AlignedRows;
+use super::disjoint::DisjointMut;
 use rayon::prelude::*;
 
 /// Output rows per parallel task.
@@ -325,6 +326,11 @@ fn compress_row(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
     count
 }
 
+/// [`compress_row`] with AVX-512 compressing stores, 16 entries at a time.
+///
+/// # Safety
+/// The processor must support AVX-512F (the slice lengths are checked
+/// here: `indices` and `values` hold at least `row.len()` entries).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn compress_row_avx512(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
@@ -421,7 +427,7 @@ pub fn sparse_times_dense_then(
     }
     let (ct, db) = (COLUMN_TILE, DEPTH_BLOCK);
     let tiles = n.div_ceil(ct);
-    let dst_ptr = SharedMut(dst.as_mut_ptr());
+    let dst_ptr = DisjointMut::new(dst);
     let task = |tile: usize| {
         let j0 = tile * ct;
         let width = (n - j0).min(ct);
@@ -446,18 +452,6 @@ pub fn sparse_times_dense_then(
         (0..tiles).into_par_iter().for_each(task);
     } else {
         (0..tiles).for_each(task);
-    }
-}
-
-/// A pointer shared by tasks that write disjoint parts of one slice.
-#[derive(Clone, Copy)]
-struct SharedMut(*mut f32);
-// SAFETY: only used by tasks writing disjoint elements.
-unsafe impl Send for SharedMut {}
-unsafe impl Sync for SharedMut {}
-impl SharedMut {
-    fn get(self) -> *mut f32 {
-        self.0
     }
 }
 

@@ -64,7 +64,13 @@ pub fn transpose_strided(
     }
 }
 
-/// One 8×8 tile of [`transpose_strided`].
+/// One 8×8 tile of [`transpose_strided`]: d[c·dst_stride + r] ←
+/// s[r·src_stride + c] for r, c < 8.
+///
+/// # Safety
+/// The processor must support AVX; `s` must be valid for reads of 8 rows
+/// of 8 values at stride `src_stride`, and `d` for writes of 8 rows of 8
+/// values at stride `dst_stride`, not overlapping the source.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 unsafe fn transpose8x8(s: *const f32, src_stride: usize, d: *mut f32, dst_stride: usize) {
