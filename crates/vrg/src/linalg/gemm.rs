@@ -144,8 +144,67 @@ pub fn gemm_then(
         return;
     }
     let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
-    if sgemm::available() {
-        sgemm::sgemm(
+    gemm_on(
+        GemmPath::for_this_processor(),
+        dst,
+        dst_stride,
+        a,
+        b,
+        alpha,
+        accumulate,
+        parallel,
+        finish,
+    );
+}
+
+/// The f32 product paths [`gemm_then`] chooses between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GemmPath {
+    /// The hand-blocked AVX-512 kernel, [`sgemm::sgemm`].
+    Avx512,
+    /// matrixmultiply ([`gemm_portable`]), then the epilogue row by row.
+    Matrixmultiply,
+}
+
+impl GemmPath {
+    /// The path [`gemm_then`] takes on the running processor.
+    pub(crate) fn for_this_processor() -> Self {
+        if sgemm::available() {
+            GemmPath::Avx512
+        } else {
+            GemmPath::Matrixmultiply
+        }
+    }
+
+    /// Every path the running processor can take (for tests).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Self> {
+        [GemmPath::Avx512, GemmPath::Matrixmultiply]
+            .into_iter()
+            .filter(|&p| p != GemmPath::Avx512 || sgemm::available())
+            .collect()
+    }
+}
+
+/// [`gemm_then`] through the given path, shapes already checked by
+/// [`product_shape`] and m, n > 0; the products run on the rayon pool when
+/// `parallel`. Panics if the processor cannot take `path`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_on(
+    path: GemmPath,
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    alpha: f32,
+    accumulate: bool,
+    parallel: bool,
+    finish: Option<Finish<'_>>,
+) {
+    let (m, k) = a.shape();
+    let n = b.shape().1;
+    match path {
+        GemmPath::Avx512 => sgemm::sgemm(
             m,
             n,
             k,
@@ -157,13 +216,14 @@ pub fn gemm_then(
             accumulate,
             parallel,
             finish,
-        );
-        return;
-    }
-    gemm_portable(dst, dst_stride, a, b, alpha, accumulate, parallel);
-    if let Some(finish) = finish {
-        for (r, row) in dst.chunks_mut(dst_stride).take(m).enumerate() {
-            finish(r, 0, &mut row[..n]);
+        ),
+        GemmPath::Matrixmultiply => {
+            gemm_portable(dst, dst_stride, a, b, alpha, accumulate, parallel);
+            if let Some(finish) = finish {
+                for (r, row) in dst.chunks_mut(dst_stride).take(m).enumerate() {
+                    finish(r, 0, &mut row[..n]);
+                }
+            }
         }
     }
 }
@@ -382,8 +442,25 @@ mod tests {
             }
         }
     }
+
+    /// Runs `test` on every f32 product path this processor can take,
+    /// naming each in the output (`--nocapture` shows it).
+    fn on_every_path(test: &str, mut run: impl FnMut(GemmPath)) {
+        for path in GemmPath::available() {
+            eprintln!("{test}: f32 path {path:?}");
+            run(path);
+        }
+    }
+
+    /// A deterministic `rows × stride` matrix of values in [−1, 1].
+    fn matrix(rows: usize, stride: usize, seed: f32) -> Vec<f32> {
+        (0..rows * stride)
+            .map(|i| (i as f32 * 0.37 + seed).sin())
+            .collect()
+    }
+
     #[test]
-    fn strided_operands_and_destination_on_both_paths() {
+    fn strided_operands_and_destination_on_every_path() {
         // A (m × k) stored at row stride k + 3, B (k × n) stored transposed
         // (n × k) at stride k + 5, C at stride n + 2 whose padding must stay.
         let (m, k, n) = (9, 300, 40);
@@ -395,26 +472,132 @@ mod tests {
                 .map(|l| a[i * sa + l] as f64 * bt[j * sb + l] as f64)
                 .sum::<f64>()
         };
-        let run = |portable: bool| {
-            let mut c = vec![-7.0f32; m * sc];
-            let a_op = Operand::with_stride(&a, m, k, sa);
-            let b_op = Operand::with_stride(&bt, n, k, sb).t();
-            if portable {
-                gemm_portable(&mut c, sc, a_op, b_op, 2.0, false, false);
-            } else {
-                gemm_with_stride(&mut c, sc, a_op, b_op, 2.0, false);
-            }
-            c
-        };
-        for c in [run(true)] {
-            for i in 0..m {
-                for j in 0..n {
-                    let exact = 2.0 * naive(i, j);
-                    assert!((c[i * sc + j] as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()));
+        on_every_path("strided", |path| {
+            for parallel in [false, true] {
+                let mut c = vec![-7.0f32; m * sc];
+                let a_op = Operand::with_stride(&a, m, k, sa);
+                let b_op = Operand::with_stride(&bt, n, k, sb).t();
+                gemm_on(path, &mut c, sc, a_op, b_op, 2.0, false, parallel, None);
+                for i in 0..m {
+                    for j in 0..n {
+                        let exact = 2.0 * naive(i, j);
+                        assert!(
+                            (c[i * sc + j] as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()),
+                            "{path:?} parallel {parallel} ({i},{j})"
+                        );
+                    }
+                    assert_eq!(&c[i * sc + n..(i + 1) * sc], &[-7.0, -7.0]);
                 }
-                assert_eq!(&c[i * sc + n..(i + 1) * sc], &[-7.0, -7.0]);
+            }
+        });
+        // The dispatching entry point takes one of them.
+        let mut c = vec![-7.0f32; m * sc];
+        let b_op = Operand::with_stride(&bt, n, k, sb).t();
+        gemm_with_stride(
+            &mut c,
+            sc,
+            Operand::with_stride(&a, m, k, sa),
+            b_op,
+            2.0,
+            false,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let exact = 2.0 * naive(i, j);
+                assert!((c[i * sc + j] as f64 - exact).abs() < 1e-4 * (1.0 + exact.abs()));
             }
         }
+    }
+
+    /// Every path, every transpose, serial and parallel, overwriting and
+    /// accumulating, with padded operands and a padded destination (as the
+    /// trainer's aligned rows have) and an epilogue: each element equals
+    /// the f64 product, the epilogue sees it exactly once, and the padding
+    /// is untouched.
+    #[test]
+    fn every_path_matches_f64_with_padded_destination_and_epilogue() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let shapes: [(usize, usize, usize); 6] = [
+            (1, 1, 1),
+            (13, 7, 1),
+            (9, 64, 40),
+            (12, 300, 33),
+            (37, 70, 100),
+            (5, 513, 31),
+        ];
+        on_every_path("padded", |path| {
+            for &(m, k, n) in &shapes {
+                for (ta, tb, parallel, accumulate) in
+                    (0..16).map(|bits| (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0))
+                {
+                    // Stored shapes (transposed operands are stored k × m, n × k).
+                    let (ra, ca) = if ta { (k, m) } else { (m, k) };
+                    let (rb, cb) = if tb { (n, k) } else { (k, n) };
+                    let (sa, sb, sc) = (ca + 3, cb + 5, n.next_multiple_of(16) + 16);
+                    let a = matrix(ra, sa, 0.1);
+                    let b = matrix(rb, sb, 0.7);
+                    let a_at = |i: usize, l: usize| {
+                        (if ta { a[l * sa + i] } else { a[i * sa + l] }) as f64
+                    };
+                    let b_at = |l: usize, j: usize| {
+                        (if tb { b[j * sb + l] } else { b[l * sb + j] }) as f64
+                    };
+                    let mut a_op = Operand::with_stride(&a, ra, ca, sa);
+                    let mut b_op = Operand::with_stride(&b, rb, cb, sb);
+                    if ta {
+                        a_op = a_op.t();
+                    }
+                    if tb {
+                        b_op = b_op.t();
+                    }
+                    let start = |i: usize, j: usize| (i * 7 + j) as f32 * 0.01 - 0.3;
+                    let mut c = vec![-7.0f32; m * sc];
+                    for i in 0..m {
+                        for j in 0..n {
+                            c[i * sc + j] = start(i, j);
+                        }
+                    }
+                    let seen: Vec<AtomicU32> = (0..m * n).map(|_| AtomicU32::new(0)).collect();
+                    let finish = |r: usize, j0: usize, x: &mut [f32]| {
+                        for (j, v) in x.iter_mut().enumerate() {
+                            seen[r * n + j0 + j].fetch_add(1, Ordering::Relaxed);
+                            *v += 0.5;
+                        }
+                    };
+                    gemm_on(
+                        path,
+                        &mut c,
+                        sc,
+                        a_op,
+                        b_op,
+                        -1.5,
+                        accumulate,
+                        parallel,
+                        Some(&finish),
+                    );
+                    let case = format!(
+                        "{path:?} {m}×{k}×{n} ta {ta} tb {tb} parallel {parallel} accumulate {accumulate}"
+                    );
+                    for i in 0..m {
+                        for j in 0..n {
+                            let product: f64 = (0..k).map(|l| a_at(i, l) * b_at(l, j)).sum();
+                            let before = if accumulate { start(i, j) as f64 } else { 0.0 };
+                            let exact = before - 1.5 * product + 0.5;
+                            let got = c[i * sc + j] as f64;
+                            assert!(
+                                (got - exact).abs() < 1e-4 * (1.0 + exact.abs()),
+                                "{case} ({i},{j}): {got} vs {exact}"
+                            );
+                            assert_eq!(seen[i * n + j].load(Ordering::Relaxed), 1, "{case}");
+                        }
+                        assert!(
+                            c[i * sc + n..(i + 1) * sc].iter().all(|&v| v == -7.0),
+                            "{case}: padding of row {i} written"
+                        );
+                    }
+                }
+            }
+        });
     }
 
     /// Every product path, on shapes that once made faer's kernels write
@@ -432,6 +615,7 @@ mod tests {
             let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
             let exact =
                 |i: usize, j: usize| (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f64>();
+            eprintln!("stay inside {m}×{k}×{n}: f64 path matrixmultiply");
             let mut c64 = vec![-3.0f64; m * n + 64];
             gemm_f64(
                 &mut c64[..m * n],
@@ -441,39 +625,75 @@ mod tests {
                 false,
             );
             assert!(c64[m * n..].iter().all(|&x| x == -3.0), "f64 {m}×{k}×{n}");
-            let (a32, b32): (Vec<f32>, Vec<f32>) = (
-                a.iter().map(|&x| x as f32).collect(),
-                b.iter().map(|&x| x as f32).collect(),
-            );
-            let mut fast = vec![-3.0f32; m * n + 64];
-            let mut portable = vec![-3.0f32; m * n + 64];
-            gemm(
-                &mut fast[..m * n],
-                Operand::new(&a32, m, k),
-                Operand::new(&b32, k, n),
-                1.0,
-                false,
-            );
-            gemm_portable(
-                &mut portable[..m * n],
-                n,
-                Operand::new(&a32, m, k),
-                Operand::new(&b32, k, n),
-                1.0,
-                false,
-                false,
-            );
-            for c in [&fast, &portable] {
-                assert!(c[m * n..].iter().all(|&x| x == -3.0), "f32 {m}×{k}×{n}");
-            }
             for i in 0..m {
                 for j in 0..n {
                     let e = exact(i, j);
                     assert!((c64[i * n + j] - e).abs() < 1e-12 * (1.0 + e.abs()));
-                    for c in [&fast, &portable] {
+                }
+            }
+            let (a32, b32): (Vec<f32>, Vec<f32>) = (
+                a.iter().map(|&x| x as f32).collect(),
+                b.iter().map(|&x| x as f32).collect(),
+            );
+            let mut dispatched = vec![-3.0f32; m * n + 64];
+            gemm(
+                &mut dispatched[..m * n],
+                Operand::new(&a32, m, k),
+                Operand::new(&b32, k, n),
+                1.0,
+                false,
+            );
+            let mut results = vec![dispatched];
+            on_every_path("stay inside", |path| {
+                let mut c = vec![-3.0f32; m * n + 64];
+                gemm_on(
+                    path,
+                    &mut c[..m * n],
+                    n,
+                    Operand::new(&a32, m, k),
+                    Operand::new(&b32, k, n),
+                    1.0,
+                    false,
+                    false,
+                    None,
+                );
+                results.push(c);
+            });
+            for c in &results {
+                assert!(c[m * n..].iter().all(|&x| x == -3.0), "f32 {m}×{k}×{n}");
+                for i in 0..m {
+                    for j in 0..n {
+                        let e = exact(i, j);
                         assert!((c[i * n + j] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
                     }
                 }
+            }
+        }
+    }
+
+    /// The f64 product (matrixmultiply, its only path) into a padded
+    /// destination, serial and parallel, against a naive sum.
+    #[test]
+    fn f64_product_with_padded_destination() {
+        let (m, k, n) = (11, 90, 23);
+        let sc = n + 5;
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+        for (parallel, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
+            eprintln!("f64 padded: path matrixmultiply, parallel {parallel}");
+            let mut c = vec![-3.0f64; m * sc];
+            for i in 0..m {
+                c[i * sc..i * sc + n].fill(0.25);
+            }
+            let (a_op, b_op) = (Operand::new(&a, m, k), Operand::new(&b, k, n));
+            gemm_portable(&mut c, sc, a_op, b_op, 2.0, accumulate, parallel);
+            for i in 0..m {
+                for j in 0..n {
+                    let product: f64 = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
+                    let exact = if accumulate { 0.25 } else { 0.0 } + 2.0 * product;
+                    assert!((c[i * sc + j] - exact).abs() < 1e-12 * (1.0 + exact.abs()));
+                }
+                assert!(c[i * sc + n..(i + 1) * sc].iter().all(|&v| v == -3.0));
             }
         }
     }

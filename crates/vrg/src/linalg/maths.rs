@@ -249,6 +249,7 @@ mod tests {
         assert!(big[0] >= 0.0 && big[0] < 1e-30);
         assert!(big.iter().all(|v| v.is_finite()));
     }
+
     #[test]
     fn f64_exp_log1p_softplus_match_the_standard_library() {
         let (mut worst_exp, mut worst_ln, mut worst_sp) = (0.0f64, 0.0f64, 0.0f64);
