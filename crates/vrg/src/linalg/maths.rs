@@ -1,7 +1,7 @@
 //! Element-wise maths, vectorisable: e^x, σ, tanh, ln(1 + y), softplus and
 //! ln 2cosh in f32 and f64, and the row kernels built on them (bias plus
 //! σ or tanh, column sums, axpy), each compiled for AVX-512, AVX2 and a
-//! generic processor ([`super::dispatch`]).
+//! generic processor (`linalg::dispatch`).
 
 use super::dispatch::multiversion;
 

@@ -14,7 +14,7 @@
 //! found by valgrind), so vrg uses matrixmultiply there instead.
 //!
 //! The modules, by role:
-//! - [`gemm`]: the product entry points ([`gemm()`], [`gemm_then`],
+//! - [`product`]: the product entry points ([`gemm`], [`gemm_then`],
 //!   [`gemm_f64`]) and the matrixmultiply fallback;
 //! - [`sgemm`]: the AVX-512 f32 kernel; [`sparse`]: products with a sparse
 //!   left operand; [`aligned`]: padded row storage for them;
@@ -29,20 +29,20 @@
 pub mod aligned;
 mod disjoint;
 pub(crate) mod dispatch;
-pub mod gemm;
 pub mod maths;
+pub mod product;
 pub mod sampling;
 pub mod sgemm;
 pub mod sparse;
 pub mod transpose;
 
-pub use gemm::{
-    gemm, gemm_f64, gemm_then, gemm_with_stride, Finish, Operand, PARALLEL_MULTIPLY_ADDS,
-};
 pub use maths::{
     add_bias_rows, add_column_sums, axpy, axpy_f64, exp_f32, exp_neg_f64, ln_1p_unit_f32,
     ln_1p_unit_f64, ln_2cosh_f32, ln_2cosh_f64, sigmoid_f32, sigmoid_rows, softplus_f32,
     softplus_f64, tanh_f32, tanh_rows,
+};
+pub use product::{
+    gemm, gemm_f64, gemm_then, gemm_with_stride, Finish, Operand, PARALLEL_MULTIPLY_ADDS,
 };
 pub use sampling::{
     bernoulli_from_bits, bernoulli_in_place, fill_random_bits, spin_from_bits, spin_in_place,

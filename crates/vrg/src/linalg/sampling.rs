@@ -1,6 +1,6 @@
 //! Bernoulli and spin draws from uniform random words: the bits come from
 //! [`fill_random_bits`], the comparisons are vectorised
-//! ([`super::dispatch`]).
+//! (`linalg::dispatch`).
 
 use super::dispatch::multiversion;
 use crate::rng::Rng;
