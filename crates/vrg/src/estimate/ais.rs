@@ -33,7 +33,8 @@
 //! - R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep
 //!   belief networks", ICML 2008.
 
-use crate::linalg::{self, gemm, Operand};
+use super::layer_sums;
+use crate::linalg::{gemm, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
@@ -422,8 +423,8 @@ impl<'a> Path<'a> {
                         *s = scale * f64::from(xj);
                     }
                     match rbm.hidden_units() {
-                        HiddenUnits::Bernoulli => linalg::softplus_sum_f64(scratch),
-                        HiddenUnits::Spin => linalg::ln_2cosh_sum_f64(scratch),
+                        HiddenUnits::Bernoulli => layer_sums::softplus_sum_f64(scratch),
+                        HiddenUnits::Spin => layer_sums::ln_2cosh_sum_f64(scratch),
                     }
                 };
                 let hidden = at(beta, &mut self.scratch) - at(before, &mut self.scratch);

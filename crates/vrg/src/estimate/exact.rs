@@ -26,6 +26,7 @@
 //! - R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep
 //!   belief networks", ICML 2008, §3 (ln Z of small RBMs by enumeration).
 
+use super::layer_sums;
 use crate::linalg;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::{Error, Result};
@@ -223,8 +224,8 @@ impl Enumeration {
     fn other_sum(&self, a: &[f64]) -> f64 {
         self.constant
             + match self.other {
-                Other::Bernoulli => linalg::softplus_sum_f64(a),
-                Other::Spin => linalg::ln_2cosh_sum_f64(a),
+                Other::Bernoulli => layer_sums::softplus_sum_f64(a),
+                Other::Spin => layer_sums::ln_2cosh_sum_f64(a),
                 Other::Gaussian => 0.5 * a.iter().map(|x| x * x).sum::<f64>(),
             }
     }

@@ -5,6 +5,7 @@
 pub mod ais;
 pub mod choice;
 pub mod exact;
+mod layer_sums;
 
 pub use ais::{ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
 pub use choice::{estimate_log_partition, LogZ, LogZMethod, LogZOptions, AUTO_EXACT_UNITS};

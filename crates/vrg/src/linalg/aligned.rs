@@ -9,6 +9,7 @@
 //! that a thread updates the same columns of W that its share of the
 //! sparse products reads (they stay in its cache).
 
+use super::disjoint::DisjointMut;
 use std::marker::PhantomData;
 
 /// A row-major matrix whose rows start on 64-byte boundaries: row r is
@@ -94,17 +95,13 @@ impl AlignedRows {
 /// one task: no other slab of the same call overlaps it.
 #[derive(Debug)]
 pub struct SlabMut<'a> {
-    first: *mut f32,
+    first: DisjointMut<f32>,
     rows: usize,
     width: usize,
     stride: usize,
     j0: usize,
     _rows: PhantomData<&'a mut [f32]>,
 }
-
-// SAFETY: a slab is the only access to its elements while it lives (the
-// slabs of one call are disjoint and borrow the matrix mutably).
-unsafe impl Send for SlabMut<'_> {}
 
 impl SlabMut<'_> {
     /// The first column.
@@ -126,7 +123,7 @@ impl SlabMut<'_> {
         assert!(r < self.rows, "slab: row {r} of {}", self.rows);
         // SAFETY: row r's `width` values lie inside the matrix this slab
         // borrows, and only this slab reaches them.
-        unsafe { std::slice::from_raw_parts_mut(self.first.add(r * self.stride), self.width) }
+        unsafe { std::slice::from_raw_parts_mut(self.first.get().add(r * self.stride), self.width) }
     }
 }
 
@@ -136,23 +133,18 @@ impl SlabMut<'_> {
 /// called once per finished (row, column tile) piece).
 #[derive(Debug)]
 pub struct RowPieces<'a> {
-    first: *mut f32,
+    first: DisjointMut<f32>,
     rows: usize,
     cols: usize,
     stride: usize,
     _rows: PhantomData<&'a mut [f32]>,
 }
 
-// SAFETY: pieces are only reached through `piece`, whose callers promise
-// that no two live pieces overlap.
-unsafe impl Send for RowPieces<'_> {}
-unsafe impl Sync for RowPieces<'_> {}
-
 impl<'a> RowPieces<'a> {
     pub fn new(m: &'a mut AlignedRows) -> Self {
         let (rows, cols, stride) = (m.rows, m.cols, m.stride);
         RowPieces {
-            first: m.as_mut_slice().as_mut_ptr(),
+            first: DisjointMut::new(m.as_mut_slice()),
             rows,
             cols,
             stride,
@@ -175,7 +167,7 @@ impl<'a> RowPieces<'a> {
         );
         // SAFETY: inside the matrix (checked); exclusive by the caller's
         // promise.
-        unsafe { std::slice::from_raw_parts_mut(self.first.add(r * self.stride + j0), len) }
+        unsafe { std::slice::from_raw_parts_mut(self.first.get().add(r * self.stride + j0), len) }
     }
 }
 
@@ -185,7 +177,7 @@ impl AlignedRows {
     pub fn column_slabs_mut(&mut self, tile: usize) -> Vec<SlabMut<'_>> {
         assert!(tile > 0);
         let (rows, cols, stride) = (self.rows, self.cols, self.stride);
-        let first = self.as_mut_slice().as_mut_ptr();
+        let first = DisjointMut::new(self.as_mut_slice());
         (0..cols.div_ceil(tile))
             .map(|t| SlabMut {
                 // Inside row 0 when there are rows (never dereferenced

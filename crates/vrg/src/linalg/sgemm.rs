@@ -17,6 +17,7 @@
 //! - F. G. Van Zee and R. A. van de Geijn, "BLIS: a framework for rapidly
 //!   instantiating BLAS functionality", ACM TOMS 41, 14 (2015).
 
+use super::disjoint::DisjointMut;
 use super::Finish;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -237,7 +238,7 @@ pub fn sgemm(
     } else {
         1
     };
-    let c_ptr = SendPtr(c.as_mut_ptr());
+    let c_ptr = DisjointMut::new(c);
     // Rows i0.. i0 + rows, columns j0..j1 of C, then their epilogue.
     let share = |i0: usize, rows: usize, j0: usize, j1: usize| {
         // SAFETY: shares cover disjoint rows or disjoint column ranges of C,
@@ -295,19 +296,6 @@ pub fn sgemm(
         });
     }
 }
-
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-impl SendPtr {
-    /// The pointer (a method, so closures capture the whole `Send` wrapper).
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-// SAFETY: used only to hand disjoint column ranges of one buffer to threads.
-unsafe impl Send for SendPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SendPtr {}
 
 /// One thread's share: rows [i0, i0 + m) of A and C, columns [j0, j0 + n)
 /// of B and C; `c` points at C's row i0, column 0, with row stride `ldc`.

@@ -14,6 +14,7 @@
 //! nonzeros: results do not depend on the thread count.
 
 pub use super::aligned::AlignedRows;
+use super::disjoint::DisjointMut;
 use rayon::prelude::*;
 
 /// Output rows per parallel task.
@@ -308,7 +309,7 @@ fn column_ranges(cols: usize, parallel: bool) -> Vec<std::ops::Range<usize>> {
 /// front of `indices` and `values`; returns how many.
 fn compress_row(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if super::isa() == super::Isa::Avx512 {
+    if super::dispatch::isa() == super::dispatch::Isa::Avx512 {
         // SAFETY: AVX-512F is available; the slices hold `row.len()` entries.
         return unsafe { compress_row_avx512(row, indices, values) };
     }
@@ -325,6 +326,11 @@ fn compress_row(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
     count
 }
 
+/// [`compress_row`] with AVX-512 compressing stores, 16 entries at a time.
+///
+/// # Safety
+/// The processor must support AVX-512F (the slice lengths are checked
+/// here: `indices` and `values` hold at least `row.len()` entries).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn compress_row_avx512(row: &[f32], indices: &mut [u32], values: &mut [f32]) -> usize {
@@ -402,6 +408,66 @@ pub fn sparse_times_dense_then(
     parallel: bool,
     finish: Finish<'_>,
 ) {
+    sparse_times_dense_on(
+        SparsePath::for_this_processor(),
+        dst,
+        dst_stride,
+        a,
+        b,
+        b_stride,
+        n,
+        parallel,
+        finish,
+    );
+}
+
+/// The column-tile kernels [`sparse_times_dense_then`] chooses between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SparsePath {
+    /// AVX-512 accumulators over blocks of B (tiles up to 256 columns).
+    Avx512,
+    /// A plain loop of axpys over each row's nonzeros.
+    Generic,
+}
+
+impl SparsePath {
+    /// The path [`sparse_times_dense_then`] takes on the running processor.
+    pub(crate) fn for_this_processor() -> Self {
+        if super::dispatch::isa() == super::dispatch::Isa::Avx512 {
+            SparsePath::Avx512
+        } else {
+            SparsePath::Generic
+        }
+    }
+
+    /// Every path the running processor can take (for tests).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Self> {
+        [SparsePath::Avx512, SparsePath::Generic]
+            .into_iter()
+            .filter(|&p| p != SparsePath::Avx512 || Self::for_this_processor() == p)
+            .collect()
+    }
+}
+
+/// [`sparse_times_dense_then`] through the given path. Panics if the
+/// processor cannot take `path`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sparse_times_dense_on(
+    path: SparsePath,
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+    finish: Finish<'_>,
+) {
+    assert!(
+        path == SparsePath::Generic || SparsePath::for_this_processor() == path,
+        "sparse: this processor cannot take the {path:?} path"
+    );
     assert!(
         dst_stride >= n && (a.n_rows == 0 || dst.len() >= (a.n_rows - 1) * dst_stride + n),
         "sparse: destination is not {} × {n} at stride {dst_stride}",
@@ -421,14 +487,16 @@ pub fn sparse_times_dense_then(
     }
     let (ct, db) = (COLUMN_TILE, DEPTH_BLOCK);
     let tiles = n.div_ceil(ct);
-    let dst_ptr = SharedMut(dst.as_mut_ptr());
+    let dst_ptr = DisjointMut::new(dst);
     let task = |tile: usize| {
         let j0 = tile * ct;
         let width = (n - j0).min(ct);
         // SAFETY: tasks own disjoint column ranges j0..j0 + width of dst,
-        // which holds a.n_rows rows of n floats at stride dst_stride.
+        // which holds a.n_rows rows of n floats at stride dst_stride; the
+        // processor can take `path` (asserted above).
         unsafe {
             column_tile(
+                path,
                 a,
                 b,
                 b_stride,
@@ -449,26 +517,16 @@ pub fn sparse_times_dense_then(
     }
 }
 
-/// A pointer shared by tasks that write disjoint parts of one slice.
-#[derive(Clone, Copy)]
-struct SharedMut(*mut f32);
-// SAFETY: only used by tasks writing disjoint elements.
-unsafe impl Send for SharedMut {}
-unsafe impl Sync for SharedMut {}
-impl SharedMut {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
 /// Columns j0..j0 + width of dst = A·B (dst row stride `ldd`), B in blocks
 /// of `depth` rows.
 ///
 /// # Safety
 /// `dst` points to `a.n_rows` rows of n floats at stride ldd ≥ n, no other
-/// thread touches these columns, and j0 + width ≤ n.
+/// thread touches these columns, and j0 + width ≤ n; the processor supports
+/// AVX-512F if `path` is [`SparsePath::Avx512`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn column_tile(
+    path: SparsePath,
     a: &SparseRows,
     b: &[f32],
     b_stride: usize,
@@ -483,7 +541,7 @@ unsafe fn column_tile(
     assert!(j0 + width <= n && n <= b_stride);
     assert!(a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n);
     #[cfg(target_arch = "x86_64")]
-    if super::isa() == super::Isa::Avx512 && width <= 16 * 16 {
+    if path == SparsePath::Avx512 && width <= 16 * 16 {
         let vectors = width.div_ceil(16);
         let tail = width - 16 * (vectors - 1);
         let tail_mask: u16 = if tail == 16 {
@@ -494,8 +552,9 @@ unsafe fn column_tile(
         macro_rules! tile {
             ($($v:literal)*) => {
                 match vectors {
-                    // SAFETY: AVX-512F is available; the caller's contract,
-                    // and every column index is below a.n_cols.
+                    // SAFETY: AVX-512F is available (the caller's contract
+                    // for this path), as is the rest of the contract, and
+                    // every column index is below a.n_cols.
                     $($v => unsafe { column_tile_avx512::<$v>(a, b, b_stride, ldd, j0, width, tail_mask, depth, dst, finish) },)*
                     _ => unreachable!(),
                 }
@@ -504,6 +563,8 @@ unsafe fn column_tile(
         tile!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
         return;
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = path;
     // SAFETY: the caller's contract.
     unsafe { column_tile_generic(a, b, b_stride, ldd, j0, width, dst, finish) }
 }
@@ -666,6 +727,67 @@ mod tests {
                         (got - exact).abs() < 1e-4 * (1.0 + exact.abs()),
                         "{m}×{k}×{n} ({i},{j})"
                     );
+                }
+            }
+        }
+    }
+
+    /// Every sparse-row product path this processor can take, serial and
+    /// parallel, with padded B and destination strides (the trainer's
+    /// aligned rows) and an epilogue: each element equals the f64 product,
+    /// the epilogue sees it exactly once, and the padding is untouched.
+    #[test]
+    fn every_sparse_path_matches_f64_with_padded_strides() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        for path in SparsePath::available() {
+            eprintln!("sparse: path {path:?}");
+            for (m, k, n) in [
+                (1usize, 1usize, 1usize),
+                (7, 33, 17),
+                (20, 300, 130),
+                (5, 9, 257),
+                (3, 200, 64),
+            ] {
+                let (b_stride, dst_stride) = (n.next_multiple_of(16) + 16, n + 3);
+                let a = sparse_matrix(m, k, 11);
+                let b: Vec<f32> = (0..k * b_stride)
+                    .map(|i| ((i * 31 % 101) as f32 - 50.0) / 17.0)
+                    .collect();
+                let mut sparse = SparseRows::default();
+                sparse.fill_from_dense(&a, m, k, false);
+                for parallel in [false, true] {
+                    let mut dst = vec![-7.0f32; m * dst_stride];
+                    let seen: Vec<AtomicU32> = (0..m * n).map(|_| AtomicU32::new(0)).collect();
+                    let finish = |r: usize, j0: usize, x: &mut [f32]| {
+                        for (j, v) in x.iter_mut().enumerate() {
+                            seen[r * n + j0 + j].fetch_add(1, Ordering::Relaxed);
+                            *v += 0.5;
+                        }
+                    };
+                    sparse_times_dense_on(
+                        path, &mut dst, dst_stride, &sparse, &b, b_stride, n, parallel, &finish,
+                    );
+                    let case = format!("{path:?} {m}×{k}×{n} parallel {parallel}");
+                    for i in 0..m {
+                        for j in 0..n {
+                            let exact: f64 = 0.5
+                                + (0..k)
+                                    .map(|l| a[i * k + l] as f64 * b[l * b_stride + j] as f64)
+                                    .sum::<f64>();
+                            let got = dst[i * dst_stride + j] as f64;
+                            assert!(
+                                (got - exact).abs() < 1e-4 * (1.0 + exact.abs()),
+                                "{case} ({i},{j}): {got} vs {exact}"
+                            );
+                            assert_eq!(seen[i * n + j].load(Ordering::Relaxed), 1, "{case}");
+                        }
+                        assert!(
+                            dst[i * dst_stride + n..(i + 1) * dst_stride]
+                                .iter()
+                                .all(|&v| v == -7.0),
+                            "{case}: padding of row {i} written"
+                        );
+                    }
                 }
             }
         }

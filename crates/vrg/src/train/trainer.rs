@@ -53,6 +53,7 @@
 //! - N. Srivastava et al., "Dropout: a simple way to prevent neural networks
 //!   from overfitting", JMLR 15, 1929 (2014), §8 (dropout RBMs).
 
+use super::momentum::{momentum_step, MomentumStep};
 use super::params::{Method, TrainParams};
 use crate::data::Dataset;
 use crate::linalg::aligned::{AlignedRows, RowPieces};
@@ -774,7 +775,7 @@ impl Trainer {
         // (B + Bⁿ)-row blocks, then ΔW ← μΔW − ε(λ₂W + λ₁ sign W + s_j⟨v_i⟩)
         // + (ε/B)G and W += ΔW element-wise (so the result does not depend
         // on the thread count).
-        let step = linalg::MomentumStep {
+        let step = MomentumStep {
             momentum,
             learning_rate,
             l2: params.l2 as f32,
@@ -809,7 +810,7 @@ impl Trainer {
                             weights.piece(i, j0, g.len()),
                         )
                     };
-                    linalg::momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+                    momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
                 },
             );
         } else {
@@ -834,7 +835,7 @@ impl Trainer {
                     for i in 0..weights.rows() {
                         let g = &gradient[i * gs + j0..i * gs + j0 + len];
                         let shift = shift(i, j0, len);
-                        linalg::momentum_step(velocity.row(i), weights.row(i), g, step, shift);
+                        momentum_step(velocity.row(i), weights.row(i), g, step, shift);
                     }
                 });
         }
