@@ -44,7 +44,5 @@ pub use maths::{
 pub use product::{
     gemm, gemm_f64, gemm_then, gemm_with_stride, Finish, Operand, PARALLEL_MULTIPLY_ADDS,
 };
-pub use sampling::{
-    bernoulli_from_bits, bernoulli_in_place, fill_random_bits, spin_from_bits, spin_in_place,
-};
+pub use sampling::{bernoulli_from_bits, bernoulli_in_place, fill_random_bits, spin_in_place};
 pub use transpose::{transpose, transpose_strided};

@@ -18,17 +18,6 @@ multiversion! {
 }
 
 multiversion! {
-    /// out_i = +1 with probability (1 + m_i)/2, else −1 (spin units with
-    /// mean m_i), from the random words `bits`.
-    pub fn spin_from_bits(mean: &[f32], bits: &[u32], out: &mut [f32]) {
-        for ((o, &m), &b) in out.iter_mut().zip(mean).zip(bits) {
-            let u = (b >> 8) as f32 * (1.0 / 16_777_216.0);
-            *o = if u < 0.5 * (1.0 + m) { 1.0 } else { -1.0 };
-        }
-    }
-}
-
-multiversion! {
     /// x_i ← 1 if u_i < x_i else 0 (x holds probabilities), u_i from `bits`.
     pub fn bernoulli_in_place(x: &mut [f32], bits: &[u32]) {
         for (v, &b) in x.iter_mut().zip(bits) {
