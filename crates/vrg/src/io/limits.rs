@@ -183,14 +183,32 @@ pub fn checked_product(sizes: impl IntoIterator<Item = u128>) -> Option<u128> {
 /// limit. `what` describes the data (`shape (3, 4) of float32`).
 pub fn check_memory(path: &Path, what: impl FnOnce() -> String, needed: u128) -> Result<()> {
     let limit = memory_limit()?;
-    if needed <= u128::from(limit.bytes) {
+    within(
+        path,
+        what,
+        needed,
+        u128::from(limit.bytes),
+        Bound::Memory(limit),
+    )
+}
+
+/// Fails with [`Error::TooLarge`] (naming `bound`) unless `needed` ≤
+/// `capacity` bytes.
+fn within(
+    path: &Path,
+    what: impl FnOnce() -> String,
+    needed: u128,
+    capacity: u128,
+    bound: Bound,
+) -> Result<()> {
+    if needed <= capacity {
         Ok(())
     } else {
         Err(Error::TooLarge {
             path: path.to_path_buf(),
             what: what(),
             needed,
-            bound: Bound::Memory(limit),
+            bound,
         })
     }
 }
@@ -204,16 +222,13 @@ pub fn check_file_holds(
     holds: u64,
     header: u64,
 ) -> Result<()> {
-    if needed <= u128::from(holds) {
-        Ok(())
-    } else {
-        Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            what: what(),
-            needed,
-            bound: Bound::File { holds, header },
-        })
-    }
+    within(
+        path,
+        what,
+        needed,
+        u128::from(holds),
+        Bound::File { holds, header },
+    )
 }
 
 /// The most bytes a `compressed`-byte deflate stream (with its container's
@@ -231,19 +246,16 @@ pub fn check_inflated(
     compressed: u64,
 ) -> Result<()> {
     let at_most = inflated_at_most(compressed);
-    if needed <= at_most {
-        Ok(())
-    } else {
-        Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            what: what(),
-            needed,
-            bound: Bound::Inflated {
-                compressed,
-                at_most,
-            },
-        })
-    }
+    within(
+        path,
+        what,
+        needed,
+        at_most,
+        Bound::Inflated {
+            compressed,
+            at_most,
+        },
+    )
 }
 
 /// What kind of non-regular file `file_type` is, for an error message.

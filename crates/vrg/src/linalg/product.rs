@@ -279,69 +279,47 @@ trait Portable: Copy + Send + Sync {
     );
 }
 
-impl Portable for f32 {
-    const ZERO: f32 = 0.0;
-    const ONE: f32 = 1.0;
-    /// `matrixmultiply::sgemm`.
-    ///
-    /// # Safety
-    /// As for [`Portable::gemm`]: every element addressed through the
-    /// pointers and strides exists, and `c` is not read by others while it
-    /// is written.
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: *const f32,
-        rsa: isize,
-        csa: isize,
-        b: *const f32,
-        rsb: isize,
-        csb: isize,
-        beta: f32,
-        c: *mut f32,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+/// `impl Portable for $t` through `matrixmultiply::$gemm`.
+macro_rules! portable {
+    ($t:ty, $gemm:ident) => {
+        impl Portable for $t {
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            #[doc = concat!("`matrixmultiply::", stringify!($gemm), "`.")]
+            ///
+            /// # Safety
+            /// As for [`Portable::gemm`]: every element addressed through the
+            /// pointers and strides exists, and `c` is not read by others while
+            /// it is written.
+            unsafe fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: $t,
+                a: *const $t,
+                rsa: isize,
+                csa: isize,
+                b: *const $t,
+                rsb: isize,
+                csb: isize,
+                beta: $t,
+                c: *mut $t,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    matrixmultiply::$gemm(
+                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                    )
+                }
+            }
         }
-    }
+    };
 }
 
-impl Portable for f64 {
-    const ZERO: f64 = 0.0;
-    const ONE: f64 = 1.0;
-    /// `matrixmultiply::dgemm`.
-    ///
-    /// # Safety
-    /// As for [`Portable::gemm`]: every element addressed through the
-    /// pointers and strides exists, and `c` is not read by others while it
-    /// is written.
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f64,
-        a: *const f64,
-        rsa: isize,
-        csa: isize,
-        b: *const f64,
-        rsb: isize,
-        csb: isize,
-        beta: f64,
-        c: *mut f64,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-        }
-    }
-}
+portable!(f32, sgemm);
+portable!(f64, dgemm);
 
 /// The product through matrixmultiply (f64, and f32 on processors without
 /// AVX-512), shapes already checked by [`product_shape`]. Parallel over
