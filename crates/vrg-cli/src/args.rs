@@ -3,6 +3,10 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use vrg::estimate::LogZMethod;
+use vrg::ising::Algorithm;
+use vrg::rbm::{HiddenUnits, VisibleUnits};
+use vrg::train::{PerLayer, TrainConfig, TrainConfigLists};
 
 /// Unsupervised deep learning as Kadanoff's variational renormalization group.
 ///
@@ -95,8 +99,8 @@ pub struct SampleArgs {
     pub burn_in: usize,
     /// Update algorithm: metropolis (checkerboard, multi-spin coded), wolff
     /// (clusters; h = 0, J > 0), or auto (Wolff for T < 1.25 T_c at h = 0).
-    #[arg(long, default_value = "auto", value_name = "ALGORITHM")]
-    pub algorithm: String,
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto, value_name = "ALGORITHM")]
+    pub algorithm: Algorithm,
     #[command(flatten)]
     pub hamiltonian: HamiltonianArgs,
     /// Seed of all random streams.
@@ -217,73 +221,13 @@ pub struct RbmTrainArgs {
     /// are mapped to ±1) or gaussian (real values, unit variance: standardise
     /// the data first) [default: bernoulli].
     #[arg(long, value_name = "UNITS")]
-    pub visible_units: Option<String>,
-    /// Hidden unit type: bernoulli or spin [default: bernoulli].
+    pub visible_units: Option<VisibleUnits>,
+    /// Hidden unit type [default: bernoulli].
     #[arg(long, value_name = "UNITS")]
-    pub hidden_units: Option<String>,
-    /// Negative phase: cd (contrastive divergence, chains restart at the
-    /// data) or pcd (persistent chains) [default: pcd].
-    #[arg(long, value_name = "METHOD")]
-    pub method: Option<String>,
-    /// Gibbs steps per update (≥ 1) [default: 1].
-    #[arg(long, value_name = "K")]
-    pub k: Option<usize>,
-    /// Epochs (passes over the training rows); with --resume, the total to
-    /// reach [default: 10; with --resume, the checkpoint's].
-    #[arg(long, value_name = "E")]
-    pub epochs: Option<usize>,
-    /// Minibatch size, at most the number of training rows [default: 100].
-    #[arg(long, value_name = "B")]
-    pub batch: Option<usize>,
-    /// Learning rate at the first epoch (> 0) [default: 0.01].
-    #[arg(long, value_name = "R", allow_negative_numbers = true)]
-    pub lr: Option<f64>,
-    /// Learning rate at the last epoch, reached linearly (≥ 0; with
-    /// --resume the schedule runs to the new --epochs) [default: none, the
-    /// rate stays constant].
-    #[arg(long, value_name = "R", allow_negative_numbers = true)]
-    pub lr_final: Option<f64>,
-    /// Momentum in [0, 1) from epoch --momentum-switch-epoch on [default: 0.9].
-    #[arg(long, value_name = "M", allow_negative_numbers = true)]
-    pub momentum: Option<f64>,
-    /// Momentum in [0, 1) for the first epochs [default: 0.5].
-    #[arg(long, value_name = "M", allow_negative_numbers = true)]
-    pub initial_momentum: Option<f64>,
-    /// Epochs (counting from 0) before the momentum switches from
-    /// --initial-momentum to --momentum [default: 5].
-    #[arg(long, value_name = "E")]
-    pub momentum_switch_epoch: Option<usize>,
-    /// L2 weight decay on W (≥ 0) [default: 0.0001].
-    #[arg(long, value_name = "A", allow_negative_numbers = true)]
-    pub l2: Option<f64>,
-    /// L1 penalty on W (≥ 0) [default: 0].
-    #[arg(long, value_name = "A", allow_negative_numbers = true)]
-    pub l1: Option<f64>,
-    /// Target mean activation p in (0, 1) of each hidden unit [default:
-    /// none, no sparsity penalty].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub sparsity: Option<f64>,
-    /// Cost of the sparsity penalty (≥ 0) [default: 0.1].
-    #[arg(long, value_name = "C", allow_negative_numbers = true)]
-    pub sparsity_cost: Option<f64>,
-    /// Decay λ in [0, 1) of the running activity estimate q ← λq + (1 − λ)⟨h⟩
-    /// [default: 0.95].
-    #[arg(long, value_name = "L", allow_negative_numbers = true)]
-    pub sparsity_decay: Option<f64>,
-    /// Probability in [0, 0.99] of dropping each hidden unit per training
-    /// case [default: 0].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub dropout: Option<f64>,
-    /// Persistent chains for PCD (≥ 1) [default: the batch size].
-    #[arg(long, value_name = "C")]
-    pub chains: Option<usize>,
-    /// Standard deviation in [0, 10] of the initial weights [default: 0.01].
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub init_std: Option<f64>,
-    /// Seed of the weights, the validation split and every training stream
-    /// [default: 1].
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
+    pub hidden_units: Option<HiddenUnits>,
+    /// The training hyper-parameters (one flag each).
+    #[command(flatten)]
+    pub train: TrainConfig,
     /// Append one JSON line per epoch to FILE.jsonl (keys epoch,
     /// free_energy_train, free_energy_validation, free_energy_gap,
     /// reconstruction_error, pseudo_log_likelihood, seconds, learning_rate,
@@ -377,17 +321,6 @@ pub struct RbmFreeEnergyArgs {
     pub json: bool,
 }
 
-/// How `vrg rbm eval` gets ln Z.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogZMethod {
-    /// Sum over every state of the smaller discrete layer.
-    Exact,
-    /// Annealed importance sampling from a base-rate model.
-    Ais,
-    /// Exact when the smaller discrete layer has at most 25 units, else AIS.
-    Auto,
-}
-
 #[derive(Debug, Args)]
 pub struct RbmEvalArgs {
     /// Model file written by `vrg rbm train`.
@@ -397,8 +330,10 @@ pub struct RbmEvalArgs {
     /// model's visible biases).
     #[command(flatten)]
     pub data: RbmDataArgs,
-    /// How to get ln Z.
-    #[arg(long, value_enum, default_value = "auto", value_name = "METHOD")]
+    /// How to get ln Z: exact (every state of the smaller discrete layer),
+    /// ais (annealed importance sampling from a base-rate model) or auto
+    /// (exact up to 25 enumerated units, else AIS).
+    #[arg(long, value_enum, default_value_t = LogZMethod::Auto, value_name = "METHOD")]
     pub logz: LogZMethod,
     /// AIS chains.
     #[arg(long, value_name = "C", default_value_t = 100)]
@@ -457,63 +392,73 @@ pub enum DbnCommand {
 
 /// Per-layer training flags of `vrg dbn train`: each takes one value for
 /// every layer or a comma-separated list with one value per layer, and
-/// overrides the --config file.
+/// overrides the --config file. Seeds default to 1, 2, 3, … by layer.
 #[derive(Debug, Default, Args)]
 pub struct LayerFlags {
     /// Hidden unit types: bernoulli or spin.
     #[arg(long, value_name = "UNITS")]
-    pub hidden_units: Option<String>,
-    /// cd or pcd [default: pcd].
-    #[arg(long, value_name = "METHOD")]
-    pub method: Option<String>,
-    /// Gibbs steps per update [default: 1].
-    #[arg(long, value_name = "K")]
-    pub k: Option<String>,
-    /// Epochs [default: 10].
-    #[arg(long, value_name = "E")]
-    pub epochs: Option<String>,
-    /// Minibatch size [default: 100].
-    #[arg(long, value_name = "B")]
-    pub batch: Option<String>,
-    /// Learning rate [default: 0.01].
-    #[arg(long, value_name = "R")]
-    pub lr: Option<String>,
-    /// Final learning rate, reached linearly at the last epoch.
-    #[arg(long, value_name = "R")]
-    pub lr_final: Option<String>,
-    /// Momentum after the first 5 epochs [default: 0.9].
-    #[arg(long, value_name = "M")]
-    pub momentum: Option<String>,
-    /// L2 weight decay [default: 1e-4].
-    #[arg(long, value_name = "A")]
-    pub l2: Option<String>,
-    /// L1 weight penalty [default: 0].
-    #[arg(long, value_name = "A")]
-    pub l1: Option<String>,
-    /// Target hidden activation of the sparsity penalty.
-    #[arg(long, value_name = "P")]
-    pub sparsity: Option<String>,
-    /// Hidden-unit dropout probability [default: 0].
-    #[arg(long, value_name = "P")]
-    pub dropout: Option<String>,
-    /// Seeds [default: 1, then 2, 3, … for the layers above].
-    #[arg(long, value_name = "S")]
-    pub seed: Option<String>,
+    pub hidden_units: Option<PerLayer<HiddenUnits>>,
+    #[command(flatten)]
+    pub train: TrainConfigLists,
 }
 
-/// ln Z flags of the DBN commands.
+/// `--logz`: a [`LogZMethod`], or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogZChoice(pub Option<LogZMethod>);
+
+impl std::str::FromStr for LogZChoice {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "none" => Ok(LogZChoice(None)),
+            other => other
+                .parse::<LogZMethod>()
+                .map(|m| LogZChoice(Some(m)))
+                .map_err(|_| format!("{other:?}: expected exact, ais, auto or none")),
+        }
+    }
+}
+
+/// ln Z flags of `vrg dbn analyze`.
 #[derive(Debug, Default, Args)]
 pub struct LogZFlags {
     /// How to get each layer's ln Z: exact, ais, auto (exact up to 25
     /// enumerated units), or none.
     #[arg(long, value_name = "METHOD")]
-    pub logz: Option<String>,
+    pub logz: Option<LogZChoice>,
     /// AIS temperatures [default: 14 500, Salakhutdinov & Murray's schedule].
     #[arg(long, value_name = "K")]
     pub betas: Option<usize>,
     /// AIS chains [default: 100].
     #[arg(long, value_name = "C")]
     pub chains: Option<usize>,
+}
+
+/// ln Z flags of `vrg dbn train` (`--chains` there is the training's
+/// persistent chains).
+#[derive(Debug, Default, Args)]
+pub struct TrainLogZFlags {
+    /// How to get each layer's ln Z after training: exact, ais, auto (exact
+    /// up to 25 enumerated units), or none.
+    #[arg(long, value_name = "METHOD")]
+    pub logz: Option<LogZChoice>,
+    /// AIS temperatures [default: 14 500, Salakhutdinov & Murray's schedule].
+    #[arg(long, value_name = "K", alias = "betas")]
+    pub ais_betas: Option<usize>,
+    /// AIS chains [default: 100].
+    #[arg(long, value_name = "C")]
+    pub ais_chains: Option<usize>,
+}
+
+impl TrainLogZFlags {
+    /// The same flags under `vrg dbn analyze`'s names.
+    pub fn as_analysis(&self) -> LogZFlags {
+        LogZFlags {
+            logz: self.logz,
+            betas: self.ais_betas,
+            chains: self.ais_chains,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -535,7 +480,7 @@ pub struct DbnTrainArgs {
     /// bernoulli]. ±1 data meet Bernoulli units as 0/1 and 0/1 data meet
     /// spin units as ±1 (said on stderr).
     #[arg(long, value_name = "UNITS")]
-    pub visible_units: Option<String>,
+    pub visible_units: Option<VisibleUnits>,
     #[command(flatten)]
     pub layer: LayerFlags,
     /// Fraction in [0, 1) of the rows held out for validation [default: 0.1].
@@ -545,7 +490,7 @@ pub struct DbnTrainArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub monitor_rows: usize,
     #[command(flatten)]
-    pub logz: LogZFlags,
+    pub logz: TrainLogZFlags,
     /// JSON lines: one per epoch (layer, monitor values) and one per layer
     /// (its free energies); a fresh run replaces the file.
     #[arg(long, value_name = "FILE.jsonl")]

@@ -1,9 +1,9 @@
 //! `vrg dbn train | analyze | sample | transform`.
 
 use crate::args::{
-    DbnCommand, DbnSampleArgs, DbnTrainArgs, DbnTransformArgs, LayerFlags, LogZFlags,
+    DbnCommand, DbnSampleArgs, DbnTrainArgs, DbnTransformArgs, LayerFlags, LogZChoice, LogZFlags,
 };
-use crate::config::{per_layer, ExperimentConfig, LayerSettings};
+use crate::config::ExperimentConfig;
 use crate::progress;
 use crate::rbm::{check_extension, check_writable, fit_units, load_data};
 use crate::resume::{self, DataRecord, LogState};
@@ -19,8 +19,8 @@ use vrg::dbn::{
 };
 use vrg::estimate::{LogZMethod, LogZOptions};
 use vrg::io::model_file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
-use vrg::rbm::VisibleUnits;
-use vrg::train::TrainParams;
+use vrg::rbm::{HiddenUnits, VisibleUnits};
+use vrg::train::{LayerConfig, TrainParams};
 
 pub use crate::resume::JsonLog;
 
@@ -53,46 +53,25 @@ fn parse_sizes(text: &str) -> Result<Vec<usize>> {
     Ok(sizes)
 }
 
-/// Each layer's settings from the command line (`flags`) over the config.
+/// Each layer's settings: the command line (`flags`) over the layer's
+/// `[[layer]]` table over `[train]`; seeds default to 1, 2, 3, … by layer.
 fn layer_settings(
     flags: &LayerFlags,
     config: &ExperimentConfig,
     n_layers: usize,
-) -> Result<Vec<LayerSettings>> {
-    let n = n_layers;
-    let hidden_units = per_layer::<String>("hidden-units", flags.hidden_units.as_deref(), n)?;
-    let method = per_layer::<String>("method", flags.method.as_deref(), n)?;
-    let k = per_layer::<usize>("k", flags.k.as_deref(), n)?;
-    let epochs = per_layer::<usize>("epochs", flags.epochs.as_deref(), n)?;
-    let batch = per_layer::<usize>("batch", flags.batch.as_deref(), n)?;
-    let lr = per_layer::<f64>("lr", flags.lr.as_deref(), n)?;
-    let lr_final = per_layer::<f64>("lr-final", flags.lr_final.as_deref(), n)?;
-    let momentum = per_layer::<f64>("momentum", flags.momentum.as_deref(), n)?;
-    let l2 = per_layer::<f64>("l2", flags.l2.as_deref(), n)?;
-    let l1 = per_layer::<f64>("l1", flags.l1.as_deref(), n)?;
-    let sparsity = per_layer::<f64>("sparsity", flags.sparsity.as_deref(), n)?;
-    let dropout = per_layer::<f64>("dropout", flags.dropout.as_deref(), n)?;
-    let seed = per_layer::<u64>("seed", flags.seed.as_deref(), n)?;
-    (0..n)
+) -> Result<Vec<LayerConfig>> {
+    (0..n_layers)
         .map(|l| {
-            let from_flags = LayerSettings {
-                hidden_units: hidden_units[l].clone(),
-                method: method[l].clone(),
-                k: k[l],
-                epochs: epochs[l],
-                batch: batch[l],
-                lr: lr[l],
-                lr_final: lr_final[l],
-                momentum: momentum[l],
-                l2: l2[l],
-                l1: l1[l],
-                sparsity: sparsity[l],
-                dropout: dropout[l],
-                seed: seed[l],
-                ..LayerSettings::default()
-            };
-            let from_file = config.layers.get(l).cloned().unwrap_or_default();
-            let mut merged = from_flags.over(&from_file.over(&config.train));
+            let from_file = config
+                .layers
+                .get(l)
+                .cloned()
+                .unwrap_or_default()
+                .over(&config.train);
+            let mut merged = from_file.with_train(&flags.train.layer(l, n_layers)?);
+            if let Some(units) = &flags.hidden_units {
+                merged.hidden_units = Some(units.layer("hidden-units", l, n_layers)?);
+            }
             merged.seed = merged.seed.or(Some(1 + l as u64));
             Ok(merged)
         })
@@ -106,17 +85,16 @@ pub fn logz_options(
     config: &ExperimentConfig,
     seed: u64,
 ) -> Result<Option<LogZOptions>> {
-    let method = flags
-        .logz
-        .clone()
-        .or_else(|| config.analysis.logz.clone())
-        .unwrap_or_else(|| "auto".into());
-    if method == "none" {
+    let choice = match (flags.logz, config.analysis.logz.as_deref()) {
+        (Some(choice), _) => choice,
+        (None, Some(text)) => text
+            .parse::<LogZChoice>()
+            .map_err(|e| anyhow::anyhow!("invalid [analysis] logz {e}"))?,
+        (None, None) => LogZChoice(Some(LogZMethod::Auto)),
+    };
+    let Some(method) = choice.0 else {
         return Ok(None);
-    }
-    let method: LogZMethod = method.parse().map_err(|_| {
-        anyhow::anyhow!("invalid --logz {method:?}: expected exact, ais, auto or none")
-    })?;
+    };
     let chains = flags.chains.or(config.analysis.chains).unwrap_or(100);
     if chains < 2 {
         bail!("invalid --chains {chains}: expected at least 2 AIS chains");
@@ -133,15 +111,6 @@ pub fn logz_options(
         seed,
         bracket: false,
     }))
-}
-
-pub fn parse_visible_units(text: &str) -> Result<VisibleUnits> {
-    match text {
-        "bernoulli" => Ok(VisibleUnits::Bernoulli),
-        "spin" => Ok(VisibleUnits::Spin),
-        "gaussian" => Ok(VisibleUnits::Gaussian),
-        other => bail!("invalid visible units {other:?}: expected bernoulli, spin or gaussian"),
-    }
 }
 
 /// Everything `vrg dbn train` (and `vrg demo`) need to train.
@@ -186,30 +155,6 @@ struct PlanRecord {
     hidden_units: Vec<String>,
     params: Vec<TrainParams>,
     logz: Option<LogZRecord>,
-}
-
-/// The flag (or experiment-file key) that sets a [`TrainParams`] field.
-fn param_flag(field: &str) -> String {
-    match field {
-        "batch_size" => "--batch".into(),
-        "learning_rate" => "--lr".into(),
-        "learning_rate_final" => "--lr-final".into(),
-        "sparsity_target" => "--sparsity".into(),
-        "method" | "k" | "epochs" | "momentum" | "l2" | "l1" | "dropout" | "seed" => {
-            format!("--{field}")
-        }
-        "persistent_chains" => "chains (experiment file)".into(),
-        other => format!("{other} (experiment file)"),
-    }
-}
-
-/// A JSON value as a flag value: strings bare, null as "none".
-fn flag_value(value: Option<&serde_json::Value>) -> String {
-    match value {
-        None | Some(serde_json::Value::Null) => "none".into(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
 }
 
 impl PlanRecord {
@@ -268,25 +213,17 @@ impl PlanRecord {
                     saved.hidden_units[l].clone(),
                 ));
             }
-            let now = serde_json::to_value(&self.params[l]).expect("parameters serialise");
-            let then = serde_json::to_value(&saved.params[l]).expect("parameters serialise");
-            if let (Some(now), Some(then)) = (now.as_object(), then.as_object()) {
-                for (field, value) in now {
-                    if then.get(field) != Some(value) {
-                        return Err(differs(
-                            &param_flag(field),
-                            format!("{} for layer {}", flag_value(Some(value)), l + 1),
-                            flag_value(then.get(field)),
-                        ));
-                    }
-                }
+            if let Some(c) = self.params[l].conflicts_with(&saved.params[l]).first() {
+                return Err(differs(
+                    &format!("--{}", c.flag),
+                    format!("{} for layer {}", c.given, l + 1),
+                    c.saved.clone(),
+                ));
             }
         }
         let method = |r: &Option<LogZRecord>| {
-            r.as_ref().map_or_else(
-                || "none".to_string(),
-                |r| flag_value(Some(&json!(r.method))),
-            )
+            r.as_ref()
+                .map_or_else(|| "none".to_string(), |r| r.method.to_string())
         };
         match (&self.logz, &saved.logz) {
             (Some(now), Some(then)) => {
@@ -355,10 +292,10 @@ pub fn train_plan_from(
         Some(r) => (r.start, r.free_energies),
         None => (GreedyStart::default(), Vec::new()),
     };
-    let total: usize = plan.specs.iter().map(|s| s.params.epochs).sum();
+    let total: usize = plan.specs.iter().map(|s| s.params.epochs()).sum();
     let done: usize = plan.specs[..start.finished.len()]
         .iter()
-        .map(|s| s.params.epochs)
+        .map(|s| s.params.epochs())
         .sum::<usize>()
         + start.in_progress.as_ref().map_or(0, |(_, s)| s.epochs_done);
     let bar = progress::bar(
@@ -492,7 +429,7 @@ pub fn describe_free_energy(f: &LayerFreeEnergy) -> String {
 pub struct Overrides<'a> {
     /// Units per level, the data's first.
     pub sizes: Option<Vec<usize>>,
-    pub visible_units: Option<&'a str>,
+    pub visible_units: Option<VisibleUnits>,
     pub validation_fraction: Option<f64>,
     pub layer_flags: Option<&'a LayerFlags>,
 }
@@ -543,11 +480,9 @@ pub fn plan_from(
     };
     let empty = LayerFlags::default();
     let settings = layer_settings(flags.unwrap_or(&empty), config, hidden.len())?;
-    let visible_units = parse_visible_units(
-        visible_units
-            .or(config.data.visible_units.as_deref())
-            .unwrap_or("bernoulli"),
-    )?;
+    let visible_units = visible_units
+        .or(config.data.visible_units)
+        .unwrap_or(VisibleUnits::Bernoulli);
     fit_units(&mut all, visible_units)?;
     let fraction = validation_fraction
         .or(config.data.validation_fraction)
@@ -567,11 +502,13 @@ pub fn plan_from(
                 crate::output::describe(&e, &crate::output::command_line())
             )
         };
-        let params = s.train_params().map_err(in_layer)?;
-        params.check(train.n_rows).map_err(|e| in_layer(e.into()))?;
+        let params = s
+            .train()
+            .check(train.n_rows)
+            .map_err(|e| in_layer(e.into()))?;
         specs.push(LayerSpec {
             n_hidden: *n_hidden,
-            hidden_units: s.hidden_unit_type().map_err(in_layer)?,
+            hidden_units: s.hidden_units.unwrap_or(HiddenUnits::Bernoulli),
             params,
         });
     }
@@ -675,7 +612,7 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
     check_extension(&args.out, "safetensors")?;
     let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
     let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
-    let logz = logz_options(&args.logz, &config, 1)?;
+    let logz = logz_options(&args.logz.as_analysis(), &config, 1)?;
     let binarize = args.data.binarize()?;
     vrg::io::PathPlan::new()
         .input("--data", &args.data.data)
@@ -705,7 +642,7 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
     let all = load_data(&args.data.data, &args.data, args.data.limit, binarize)?;
     let overrides = Overrides {
         sizes,
-        visible_units: args.visible_units.as_deref(),
+        visible_units: args.visible_units,
         validation_fraction: args.validation_fraction,
         layer_flags: Some(&args.layer),
     };
@@ -748,7 +685,7 @@ fn train(args: DbnTrainArgs) -> Result<PathBuf> {
                 "resuming {}: {finished} of {n_layers} layers trained, layer {} after epoch {at} of {}",
                 args.out.display(),
                 finished + 1,
-                plan.specs[finished].params.epochs
+                plan.specs[finished].params.epochs()
             );
             let mut log = JsonLog::resume(args.log.as_deref(), log_state);
             let resumed = ResumePoint {

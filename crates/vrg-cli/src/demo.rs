@@ -204,8 +204,7 @@ mod tests {
         assert_eq!(hidden, vec![400, 100, 25]);
         assert!(paper.train.l1.unwrap() > 0.0, "L1 regularisation");
         for l in &paper.layers {
-            let p = l.over(&paper.train).train_params().unwrap();
-            p.check(18_000).unwrap();
+            l.over(&paper.train).train().check(18_000).unwrap();
         }
         let demo = ExperimentConfig::parse(DEMO_CONFIG, "demo").unwrap();
         assert!(demo.ising.as_ref().unwrap().size * demo.ising.as_ref().unwrap().size <= 400);

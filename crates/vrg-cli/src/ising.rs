@@ -88,7 +88,7 @@ fn exact_block(model: &IsingModel) -> Value {
 fn sample(args: SampleArgs) -> Result<()> {
     let started = Instant::now();
     let temperatures = parse_temperatures(&args.temperature, args.hamiltonian.coupling)?;
-    let algorithm: Algorithm = args.algorithm.parse()?;
+    let algorithm = args.algorithm;
     let models = temperatures
         .iter()
         .map(|&t| {

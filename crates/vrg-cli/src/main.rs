@@ -23,7 +23,16 @@ use std::process::ExitCode;
 const MAX_THREADS_PER_CORE: usize = 8;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => match output::invalid_value(&error) {
+            Some(line) => {
+                eprintln!("vrg: error: {line}");
+                return ExitCode::from(2);
+            }
+            None => error.exit(),
+        },
+    };
     let threads = cli.threads.unwrap_or(0);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let most = MAX_THREADS_PER_CORE * cores;

@@ -62,3 +62,46 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     writeln!(out)?;
     Ok(())
 }
+
+/// A flag value clap refused (not one of an enum's values, or not
+/// parsed), as one line naming the flag, the value and what was expected:
+/// `invalid --algorithm gibbs: expected metropolis, wolff or auto`.
+/// `None` for other command-line errors (clap's own message then).
+pub fn invalid_value(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let flag = text(ContextKind::InvalidArg)?;
+    let flag = flag.split_whitespace().next().unwrap_or(&flag).to_string();
+    let value = text(ContextKind::InvalidValue)?;
+    let expected = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => match values.split_last() {
+            Some((last, [])) => format!("expected {last}"),
+            Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+            None => "no value is valid".into(),
+        },
+        _ => {
+            let source = std::error::Error::source(error)
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "not a valid value".into());
+            // A library error names the value again: keep what it expects.
+            let source = one_line(&source);
+            match source
+                .strip_prefix("invalid ")
+                .and_then(|s| s.split_once(": "))
+            {
+                Some((_, expected)) => expected.to_string(),
+                None => source,
+            }
+        }
+    };
+    Some(format!("invalid {flag} {value}: {expected}"))
+}

@@ -2,21 +2,25 @@
 //! weight images of restricted Boltzmann machines.
 
 use crate::args::{
-    LogZMethod, RbmCommand, RbmDataArgs, RbmEvalArgs, RbmFiltersArgs, RbmFreeEnergyArgs,
-    RbmSampleArgs, RbmTrainArgs, RbmTransformArgs,
+    RbmCommand, RbmDataArgs, RbmEvalArgs, RbmFiltersArgs, RbmFreeEnergyArgs, RbmSampleArgs,
+    RbmTrainArgs, RbmTransformArgs,
 };
 use crate::output;
 use crate::progress;
 use crate::resume::{self, DataRecord, JsonLog, LogState};
 use anyhow::{anyhow, bail, Context, Result};
+use indicatif::ProgressBar;
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
+use vrg::estimate::{LogZMethod, LogZOptions};
 use vrg::io::model_file::{load_rbm, read_metadata, save_rbm_with_metadata};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::train::{initial_rbm, Method, Monitor, TrainParams, Trainer};
+use vrg::train::{
+    fit, initial_rbm, EpochRecord, FitHooks, FitOptions, Monitor, TrainParams, Trainer,
+};
 
 /// Rows per call when transforming data or computing free energies, so
 /// memory stays bounded for large data sets.
@@ -54,24 +58,6 @@ pub(crate) fn parse_binarize(text: &str) -> Result<Binarize> {
             .map(Binarize::Stochastic)
             .map_err(|_| malformed()),
         _ => Err(malformed()),
-    }
-}
-
-fn parse_visible_units(text: &str) -> Result<VisibleUnits> {
-    text.parse().map_err(|_| {
-        anyhow!("invalid --visible-units {text}: expected one of bernoulli, spin, gaussian")
-    })
-}
-
-fn parse_hidden_units(text: &str) -> Result<HiddenUnits> {
-    text.parse()
-        .map_err(|_| anyhow!("invalid --hidden-units {text}: expected one of bernoulli, spin"))
-}
-
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Cd => "cd",
-        Method::Pcd => "pcd",
     }
 }
 
@@ -226,35 +212,10 @@ fn model_and_data(model: &Path, flags: &RbmDataArgs) -> Result<(Rbm, Dataset)> {
 // ---------------------------------------------------------------------------
 // train
 
-/// Training parameters from the flags, library defaults for the rest.
-fn params_from_flags(args: &RbmTrainArgs) -> Result<TrainParams> {
-    crate::config::LayerSettings {
-        method: args.method.clone(),
-        k: args.k,
-        epochs: args.epochs,
-        batch: args.batch,
-        lr: args.lr,
-        lr_final: args.lr_final,
-        momentum: args.momentum,
-        initial_momentum: args.initial_momentum,
-        momentum_switch_epoch: args.momentum_switch_epoch,
-        l2: args.l2,
-        l1: args.l1,
-        sparsity: args.sparsity,
-        sparsity_cost: args.sparsity_cost,
-        sparsity_decay: args.sparsity_decay,
-        dropout: args.dropout,
-        chains: args.chains,
-        init_std: args.init_std,
-        seed: args.seed,
-        ..Default::default()
-    }
-    .train_params()
-}
-
-/// The training flags given on a `--resume` command line that disagree
-/// with the checkpoint, as `--flag value (checkpoint: saved)`.
-fn resume_conflicts(args: &RbmTrainArgs, saved: &TrainParams, rbm: &Rbm) -> Result<Vec<String>> {
+/// The flags given on a `--resume` command line that disagree with the
+/// checkpoint, as `--flag value (checkpoint: saved)`: the model's shape and
+/// unit types, then every training parameter but --epochs.
+fn resume_conflicts(args: &RbmTrainArgs, saved: &TrainParams, rbm: &Rbm) -> Vec<String> {
     fn check<T: PartialEq + std::fmt::Display>(
         out: &mut Vec<String>,
         flag: &str,
@@ -267,94 +228,27 @@ fn resume_conflicts(args: &RbmTrainArgs, saved: &TrainParams, rbm: &Rbm) -> Resu
             }
         }
     }
-    fn check_optional<T: PartialEq + std::fmt::Display + Copy>(
-        out: &mut Vec<String>,
-        flag: &str,
-        given: Option<T>,
-        saved: Option<T>,
-        unset: &str,
-    ) {
-        if let Some(given) = given {
-            if Some(given) != saved {
-                let saved = saved.map_or_else(|| unset.to_string(), |s| s.to_string());
-                out.push(format!("--{flag} {given} (checkpoint: {saved})"));
-            }
-        }
-    }
     let mut c = Vec::new();
     check(&mut c, "hidden", args.hidden, rbm.n_hidden());
-    let visible = args
-        .visible_units
-        .as_deref()
-        .map(parse_visible_units)
-        .transpose()?;
-    check(&mut c, "visible-units", visible, rbm.visible_units());
-    let hidden = args
-        .hidden_units
-        .as_deref()
-        .map(parse_hidden_units)
-        .transpose()?;
-    check(&mut c, "hidden-units", hidden, rbm.hidden_units());
-    let method = match args.method.as_deref() {
-        Some(m) => Some(method_name(m.parse::<Method>()?)),
-        None => None,
-    };
-    check(&mut c, "method", method, method_name(saved.method));
-    check(&mut c, "k", args.k, saved.k);
-    check(&mut c, "batch", args.batch, saved.batch_size);
-    check(&mut c, "lr", args.lr, saved.learning_rate);
-    check_optional(
-        &mut c,
-        "lr-final",
-        args.lr_final,
-        saved.learning_rate_final,
-        "none",
-    );
-    check(&mut c, "momentum", args.momentum, saved.momentum);
     check(
         &mut c,
-        "initial-momentum",
-        args.initial_momentum,
-        saved.initial_momentum,
+        "visible-units",
+        args.visible_units,
+        rbm.visible_units(),
     );
     check(
         &mut c,
-        "momentum-switch-epoch",
-        args.momentum_switch_epoch,
-        saved.momentum_switch_epoch,
+        "hidden-units",
+        args.hidden_units,
+        rbm.hidden_units(),
     );
-    check(&mut c, "l2", args.l2, saved.l2);
-    check(&mut c, "l1", args.l1, saved.l1);
-    check_optional(
-        &mut c,
-        "sparsity",
-        args.sparsity,
-        saved.sparsity_target,
-        "none",
+    c.extend(
+        args.train
+            .conflicts(saved, &["epochs"])
+            .iter()
+            .map(|conflict| conflict.to_string()),
     );
-    check(
-        &mut c,
-        "sparsity-cost",
-        args.sparsity_cost,
-        saved.sparsity_cost,
-    );
-    check(
-        &mut c,
-        "sparsity-decay",
-        args.sparsity_decay,
-        saved.sparsity_decay,
-    );
-    check(&mut c, "dropout", args.dropout, saved.dropout);
-    check_optional(
-        &mut c,
-        "chains",
-        args.chains,
-        saved.persistent_chains,
-        "the batch size",
-    );
-    check(&mut c, "init-std", args.init_std, saved.init_std);
-    check(&mut c, "seed", args.seed, saved.seed);
-    Ok(c)
+    c
 }
 
 /// Where training starts: a new model, or a checkpoint being resumed.
@@ -465,7 +359,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 args.out.display()
             );
         };
-        let conflicts = resume_conflicts(&args, &saved, &file.rbm)?;
+        let conflicts = resume_conflicts(&args, &saved, &file.rbm);
         if !conflicts.is_empty() {
             bail!(
                 "--resume continues {} with its saved parameters, but {}: only --epochs may change (drop those flags, or train afresh without --resume)",
@@ -481,14 +375,14 @@ fn train(args: RbmTrainArgs) -> Result<()> {
             ),
         }
         let done = state.epochs_done;
-        let epochs = args.epochs.unwrap_or(saved.epochs);
+        let epochs = args.train.epochs.unwrap_or(saved.epochs());
         if epochs < done {
             bail!(
                 "invalid --epochs {epochs}: {} has already trained {done} epochs; expected at least {done} (more to continue)",
                 args.out.display()
             );
         }
-        let params = TrainParams { epochs, ..saved };
+        let params = saved.with_epochs(epochs)?;
         let units = file.rbm.visible_units();
         (
             params,
@@ -505,15 +399,10 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         if hidden == 0 {
             bail!("invalid --hidden {hidden}: expected at least 1 hidden unit");
         }
-        let visible_units = match args.visible_units.as_deref() {
-            Some(text) => parse_visible_units(text)?,
-            None => VisibleUnits::Bernoulli,
-        };
-        let hidden_units = match args.hidden_units.as_deref() {
-            Some(text) => parse_hidden_units(text)?,
-            None => HiddenUnits::Bernoulli,
-        };
-        let params = params_from_flags(&args)?;
+        let visible_units = args.visible_units.unwrap_or(VisibleUnits::Bernoulli);
+        let hidden_units = args.hidden_units.unwrap_or(HiddenUnits::Bernoulli);
+        // Every range but the batch size's bound, which needs the data.
+        let params = args.train.check(usize::MAX)?;
         (
             params,
             visible_units,
@@ -523,8 +412,6 @@ fn train(args: RbmTrainArgs) -> Result<()> {
             },
         )
     };
-    // Every range but the batch size, which needs the data.
-    params.check(usize::MAX)?;
 
     // Data: training rows and held-out rows.
     let mut all = load_data(&args.data.data, &args.data, args.data.limit, binarize)?;
@@ -562,12 +449,12 @@ fn train(args: RbmTrainArgs) -> Result<()> {
                 args.data.data.display()
             );
         }
-        let (train_set, held_out) = data::split_validation(&all, fraction, params.seed)?;
+        let (train_set, held_out) = data::split_validation(&all, fraction, params.seed())?;
         (train_set, (held_out.n_rows > 0).then_some(held_out))
     } else {
         (all, None)
     };
-    params.check(train_set.n_rows)?;
+    params.check_batch(train_set.n_rows)?;
     let record = flags.with_data(&train_set, validation.as_ref());
     let log;
     let mut trainer = match start {
@@ -601,7 +488,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
             };
             log = JsonLog::resume(args.log.as_deref(), log_state);
             let done = state.epochs_done;
-            if done == params.epochs {
+            if done == params.epochs() {
                 eprintln!(
                     "{} has trained its {done} epochs already: nothing to train",
                     args.out.display()
@@ -613,12 +500,12 @@ fn train(args: RbmTrainArgs) -> Result<()> {
             eprintln!(
                 "resuming {} after epoch {done} of {} with its saved parameters (method {}, k {}, batch {}, lr {}, seed {})",
                 args.out.display(),
-                p.epochs,
-                method_name(p.method),
-                p.k,
-                p.batch_size,
-                p.learning_rate,
-                p.seed
+                p.epochs(),
+                p.method(),
+                p.k(),
+                p.batch_size(),
+                p.learning_rate(),
+                p.seed()
             );
             trainer
         }
@@ -630,7 +517,7 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         args.monitor_rows,
         args.pll_rows,
     );
-    let total = trainer.params().epochs;
+    let total = trainer.params().epochs();
     let first = trainer.epochs_done();
     eprintln!(
         "training {} → {} RBM ({} visible, {} hidden) on {} rows{} for epochs {}–{total}",
@@ -648,89 +535,102 @@ fn train(args: RbmTrainArgs) -> Result<()> {
         train_set.n_rows as u64 * (total - first) as u64,
         &format!("epoch {}/{total}", first + 1),
     );
-    let mut log: JsonLog = log;
-    let mut last_saved = if args.resume { Some(first) } else { None };
-    while trainer.epochs_done() < total {
-        let epoch = trainer.epochs_done();
-        let learning_rate = trainer.params().learning_rate_at(epoch);
-        let momentum = trainer.params().momentum_at(epoch);
-        let started = Instant::now();
-        if let Err(error) = trainer.train_epoch(&train_set, &|rows| bar.inc(rows)) {
-            bar.finish_and_clear();
-            return Err(epoch_error(error, &args.out, last_saved));
-        }
-        let seconds = started.elapsed().as_secs_f64();
-        let done = trainer.epochs_done();
-        let metrics = monitor.evaluate(trainer.rbm(), done, learning_rate, momentum, seconds)?;
-        let mut line = serde_json::to_value(&metrics)?;
-        let mut likelihood = String::new();
-        if let Some(every) = args.eval_every {
-            if done % every == 0 || done == total {
-                let log_z = bar.suspend(|| {
-                    estimate_log_z(
-                        trainer.rbm(),
-                        LogZMethod::Auto,
-                        &train_set.values,
-                        100,
-                        args.eval_betas,
-                        trainer.params().seed,
-                        false,
-                    )
-                })?;
-                let (z, stderr) = (log_z["log_z"].as_f64(), log_z["log_z_stderr"].clone());
-                let ll = |f: Option<f64>| f.zip(z).map(|(f, z)| -f - z);
-                let fields = line.as_object_mut().expect("metrics are an object");
-                fields.insert("log_z".into(), json!(z));
-                fields.insert("log_z_stderr".into(), stderr);
-                fields.insert("log_z_method".into(), log_z["method"].clone());
-                let (train_ll, validation_ll) = (
-                    ll(Some(metrics.free_energy_train)),
-                    ll(metrics.free_energy_validation),
-                );
-                fields.insert("log_likelihood_train".into(), json!(train_ll));
-                fields.insert("log_likelihood_validation".into(), json!(validation_ll));
-                likelihood = format!(
-                    "  LL(train) {}  LL(held out) {}",
-                    optional(train_ll, 3),
-                    optional(validation_ll, 3)
-                );
-            }
-        }
-        // The line goes into the checkpoint before the file, so a kill
-        // between the two loses nothing (see crate::resume).
-        log.push(&line);
-        save_rbm_with_metadata(
-            &args.out,
-            trainer.rbm(),
-            Some(trainer.params()),
-            Some(trainer.state()),
-            &resume::metadata(&record, log.state()),
-        )?;
-        last_saved = Some(done);
-        log.write_pending()?;
-        bar.suspend(|| {
-            eprintln!(
-                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}  {:.2} s",
-                metrics.free_energy_train,
-                optional(metrics.free_energy_validation, 4),
-                optional(metrics.free_energy_gap, 4),
-                metrics.reconstruction_error,
-                optional(metrics.pseudo_log_likelihood, 3),
-                learning_rate,
-                momentum,
-                seconds
-            )
-        });
-        bar.set_message(format!(
-            "epoch {}/{total} gap {} PLL {}",
-            (done + 1).min(total),
-            optional(metrics.free_energy_gap, 3),
-            optional(metrics.pseudo_log_likelihood, 2)
-        ));
+    let options = FitOptions {
+        evaluate_every: args.eval_every,
+        log_z: LogZOptions {
+            method: LogZMethod::Auto,
+            chains: 100,
+            betas: args.eval_betas,
+            seed: trainer.params().seed(),
+            bracket: false,
+        },
+    };
+    let mut hooks = TrainHooks {
+        bar: &bar,
+        inc: Box::new(|rows| bar.inc(rows)),
+        log,
+        out: &args.out,
+        record: &record,
+        total,
+        last_saved: args.resume.then_some(first),
+    };
+    if let Err(error) = fit(&mut trainer, &train_set, &monitor, &options, &mut hooks) {
+        bar.finish_and_clear();
+        return Err(epoch_error(error, &args.out, hooks.last_saved));
     }
     bar.finish_and_clear();
     eprintln!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// What `vrg rbm train` does as epochs finish: the progress bar, the log
+/// line, the checkpoint.
+struct TrainHooks<'a> {
+    bar: &'a ProgressBar,
+    inc: Box<dyn Fn(u64) + Sync + 'a>,
+    log: JsonLog,
+    out: &'a Path,
+    record: &'a DataRecord,
+    total: usize,
+    /// The epochs in the checkpoint at `out`, if one was written.
+    last_saved: Option<usize>,
+}
+
+impl FitHooks for TrainHooks<'_> {
+    fn progress(&self) -> Option<&(dyn Fn(u64) + Sync)> {
+        Some(&*self.inc)
+    }
+
+    fn epoch_done(&mut self, trainer: &Trainer, record: &EpochRecord) -> vrg::Result<()> {
+        let (done, total) = (trainer.epochs_done(), self.total);
+        let line = serde_json::to_value(record)
+            .map_err(|e| vrg::Error::invalid("epoch record", e, "a JSON object"))?;
+        // The line goes into the checkpoint before the file, so a kill
+        // between the two loses nothing (see crate::resume).
+        self.log.push(&line);
+        save_rbm_with_metadata(
+            self.out,
+            trainer.rbm(),
+            Some(trainer.params()),
+            Some(trainer.state()),
+            &resume::metadata(self.record, self.log.state()),
+        )?;
+        self.last_saved = Some(done);
+        self.log.write_pending()?;
+        let m = &record.metrics;
+        let likelihood = record.likelihood.as_ref().map_or_else(String::new, |l| {
+            if let vrg::estimate::LogZ::Ais { forward, .. } = &l.estimate {
+                if forward.low_ess {
+                    self.bar.suspend(|| warn_low_ess(forward));
+                }
+            }
+            format!(
+                "  LL(train) {:.3}  LL(held out) {}",
+                l.log_likelihood_train,
+                optional(l.log_likelihood_validation, 3)
+            )
+        });
+        self.bar.suspend(|| {
+            eprintln!(
+                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}  {:.2} s",
+                m.free_energy_train,
+                optional(m.free_energy_validation, 4),
+                optional(m.free_energy_gap, 4),
+                m.reconstruction_error,
+                optional(m.pseudo_log_likelihood, 3),
+                m.learning_rate,
+                m.momentum,
+                m.seconds
+            )
+        });
+        self.bar.set_message(format!(
+            "epoch {}/{total} gap {} PLL {}",
+            (done + 1).min(total),
+            optional(m.free_energy_gap, 3),
+            optional(m.pseudo_log_likelihood, 2)
+        ));
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -898,6 +798,15 @@ pub(crate) fn estimate_log_z(
     Ok(log_z_json(&estimate))
 }
 
+/// Warns on stderr that an AIS estimate's effective sample size is small.
+fn warn_low_ess(forward: &vrg::estimate::AisEstimate) {
+    eprintln!(
+        "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
+         likely underestimated (try more temperatures or chains)",
+        forward.ess, forward.chains
+    );
+}
+
 /// The JSON fields of an ln Z estimate (see [`estimate_log_z`]), with a
 /// warning on stderr when an AIS effective sample size is small.
 pub(crate) fn log_z_json(estimate: &vrg::estimate::LogZ) -> serde_json::Value {
@@ -917,11 +826,7 @@ pub(crate) fn log_z_json(estimate: &vrg::estimate::LogZ) -> serde_json::Value {
             betas,
         } => {
             if forward.low_ess {
-                eprintln!(
-                    "vrg: warning: AIS effective sample size {:.1} of {} chains is small; ln Z is \
-                     likely underestimated (try more temperatures or chains)",
-                    forward.ess, forward.chains
-                );
+                warn_low_ess(forward);
             }
             let mut report = json!({
                 "method": "ais",
@@ -1148,7 +1053,7 @@ mod tests {
     /// The defaults quoted in `vrg rbm train --help` are the library's.
     #[test]
     fn train_help_quotes_the_library_defaults() {
-        let d = TrainParams::default();
+        let d = vrg::train::TrainConfig::new().check(usize::MAX).unwrap();
         let cli = crate::args::Cli::command();
         let train = cli
             .find_subcommand("rbm")
@@ -1163,21 +1068,24 @@ mod tests {
                 .unwrap_or_else(|| panic!("--{long} has no help"))
         };
         let cases = [
-            ("method", method_name(d.method).to_string()),
-            ("k", d.k.to_string()),
-            ("epochs", d.epochs.to_string()),
-            ("batch", d.batch_size.to_string()),
-            ("lr", d.learning_rate.to_string()),
-            ("momentum", d.momentum.to_string()),
-            ("initial-momentum", d.initial_momentum.to_string()),
-            ("momentum-switch-epoch", d.momentum_switch_epoch.to_string()),
-            ("l2", d.l2.to_string()),
-            ("l1", d.l1.to_string()),
-            ("sparsity-cost", d.sparsity_cost.to_string()),
-            ("sparsity-decay", d.sparsity_decay.to_string()),
-            ("dropout", d.dropout.to_string()),
-            ("init-std", d.init_std.to_string()),
-            ("seed", d.seed.to_string()),
+            ("method", d.method().to_string()),
+            ("k", d.k().to_string()),
+            ("epochs", d.epochs().to_string()),
+            ("batch", d.batch_size().to_string()),
+            ("lr", d.learning_rate().to_string()),
+            ("momentum", d.momentum().to_string()),
+            ("initial-momentum", d.initial_momentum().to_string()),
+            (
+                "momentum-switch-epoch",
+                d.momentum_switch_epoch().to_string(),
+            ),
+            ("l2", d.l2().to_string()),
+            ("l1", d.l1().to_string()),
+            ("sparsity-cost", d.sparsity_cost().to_string()),
+            ("sparsity-decay", d.sparsity_decay().to_string()),
+            ("dropout", d.dropout().to_string()),
+            ("init-std", d.init_std().to_string()),
+            ("seed", d.seed().to_string()),
         ];
         for (flag, value) in cases {
             let text = help(flag);
@@ -1187,10 +1095,10 @@ mod tests {
                 "--{flag}: {text:?} does not quote the default {value}"
             );
         }
-        assert!(d.learning_rate_final.is_none() && help("lr-final").contains("[default: none"));
-        assert!(d.sparsity_target.is_none() && help("sparsity").contains("[default: none"));
+        assert!(d.learning_rate_final().is_none() && help("lr-final").contains("[default: none"));
+        assert!(d.sparsity_target().is_none() && help("sparsity").contains("[default: none"));
         assert!(
-            d.persistent_chains.is_none() && help("chains").contains("[default: the batch size]")
+            d.persistent_chains().is_none() && help("chains").contains("[default: the batch size]")
         );
     }
 }

@@ -46,10 +46,10 @@ fn train_logs_every_epoch_and_each_layers_free_energies() {
     assert!(text.contains("layer 2 (16×4)"), "{text}");
     let file = load_dbn(d.join("dbn.safetensors")).unwrap();
     assert_eq!(file.dbn.sizes(), vec![64, 16, 4]);
-    assert_eq!(file.params[0].as_ref().unwrap().epochs, 2);
-    assert_eq!(file.params[1].as_ref().unwrap().epochs, 3);
+    assert_eq!(file.params[0].as_ref().unwrap().epochs(), 2);
+    assert_eq!(file.params[1].as_ref().unwrap().epochs(), 3);
     assert_eq!(
-        file.params[1].as_ref().unwrap().seed,
+        file.params[1].as_ref().unwrap().seed(),
         2,
         "layer seeds default to 1, 2, …"
     );
@@ -107,14 +107,14 @@ fn config_files_and_per_layer_flags() {
         file.params[0].clone().unwrap(),
         file.params[1].clone().unwrap(),
     );
-    assert_eq!((p0.epochs, p1.epochs), (2, 1), "[[layer]] over [train]");
-    assert_eq!((p0.l1, p1.l1), (1e-3, 0.0));
+    assert_eq!((p0.epochs(), p1.epochs()), (2, 1), "[[layer]] over [train]");
+    assert_eq!((p0.l1(), p1.l1()), (1e-3, 0.0));
     assert_eq!(
-        (p0.learning_rate, p1.learning_rate),
+        (p0.learning_rate(), p1.learning_rate()),
         (0.02, 0.02),
         "flags over the file"
     );
-    assert_eq!(p0.batch_size, 40);
+    assert_eq!(p0.batch_size(), 40);
     // --layers replaces the file's hidden sizes when the counts agree.
     vrg_ok(
         d,

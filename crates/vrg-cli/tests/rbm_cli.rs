@@ -108,12 +108,15 @@ fn train_writes_a_checkpoint_and_a_log() {
     assert_eq!(file.rbm.visible_units(), VisibleUnits::Bernoulli);
     assert_eq!(file.epoch, 3);
     let params = file.params.expect("training parameters saved");
-    assert_eq!(params.epochs, 3);
-    assert_eq!(params.batch_size, 20);
-    assert_eq!(params.seed, 5);
+    assert_eq!(params.epochs(), 3);
+    assert_eq!(params.batch_size(), 20);
+    assert_eq!(params.seed(), 5);
     assert_eq!(
-        params.learning_rate,
-        vrg::train::TrainParams::default().learning_rate
+        params.learning_rate(),
+        vrg::train::TrainConfig::new()
+            .check(usize::MAX)
+            .unwrap()
+            .learning_rate()
     );
     assert_eq!(file.state.expect("optimiser state saved").epochs_done, 3);
 

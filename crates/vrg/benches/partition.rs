@@ -16,7 +16,7 @@ use vrg::data::LoadOptions;
 use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
 use vrg::estimate::exact::log_partition_exact;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
-use vrg::train::{initial_rbm, TrainParams, Trainer};
+use vrg::train::{initial_rbm, TrainConfig, Trainer};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -34,10 +34,10 @@ fn main() {
         "train-images-idx3-ubyte.gz",
         &LoadOptions::default(),
     );
-    let params = TrainParams {
-        batch_size: 100,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .batch_size(100)
+        .check(data.n_rows)
+        .unwrap();
     let rbm = initial_rbm(
         &data,
         hidden,

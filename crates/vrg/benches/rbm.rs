@@ -16,7 +16,7 @@ mod common;
 use std::time::Instant;
 use vrg::data::LoadOptions;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
-use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
+use vrg::train::{initial_rbm, Method, TrainConfig, Trainer};
 
 fn cpu_jiffies() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
@@ -69,12 +69,12 @@ fn main() {
                         continue;
                     }
                 }
-                let params = TrainParams {
-                    method,
-                    batch_size: batch,
-                    epochs: 100,
-                    ..TrainParams::default()
-                };
+                let params = TrainConfig::new()
+                    .method(method)
+                    .batch_size(batch)
+                    .epochs(100)
+                    .check(data.n_rows)
+                    .unwrap();
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()

@@ -4,7 +4,7 @@
 
 use vrg::io::model_file::save_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::train::{Method, TrainParams, TrainState};
+use vrg::train::{Method, TrainConfig, TrainState};
 
 fn main() -> vrg::Result<()> {
     let (nv, nh) = (5, 3);
@@ -14,12 +14,12 @@ fn main() -> vrg::Result<()> {
     let b = (0..nv).map(|i| i as f32 / 4.0 - 1.0).collect();
     let c = (0..nh).map(|j| -(j as f32) / 2.0).collect();
     let rbm = Rbm::from_parameters(VisibleUnits::Spin, HiddenUnits::Bernoulli, w, b, c)?;
-    let params = TrainParams {
-        method: Method::Pcd,
-        k: 2,
-        persistent_chains: Some(4),
-        ..TrainParams::default()
-    };
+    // The fixture has no training data: any row count admits the batch.
+    let params = TrainConfig::new()
+        .method(Method::Pcd)
+        .k(2)
+        .persistent_chains(4)
+        .check(usize::MAX)?;
     let state = TrainState {
         epochs_done: 7,
         velocity_weights: vec![0.01; nv * nh],

@@ -8,7 +8,7 @@ use vrg::data::{load, LoadOptions};
 use vrg::estimate::ais::{ais_log_partition, base_rate_biases, BetaSchedule};
 use vrg::estimate::exact::log_partition_exact;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
-use vrg::train::{initial_rbm, TrainParams, Trainer};
+use vrg::train::{initial_rbm, TrainConfig, Trainer};
 
 mod common;
 use common::{mnist_subset, random_pair_model as random_model, PAIRS};
@@ -54,12 +54,12 @@ fn an_rbm_trained_on_mnist_within_error_bars() {
     )
     .unwrap();
     assert_eq!(data.n_rows, 2000);
-    let params = TrainParams {
-        batch_size: 100,
-        epochs: 9,
-        learning_rate: 0.05,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .batch_size(100)
+        .epochs(9)
+        .learning_rate(0.05)
+        .check(data.n_rows)
+        .unwrap();
     let rbm = initial_rbm(
         &data,
         20,

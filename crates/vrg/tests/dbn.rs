@@ -109,14 +109,16 @@ fn mismatched_stacks_and_levels_are_clear_errors() {
 fn greedy_training_stacks_layers_trained_on_the_up_pass() {
     use vrg::data::Dataset;
     use vrg::dbn::{GreedyHooks, LayerSpec};
-    use vrg::train::{initial_rbm, TrainParams, Trainer};
+    use vrg::train::{initial_rbm, TrainConfig, Trainer};
     let rows = 120;
     let data = Dataset::new(rows, 16, batch(rows, 16)).unwrap();
-    let params = |seed| TrainParams {
-        epochs: 3,
-        batch_size: 20,
-        seed,
-        ..TrainParams::default()
+    let params = |seed| {
+        TrainConfig::new()
+            .epochs(3)
+            .batch_size(20)
+            .seed(seed)
+            .check(data.n_rows)
+            .unwrap()
     };
     let specs = vec![
         LayerSpec {
@@ -220,7 +222,7 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
 #[test]
 fn dbn_files_round_trip_and_bad_files_are_clear_errors() {
     use vrg::io::model_file::{load_dbn, save_dbn, save_rbm};
-    use vrg::train::TrainParams;
+    use vrg::train::TrainConfig;
     let dir = tempfile::tempdir().unwrap();
     let dbn = Dbn::new(vec![
         random_model(VisibleUnits::Gaussian, HiddenUnits::Spin, 9, 6, 0.5, 7),
@@ -229,10 +231,8 @@ fn dbn_files_round_trip_and_bad_files_are_clear_errors() {
     .unwrap();
     let params = vec![
         None,
-        Some(TrainParams {
-            epochs: 7,
-            ..TrainParams::default()
-        }),
+        // No training data here: any row count admits the batch.
+        Some(TrainConfig::new().epochs(7).check(usize::MAX).unwrap()),
     ];
     let path = dir.path().join("stack.safetensors");
     save_dbn(&path, &dbn, &params).unwrap();
@@ -324,15 +324,17 @@ fn generation_runs_the_top_chain_then_samples_down() {
 fn a_divergence_names_its_layer() {
     use vrg::data::Dataset;
     use vrg::dbn::{GreedyHooks, LayerSpec};
-    use vrg::train::TrainParams;
+    use vrg::train::TrainConfig;
     let data = Dataset::new(60, 16, batch(60, 16)).unwrap();
-    let params = |learning_rate| TrainParams {
-        epochs: 2,
-        batch_size: 20,
-        learning_rate,
-        momentum: 0.0,
-        initial_momentum: 0.0,
-        ..TrainParams::default()
+    let params = |learning_rate| {
+        TrainConfig::new()
+            .epochs(2)
+            .batch_size(20)
+            .learning_rate(learning_rate)
+            .momentum(0.0)
+            .initial_momentum(0.0)
+            .check(data.n_rows)
+            .unwrap()
     };
     let specs = vec![
         LayerSpec {

@@ -20,7 +20,7 @@ use vrg::data::{load, LoadOptions};
 use vrg::dbn::Dbn;
 use vrg::io::{idx, image, model_file, npy, sidecar};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::train::{TrainParams, TrainState};
+use vrg::train::{TrainConfig, TrainState};
 
 fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -341,10 +341,11 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         chains: vec![1.0; 6],
         hidden_activity: vec![0.25; 3],
     };
-    let pcd = TrainParams {
-        persistent_chains: Some(2),
-        ..TrainParams::default()
-    };
+    // Seed files only, no training data: any row count admits the batch.
+    let pcd = TrainConfig::new()
+        .persistent_chains(2)
+        .check(usize::MAX)
+        .unwrap();
     model_file::save_rbm(&p, &small, Some(&pcd), Some(&state)).unwrap();
     rbms.push(std::fs::read(&p).unwrap());
     let dbn = Dbn::new(vec![
@@ -352,7 +353,8 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         rbm(3, 2, VisibleUnits::Bernoulli, HiddenUnits::Spin),
     ])
     .unwrap();
-    model_file::save_dbn(&p, &dbn, &[Some(TrainParams::default()), None]).unwrap();
+    let defaults = TrainConfig::new().check(usize::MAX).unwrap();
+    model_file::save_dbn(&p, &dbn, &[Some(defaults), None]).unwrap();
     let dbns = vec![std::fs::read(&p).unwrap()];
     (rbms, dbns)
 }

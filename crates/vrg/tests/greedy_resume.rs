@@ -7,7 +7,7 @@ use vrg::data::Dataset;
 use vrg::dbn::{Dbn, GreedyHooks, GreedyStart, LayerSpec};
 use vrg::io::model_file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::train::{TrainParams, TrainState};
+use vrg::train::{TrainConfig, TrainState};
 
 fn data(rows: usize, n: usize) -> Dataset {
     let values = (0..rows * n)
@@ -16,14 +16,20 @@ fn data(rows: usize, n: usize) -> Dataset {
     Dataset::new(rows, n, values).unwrap()
 }
 
-fn specs() -> Vec<LayerSpec> {
-    let params = |seed, epochs, method| TrainParams {
-        epochs,
-        batch_size: 20,
-        learning_rate: 0.05,
-        method,
-        seed,
-        ..TrainParams::default()
+/// The training rows of every run.
+const TRAIN_ROWS: usize = 120;
+
+/// Both layers' specs, their parameters checked against `n_train_rows`.
+fn specs(n_train_rows: usize) -> Vec<LayerSpec> {
+    let params = |seed, epochs, method| {
+        TrainConfig::new()
+            .epochs(epochs)
+            .batch_size(20)
+            .learning_rate(0.05)
+            .method(method)
+            .seed(seed)
+            .check(n_train_rows)
+            .unwrap()
     };
     vec![
         LayerSpec {
@@ -48,7 +54,7 @@ fn train(
     snapshots: &mut Vec<Snapshot>,
     epochs: &mut Vec<(usize, usize)>,
 ) -> Dbn {
-    let (train, validation) = (data(120, 16), data(30, 16));
+    let (train, validation) = (data(TRAIN_ROWS, 16), data(30, 16));
     let mut hooks = GreedyHooks {
         epoch_done: &mut |done| {
             epochs.push((done.layer, done.metrics.epoch));
@@ -65,7 +71,7 @@ fn train(
         &train,
         Some(&validation),
         VisibleUnits::Bernoulli,
-        &specs(),
+        &specs(train.n_rows),
         50,
         start,
         &mut hooks,
@@ -80,7 +86,7 @@ fn greedy_training_resumed_from_every_epoch_matches_an_uninterrupted_run() {
     assert_eq!(epochs.len(), 7);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dbn.safetensors");
-    let specs = specs();
+    let specs = specs(TRAIN_ROWS);
     for (i, (finished, rbm, state)) in snapshots.iter().enumerate() {
         // Through the checkpoint file, as `vrg dbn train` resumes.
         let params: Vec<_> = specs[..finished.len()]
@@ -141,11 +147,12 @@ fn a_start_that_does_not_fit_the_specs_is_an_error() {
             epoch_done: &mut |_| Ok(()),
             layer_done: &mut |_| Ok(()),
         };
+        let train = data(TRAIN_ROWS, 16);
         Dbn::train_greedy_from(
-            &data(120, 16),
+            &train,
             None,
             VisibleUnits::Bernoulli,
-            &specs(),
+            &specs(train.n_rows),
             50,
             start,
             &mut hooks,

@@ -11,7 +11,7 @@ use vrg::dbn::Dbn;
 use vrg::io::model_file::{load_dbn, load_rbm, save_dbn, save_rbm};
 use vrg::io::{idx, image, npy};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
-use vrg::train::TrainParams;
+use vrg::train::TrainConfig;
 
 mod common;
 use common::{gzip, npy_bytes};
@@ -283,10 +283,11 @@ fn issue_11_dbn_layer_count_bounded_by_the_tensors() {
 fn issue_11_checkpoint_chains_bounded_by_the_tensor() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ckpt.safetensors");
-    let params = TrainParams {
-        persistent_chains: Some(1 << 60),
-        ..TrainParams::default()
-    };
+    // A checkpoint without training data: any row count admits the batch.
+    let params = TrainConfig::new()
+        .persistent_chains(1 << 60)
+        .check(usize::MAX)
+        .unwrap();
     let state = vrg::train::TrainState {
         epochs_done: 1,
         velocity_weights: vec![0.0; 6],
@@ -384,10 +385,8 @@ fn issue_11_format_and_version_checked_on_read() {
 #[test]
 fn issue_11_model_files_are_canonical() {
     let dir = tempfile::tempdir().unwrap();
-    let params = TrainParams {
-        epochs: 3,
-        ..TrainParams::default()
-    };
+    // Model files only, no training data: any row count admits the batch.
+    let params = TrainConfig::new().epochs(3).check(usize::MAX).unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for _ in 0..4 {
         save_rbm(&a, &rbm(5, 3), Some(&params), None).unwrap();

@@ -642,7 +642,7 @@ fn unit_names_parse_print_and_serialize() {
         assert_eq!(serde_json::from_str::<HiddenUnits>(&json).unwrap(), units);
     }
     let error = "gauss".parse::<VisibleUnits>().unwrap_err().to_string();
-    assert!(error.contains("bernoulli, spin, gaussian"), "{error}");
+    assert!(error.contains("bernoulli, spin or gaussian"), "{error}");
     let error = "gaussian".parse::<HiddenUnits>().unwrap_err().to_string();
-    assert!(error.contains("bernoulli, spin"), "{error}");
+    assert!(error.contains("bernoulli or spin"), "{error}");
 }

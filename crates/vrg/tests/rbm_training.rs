@@ -5,7 +5,7 @@ use vrg::data::Dataset;
 use vrg::io::model_file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
-use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
+use vrg::train::{initial_rbm, Method, TrainConfig, TrainParams, Trainer};
 
 mod common;
 use common::{all_states, normal, on_threads, unit_values};
@@ -76,23 +76,23 @@ fn training_reduces_the_exact_kl_divergence() {
         } else {
             VisibleUnits::Bernoulli
         };
-        let params = TrainParams {
-            method,
-            k: if method == Method::Cd { 5 } else { 1 },
-            epochs: 60,
-            batch_size: 20,
-            learning_rate: 0.05,
-            learning_rate_final: Some(0.002),
-            l2: 0.0,
-            seed: 3,
-            ..TrainParams::default()
-        };
+        let params = TrainConfig::new()
+            .method(method)
+            .k(if method == Method::Cd { 5 } else { 1 })
+            .epochs(60)
+            .batch_size(20)
+            .learning_rate(0.05)
+            .learning_rate_final(0.002)
+            .l2(0.0)
+            .seed(3)
+            .check(data.n_rows)
+            .unwrap();
         let rbm = initial_rbm(&data, 8, units, HiddenUnits::Bernoulli, &params).unwrap();
         let states = all_states(unit_values(spin), 8);
         let kl_before = kl(&truth, &exact_distribution(&rbm, &states));
         let mut trainer = Trainer::new(rbm, params.clone());
         let mut trace = Vec::new();
-        for _ in 0..params.epochs {
+        for _ in 0..params.epochs() {
             trainer.train_epoch(&data, &|_| {}).unwrap();
             trace.push(kl(&truth, &exact_distribution(trainer.rbm(), &states)));
         }
@@ -139,15 +139,15 @@ fn resume_equals_an_uninterrupted_run() {
         (Method::Cd, &sparse),
         (Method::Pcd, &sparse),
     ] {
-        let params = TrainParams {
-            method,
-            epochs: 3,
-            batch_size: 25,
-            sparsity_target: Some(0.1),
-            dropout: 0.2,
-            l1: 1e-4,
-            ..TrainParams::default()
-        };
+        let params = TrainConfig::new()
+            .method(method)
+            .epochs(3)
+            .batch_size(25)
+            .sparsity_target(0.1)
+            .dropout(0.2)
+            .l1(1e-4)
+            .check(data.n_rows)
+            .unwrap();
         let rbm = initial_rbm(
             data,
             7,
@@ -206,11 +206,11 @@ fn two_epochs_on_threads(
 #[test]
 fn training_is_deterministic_across_thread_counts() {
     let data = toy_data(200, 30, 2);
-    let params = TrainParams {
-        epochs: 2,
-        batch_size: 50,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .epochs(2)
+        .batch_size(50)
+        .check(data.n_rows)
+        .unwrap();
     let run = |threads| two_epochs_on_threads(threads, &data, 10, HiddenUnits::Spin, &params);
     assert_eq!(run(1), run(2));
 }
@@ -219,14 +219,14 @@ fn training_is_deterministic_across_thread_counts() {
 #[test]
 fn divergence_is_an_error() {
     let data = toy_data(100, 10, 3);
-    let params = TrainParams {
-        learning_rate: 1e38,
-        momentum: 0.9,
-        initial_momentum: 0.9,
-        epochs: 5,
-        batch_size: 10,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .learning_rate(1e38)
+        .momentum(0.9)
+        .initial_momentum(0.9)
+        .epochs(5)
+        .batch_size(10)
+        .check(data.n_rows)
+        .unwrap();
     let rbm = initial_rbm(
         &data,
         5,
@@ -257,11 +257,11 @@ fn model_file_round_trip_is_exact() {
         (VisibleUnits::Gaussian, HiddenUnits::Bernoulli),
     ] {
         let data = toy_data(50, 6, 4);
-        let params = TrainParams {
-            epochs: 1,
-            batch_size: 10,
-            ..TrainParams::default()
-        };
+        let params = TrainConfig::new()
+            .epochs(1)
+            .batch_size(10)
+            .check(data.n_rows)
+            .unwrap();
         let rbm = initial_rbm(&data, 3, v, h, &params).unwrap();
         let path = dir.path().join(format!("{v:?}-{h:?}.safetensors"));
         save_rbm(&path, &rbm, None, None).unwrap();
@@ -297,7 +297,7 @@ fn format_version_1_file_still_loads() {
     }
     assert_eq!(file.epoch, 7);
     let params = file.params.unwrap();
-    assert_eq!((params.method, params.k), (Method::Pcd, 2));
+    assert_eq!((params.method(), params.k()), (Method::Pcd, 2));
     let state = file.state.unwrap();
     assert_eq!(state.epochs_done, 7);
     assert_eq!(state.chains.len(), 4 * 3);
@@ -326,11 +326,11 @@ fn bad_model_files_are_clear_errors() {
 #[test]
 fn parallel_products_agree_across_thread_counts() {
     let data = toy_data(400, 200, 5);
-    let params = TrainParams {
-        epochs: 2,
-        batch_size: 100,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .epochs(2)
+        .batch_size(100)
+        .check(data.n_rows)
+        .unwrap();
     let run = |threads| two_epochs_on_threads(threads, &data, 200, HiddenUnits::Bernoulli, &params);
     let (one, two) = (run(1), run(2));
     assert_eq!(one.weights(), two.weights());
@@ -347,14 +347,14 @@ fn sparse_products_agree_with_dense_products() {
     // 390 rows: the last batch of each epoch has 90.
     let data = toy_data_with_density(390, 200, 6, 0.02, 0.22);
     for method in [Method::Cd, Method::Pcd] {
-        let params = TrainParams {
-            method,
-            epochs: 2,
-            batch_size: 100,
-            l1: 1e-4,
-            sparsity_target: Some(0.1),
-            ..TrainParams::default()
-        };
+        let params = TrainConfig::new()
+            .method(method)
+            .epochs(2)
+            .batch_size(100)
+            .l1(1e-4)
+            .sparsity_target(0.1)
+            .check(data.n_rows)
+            .unwrap();
         let run = |threads, sparse| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -402,12 +402,12 @@ fn sparse_products_agree_with_dense_products() {
 fn concurrent_trainings_in_one_pool_finish_with_their_own_results() {
     let data = toy_data_with_density(400, 200, 8, 0.02, 0.22);
     let train = |method| {
-        let params = TrainParams {
-            method,
-            epochs: 2,
-            batch_size: 100,
-            ..TrainParams::default()
-        };
+        let params = TrainConfig::new()
+            .method(method)
+            .epochs(2)
+            .batch_size(100)
+            .check(data.n_rows)
+            .unwrap();
         let rbm = initial_rbm(
             &data,
             150,

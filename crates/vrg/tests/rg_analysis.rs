@@ -7,7 +7,7 @@ use vrg::data::Dataset;
 use vrg::rbm::{HiddenUnits, VisibleUnits};
 use vrg::rg::{layer_locality, summarize_locality, LocalitySummary};
 use vrg::rng;
-use vrg::train::{initial_rbm, Method, TrainParams, Trainer};
+use vrg::train::{initial_rbm, Method, TrainConfig, Trainer};
 
 const SIDE: usize = 16;
 const BLOCK: usize = 2;
@@ -48,16 +48,16 @@ fn permutation(n: usize, seed: u64) -> Vec<usize> {
 /// 2 × 2 window stays near 0.05 on the block images.
 fn trained_fields(values: Vec<f32>) -> Vec<f64> {
     let data = Dataset::new(ROWS, SIDE * SIDE, values).unwrap();
-    let params = TrainParams {
-        method: Method::Cd,
-        k: 1,
-        epochs: 40,
-        batch_size: 50,
-        learning_rate: 0.2,
-        l1: 4e-3,
-        seed: 5,
-        ..TrainParams::default()
-    };
+    let params = TrainConfig::new()
+        .method(Method::Cd)
+        .k(1)
+        .epochs(40)
+        .batch_size(50)
+        .learning_rate(0.2)
+        .l1(4e-3)
+        .seed(5)
+        .check(data.n_rows)
+        .unwrap();
     let rbm = initial_rbm(
         &data,
         N_HIDDEN,
@@ -67,7 +67,7 @@ fn trained_fields(values: Vec<f32>) -> Vec<f64> {
     )
     .unwrap();
     let mut trainer = Trainer::new(rbm, params.clone());
-    for _ in 0..params.epochs {
+    for _ in 0..params.epochs() {
         trainer.train_epoch(&data, &|_| {}).unwrap();
     }
     trainer.rbm().weights().iter().map(|&w| w as f64).collect()

@@ -22,7 +22,10 @@ pub use free_energy::{
 use crate::data::Dataset;
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::Rng;
-use crate::train::{initial_rbm, EpochMetrics, Monitor, TrainParams, TrainState, Trainer};
+use crate::train::{
+    fit, initial_rbm, EpochMetrics, EpochRecord, FitOptions, Monitor, TrainParams, TrainState,
+    Trainer,
+};
 use crate::{Error, Result};
 
 /// A layer just trained by [`Dbn::train_greedy`]: the stack so far (this
@@ -343,16 +346,16 @@ impl Dbn {
             }
         }
         for (l, spec) in specs.iter().enumerate().skip(layers.len()) {
-            spec.params.check(inputs.n_rows)?;
+            spec.params.check_batch(inputs.n_rows)?;
             let monitor = Monitor::new(&inputs, validation_inputs.as_ref(), monitor_rows, 0);
             let mut trainer = match in_progress.take() {
                 Some((rbm, state)) => {
                     check_resumed_layer(l, &rbm, spec, inputs.n_features, units)?;
-                    if state.epochs_done > spec.params.epochs {
+                    if state.epochs_done > spec.params.epochs() {
                         return Err(Error::invalid(
                             "epochs done in the layer to resume",
                             state.epochs_done,
-                            format!("at most {} (its epochs)", spec.params.epochs),
+                            format!("at most {} (its epochs)", spec.params.epochs()),
                         ));
                     }
                     Trainer::resume(rbm, spec.params.clone(), state)?
@@ -368,26 +371,22 @@ impl Dbn {
                     Trainer::new(rbm, spec.params.clone())
                 }
             };
-            while trainer.epochs_done() < spec.params.epochs {
-                let epoch = trainer.epochs_done();
-                let started = std::time::Instant::now();
-                trainer
-                    .train_epoch(&inputs, &|_| {})
-                    .map_err(|e| in_layer(l, e))?;
-                let metrics = monitor.evaluate(
-                    trainer.rbm(),
-                    epoch + 1,
-                    spec.params.learning_rate_at(epoch),
-                    spec.params.momentum_at(epoch),
-                    started.elapsed().as_secs_f64(),
-                )?;
+            let mut epoch_done = |trainer: &Trainer, record: &EpochRecord| {
                 (hooks.epoch_done)(EpochTrained {
                     layer: l,
-                    metrics: &metrics,
+                    metrics: &record.metrics,
                     finished: &layers,
-                    trainer: &trainer,
-                })?;
-            }
+                    trainer,
+                })
+            };
+            fit(
+                &mut trainer,
+                &inputs,
+                &monitor,
+                &FitOptions::default(),
+                &mut epoch_done,
+            )
+            .map_err(|e| in_layer(l, e))?;
             layers.push(trainer.rbm().clone());
             (hooks.layer_done)(LayerTrained {
                 layer: l,

@@ -13,6 +13,7 @@ pub const AUTO_EXACT_UNITS: usize = 25;
 
 /// How ln Z is obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LogZMethod {
     /// Sum over every state of the smaller discrete layer.
@@ -21,6 +22,16 @@ pub enum LogZMethod {
     Ais,
     /// Exact up to [`AUTO_EXACT_UNITS`] enumerated units, else AIS.
     Auto,
+}
+
+impl std::fmt::Display for LogZMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogZMethod::Exact => "exact",
+            LogZMethod::Ais => "ais",
+            LogZMethod::Auto => "auto",
+        })
+    }
 }
 
 impl std::str::FromStr for LogZMethod {

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 /// Which Monte Carlo update to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Checkerboard Metropolis, multi-spin coded, for even L ≥ 4; byte-per-spin

@@ -23,6 +23,7 @@ use std::fmt;
 
 /// The state space of a visible unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum VisibleUnits {
     /// v_i ∈ {0, 1}.
@@ -35,6 +36,7 @@ pub enum VisibleUnits {
 
 /// The state space of a hidden unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum HiddenUnits {
     /// h_j ∈ {0, 1}.
@@ -175,7 +177,7 @@ impl std::str::FromStr for VisibleUnits {
             other => Err(Error::invalid(
                 "visible units",
                 other,
-                "one of bernoulli, spin, gaussian",
+                "expected bernoulli, spin or gaussian",
             )),
         }
     }
@@ -190,7 +192,7 @@ impl std::str::FromStr for HiddenUnits {
             other => Err(Error::invalid(
                 "hidden units",
                 other,
-                "one of bernoulli, spin",
+                "expected bernoulli or spin",
             )),
         }
     }

@@ -1,12 +1,18 @@
 //! Training RBMs: contrastive divergence (CD-k), persistent CD (PCD-k),
 //! momentum, weight decay, L1, sparsity and dropout, with the per-epoch
-//! free-energy monitor of Hinton's practical guide (§6).
+//! free-energy monitor of Hinton's practical guide (§6): hyper-parameters
+//! ([`TrainConfig`] → [`TrainParams`]), one update ([`Trainer`]) and the
+//! loop of epochs with its hooks ([`fit`]).
 
+mod fit;
 mod momentum;
 mod monitor;
 mod params;
 mod trainer;
 
+pub use fit::{fit, EpochRecord, FitHooks, FitOptions, Likelihood};
 pub use monitor::{EpochMetrics, Monitor};
-pub use params::{Method, TrainParams};
+pub use params::{
+    Conflict, LayerConfig, Method, PerLayer, TrainConfig, TrainConfigLists, TrainParams,
+};
 pub use trainer::{initial_rbm, TrainState, Trainer, CHUNK_ROWS};

@@ -396,7 +396,8 @@ fn column_means(x: &[f32], rows: usize, n: usize, stride: usize, out: &mut [f64]
 }
 
 impl Trainer {
-    /// A trainer starting from `rbm` (e.g. from [`initial_rbm`]).
+    /// A trainer starting from `rbm` (e.g. from [`initial_rbm`]) with
+    /// checked parameters ([`super::TrainConfig::check`]).
     pub fn new(rbm: Rbm, params: TrainParams) -> Self {
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
         let state = TrainState {
@@ -504,7 +505,7 @@ impl Trainer {
                 found: format!("{}", train.n_features),
             });
         }
-        self.params.check(train.n_rows)?;
+        self.params.check_batch(train.n_rows)?;
         // Buffers this epoch allocates: the weights' work copies (W, its
         // velocity and gradient), the batch's and the chains' states.
         crate::memory::check_product(|| format!("training {nv} × {nh} weights"), &[nv, nh, 3], 4)?;
