@@ -14,7 +14,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
-use vrg::io::model_file::{load_rbm, read_metadata, save_rbm_with_metadata};
+use vrg::io::safetensors::read_metadata;
+use vrg::rbm::file::{load_rbm, save_rbm_with_metadata};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{initial_rbm, Method, Monitor, TrainParams, Trainer};
 

@@ -2,6 +2,7 @@
 //! momentum, weight decay, L1, sparsity and dropout, with the per-epoch
 //! free-energy monitor of Hinton's practical guide (§6).
 
+pub mod checkpoint;
 mod momentum;
 mod monitor;
 mod params;
