@@ -3,5 +3,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let path = vrg_fuzz::input("input.safetensors", data);
-    vrg_fuzz::check(vrg::io::model_file::load_dbn(&path));
+    vrg_fuzz::check(vrg::dbn::file::load_dbn(&path));
 });

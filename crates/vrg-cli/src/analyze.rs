@@ -407,7 +407,7 @@ pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
         bail!("invalid --rows {rows}: expected at least 2 rows");
     }
     let binarize = args.data.binarize()?;
-    let dbn = vrg::io::model_file::load_dbn(&args.model)?.dbn;
+    let dbn = vrg::dbn::file::load_dbn(&args.model)?.dbn;
     let side = (dbn.sizes()[0] as f64).sqrt().round() as usize;
     if side * side == dbn.sizes()[0] && run.options.window > side {
         bail!(

@@ -13,12 +13,12 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use vrg::data::{self, Dataset};
+use vrg::dbn::file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::dbn::{
     layer_free_energy_on_inputs, Dbn, EpochTrained, GreedyHooks, GreedyStart, LayerFreeEnergy,
     LayerSpec,
 };
 use vrg::estimate::{LogZMethod, LogZOptions};
-use vrg::io::model_file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::rbm::{HiddenUnits, VisibleUnits};
 use vrg::train::{LayerConfig, TrainParams};
 

@@ -16,7 +16,8 @@ use std::path::Path;
 use std::time::Instant;
 use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
 use vrg::estimate::{LogZMethod, LogZOptions};
-use vrg::io::model_file::{load_rbm, read_metadata, save_rbm_with_metadata};
+use vrg::io::safetensors::read_metadata;
+use vrg::rbm::file::{load_rbm, save_rbm_with_metadata};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{
     fit, initial_rbm, EpochRecord, FitHooks, FitOptions, Monitor, TrainParams, Trainer,

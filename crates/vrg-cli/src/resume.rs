@@ -4,7 +4,7 @@
 //! checks that refuse to continue it on other data.
 //!
 //! Two records travel in the checkpoint's metadata (see
-//! [`vrg::io::model_file`]):
+//! [`vrg::train::checkpoint`]):
 //! - [`DataRecord`] (`train_data`): the data flags as given (paths also
 //!   canonically) and a [`Fingerprint`] of the rows trained on and held
 //!   out. A resume compares them before anything is written and refuses any

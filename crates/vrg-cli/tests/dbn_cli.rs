@@ -6,7 +6,7 @@ use common::{json_lines, read_npy, stderr, vrg_err, vrg_ok, words, write_npy};
 
 use serde_json::Value;
 use std::path::Path;
-use vrg::io::model_file::load_dbn;
+use vrg::dbn::file::load_dbn;
 
 /// Command-line words split on spaces.
 /// 400 configurations of the 8×8 Ising model at T = 2.45 as `ising.npy`.

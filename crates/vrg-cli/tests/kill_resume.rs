@@ -18,7 +18,7 @@ use common::{files, stderr, vrg, vrg_ok, words, write_npy};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use vrg::io::model_file::load_dbn_checkpoint;
+use vrg::dbn::file::load_dbn_checkpoint;
 
 /// xorshift64*: the test's own deterministic pseudo-random numbers.
 struct Rand(u64);
@@ -648,8 +648,8 @@ fn resume_with_other_data_or_flags_is_refused() {
     refused(d, &resume(""), &["training data's FNV-1a hash", differs]);
     std::fs::write(d.join("g.npy"), &g).unwrap();
     // Not a checkpoint of this version, or none at all.
-    let old = vrg::io::model_file::load_dbn(d.join("n.safetensors")).unwrap();
-    vrg::io::model_file::save_dbn(d.join("old.safetensors"), &old.dbn, &old.params).unwrap();
+    let old = vrg::dbn::file::load_dbn(d.join("n.safetensors")).unwrap();
+    vrg::dbn::file::save_dbn(d.join("old.safetensors"), &old.dbn, &old.params).unwrap();
     refused(
         d,
         &resume("--out old.safetensors"),
@@ -668,7 +668,7 @@ fn resume_with_other_data_or_flags_is_refused() {
 /// word on stderr that its data could not be checked.
 #[test]
 fn an_old_checkpoint_without_records_still_resumes() {
-    use vrg::io::model_file::{load_rbm, save_rbm};
+    use vrg::rbm::file::{load_rbm, save_rbm};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_data(&d.join("d.npy"), 300, 14);
@@ -686,6 +686,6 @@ fn an_old_checkpoint_without_records_still_resumes() {
     assert!(text.contains("the data could not be checked"), "{text}");
     assert_eq!(count_lines(&d.join("m.jsonl")), 3);
     // From now on the checkpoint has its records.
-    let metadata = vrg::io::model_file::read_metadata(d.join("m.safetensors")).unwrap();
+    let metadata = vrg::io::safetensors::read_metadata(d.join("m.safetensors")).unwrap();
     assert!(metadata.contains_key("train_data") && metadata.contains_key("train_log"));
 }

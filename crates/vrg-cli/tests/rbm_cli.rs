@@ -6,7 +6,7 @@ use common::{files, json_lines, stderr, vrg, vrg_ok, write_npy, MNIST_SUBSET_TRA
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use vrg::io::model_file::load_rbm;
+use vrg::rbm::file::load_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
 const LOG_KEYS: [&str; 9] = [
@@ -630,9 +630,9 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
     std::fs::write(d.join("keep.npy"), b"precious").unwrap();
     std::fs::write(d.join("keep.png"), b"precious").unwrap();
     let plain = Rbm::new(64, 4, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli).unwrap();
-    vrg::io::model_file::save_rbm(d.join("plain.safetensors"), &plain, None, None).unwrap();
+    vrg::rbm::file::save_rbm(d.join("plain.safetensors"), &plain, None, None).unwrap();
     let odd = Rbm::new(50, 4, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli).unwrap();
-    vrg::io::model_file::save_rbm(d.join("odd.safetensors"), &odd, None, None).unwrap();
+    vrg::rbm::file::save_rbm(d.join("odd.safetensors"), &odd, None, None).unwrap();
 
     let before: Vec<(String, Vec<u8>)> = files(d)
         .into_iter()

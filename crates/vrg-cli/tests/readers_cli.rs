@@ -8,8 +8,9 @@ use common::{stderr, vrg, vrg_err, write_npy};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
+use vrg::dbn::file::save_dbn;
 use vrg::dbn::Dbn;
-use vrg::io::model_file::{save_dbn, save_rbm};
+use vrg::rbm::file::save_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
 /// Runs `vrg args` in `dir` with `VRG_MAX_BYTES` set to `max`.

@@ -48,11 +48,7 @@ fn main() {
     .unwrap();
     let mut trainer = Trainer::new(rbm, params);
     let model = match value("--model") {
-        Some(path) => {
-            vrg::io::model_file::load_rbm(&path)
-                .expect("--model FILE")
-                .rbm
-        }
+        Some(path) => vrg::rbm::file::load_rbm(&path).expect("--model FILE").rbm,
         None => {
             trainer.train_epoch(&data, &|_| {}).unwrap();
             trainer.rbm().clone()

@@ -2,7 +2,7 @@
 //! fixture (run once when the format version changes; the committed file
 //! must keep loading): `cargo run -p vrg --example write_format_fixture`.
 
-use vrg::io::model_file::save_rbm;
+use vrg::rbm::file::save_rbm;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{Method, TrainConfig, TrainState};
 

@@ -26,10 +26,12 @@
 //!   with error bars.
 //! - [`rg`]: RG analysis of a trained DBN: effective receptive fields and
 //!   their locality, and Kadanoff's block spins to compare with.
-//! - [`io`]: file formats (`.npy`, IDX, gzip, PNG, `.safetensors` model and
-//!   checkpoint files, `ising sample`'s JSON sidecars), read within the
-//!   bounds of [`io::limits`] with one-line errors; atomic writes and the
-//!   guard that keeps an output from overwriting an input.
+//! - [`io`]: file formats (`.npy`, IDX, gzip, PNG, the `.safetensors`
+//!   container, `ising sample`'s JSON sidecars), read within the bounds of
+//!   [`io::limits`] with one-line errors; atomic writes and the guard that
+//!   keeps an output from overwriting an input. What model and checkpoint
+//!   files store is their models' business: [`rbm::file`], [`dbn::file`],
+//!   [`train::checkpoint`].
 //! - [`memory`]: sizes that come from flags or models checked against the
 //!   same memory limit before anything is allocated.
 //! - Support: [`rng`] (seeded, thread-count-independent streams, Box–Muller

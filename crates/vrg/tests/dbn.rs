@@ -221,7 +221,8 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
 /// parameters; other files are clear errors naming the problem.
 #[test]
 fn dbn_files_round_trip_and_bad_files_are_clear_errors() {
-    use vrg::io::model_file::{load_dbn, save_dbn, save_rbm};
+    use vrg::dbn::file::{load_dbn, save_dbn};
+    use vrg::rbm::file::save_rbm;
     use vrg::train::TrainConfig;
     let dir = tempfile::tempdir().unwrap();
     let dbn = Dbn::new(vec![

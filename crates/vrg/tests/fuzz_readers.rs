@@ -17,8 +17,10 @@ use fuzz_support::{assert_clean, case_count, huge_number, rewrite_number, run, R
 use rand::Rng;
 use std::path::Path;
 use vrg::data::{load, LoadOptions};
+use vrg::dbn::file as dbn_file;
 use vrg::dbn::Dbn;
-use vrg::io::{idx, image, model_file, npy, sidecar};
+use vrg::io::{idx, image, npy, sidecar};
+use vrg::rbm::file as rbm_file;
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{TrainConfig, TrainState};
 
@@ -331,7 +333,7 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let p = dir.join("seed.safetensors");
     let mut rbms = Vec::new();
     let small = rbm(4, 3, VisibleUnits::Spin, HiddenUnits::Bernoulli);
-    model_file::save_rbm(&p, &small, None, None).unwrap();
+    rbm_file::save_rbm(&p, &small, None, None).unwrap();
     rbms.push(std::fs::read(&p).unwrap());
     let state = TrainState {
         epochs_done: 2,
@@ -346,7 +348,7 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         .persistent_chains(2)
         .check(usize::MAX)
         .unwrap();
-    model_file::save_rbm(&p, &small, Some(&pcd), Some(&state)).unwrap();
+    rbm_file::save_rbm(&p, &small, Some(&pcd), Some(&state)).unwrap();
     rbms.push(std::fs::read(&p).unwrap());
     let dbn = Dbn::new(vec![
         rbm(5, 3, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli),
@@ -354,7 +356,7 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     ])
     .unwrap();
     let defaults = TrainConfig::new().check(usize::MAX).unwrap();
-    model_file::save_dbn(&p, &dbn, &[Some(defaults), None]).unwrap();
+    dbn_file::save_dbn(&p, &dbn, &[Some(defaults), None]).unwrap();
     let dbns = vec![std::fs::read(&p).unwrap()];
     (rbms, dbns)
 }
@@ -390,7 +392,7 @@ fn fuzz_rbm_model_file() {
         safetensors_rewrite,
         case_count(),
         0x11_0005,
-        |p| model_file::load_rbm(p).map(|_| ()).map_err(text),
+        |p| rbm_file::load_rbm(p).map(|_| ()).map_err(text),
     );
     assert_clean(&report);
 }
@@ -406,7 +408,7 @@ fn fuzz_dbn_model_file() {
         safetensors_rewrite,
         case_count(),
         0x11_0006,
-        |p| model_file::load_dbn(p).map(|_| ()).map_err(text),
+        |p| dbn_file::load_dbn(p).map(|_| ()).map_err(text),
     );
     assert_clean(&report);
 }

@@ -4,8 +4,8 @@
 //! of a run that never stopped, bit for bit.
 
 use vrg::data::Dataset;
+use vrg::dbn::file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::dbn::{Dbn, GreedyHooks, GreedyStart, LayerSpec};
-use vrg::io::model_file::{load_dbn, load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::{TrainConfig, TrainState};
 

@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 use vrg::data::{load, LoadOptions};
+use vrg::dbn::file::{load_dbn, save_dbn};
 use vrg::dbn::Dbn;
-use vrg::io::model_file::{load_dbn, load_rbm, save_dbn, save_rbm};
 use vrg::io::{idx, image, npy};
+use vrg::rbm::file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::train::TrainConfig;
 

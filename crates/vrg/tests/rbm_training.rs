@@ -2,7 +2,7 @@
 //! model-file contract.
 
 use vrg::data::Dataset;
-use vrg::io::model_file::{load_rbm, save_rbm};
+use vrg::rbm::file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
 use vrg::train::{initial_rbm, Method, TrainConfig, TrainParams, Trainer};

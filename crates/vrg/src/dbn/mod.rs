@@ -13,6 +13,7 @@
 //! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014).
 
+pub mod file;
 pub mod free_energy;
 
 pub use free_energy::{

@@ -2,9 +2,11 @@
 //! follows.
 //!
 //! - Formats: [`npy`] arrays, [`idx`] (MNIST's IDX, plain or gzipped),
-//!   [`image`] (PNG files and directories of them), [`model_file`] (RBM and
-//!   DBN models and training checkpoints on `.safetensors`), and
-//!   [`sidecar`] (`ising sample`'s JSON descriptions of its `.npy` files).
+//!   [`image`] (PNG files and directories of them), [`safetensors`] (the
+//!   container of model and checkpoint files, whose layouts belong to
+//!   [`crate::rbm::file`], [`crate::dbn::file`] and
+//!   [`crate::train::checkpoint`]), and [`sidecar`] (`ising sample`'s JSON
+//!   descriptions of its `.npy` files).
 //! - Rules: [`limits`] (the bounds a reader checks before it allocates),
 //!   [`atomic`] (write-then-rename files and directories) and [`guard`]
 //!   (no output may be an input, or another output).
@@ -20,9 +22,8 @@ pub mod guard;
 pub mod idx;
 pub mod image;
 pub mod limits;
-pub mod model_file;
 pub mod npy;
-mod safetensors;
+pub mod safetensors;
 pub mod sidecar;
 
 pub use atomic::AtomicFile;

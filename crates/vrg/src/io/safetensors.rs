@@ -16,8 +16,15 @@
 //!
 //! The tests check that the `safetensors` crate reads what this writes and
 //! the other way round.
+//!
+//! What a file stores is up to its writer: [`crate::rbm::file`] (RBM
+//! models), [`crate::dbn::file`] (deep belief networks and their
+//! checkpoints) and [`crate::train::checkpoint`] (the training state a
+//! checkpoint adds). This module knows only the container: f32 tensors and
+//! string metadata, written atomically and read within [`super::limits`].
 
-use crate::error::quoted;
+use crate::error::{quoted, shape_text};
+use crate::io::atomic::write_bytes;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -232,7 +239,7 @@ pub(crate) fn parse<'b>(path: &Path, buffer: &'b [u8]) -> Result<Contents<'b>> {
                 path,
                 format!(
                     "tensor {name} of shape {} and dtype {} does not fill its {} bytes",
-                    crate::error::shape_text(&t.shape),
+                    shape_text(&t.shape),
                     dtype.name(),
                     end - begin
                 ),
@@ -271,10 +278,7 @@ pub(crate) fn parse<'b>(path: &Path, buffer: &'b [u8]) -> Result<Contents<'b>> {
 /// string metadata as `.safetensors` bytes: metadata keys and tensors in
 /// name order, the header padded with spaces to a multiple of 8 bytes, so
 /// equal inputs give equal bytes.
-pub(crate) fn serialize(
-    tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
-    metadata: &BTreeMap<String, String>,
-) -> Vec<u8> {
+pub(crate) fn serialize(tensors: &Tensors, metadata: &BTreeMap<String, String>) -> Vec<u8> {
     let json = |s: &str| serde_json::to_string(s).expect("a string serialises");
     let mut header = String::from("{");
     if !metadata.is_empty() {
@@ -312,6 +316,157 @@ pub(crate) fn serialize(
         out.extend_from_slice(bytes);
     }
     out
+}
+
+/// Tensors to write: name → shape and little-endian f32 bytes.
+pub(crate) type Tensors = BTreeMap<String, (Vec<usize>, Vec<u8>)>;
+
+/// `values` as little-endian f32 bytes, a tensor's data in [`Tensors`].
+pub(crate) fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// A metadata entry: `key` and `value` as text.
+pub(crate) fn entry(key: &str, value: impl ToString) -> (String, String) {
+    (key.to_string(), value.to_string())
+}
+
+/// Adds `extra` to `metadata`; errors on a key the format writes itself.
+pub(crate) fn add_metadata(
+    metadata: &mut BTreeMap<String, String>,
+    extra: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (key, value) in extra {
+        if metadata.contains_key(key) {
+            return Err(Error::invalid(
+                "metadata key",
+                key,
+                "a key the model format does not write itself",
+            ));
+        }
+        metadata.insert(key.clone(), value.clone());
+    }
+    Ok(())
+}
+
+/// Every metadata key and value of a `.safetensors` file (the resume
+/// records of a training checkpoint among them).
+pub fn read_metadata(path: impl AsRef<Path>) -> Result<BTreeMap<String, String>> {
+    let path = path.as_ref();
+    let buffer = read(path)?;
+    Ok(parse(path, &buffer)?.metadata)
+}
+
+/// Serialises f32 tensors and metadata as canonical `.safetensors` and
+/// writes them atomically (a temporary file, then a rename, so a crash
+/// mid-write leaves the previous file intact).
+pub(crate) fn write(
+    path: &Path,
+    tensors: &Tensors,
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (name, (shape, data)) in tensors {
+        let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if elements.and_then(|n| n.checked_mul(4)) != Some(data.len()) {
+            return Err(Error::ShapeMismatch {
+                what: format!("tensor {name} for {}", path.display()),
+                expected: format!("shape {}", shape_text(shape)),
+                found: format!("{} bytes", data.len()),
+            });
+        }
+    }
+    write_bytes(path, &serialize(tensors, metadata))
+}
+
+/// An [`Error::InvalidData`] naming `path`.
+pub(crate) fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidData {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a file's bytes (a regular file, no longer than the memory limit)
+/// for [`parse`].
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    super::limits::read_regular(path, None)
+}
+
+/// Reads a float32 (or float64, converted) tensor of the given shape, every
+/// element finite.
+pub(crate) fn read_f32(
+    path: &Path,
+    contents: &Contents<'_>,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    let tensor = contents
+        .tensors
+        .get(name)
+        .ok_or_else(|| invalid(path, format!("missing tensor `{name}`")))?;
+    if tensor.shape != shape {
+        return Err(invalid(
+            path,
+            format!(
+                "tensor `{name}` has shape {}, expected {}",
+                shape_text(&tensor.shape),
+                shape_text(shape)
+            ),
+        ));
+    }
+    let data = tensor.data;
+    let values: Vec<f32> = match tensor.dtype {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
+            .collect(),
+        other => {
+            return Err(invalid(
+                path,
+                format!(
+                    "tensor `{name}` has dtype {}, expected F32 or F64",
+                    other.name()
+                ),
+            ))
+        }
+    };
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(invalid(
+            path,
+            format!("tensor `{name}` element {i} is not finite"),
+        ));
+    }
+    Ok(values)
+}
+
+/// Metadata `key` read by `parse`, if present; `parse` says what is wrong
+/// with a value it refuses.
+pub(crate) fn metadata_value<T>(
+    path: &Path,
+    contents: &Contents<'_>,
+    key: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
+    let value = contents.metadata.get(key);
+    value
+        .map(|text| parse(text).map_err(|reason| invalid(path, reason)))
+        .transpose()
+}
+
+/// A count from metadata `key`, if present.
+pub(crate) fn metadata_count(
+    path: &Path,
+    contents: &Contents<'_>,
+    key: &str,
+) -> Result<Option<usize>> {
+    metadata_value(path, contents, key, |text| {
+        text.parse()
+            .map_err(|_| format!("metadata {key} = {}: expected a count", quoted(text)))
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Restricted Boltzmann machines: the model ([`Rbm`]), its unit types
 //! ([`VisibleUnits`], [`HiddenUnits`]), marginal free energies, conditional
-//! means, and block Gibbs sampling.
+//! means, block Gibbs sampling, and model files ([`mod@file`]).
 //!
 //! # References
 //! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
@@ -8,6 +8,7 @@
 //! - P. Mehta and D. J. Schwab, *An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning*, arXiv:1410.3831 (2014).
 
+pub mod file;
 mod gibbs;
 mod model;
 mod units;

@@ -4,6 +4,7 @@
 //! ([`TrainConfig`] → [`TrainParams`]), one update ([`Trainer`]) and the
 //! loop of epochs with its hooks ([`fit`]).
 
+pub mod checkpoint;
 mod fit;
 mod momentum;
 mod monitor;

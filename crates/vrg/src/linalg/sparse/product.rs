@@ -1,0 +1,322 @@
+//! The sparse × dense products: C = A·B with A a [`SparseRows`], blocked
+//! like a dense GEMM, with AVX-512 and generic column-tile kernels.
+
+use super::{blocks, Finish, SparseRows};
+use crate::linalg::disjoint::DisjointMut;
+use crate::linalg::dispatch;
+use rayon::prelude::*;
+
+/// Columns of dst per task of [`sparse_times_dense`] (4 zmm accumulators).
+pub const COLUMN_TILE: usize = 64;
+/// Rows of B (depth) per block (the best of 32–256 measured with
+/// `examples/gemm_shapes.rs`).
+pub const DEPTH_BLOCK: usize = 128;
+/// dst = A·B for sparse A (`m × k`) and dense B (`k × n`, row r at
+/// `b[r·b_stride ..]`), dst row-major `m × n`. B's rows are best 64-byte
+/// aligned ([`AlignedRows`](super::AlignedRows)): unaligned 16-lane loads straddle cache lines
+/// and cost this kernel about a third of its speed.
+///
+/// Blocked like a dense GEMM: each task owns a tile of [`COLUMN_TILE`]
+/// columns of dst and walks B in blocks of [`DEPTH_BLOCK`] rows, applying
+/// every row of A's nonzeros in that block before moving on, so a block of
+/// B is read from L2 once per task rather than once per nonzero. Tasks run
+/// in parallel when `parallel`; each element is summed in the order of its
+/// row's nonzeros either way.
+pub fn sparse_times_dense(
+    dst: &mut [f32],
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+) {
+    sparse_times_dense_then(dst, n, a, b, b_stride, n, parallel, &|_, _, _| {});
+}
+
+/// [`sparse_times_dense`] into a destination whose row r starts at
+/// `dst[r·dst_stride]`, then `finish(r, j0, x)` on each finished piece
+/// x = dst[r, j0 .. j0 + x.len()] (an element-wise epilogue such as adding
+/// a bias and applying σ, fused so that dst is not read again).
+#[allow(clippy::too_many_arguments)]
+pub fn sparse_times_dense_then(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+    finish: Finish<'_>,
+) {
+    sparse_times_dense_on(
+        SparsePath::for_this_processor(),
+        dst,
+        dst_stride,
+        a,
+        b,
+        b_stride,
+        n,
+        parallel,
+        finish,
+    );
+}
+
+/// The column-tile kernels [`sparse_times_dense_then`] chooses between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SparsePath {
+    /// AVX-512 accumulators over blocks of B (tiles up to 256 columns).
+    Avx512,
+    /// A plain loop of axpys over each row's nonzeros.
+    Generic,
+}
+
+impl SparsePath {
+    /// The path [`sparse_times_dense_then`] takes on the running processor.
+    pub(crate) fn for_this_processor() -> Self {
+        if dispatch::isa() == dispatch::Isa::Avx512 {
+            SparsePath::Avx512
+        } else {
+            SparsePath::Generic
+        }
+    }
+
+    /// Every path the running processor can take (for tests).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Self> {
+        [SparsePath::Avx512, SparsePath::Generic]
+            .into_iter()
+            .filter(|&p| p != SparsePath::Avx512 || Self::for_this_processor() == p)
+            .collect()
+    }
+}
+
+/// [`sparse_times_dense_then`] through the given path. Panics if the
+/// processor cannot take `path`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sparse_times_dense_on(
+    path: SparsePath,
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+    finish: Finish<'_>,
+) {
+    assert!(
+        path == SparsePath::Generic || SparsePath::for_this_processor() == path,
+        "sparse: this processor cannot take the {path:?} path"
+    );
+    assert!(
+        dst_stride >= n && (a.n_rows == 0 || dst.len() >= (a.n_rows - 1) * dst_stride + n),
+        "sparse: destination is not {} × {n} at stride {dst_stride}",
+        a.n_rows
+    );
+    assert!(
+        b_stride >= n,
+        "sparse: row stride {b_stride} below {n} columns"
+    );
+    assert!(
+        a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n,
+        "sparse: B is not {} × {n}",
+        a.n_cols
+    );
+    if n == 0 || a.n_rows == 0 {
+        return;
+    }
+    let (ct, db) = (COLUMN_TILE, DEPTH_BLOCK);
+    let tiles = n.div_ceil(ct);
+    let dst_ptr = DisjointMut::new(dst);
+    let task = |tile: usize| {
+        let j0 = tile * ct;
+        let width = (n - j0).min(ct);
+        // SAFETY: tasks own disjoint column ranges j0..j0 + width of dst,
+        // which holds a.n_rows rows of n floats at stride dst_stride; the
+        // processor can take `path` (asserted above).
+        unsafe {
+            column_tile(
+                path,
+                a,
+                b,
+                b_stride,
+                n,
+                dst_stride,
+                j0,
+                width,
+                db,
+                dst_ptr.get(),
+                finish,
+            )
+        };
+    };
+    if parallel {
+        (0..tiles).into_par_iter().for_each(task);
+    } else {
+        (0..tiles).for_each(task);
+    }
+}
+
+/// Columns j0..j0 + width of dst = A·B (dst row stride `ldd`), B in blocks
+/// of `depth` rows.
+///
+/// # Safety
+/// `dst` points to `a.n_rows` rows of n floats at stride ldd ≥ n, no other
+/// thread touches these columns, and j0 + width ≤ n; the processor supports
+/// AVX-512F if `path` is [`SparsePath::Avx512`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_tile(
+    path: SparsePath,
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    ldd: usize,
+    j0: usize,
+    width: usize,
+    depth: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    assert!(j0 + width <= n && n <= b_stride);
+    assert!(a.n_cols == 0 || b.len() >= (a.n_cols - 1) * b_stride + n);
+    #[cfg(target_arch = "x86_64")]
+    if path == SparsePath::Avx512 && width <= 16 * 16 {
+        let vectors = width.div_ceil(16);
+        let tail = width - 16 * (vectors - 1);
+        let tail_mask: u16 = if tail == 16 {
+            0xFFFF
+        } else {
+            (1u16 << tail) - 1
+        };
+        macro_rules! tile {
+            ($($v:literal)*) => {
+                match vectors {
+                    // SAFETY: AVX-512F is available (the caller's contract
+                    // for this path), as is the rest of the contract, and
+                    // every column index is below a.n_cols.
+                    $($v => unsafe { column_tile_avx512::<$v>(a, b, b_stride, ldd, j0, width, tail_mask, depth, dst, finish) },)*
+                    _ => unreachable!(),
+                }
+            };
+        }
+        tile!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        return;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = path;
+    // SAFETY: the caller's contract.
+    unsafe { column_tile_generic(a, b, b_stride, ldd, j0, width, dst, finish) }
+}
+
+/// [`column_tile`] without blocking, for processors without AVX-512.
+///
+/// # Safety
+/// As for [`column_tile`].
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn column_tile_generic(
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    ldd: usize,
+    j0: usize,
+    width: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    for r in 0..a.n_rows {
+        // SAFETY: row r of dst has j0 + width floats from its start, and only
+        // this task uses them.
+        let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * ldd + j0), width) };
+        out.iter_mut().for_each(|o| *o = 0.0);
+        let (idx, val) = a.row(r);
+        for (&k, &v) in idx.iter().zip(val) {
+            let start = k as usize * b_stride + j0;
+            crate::linalg::axpy(out, v, &b[start..start + width]);
+        }
+        finish(r, j0, out);
+    }
+}
+
+/// The AVX-512 [`column_tile`]: V vectors of accumulators (the last
+/// masked to `tail_mask`), B in blocks of `depth` rows; each row's
+/// nonzeros in the block are found by advancing a cursor.
+///
+/// # Safety
+/// As for [`column_tile`], with 16(V − 1) < width ≤ 16V and the processor
+/// supporting AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_tile_avx512<const V: usize>(
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    ldd: usize,
+    j0: usize,
+    width: usize,
+    tail_mask: u16,
+    depth: usize,
+    dst: *mut f32,
+    finish: Finish<'_>,
+) {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(depth, DEPTH_BLOCK);
+    if a.n_cols == 0 {
+        // An empty sum for every element.
+        for r in 0..a.n_rows {
+            // SAFETY: row r of dst holds columns j0.. j0 + width.
+            let out = unsafe { std::slice::from_raw_parts_mut(dst.add(r * ldd + j0), width) };
+            out.fill(0.0);
+            finish(r, j0, out);
+        }
+        return;
+    }
+    let per_row = blocks(a.n_cols);
+    let (indices, values) = (a.indices.as_ptr(), a.values.as_ptr());
+    let b = b.as_ptr();
+    for block in 0..per_row {
+        let first_block = block == 0;
+        let last_block = block + 1 == per_row;
+        for r in 0..a.n_rows {
+            // Row r's entries of this block: a counted run (block_ends).
+            let ends = &a.block_ends[r * per_row..(r + 1) * per_row];
+            let start = r * a.n_cols
+                + if first_block {
+                    0
+                } else {
+                    ends[block - 1] as usize
+                };
+            let end = r * a.n_cols + ends[block] as usize;
+            // SAFETY: start ≤ end stay inside row r's slot of indices/values;
+            // every k < a.n_cols so row k of B has n floats, of which columns
+            // j0.. j0 + 16V (masked) are read; row r of dst likewise.
+            unsafe {
+                let out = dst.add(r * ldd + j0);
+                let mut acc = [_mm512_setzero_ps(); V];
+                if !first_block {
+                    for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
+                        *s = _mm512_loadu_ps(out.add(16 * t));
+                    }
+                    acc[V - 1] = _mm512_maskz_loadu_ps(tail_mask, out.add(16 * (V - 1)));
+                }
+                for i in start..end {
+                    let row = b.add(*indices.add(i) as usize * b_stride + j0);
+                    let v = _mm512_set1_ps(*values.add(i));
+                    for (t, s) in acc.iter_mut().enumerate().take(V - 1) {
+                        *s = _mm512_fmadd_ps(v, _mm512_loadu_ps(row.add(16 * t)), *s);
+                    }
+                    let last = _mm512_maskz_loadu_ps(tail_mask, row.add(16 * (V - 1)));
+                    acc[V - 1] = _mm512_fmadd_ps(v, last, acc[V - 1]);
+                }
+                for (t, s) in acc.iter().enumerate().take(V - 1) {
+                    _mm512_storeu_ps(out.add(16 * t), *s);
+                }
+                _mm512_mask_storeu_ps(out.add(16 * (V - 1)), tail_mask, acc[V - 1]);
+                if last_block {
+                    finish(r, j0, std::slice::from_raw_parts_mut(out, width));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What a training checkpoint adds to a model file ([`crate::rbm::file`],
+//! [`crate::dbn::file`]): the training parameters, the optimiser state and
+//! the records an exact resume checks.
+//!
+//! The training parameters are metadata in JSON (`train_params` in an RBM
+//! file). The optimiser state is tensors prefixed `train.`:
+//! `train.velocity_W`, `train.velocity_b`, `train.velocity_c`,
+//! `train.chains` (hidden states of the PCD chains, n_chains × n_hidden) and
+//! `train.hidden_activity`; readers that only want the model ignore them.
+//! Reading the state checks that the chains are as many as the parameters
+//! ask for.
+//!
+//! # Resume records
+//! Checkpoints written by `vrg rbm train` and `vrg dbn train` carry, as
+//! extra metadata keys ([`save_rbm_with_metadata`],
+//! [`save_dbn_checkpoint`]), what an exact `--resume` checks and restores:
+//! - `train_data` (JSON): the data flags as given (with canonical paths)
+//!   and a fingerprint of the rows trained on and held out: row and
+//!   feature counts and a 64-bit FNV-1a hash of the values' f32 bits after
+//!   preprocessing;
+//! - `train_log` (JSON): the log the run has written up to this checkpoint:
+//!   its line count, the FNV-1a hash of its bytes, and its last line (the
+//!   record of the step this checkpoint ends), restored if a kill lost it;
+//! - `vrg dbn train` only: `train_plan` (JSON: units per level, unit types,
+//!   every layer's training parameters, ln Z settings) and `free_energies`
+//!   (JSON list: the free-energy figures of each finished layer).
+//!
+//! [`save_rbm_with_metadata`]: crate::rbm::file::save_rbm_with_metadata
+//! [`save_dbn_checkpoint`]: crate::dbn::file::save_dbn_checkpoint
+
+use super::{Method, TrainParams, TrainState};
+use crate::io::safetensors::{f32_bytes, invalid, metadata_value, read_f32, Contents, Tensors};
+use crate::{Error, Result};
+use std::path::Path;
+
+/// Training parameters as the JSON of a metadata value.
+pub(crate) fn params_json(params: &TrainParams) -> Result<String> {
+    serde_json::to_string(params)
+        .map_err(|e| Error::invalid("train_params", e, "serialisable parameters"))
+}
+
+/// Training parameters from metadata `key`, if present.
+pub(crate) fn read_params(
+    path: &Path,
+    contents: &Contents<'_>,
+    key: &str,
+) -> Result<Option<TrainParams>> {
+    metadata_value(path, contents, key, |json| {
+        serde_json::from_str(json).map_err(|e| format!("metadata {key} is not valid ({e})"))
+    })
+}
+
+/// Adds the optimiser state's tensors `train.velocity_W`, `train.velocity_b`,
+/// `train.velocity_c`, `train.chains` and `train.hidden_activity` of an
+/// `nv × nh` layer.
+pub(crate) fn insert_state(tensors: &mut Tensors, s: &TrainState, nv: usize, nh: usize) {
+    let chains = vec![s.chains.len() / nh.max(1), nh];
+    for (name, shape, values) in [
+        ("train.velocity_W", vec![nv, nh], &s.velocity_weights),
+        ("train.velocity_b", vec![nv], &s.velocity_visible_bias),
+        ("train.velocity_c", vec![nh], &s.velocity_hidden_bias),
+        ("train.chains", chains, &s.chains),
+        ("train.hidden_activity", vec![nh], &s.hidden_activity),
+    ] {
+        tensors.insert(name.into(), (shape, f32_bytes(values)));
+    }
+}
+
+/// The optimiser state `train.velocity_W`, …, `train.hidden_activity` of a
+/// checkpoint of an `nv × nh` layer trained with `params`.
+pub(crate) fn read_state(
+    path: &Path,
+    contents: &Contents<'_>,
+    params: Option<&TrainParams>,
+    epoch: usize,
+    nv: usize,
+    nh: usize,
+) -> Result<TrainState> {
+    let chains_rows = contents
+        .tensors
+        .get("train.chains")
+        .ok_or_else(|| invalid(path, "missing tensor `train.chains`"))?
+        .shape
+        .first()
+        .copied()
+        .unwrap_or(0);
+    // The chains a resumed trainer would start are the tensor's rows,
+    // never a count from the metadata alone.
+    if let Some(p) = params {
+        let (method, expected) = match p.method {
+            Method::Pcd => ("PCD", p.n_chains()),
+            Method::Cd => ("CD", 0),
+        };
+        if chains_rows != expected {
+            return Err(invalid(
+                path,
+                format!(
+                    "metadata train_params asks for {expected} persistent chains ({method}), \
+                     but tensor `train.chains` has {chains_rows} rows"
+                ),
+            ));
+        }
+    }
+    Ok(TrainState {
+        epochs_done: epoch,
+        velocity_weights: read_f32(path, contents, "train.velocity_W", &[nv, nh])?,
+        velocity_visible_bias: read_f32(path, contents, "train.velocity_b", &[nv])?,
+        velocity_hidden_bias: read_f32(path, contents, "train.velocity_c", &[nh])?,
+        chains: read_f32(path, contents, "train.chains", &[chains_rows, nh])?,
+        hidden_activity: read_f32(path, contents, "train.hidden_activity", &[nh])?,
+    })
+}
