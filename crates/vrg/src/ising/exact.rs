@@ -277,6 +277,10 @@ impl FiniteLattice {
     /// is at most −s (Gibbs' inequality: the cross-entropy is at least the
     /// entropy). s → ln 2 as T → ∞ and s → ln 2 / N as T → 0 (the two ground
     /// states).
+    ///
+    /// # References
+    /// - B. Kaufman, "Crystal statistics. II. Partition function evaluated
+    ///   by spinor analysis", Phys. Rev. 76, 1232 (1949).
     pub fn entropy_per_spin(&self) -> f64 {
         self.log_z_per_spin + self.energy_per_spin / self.temperature
     }

@@ -46,6 +46,10 @@ pub struct Wolff {
 /// distribution: the bond probability p_add = 1 − e^{−2βJ} satisfies
 /// detailed balance only at zero field (h = 0) and for a ferromagnetic
 /// coupling (J > 0) (Wolff 1989). Errors name the offending parameter.
+///
+/// # References
+/// - U. Wolff, "Collective Monte Carlo updating for spin systems",
+///   Phys. Rev. Lett. 62, 361 (1989).
 pub fn check_preconditions(model: &IsingModel) -> Result<()> {
     if model.field != 0.0 {
         return Err(Error::invalid(

@@ -270,8 +270,8 @@ pub struct BlockSpinFigure {
     pub tiles: Vec<Vec<f64>>,
 }
 
-/// The block-spin figure of `analysis` (of `dbn` on `data`): for each of
-/// the first `shown` rows of `data`, the configuration as spins (2v − 1
+/// The block-spin figure of `analysis` (of `dbn` on `data`, rows of the
+/// DBN's L² data units): for each of the first `shown` rows of `data`, the configuration as spins (2v − 1
 /// for Bernoulli data), then for each level l with a block-spin comparison
 /// (block side b) two tiles: Kadanoff's majority-rule block spins of side
 /// b ([`majority_rule`]), and the hidden units' mean-field activations as
@@ -286,6 +286,11 @@ pub struct BlockSpinFigure {
 /// # Errors
 /// The up-pass's and the majority rule's (data that are not ±1 or 0/1 for
 /// spins).
+///
+/// # References
+/// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), Fig. 4.
+/// - L. P. Kadanoff, "Scaling laws for Ising models near T_c", Physics 2,
+///   263 (1966).
 pub fn block_spin_figure(
     dbn: &Dbn,
     data: &Dataset,
