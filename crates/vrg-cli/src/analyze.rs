@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use vrg::data::Dataset;
 use vrg::dbn::Dbn;
-use vrg::rbm::{HiddenUnits, VisibleUnits};
-use vrg::rg::{analyze_dbn, level_observables, AnalysisOptions, DbnAnalysis};
+use vrg::rbm::VisibleUnits;
+use vrg::rg::{analyze_dbn, block_spin_figure, level_observables, AnalysisOptions, DbnAnalysis};
 
 /// Settings of one analysis run, resolved from flags and config.
 pub struct AnalysisRun {
@@ -123,78 +123,18 @@ pub fn analyze_into(
     )?;
     figures.insert("reconstructions".into(), json!("reconstructions.png"));
 
-    // Block spins beside hidden activations placed at their centres: per
-    // level, the majority-rule blocks and the mean of the (oriented) hidden
-    // spins 2p − 1 whose receptive-field centre falls in each block; grey
-    // where none does.
-    let shown = data.n_rows.min(4);
+    // Block spins beside hidden activations placed at their centres
+    // (vrg::rg::block_spin_figure).
     let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
     let spin = |v: f32, bernoulli: bool| if bernoulli { 2.0 * v - 1.0 } else { v };
-    let mut panels: Vec<Vec<f64>> = Vec::new(); // shown × columns tiles, each side²
-    let block_levels: Vec<usize> = analysis
-        .levels
-        .iter()
-        .filter(|l| l.block_spins.is_some())
-        .map(|l| l.level)
-        .collect();
-    let data_spins: Vec<f32> = data.values[..shown * n0]
-        .iter()
-        .map(|&v| spin(v, bernoulli_data))
-        .collect();
-    for e in 0..shown {
-        let row = &data_spins[e * n0..(e + 1) * n0];
-        panels.push(row.iter().map(|&v| f64::from(v)).collect());
-        for &level in &block_levels {
-            let b = analysis.levels[level]
-                .block_spins
-                .as_ref()
-                .expect("filtered")
-                .block;
-            let blocks = vrg::rg::majority_rule(row, 1, side, b)?;
-            let per_side = side / b;
-            panels.push(
-                (0..n0)
-                    .map(|i| f64::from(blocks[(i / side / b) * per_side + (i % side) / b]))
-                    .collect(),
-            );
-            let n = dbn.sizes()[level];
-            let means = dbn.up(&data.values[e * n0..(e + 1) * n0], 1, level)?;
-            let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
-            let mut sum = vec![0.0f64; per_side * per_side];
-            let mut count = vec![0usize; per_side * per_side];
-            for (u, locality) in analysis.localities[level - 1].iter().enumerate().take(n) {
-                let (r, c) = locality.centre;
-                let cell =
-                    ((r.floor() as usize % side) / b) * per_side + (c.floor() as usize % side) / b;
-                // Oriented by the sign of the unit's total field, so that a
-                // unit that turns on under up spins shows white.
-                let fields = &analysis.receptive_fields[level - 1];
-                let orientation = (0..n0).map(|i| fields[i * n + u]).sum::<f64>().signum();
-                sum[cell] += orientation * f64::from(spin(means[u], hidden_bernoulli));
-                count[cell] += 1;
-            }
-            panels.push(
-                (0..n0)
-                    .map(|i| {
-                        let cell = (i / side / b) * per_side + (i % side) / b;
-                        if count[cell] == 0 {
-                            f64::NAN
-                        } else {
-                            sum[cell] / count[cell] as f64
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    let per_row = 1 + 2 * block_levels.len();
+    let block_spins = block_spin_figure(dbn, data, &analysis, 4)?;
     write_tile_grid(
         &dir.join("block_spins.png"),
-        panels.len(),
+        block_spins.tiles.len(),
         (side, side),
-        per_row,
+        block_spins.columns,
         Scale::Fixed(-1.0, 1.0),
-        |t, i| panels[t][i],
+        |t, i| block_spins.tiles[t][i],
     )?;
     figures.insert("block_spins".into(), json!("block_spins.png"));
 

@@ -515,29 +515,11 @@ pub fn plan_from(
     if monitor_rows == 0 {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
-    if let Some(LogZOptions {
-        method: LogZMethod::Exact,
-        ..
-    }) = &logz
-    {
-        let max = vrg::estimate::exact::MAX_ENUMERATED_UNITS;
-        let mut n_visible = train.n_features;
-        for (l, spec) in specs.iter().enumerate() {
-            let gaussian = l == 0 && visible_units == VisibleUnits::Gaussian;
-            let smaller = if gaussian {
-                spec.n_hidden
-            } else {
-                n_visible.min(spec.n_hidden)
-            };
-            if smaller > max {
-                bail!(
-                    "invalid --logz exact: layer {} ({n_visible}×{}) would enumerate {smaller} units (at most {max}); use --logz auto or ais",
-                    l + 1,
-                    spec.n_hidden
-                );
-            }
-            n_visible = spec.n_hidden;
-        }
+    if let Some(logz) = &logz {
+        let sizes: Vec<usize> = std::iter::once(train.n_features)
+            .chain(specs.iter().map(|spec| spec.n_hidden))
+            .collect();
+        vrg::estimate::choice::check_feasible(logz.method, &sizes, visible_units)?;
     }
     Ok(TrainPlan {
         train,

@@ -105,9 +105,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &spins,
     )?;
     let kaufman = exact::kaufman(ising.size, ising.size, ising.temperature, ising.coupling)?;
-    // Entropy per spin s = ln Z/N + βu: the best average log-likelihood per
-    // spin any model of these configurations can reach is −s.
-    let entropy_per_spin = kaufman.log_z_per_spin + kaufman.energy_per_spin / ising.temperature;
+    // The best average log-likelihood per spin any model of these
+    // configurations can reach is −s.
+    let entropy_per_spin = kaufman.entropy_per_spin();
     let o = &chain.observables;
     eprintln!(
         "Ising ({}): e = {:.4} ± {:.4} (exact {:.4}), |m| = {:.4} ± {:.4}; exact entropy per spin {:.4}",

@@ -5,7 +5,6 @@ use crate::output;
 use crate::progress;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::Instant;
 use vrg::io::sidecar;
 use vrg::ising::exact::{
@@ -110,7 +109,7 @@ fn sample(args: SampleArgs) -> Result<()> {
     for model in &models {
         if algorithm == Algorithm::Wolff {
             // Reject Wolff's preconditions before any work.
-            lattice::Wolff::new(*model, &vec![1; model.n_spins()], vrg::rng::root(0))?;
+            lattice::wolff::check_preconditions(model)?;
         }
     }
     if args.out.extension().and_then(|e| e.to_str()) != Some("npy") {
@@ -289,131 +288,6 @@ fn exact(args: ExactArgs) -> Result<()> {
     Ok(())
 }
 
-/// Configurations read from `.npy` as ±1 spins, with their lattice side.
-struct Configurations {
-    spins: Vec<i8>,
-    size: usize,
-    rows: usize,
-}
-
-/// The lattice side and configuration count of an array of `shape`.
-/// `lattice` (from --lattice or the sidecar, with `origin` naming which)
-/// settles the one ambiguous case, a 2-D (n, n) array with n a perfect
-/// square: one n×n lattice, or n configurations of √n×√n.
-fn lattice_shape(
-    path: &Path,
-    shape: &[usize],
-    lattice: Option<(usize, &str)>,
-) -> Result<(usize, usize)> {
-    let invalid = |reason: String| -> anyhow::Error {
-        vrg::Error::InvalidData {
-            path: path.to_path_buf(),
-            reason,
-        }
-        .into()
-    };
-    let shape_text = format!(
-        "({})",
-        shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let square_root = |flat: usize| {
-        let l = (flat as f64).sqrt().round() as usize;
-        (l.checked_mul(l) == Some(flat)).then_some(l)
-    };
-    let (rows, size) = match (shape, lattice) {
-        (&[n, l1, l2], _) if l1 == l2 => {
-            if let Some((l, origin)) = lattice.filter(|&(l, _)| l != l1) {
-                return Err(invalid(format!(
-                    "shape {shape_text} holds {l1}×{l1} lattices but {origin} says L = {l}"
-                )));
-            }
-            (n, l1)
-        }
-        (&[a, b], Some((l, origin))) => {
-            if l.checked_mul(l) == Some(b) {
-                (a, l)
-            } else if a == l && b == l {
-                (1, l)
-            } else {
-                return Err(invalid(format!(
-                    "shape {shape_text} is neither (N, {l}²) nor ({l}, {l}), as {origin} L = {l} needs"
-                )));
-            }
-        }
-        (&[a, b], None) => match (a == b, square_root(b).filter(|&l| l >= 2)) {
-            (true, Some(l)) => {
-                return Err(invalid(format!(
-                    "shape {shape_text} is ambiguous: one {a}×{a} lattice or {a} configurations of {l}×{l}; say which with --lattice {a} or --lattice {l}"
-                )))
-            }
-            (true, None) => (1, a),
-            (false, Some(l)) => (a, l),
-            (false, None) => {
-                return Err(invalid(format!(
-                    "shape {shape_text}: a flat row of {b} values is not a square lattice"
-                )))
-            }
-        },
-        _ => {
-            return Err(invalid(format!(
-                "shape {shape_text}: expected (N, L, L), (L, L) or (N, L²)"
-            )))
-        }
-    };
-    if rows == 0 || size < 2 {
-        return Err(invalid(format!(
-            "shape {shape_text}: expected at least one configuration with L ≥ 2"
-        )));
-    }
-    Ok((rows, size))
-}
-
-fn read_configurations(path: &Path, lattice: Option<(usize, &str)>) -> Result<Configurations> {
-    let array = vrg::io::npy::read(path)?;
-    let invalid = |reason: String| vrg::Error::InvalidData {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let (rows, size) = lattice_shape(path, &array.shape, lattice)?;
-    // All ±1, or all 0/1: the first value that is neither 1 nor the
-    // convention's other value is reported with its position.
-    let mut convention: Option<f64> = None; // −1 (spins) or 0 (binary)
-    let n = size * size;
-    let mut spins = Vec::with_capacity(array.values.len());
-    for (index, &v) in array.values.iter().enumerate() {
-        let ok = if v == 1.0 {
-            true
-        } else if let Some(c) = convention {
-            v == c
-        } else if v == -1.0 || v == 0.0 {
-            convention = Some(v);
-            true
-        } else {
-            false
-        };
-        if !ok {
-            let (row, site) = (index / n, index % n);
-            let expected = match convention {
-                Some(c) if c != 0.0 => "±1 like the values before it",
-                Some(_) => "0/1 like the values before it",
-                None => "±1 or 0/1",
-            };
-            return Err(invalid(format!(
-                "value {v} in configuration {row} at site ({}, {}) is not {expected}",
-                site / size,
-                site % size
-            ))
-            .into());
-        }
-        spins.push(if v == 1.0 { 1 } else { -1 });
-    }
-    Ok(Configurations { spins, size, rows })
-}
-
 fn measure(args: MeasureArgs) -> Result<()> {
     // A sidecar that is present must be valid (vrg::io::sidecar).
     let meta_path = sidecar::path_for(&args.data);
@@ -425,7 +299,7 @@ fn measure(args: MeasureArgs) -> Result<()> {
         (None, Some(m)) => m.size.map(|l| (l, size_origin.as_str())),
         (None, None) => None,
     };
-    let configurations = read_configurations(&args.data, lattice)?;
+    let configurations = lattice::configurations::read(&args.data, lattice)?;
     // The Hamiltonian: flags, else the sidecar, else J = 1, h = 0; a value
     // from the sidecar is named as such when it is invalid.
     let from_sidecar = |key: &str| format!("{sidecar_name} (parameters.{key})");

@@ -14,7 +14,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
-use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitKind};
+use vrg::data::{self, Binarize, Dataset, LoadOptions, UnitMapping};
 use vrg::estimate::{LogZMethod, LogZOptions};
 use vrg::io::safetensors::read_metadata;
 use vrg::rbm::file::{load_rbm, save_rbm_with_metadata};
@@ -161,27 +161,19 @@ fn source_name(data: &Dataset) -> String {
         .map_or_else(|| "data".to_string(), |p| p.display().to_string())
 }
 
-/// Fits `data` to the visible units: 0/1 data become ±1 for spin units
-/// and ±1 data become 0/1 for Bernoulli units (said on stderr), then every
-/// value is checked.
+/// Fits `data` to the visible units ([`data::fit_units`]), saying on
+/// stderr when 0/1 data became ±1 spins or ±1 data became 0/1.
 pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
-    if units == VisibleUnits::Spin && data.values.iter().all(|&v| v == 0.0 || v == 1.0) {
-        data::to_spins(data);
-        let source = source_name(data);
-        eprintln!("{source}: 0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units");
-    }
-    let is_spin_data = || data.values.iter().all(|&v| v == -1.0 || v == 1.0);
-    if units == VisibleUnits::Bernoulli && data.values.contains(&-1.0) && is_spin_data() {
-        data::to_binary(data);
-        let source = source_name(data);
-        eprintln!("{source}: ±1 spins mapped to 0/1 (v = (s + 1)/2) for Bernoulli visible units");
-    }
-    let kind = match units {
-        VisibleUnits::Bernoulli => UnitKind::Bernoulli,
-        VisibleUnits::Spin => UnitKind::Spin,
-        VisibleUnits::Gaussian => UnitKind::Gaussian,
+    let note = match data::fit_units(data, units)? {
+        None => return Ok(()),
+        Some(UnitMapping::BinaryToSpin) => {
+            "0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units"
+        }
+        Some(UnitMapping::SpinToBinary) => {
+            "±1 spins mapped to 0/1 (v = (s + 1)/2) for Bernoulli visible units"
+        }
     };
-    data::validate_units(data, kind)?;
+    eprintln!("{}: {note}", source_name(data));
     Ok(())
 }
 

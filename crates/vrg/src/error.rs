@@ -106,6 +106,21 @@ pub enum Error {
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
     TooManySpins { n_spins: usize, max_spins: usize },
+    /// Exact ln Z was asked of a DBN with a layer whose smaller discrete
+    /// side has more units than can be enumerated.
+    #[error(
+        "invalid --logz exact: layer {layer} ({n_visible}×{n_hidden}) would enumerate {units} units (at most {max_units}); use --logz auto or ais"
+    )]
+    ExactInfeasible {
+        /// The layer, counting from 1.
+        layer: usize,
+        n_visible: usize,
+        n_hidden: usize,
+        /// The units its exact ln Z would enumerate.
+        units: usize,
+        /// The most that can be enumerated.
+        max_units: usize,
+    },
 }
 
 /// `n` bytes in the largest binary unit that keeps it ≥ 1 (`3.2 GiB`).

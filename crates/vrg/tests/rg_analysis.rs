@@ -218,3 +218,50 @@ fn analysis_of_an_exact_block_spin_stack() {
     };
     assert!(analyze_dbn(&dbn, &data, side, &wide, &|_| {}).is_err());
 }
+
+/// The block-spin figure of one exact block-spin layer (4×4 → 2×2): per
+/// configuration, the data, its majority-rule blocks, and each hidden unit
+/// (at its own block's centre) with the sign of its block.
+#[test]
+fn block_spin_figure_lays_out_data_blocks_and_hidden_units() {
+    use vrg::dbn::Dbn;
+    use vrg::rg::{analyze_dbn, block_spin_figure, AnalysisOptions};
+    let side = 4;
+    let dbn = Dbn::new(vec![block_sum_layer(side, 2, 2.0)]).unwrap();
+    // Block sums (row 0): +4, −2 / +2, −4; row 1 is row 0 flipped.
+    #[rustfmt::skip]
+    let first: Vec<f32> = vec![
+        1.0, 1.0, -1.0, -1.0,
+        1.0, 1.0, -1.0, 1.0,
+        1.0, -1.0, -1.0, -1.0,
+        1.0, 1.0, -1.0, -1.0,
+    ];
+    let mut values = first.clone();
+    values.extend(first.iter().map(|v| -v));
+    values.extend(first.iter());
+    let data = Dataset::new(3, side * side, values).unwrap();
+    let options = AnalysisOptions {
+        window: 2,
+        logz: None,
+        seed: 1,
+    };
+    let analysis = analyze_dbn(&dbn, &data, side, &options, &|_| {}).unwrap();
+    let figure = block_spin_figure(&dbn, &data, &analysis, 2).unwrap();
+    assert_eq!(figure.columns, 3);
+    assert_eq!(figure.tiles.len(), 2 * 3, "2 configurations shown of 3");
+    let block_sign = [1.0, -1.0, 1.0, -1.0];
+    for (e, sign) in [1.0f64, -1.0].into_iter().enumerate() {
+        let tiles = &figure.tiles[3 * e..3 * e + 3];
+        for i in 0..side * side {
+            assert_eq!(tiles[0][i], sign * f64::from(first[i]));
+            let block = block_sign[(i / side / 2) * 2 + (i % side) / 2];
+            assert_eq!(tiles[1][i], sign * block, "block spin at site {i}");
+            // tanh(2 · block sum) with the block's sign; never empty.
+            let hidden = tiles[2][i];
+            assert!(
+                hidden.abs() > 0.9 && hidden.signum() == sign * block,
+                "{hidden}"
+            );
+        }
+    }
+}

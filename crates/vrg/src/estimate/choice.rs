@@ -1,9 +1,10 @@
 //! One entry point for ln Z: exact enumeration when the smaller discrete
-//! layer is small, annealed importance sampling otherwise.
+//! layer is small, annealed importance sampling otherwise; and
+//! [`check_feasible`], whether exact ln Z can be had for a DBN.
 
 use super::ais::{ais_bracket, ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
-use super::exact::{log_partition_exact, smaller_layer, ExactLogZ, Layer};
-use crate::rbm::Rbm;
+use super::exact::{log_partition_exact, smaller_layer, ExactLogZ, Layer, MAX_ENUMERATED_UNITS};
+use crate::rbm::{Rbm, VisibleUnits};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +123,44 @@ pub fn uses_enumeration(rbm: &Rbm, method: LogZMethod) -> bool {
     }
 }
 
+/// Checks that `method` can obtain ln Z of every layer of a DBN with layer
+/// sizes `sizes` (data units first) and `visible_units` at the bottom,
+/// before any training. Only [`LogZMethod::Exact`] can fail: layer l
+/// (n_visible × n_hidden) enumerates its smaller discrete side,
+/// min(n_visible, n_hidden) units, or n_hidden when its visible units are
+/// Gaussian (see [`smaller_layer`]), that is 2^units states, and that must
+/// not exceed [`MAX_ENUMERATED_UNITS`].
+///
+/// # Errors
+/// [`Error::ExactInfeasible`] for the first layer that is too large.
+pub fn check_feasible(
+    method: LogZMethod,
+    sizes: &[usize],
+    visible_units: VisibleUnits,
+) -> Result<()> {
+    if method != LogZMethod::Exact {
+        return Ok(());
+    }
+    for (l, pair) in sizes.windows(2).enumerate() {
+        let (n_visible, n_hidden) = (pair[0], pair[1]);
+        let units = if l == 0 && !visible_units.is_discrete() {
+            n_hidden
+        } else {
+            n_visible.min(n_hidden)
+        };
+        if units > MAX_ENUMERATED_UNITS {
+            return Err(Error::ExactInfeasible {
+                layer: l + 1,
+                n_visible,
+                n_hidden,
+                units,
+                max_units: MAX_ENUMERATED_UNITS,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// ln Z of `rbm` by `options.method`. AIS starts from the base-rate model
 /// of `data` (rows of `rbm`'s visible units; [`base_rate_biases`]).
 pub fn estimate_log_partition(rbm: &Rbm, data: &[f32], options: &LogZOptions) -> Result<LogZ> {
@@ -147,4 +186,47 @@ pub fn estimate_log_partition(rbm: &Rbm, data: &[f32], options: &LogZOptions) ->
         reverse,
         betas: schedule.steps(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_is_refused_for_the_first_layer_too_large_to_enumerate() {
+        let max = MAX_ENUMERATED_UNITS;
+        let spin = VisibleUnits::Spin;
+        // 1000 visible units but only `max` hidden: the hidden side is enumerated.
+        assert!(check_feasible(LogZMethod::Exact, &[1000, max, max], spin).is_ok());
+        let e = check_feasible(LogZMethod::Exact, &[8, max + 1, max + 2, 4], spin)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "invalid --logz exact: layer 2 ({}×{}) would enumerate {} units (at most {max}); use --logz auto or ais",
+                max + 1,
+                max + 2,
+                max + 1
+            )
+        );
+        // Gaussian visible units are integrated: the hidden side is enumerated
+        // even when it is the larger.
+        let e = check_feasible(LogZMethod::Exact, &[4, max + 1], VisibleUnits::Gaussian)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "layer 1 (4×{}) would enumerate {} units",
+                max + 1,
+                max + 1
+            )),
+            "{e}"
+        );
+        assert!(check_feasible(LogZMethod::Exact, &[4, max + 1], spin).is_ok());
+        // Only exact enumeration can be infeasible.
+        for method in [LogZMethod::Ais, LogZMethod::Auto] {
+            assert!(check_feasible(method, &[4096, 4096], spin).is_ok());
+        }
+    }
 }

@@ -266,6 +266,26 @@ pub struct FiniteLattice {
     pub specific_heat_per_spin: f64,
 }
 
+impl FiniteLattice {
+    /// Entropy per spin, s = S/N = ln Z/N + u/T (from F = U − TS with
+    /// F = −T ln Z; k_B = 1, u the internal energy per spin), exact for
+    /// this finite torus through Kaufman's Z (Kaufman 1949, Phys. Rev. 76,
+    /// 1232; see [`kaufman`]).
+    ///
+    /// It bounds any model of configurations drawn from this Boltzmann
+    /// distribution: the average log-likelihood per spin of such samples
+    /// is at most −s (Gibbs' inequality: the cross-entropy is at least the
+    /// entropy). s → ln 2 as T → ∞ and s → ln 2 / N as T → 0 (the two ground
+    /// states).
+    ///
+    /// # References
+    /// - B. Kaufman, "Crystal statistics. II. Partition function evaluated
+    ///   by spinor analysis", Phys. Rev. 76, 1232 (1949).
+    pub fn entropy_per_spin(&self) -> f64 {
+        self.log_z_per_spin + self.energy_per_spin / self.temperature
+    }
+}
+
 /// Kaufman's exact partition function of the finite torus (Kaufman 1949, Phys. Rev. 76, 1232; in the form of Beale 1996, Phys. Rev. Lett. 76, 78 and Ferdinand & Fisher 1969, Phys. Rev. 185, 832).
 ///
 /// For an `m × n` torus (`m = rows`, `n = cols`; the result is symmetric under
@@ -452,4 +472,62 @@ fn kaufman_log_z(m: usize, n: usize, k: f64) -> Jet {
     };
 
     log_sum_exp(ln_odd, ln_even) - LN_2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// s = −Σ p ln p / N by enumerating the 2×2 torus's 16 states (each
+    /// neighbouring pair is joined by two bonds: 8 bonds in all).
+    fn enumerated_entropy_2x2(temperature: f64) -> f64 {
+        let mut z = 0.0f64;
+        let energies: Vec<f64> = (0u32..16)
+            .map(|bits| {
+                let s = |r: usize, c: usize| {
+                    if bits >> (2 * r + c) & 1 == 1 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                };
+                let mut e = 0.0;
+                for r in 0..2 {
+                    for c in 0..2 {
+                        e -= s(r, c) * s(r, (c + 1) % 2) + s(r, c) * s((r + 1) % 2, c);
+                    }
+                }
+                e
+            })
+            .collect();
+        for &e in &energies {
+            z += (-e / temperature).exp();
+        }
+        let mut s = 0.0;
+        for &e in &energies {
+            let p = (-e / temperature).exp() / z;
+            s -= p * p.ln();
+        }
+        s / 4.0
+    }
+
+    #[test]
+    fn entropy_per_spin_matches_enumeration_and_limits() {
+        for t in [0.5, 1.5, 2.269, 4.0] {
+            let exact = kaufman(2, 2, t, 1.0).unwrap().entropy_per_spin();
+            let enumerated = enumerated_entropy_2x2(t);
+            assert!(
+                (exact - enumerated).abs() < 1e-12,
+                "T = {t}: {exact} vs {enumerated}"
+            );
+        }
+        let hot = kaufman(8, 8, 1e6, 1.0).unwrap().entropy_per_spin();
+        assert!((hot - std::f64::consts::LN_2).abs() < 1e-6, "{hot}");
+        // Near T = 0 only the two ground states remain: s → ln 2 / N.
+        let cold = kaufman(8, 8, 0.05, 1.0).unwrap().entropy_per_spin();
+        assert!(
+            (cold - std::f64::consts::LN_2 / 64.0).abs() < 1e-9,
+            "{cold}"
+        );
+    }
 }

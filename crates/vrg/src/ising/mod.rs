@@ -6,8 +6,10 @@
 //!   the reference and the sampler for odd L).
 //! - [`run_chain`] / [`run_temperatures`]: chains with measurements;
 //!   [`Observables`] with binning and jackknife error bars.
+//! - [`configurations`]: stored ±1 or 0/1 configurations read from `.npy`.
 //! - [`exact`]: T_c, Onsager, Yang, and Kaufman's finite-lattice solution.
 
+pub mod configurations;
 pub mod exact;
 pub mod model;
 pub mod multispin;

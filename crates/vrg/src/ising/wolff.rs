@@ -42,24 +42,37 @@ pub struct Wolff {
     clusters_total: u64,
 }
 
+/// Checks that Wolff's cluster rule samples `model`'s Boltzmann
+/// distribution: the bond probability p_add = 1 − e^{−2βJ} satisfies
+/// detailed balance only at zero field (h = 0) and for a ferromagnetic
+/// coupling (J > 0) (Wolff 1989). Errors name the offending parameter.
+///
+/// # References
+/// - U. Wolff, "Collective Monte Carlo updating for spin systems",
+///   Phys. Rev. Lett. 62, 361 (1989).
+pub fn check_preconditions(model: &IsingModel) -> Result<()> {
+    if model.field != 0.0 {
+        return Err(Error::invalid(
+            "field",
+            model.field,
+            "h = 0 for Wolff cluster updates (use metropolis)",
+        ));
+    }
+    if model.coupling <= 0.0 {
+        return Err(Error::invalid(
+            "coupling",
+            model.coupling,
+            "a ferromagnetic J > 0 for Wolff cluster updates (use metropolis)",
+        ));
+    }
+    Ok(())
+}
+
 impl Wolff {
     /// A sampler started from `spins` (L×L, row-major, ±1). Wolff's cluster
-    /// rule needs h = 0 and J > 0.
+    /// rule needs h = 0 and J > 0 ([`check_preconditions`]).
     pub fn new(model: IsingModel, spins: &[i8], rng: Rng) -> Result<Self> {
-        if model.field != 0.0 {
-            return Err(Error::invalid(
-                "field",
-                model.field,
-                "h = 0 for Wolff cluster updates (use metropolis)",
-            ));
-        }
-        if model.coupling <= 0.0 {
-            return Err(Error::invalid(
-                "coupling",
-                model.coupling,
-                "a ferromagnetic J > 0 for Wolff cluster updates (use metropolis)",
-            ));
-        }
+        check_preconditions(&model)?;
         if spins.len() != model.n_spins() {
             return Err(Error::ShapeMismatch {
                 what: "initial configuration".into(),
@@ -166,5 +179,24 @@ impl Wolff {
     /// Bond sum over the 2N bonds and magnetisation.
     pub fn bond_and_spin_sums(&self) -> (i64, i64) {
         bond_and_spin_sums(&self.spins, self.model.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preconditions_accept_zero_field_ferromagnet_only() {
+        let ok = IsingModel::new(4, 1.0, 0.0, 2.0).unwrap();
+        assert!(check_preconditions(&ok).is_ok());
+        let field = IsingModel::new(4, 1.0, 0.1, 2.0).unwrap();
+        let e = check_preconditions(&field).unwrap_err().to_string();
+        assert!(e.contains("invalid field") && e.contains("h = 0"), "{e}");
+        let anti = IsingModel::new(4, -1.0, 0.0, 2.0).unwrap();
+        let e = check_preconditions(&anti).unwrap_err().to_string();
+        assert!(e.contains("invalid coupling") && e.contains("J > 0"), "{e}");
+        // The sampler refuses what the check refuses.
+        assert!(Wolff::new(field, &[1; 16], crate::rng::root(0)).is_err());
     }
 }

@@ -258,3 +258,91 @@ pub fn analyze_dbn(
         receptive_fields: fields_per_level,
     })
 }
+
+/// The tiles of the block-spin figure, row-major: one row per shown
+/// configuration, `columns` tiles to a row, each tile an L × L image
+/// (site r·L + c) with values in [−1, 1] or NaN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSpinFigure {
+    /// Tiles per row: the configuration, then two per level with a
+    /// block-spin comparison.
+    pub columns: usize,
+    pub tiles: Vec<Vec<f64>>,
+}
+
+/// The block-spin figure of `analysis` (of `dbn` on `data`, rows of the
+/// DBN's L² data units): for each of the first `shown` rows of `data`, the configuration as spins (2v − 1
+/// for Bernoulli data), then for each level l with a block-spin comparison
+/// (block side b) two tiles: Kadanoff's majority-rule block spins of side
+/// b ([`majority_rule`]), and the hidden units' mean-field activations as
+/// spins (2p − 1 for Bernoulli units) placed at their receptive-field
+/// centres: each b × b block shows the mean over the units whose centre
+/// falls in it of o_u·s_u, o_u the sign of unit u's total field Σ_i W_iu
+/// (so that a unit that turns on under up spins shows white), and NaN
+/// where no centre falls. Every tile is drawn on the L × L lattice, each
+/// block filling its b × b sites (Mehta & Schwab 2014, Fig. 4, beside
+/// Kadanoff 1966).
+///
+/// # Errors
+/// The up-pass's and the majority rule's (data that are not ±1 or 0/1 for
+/// spins).
+///
+/// # References
+/// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), Fig. 4.
+/// - L. P. Kadanoff, "Scaling laws for Ising models near T_c", Physics 2,
+///   263 (1966).
+pub fn block_spin_figure(
+    dbn: &Dbn,
+    data: &Dataset,
+    analysis: &DbnAnalysis,
+    shown: usize,
+) -> Result<BlockSpinFigure> {
+    let side = analysis.lattice_side;
+    let n0 = dbn.sizes()[0];
+    let shown = shown.min(data.n_rows);
+    let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
+    let block_levels: Vec<(usize, usize)> = analysis
+        .levels
+        .iter()
+        .filter_map(|l| l.block_spins.as_ref().map(|b| (l.level, b.block)))
+        .collect();
+    let data_spins = as_spins(&data.values[..shown * n0], bernoulli_data);
+    // Site i's block on the (side/b)² coarse lattice.
+    let cell_of = |i: usize, b: usize| (i / side / b) * (side / b) + (i % side) / b;
+    let mut tiles: Vec<Vec<f64>> = Vec::new();
+    for e in 0..shown {
+        let row = &data_spins[e * n0..(e + 1) * n0];
+        tiles.push(row.iter().map(|&v| f64::from(v)).collect());
+        for &(level, b) in &block_levels {
+            let blocks = majority_rule(row, 1, side, b)?;
+            tiles.push((0..n0).map(|i| f64::from(blocks[cell_of(i, b)])).collect());
+            let n = dbn.sizes()[level];
+            let means = dbn.up(&data.values[e * n0..(e + 1) * n0], 1, level)?;
+            let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
+            let hidden_spins = as_spins(&means, hidden_bernoulli);
+            let per_side = side / b;
+            let mut sum = vec![0.0f64; per_side * per_side];
+            let mut count = vec![0usize; per_side * per_side];
+            let fields = &analysis.receptive_fields[level - 1];
+            for (u, locality) in analysis.localities[level - 1].iter().enumerate().take(n) {
+                let (r, c) = locality.centre;
+                let site = (r.floor() as usize % side) * side + c.floor() as usize % side;
+                let orientation = (0..n0).map(|i| fields[i * n + u]).sum::<f64>().signum();
+                sum[cell_of(site, b)] += orientation * f64::from(hidden_spins[u]);
+                count[cell_of(site, b)] += 1;
+            }
+            tiles.push(
+                (0..n0)
+                    .map(|i| match count[cell_of(i, b)] {
+                        0 => f64::NAN,
+                        k => sum[cell_of(i, b)] / k as f64,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(BlockSpinFigure {
+        columns: 1 + 2 * block_levels.len(),
+        tiles,
+    })
+}

@@ -17,6 +17,9 @@
 //!   pairs each hidden unit with the block spin it follows most closely;
 //!   [`level_observables`] measures the magnetisation and nearest-neighbour
 //!   correlation at any level, so they can be followed along the flow.
+//! - [`analyze_dbn`] puts these together for a DBN, level by level;
+//!   [`block_spin_figure`] lays out configurations beside their block
+//!   spins and the hidden units at their centres.
 //!
 //! # Lattice convention
 //! The data are configurations of an L × L square lattice with periodic
@@ -35,7 +38,10 @@ pub mod block_spin;
 pub mod lattice;
 pub mod receptive;
 
-pub use analysis::{analyze_dbn, AnalysisOptions, BlockComparison, DbnAnalysis, LevelReport};
+pub use analysis::{
+    analyze_dbn, block_spin_figure, AnalysisOptions, BlockComparison, BlockSpinFigure, DbnAnalysis,
+    LevelReport,
+};
 pub use block_spin::{
     best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
 };
