@@ -80,6 +80,18 @@ pub fn write_tile_grid(
     vrg::io::image::write_grey_png(path, height, width, &pixels)
 }
 
+/// The smallest integer c with c² ≥ n.
+pub fn ceil_sqrt(n: usize) -> usize {
+    let mut c = (n as f64).sqrt() as usize;
+    while c * c < n {
+        c += 1;
+    }
+    while c > 0 && (c - 1) * (c - 1) >= n {
+        c -= 1;
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,17 +2,24 @@
 //!
 //! `main` is small: parse flags (clap), size the thread pool, run the
 //! command, and turn any error into one line on stderr and exit code 2.
+//!
+//! Layout (ripgrep's way): [`flags`] defines every flag, one module per
+//! command group; [`commands`] runs them, one module per command group;
+//! the steps they share live beside them: [`inputs`] (data, models, output
+//! paths), [`experiment`] (experiment files, training plans, greedy
+//! training, analysis), [`resume`] (exact resume records and the log),
+//! [`log_z`], [`output`], [`figures`] and [`progress`]. A new training
+//! hyper-parameter needs none of them: it is a row of
+//! `vrg::train::params`.
 
-mod analyze;
-mod args;
-mod config;
-mod dbn;
-mod demo;
+mod commands;
+mod experiment;
 mod figures;
-mod ising;
+mod flags;
+mod inputs;
+mod log_z;
 mod output;
 mod progress;
-mod rbm;
 mod resume;
 
 use clap::Parser;
@@ -23,7 +30,7 @@ use std::process::ExitCode;
 const MAX_THREADS_PER_CORE: usize = 8;
 
 fn main() -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let cli = match flags::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => match output::invalid_value(&error) {
             Some(line) => {
@@ -50,10 +57,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match cli.command {
-        args::Command::Ising(command) => ising::run(command),
-        args::Command::Rbm(command) => rbm::run(command),
-        args::Command::Dbn(command) => dbn::run(command),
-        args::Command::Demo(args) => demo::run(*args),
+        flags::Command::Ising(command) => commands::ising::run(command),
+        flags::Command::Rbm(command) => commands::rbm::run(command),
+        flags::Command::Dbn(command) => commands::dbn::run(command),
+        flags::Command::Demo(args) => commands::demo::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use std::path::Path;
+use vrg::rbm::VisibleUnits;
 
 /// One line describing an error. A library parameter error is phrased with
 /// the command-line flag that carries the parameter only when the user gave
@@ -104,4 +105,26 @@ pub fn invalid_value(error: &clap::Error) -> Option<String> {
         }
     };
     Some(format!("invalid {flag} {value}: {expected}"))
+}
+
+/// Writes samples of `units` as `.npy`: int8 for Bernoulli and spin units,
+/// float64 for Gaussian ones; returns the dtype's name.
+pub fn write_samples(
+    path: &Path,
+    shape: [usize; 2],
+    samples: &[f32],
+    units: VisibleUnits,
+) -> anyhow::Result<&'static str> {
+    Ok(match units {
+        VisibleUnits::Gaussian => {
+            let values: Vec<f64> = samples.iter().map(|&v| f64::from(v)).collect();
+            vrg::io::npy::write_f64(path, &shape, &values)?;
+            "float64"
+        }
+        VisibleUnits::Bernoulli | VisibleUnits::Spin => {
+            let values: Vec<i8> = samples.iter().map(|&v| v as i8).collect();
+            vrg::io::npy::write_i8(path, &shape, &values)?;
+            "int8"
+        }
+    })
 }

@@ -1,22 +1,24 @@
 //! `vrg demo`: Ising samples → a DBN → its RG analysis, in one directory.
 
-use crate::analyze::{
+use crate::experiment::analysis::{
     analysis_run, analyze_into, create_output_dir, output_files, print_headlines,
 };
-use crate::args::{AnalysisFlags, DemoArgs};
-use crate::config::ExperimentConfig;
-use crate::dbn::{join_sizes, logz_options, plan_from, train_plan, JsonLog, Overrides};
+use crate::experiment::config::ExperimentConfig;
+use crate::experiment::greedy::{join_sizes, train_plan};
+use crate::experiment::plan::{logz_options, plan_from, Overrides};
+use crate::flags::{AnalysisFlags, DemoArgs};
 use crate::progress;
+use crate::resume::JsonLog;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use vrg::data::Dataset;
 use vrg::ising::{exact, run_chain, Algorithm, IsingModel, SamplingPlan};
 
 /// The small built-in experiment (`vrg demo`, about 15 s on 2 cores).
-pub const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
+pub const DEMO_CONFIG: &str = include_str!("../../../../examples/demo.toml");
 /// Mehta & Schwab's paper-scale experiment (`vrg demo --full`, under 2
 /// minutes on 2 cores).
-pub const MEHTA_SCHWAB_CONFIG: &str = include_str!("../../../examples/mehta-schwab.toml");
+pub const MEHTA_SCHWAB_CONFIG: &str = include_str!("../../../../examples/mehta-schwab.toml");
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
@@ -138,7 +140,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     // 3. Analysis, with the free energies measured during training.
     if analysis.options.logz.is_some() {
         analysis.known_free_energies = Some(trained.free_energies.clone());
-        analysis.free_energies_note = crate::analyze::TRAINING_DATA_NOTE;
+        analysis.free_energies_note = crate::experiment::analysis::TRAINING_DATA_NOTE;
     }
     let layer0 = trained.free_energies.first();
     let extra = json!({

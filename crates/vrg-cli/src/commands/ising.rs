@@ -1,8 +1,7 @@
 //! `vrg ising …`.
 
-use crate::args::{ExactArgs, IsingCommand, MeasureArgs, SampleArgs};
-use crate::output;
-use crate::progress;
+use crate::flags::{ExactArgs, IsingCommand, MeasureArgs, SampleArgs};
+use crate::{output, progress};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::time::Instant;

@@ -163,7 +163,7 @@ impl ExperimentConfig {
 /// The fuzz harness of the library's readers (issue #11), with its counting
 /// allocator, run over experiment files.
 #[cfg(test)]
-#[path = "../../vrg/tests/fuzz_support/mod.rs"]
+#[path = "../../../vrg/tests/fuzz_support/mod.rs"]
 mod fuzz_support;
 
 #[cfg(test)]
@@ -224,8 +224,8 @@ mod tests {
     #[test]
     fn fuzz_experiment_files() {
         let seeds: Vec<Vec<u8>> = [
-            include_str!("../../../examples/demo.toml"),
-            include_str!("../../../examples/mehta-schwab.toml"),
+            include_str!("../../../../examples/demo.toml"),
+            include_str!("../../../../examples/mehta-schwab.toml"),
             "[train]\nepochs = 3\nlr = 0.1\n[[layer]]\nhidden = 4\nk = 2\n",
         ]
         .iter()

@@ -1,15 +1,14 @@
 //! `vrg dbn analyze`: the RG analysis of a trained DBN, as figures and
 //! `summary.json` in a directory.
 
-use crate::args::DbnAnalyzeArgs;
-use crate::config::ExperimentConfig;
-use crate::dbn::logz_options;
-use crate::figures::{write_tile_grid, Scale};
+use crate::experiment::config::ExperimentConfig;
+use crate::experiment::plan::logz_options;
+use crate::figures::{ceil_sqrt, write_tile_grid, Scale};
 use crate::output::write_json;
 use crate::progress;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use vrg::data::Dataset;
 use vrg::dbn::Dbn;
 use vrg::rbm::VisibleUnits;
@@ -26,14 +25,6 @@ pub struct AnalysisRun {
     /// What the free energies in the summary were measured on.
     pub free_energies_note: &'static str,
     pub gibbs_steps: usize,
-}
-
-fn ceil_sqrt(n: usize) -> usize {
-    let mut c = (n as f64).sqrt().ceil() as usize;
-    while c > 1 && (c - 1) * (c - 1) >= n {
-        c -= 1;
-    }
-    c.max(1)
 }
 
 /// The files [`analyze_into`] writes for a DBN with `levels` hidden levels
@@ -243,7 +234,7 @@ fn write_layers_csv(path: &Path, analysis: &DbnAnalysis) -> Result<()> {
 
 /// The analysis settings from flags over the config's `[analysis]` table.
 pub fn analysis_run(
-    flags: &crate::args::AnalysisFlags,
+    flags: &crate::flags::AnalysisFlags,
     config: &ExperimentConfig,
 ) -> Result<AnalysisRun> {
     let window = flags.window.or(config.analysis.window).unwrap_or(4);
@@ -333,49 +324,4 @@ pub fn print_headlines(summary: &Value, dir: &Path) {
         }
     }
     eprintln!("figures and summary.json in {}/", dir.display());
-}
-
-pub fn analyze(args: DbnAnalyzeArgs) -> Result<PathBuf> {
-    let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
-    let run = analysis_run(&args.analysis, &config)?;
-    let rows = args
-        .analysis
-        .rows
-        .or(config.analysis.rows)
-        .unwrap_or(10_000);
-    if rows < 2 {
-        bail!("invalid --rows {rows}: expected at least 2 rows");
-    }
-    let binarize = args.data.binarize()?;
-    let dbn = vrg::dbn::file::load_dbn(&args.model)?.dbn;
-    let side = (dbn.sizes()[0] as f64).sqrt().round() as usize;
-    if side * side == dbn.sizes()[0] && run.options.window > side {
-        bail!(
-            "invalid window {}: the lattice of {} is {side}×{side}; expected a window side from 1 to {side}",
-            run.options.window,
-            args.model.display()
-        );
-    }
-    vrg::io::PathPlan::new()
-        .input("--model", &args.model)
-        .input("--data", &args.data.data)
-        .input_if("--config", args.config.as_deref())
-        .output_dir(
-            "--out",
-            &args.out,
-            output_files(dbn.layers().len(), run.generate),
-        )
-        .check()?;
-    let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));
-    let data = crate::dbn::data_for(&dbn, &args.model, &args.data, limit, binarize)?;
-    let out = create_output_dir(&args.out)?;
-    let extra = json!({
-        "model": args.model.display().to_string(),
-        "data": args.data.data.display().to_string(),
-        "sizes": dbn.sizes(),
-    });
-    let summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
-    out.commit()?;
-    print_headlines(&summary, &args.out);
-    Ok(args.out)
 }

@@ -1,0 +1,9 @@
+//! Experiments: an experiment file ([`config`]) and flags become a
+//! training plan ([`plan`]), trained greedily with checkpoints and logs
+//! ([`greedy`]) and analysed ([`analysis`]). `vrg dbn train`, `vrg dbn
+//! analyze` and `vrg demo` are thin commands over these steps.
+
+pub mod analysis;
+pub mod config;
+pub mod greedy;
+pub mod plan;

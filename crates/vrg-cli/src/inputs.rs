@@ -1,0 +1,199 @@
+//! Loading what commands read: data files with their preprocessing flags,
+//! models with data for them, and the checks on output paths made before
+//! any work.
+
+use crate::flags::RbmDataArgs;
+use anyhow::{anyhow, bail, Result};
+use std::path::Path;
+use vrg::data;
+use vrg::data::{Binarize, Dataset, LoadOptions, UnitMapping};
+use vrg::dbn::Dbn;
+use vrg::rbm::file::load_rbm;
+use vrg::rbm::{Rbm, VisibleUnits};
+
+/// Parses `--binarize`: `threshold:X` (finite X) or `stochastic:SEED`.
+pub(crate) fn parse_binarize(text: &str) -> Result<Binarize> {
+    let malformed =
+        || anyhow!("invalid --binarize {text}: expected threshold:X or stochastic:SEED");
+    match text.split_once(':') {
+        Some(("threshold", x)) => match x.trim().parse::<f32>() {
+            Ok(x) if x.is_finite() => Ok(Binarize::Threshold(x)),
+            _ => Err(malformed()),
+        },
+        Some(("stochastic", seed)) => seed
+            .trim()
+            .parse::<u64>()
+            .map(Binarize::Stochastic)
+            .map_err(|_| malformed()),
+        _ => Err(malformed()),
+    }
+}
+
+impl RbmDataArgs {
+    /// `--scale` as the float32 the data are divided by, refused (with the
+    /// value as given) unless it is finite, non-zero and stays so in float32.
+    pub fn scale_f32(&self) -> Result<Option<f32>> {
+        let Some(text) = self.scale.as_deref() else {
+            return Ok(None);
+        };
+        let scale: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("invalid --scale {text}: expected a number"))?;
+        let narrow = scale as f32;
+        if !(scale.is_finite() && narrow.is_finite() && narrow != 0.0) {
+            bail!(
+                "invalid --scale {text}: expected a finite, non-zero number within float32's range (about 1.2e-38 to 3.4e38 in magnitude)"
+            );
+        }
+        Ok(Some(narrow))
+    }
+
+    /// The parsed `--binarize` flag.
+    pub fn binarize(&self) -> Result<Option<Binarize>> {
+        self.binarize.as_deref().map(parse_binarize).transpose()
+    }
+}
+
+/// Fails unless `--out` ends in `.extension`.
+pub(crate) fn check_extension(path: &Path, extension: &str) -> Result<()> {
+    let matches = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension));
+    if !matches {
+        bail!(
+            "invalid --out {}: expected a path ending in .{extension}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Fails unless `path`'s directory can take a new file and `path` is not a
+/// directory. Creating (and dropping) the temporary file proves that; the
+/// target itself is not touched.
+pub(crate) fn check_writable(path: &Path) -> Result<()> {
+    drop(vrg::io::AtomicFile::create(path)?);
+    Ok(())
+}
+
+/// Loads data with the preprocessing flags (`limit` in place of `--limit`).
+pub(crate) fn load_data(
+    path: &Path,
+    flags: &RbmDataArgs,
+    limit: Option<usize>,
+    binarize: Option<Binarize>,
+) -> Result<Dataset> {
+    let options = LoadOptions {
+        limit,
+        scale: flags.scale_f32()?,
+        binarize,
+    };
+    Ok(data::load(path, &options)?)
+}
+
+/// The file `data` came from, or "data".
+fn source_name(data: &Dataset) -> String {
+    data.source
+        .as_deref()
+        .map_or_else(|| "data".to_string(), |p| p.display().to_string())
+}
+
+/// Fits `data` to the visible units ([`data::fit_units`]), saying on
+/// stderr when 0/1 data became ±1 spins or ±1 data became 0/1.
+pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
+    let note = match data::fit_units(data, units)? {
+        None => return Ok(()),
+        Some(UnitMapping::BinaryToSpin) => {
+            "0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units"
+        }
+        Some(UnitMapping::SpinToBinary) => {
+            "±1 spins mapped to 0/1 (v = (s + 1)/2) for Bernoulli visible units"
+        }
+    };
+    eprintln!("{}: {note}", source_name(data));
+    Ok(())
+}
+
+/// Fails unless the data rows have the model's number of visible units.
+fn check_features(data: &Dataset, data_path: &Path, rbm: &Rbm, model_path: &Path) -> Result<()> {
+    if data.n_features != rbm.n_visible() {
+        bail!(
+            "{}: rows have {} features but the model {} has {} visible units",
+            data_path.display(),
+            data.n_features,
+            model_path.display(),
+            rbm.n_visible()
+        );
+    }
+    Ok(())
+}
+
+/// Loads a model file and data for it: preprocessing flags applied, the
+/// feature count checked, values fitted to the visible units.
+pub fn model_and_data(model: &Path, flags: &RbmDataArgs) -> Result<(Rbm, Dataset)> {
+    let binarize = flags.binarize.as_deref().map(parse_binarize).transpose()?;
+    let rbm = load_rbm(model)?.rbm;
+    let mut data = load_data(&flags.data, flags, flags.limit, binarize)?;
+    check_features(&data, &flags.data, &rbm, model)?;
+    fit_units(&mut data, rbm.visible_units())?;
+    Ok((rbm, data))
+}
+
+/// Loads the data (the first `limit` rows) for the DBN in `model`, fitted
+/// to its data units; errors unless each row has one value per data unit.
+pub fn data_for(
+    dbn: &Dbn,
+    model: &Path,
+    flags: &crate::flags::RbmDataArgs,
+    limit: Option<usize>,
+    binarize: Option<vrg::data::Binarize>,
+) -> Result<Dataset> {
+    let mut data = load_data(&flags.data, flags, limit, binarize)?;
+    fit_units(&mut data, dbn.layers()[0].visible_units())?;
+    if data.n_features != dbn.sizes()[0] {
+        bail!(
+            "{} has {} features per row but the DBN {} has {} data units",
+            flags.data.display(),
+            data.n_features,
+            model.display(),
+            dbn.sizes()[0]
+        );
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binarize_syntax() {
+        assert_eq!(
+            parse_binarize("threshold:0.5").unwrap(),
+            Binarize::Threshold(0.5)
+        );
+        assert_eq!(
+            parse_binarize("stochastic:7").unwrap(),
+            Binarize::Stochastic(7)
+        );
+        for bad in [
+            "",
+            "foo:1",
+            "threshold",
+            "threshold:",
+            "threshold:nan",
+            "threshold:inf",
+            "stochastic:-1",
+            "stochastic:x",
+            "Threshold:0.5",
+        ] {
+            let e = parse_binarize(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("expected threshold:X or stochastic:SEED"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+}
