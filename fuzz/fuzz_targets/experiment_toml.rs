@@ -1,10 +1,10 @@
 #![no_main]
 //! The experiment files of `vrg dbn train --config` and `vrg demo --config`,
-//! parsed by the command-line crate's config.rs (compiled in here).
+//! parsed by the command-line crate's experiment/config.rs (compiled in here).
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../crates/vrg-cli/src/config.rs"]
+#[path = "../../crates/vrg-cli/src/experiment/config.rs"]
 mod config;
 
 fuzz_target!(|data: &[u8]| {

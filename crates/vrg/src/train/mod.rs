@@ -9,6 +9,7 @@ mod fit;
 mod momentum;
 mod monitor;
 mod params;
+mod phases;
 mod trainer;
 
 pub use fit::{fit, EpochRecord, FitHooks, FitOptions, Likelihood};
