@@ -110,3 +110,89 @@ pub(crate) fn read_state(
         hidden_activity: read_f32(path, contents, "train.hidden_activity", &[nh])?,
     })
 }
+
+/// Writes `trainer`'s checkpoint to `path`, atomically: the model, the
+/// training parameters and the optimiser state (an RBM model file that
+/// [`load`] continues bit for bit). The sink of [`super::fit`]'s hooks.
+pub fn save(path: impl AsRef<Path>, trainer: &super::Trainer) -> Result<()> {
+    crate::rbm::file::save_rbm(
+        path,
+        trainer.rbm(),
+        Some(trainer.params()),
+        Some(trainer.state()),
+    )
+}
+
+/// The trainer saved by [`save`] at `path`, ready to continue to
+/// `epochs` epochs (the saved count if `None`; the learning-rate schedule
+/// follows the new count). Errors if the file is a model without training
+/// state, or has trained more than `epochs` epochs.
+pub fn load(path: impl AsRef<Path>, epochs: Option<usize>) -> Result<super::Trainer> {
+    let path = path.as_ref();
+    let file = crate::rbm::file::load_rbm(path)?;
+    let (Some(params), Some(state)) = (file.params, file.state) else {
+        return Err(Error::WrongFileKind {
+            path: path.to_path_buf(),
+            found: "a model without training state".into(),
+            expected: "a training checkpoint (training parameters and optimiser state)".into(),
+        });
+    };
+    let epochs = epochs.unwrap_or(params.epochs());
+    if epochs < state.epochs_done {
+        return Err(Error::invalid(
+            "epochs",
+            epochs,
+            format!(
+                "at least the {} epochs {} has trained",
+                state.epochs_done,
+                path.display()
+            ),
+        ));
+    }
+    super::Trainer::resume(file.rbm, params.with_epochs(epochs)?, state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Dataset;
+    use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+    use crate::train::{initial_rbm, TrainConfig, Trainer};
+
+    /// A model file without training state, and a checkpoint asked to
+    /// continue to fewer epochs than it has trained, are clear errors.
+    #[test]
+    fn load_refuses_models_and_shorter_schedules() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.safetensors");
+        let rbm = Rbm::new(4, 2, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli).unwrap();
+        crate::rbm::file::save_rbm(&model, &rbm, None, None).unwrap();
+        let e = load(&model, None).unwrap_err().to_string();
+        assert!(e.contains("a model without training state"), "{e}");
+
+        let data =
+            Dataset::new(8, 4, (0..32).map(|i| (i % 3 == 0) as u8 as f32).collect()).unwrap();
+        let params = TrainConfig::new().epochs(2).batch_size(4).check(8).unwrap();
+        let start = initial_rbm(
+            &data,
+            2,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        let mut trainer = Trainer::new(start, params);
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        let path = dir.path().join("checkpoint.safetensors");
+        save(&path, &trainer).unwrap();
+        let e = load(&path, Some(1)).unwrap_err().to_string();
+        assert!(
+            e.contains("invalid epochs = 1") && e.contains("at least the 2 epochs"),
+            "{e}"
+        );
+        let resumed = load(&path, Some(3)).unwrap();
+        assert_eq!((resumed.epochs_done(), resumed.params().epochs()), (2, 3));
+        assert_eq!(resumed.rbm(), trainer.rbm());
+    }
+}
