@@ -266,16 +266,22 @@ macro_rules! hyper_parameters {
             TrainParams { $($name: $default,)* }
         }
 
-        /// Stored parameters as read from a checkpoint, before checking.
+        /// Stored parameters as read from a checkpoint, before checking. A
+        /// parameter the file lacks (written before it existed) takes its
+        /// default.
         #[derive(Deserialize)]
         struct StoredParams {
-            $($name: $ty,)*
+            $(
+                #[serde(default)]
+                $name: Option<$ty>,
+            )*
         }
 
         impl TryFrom<StoredParams> for TrainParams {
             type Error = Error;
             fn try_from(stored: StoredParams) -> Result<Self> {
-                let params = TrainParams { $($name: stored.$name,)* };
+                let mut params = defaults();
+                $(if let Some(value) = stored.$name { params.$name = value; })*
                 params.check_ranges()?;
                 Ok(params)
             }
@@ -629,6 +635,10 @@ mod tests {
         let bad = json.replace("\"k\":1", "\"k\":0");
         let e = serde_json::from_str::<TrainParams>(&bad).unwrap_err();
         assert!(e.to_string().contains("invalid k = 0"), "{e}");
+        // A checkpoint written before a parameter existed: its default.
+        let older = json.replace(",\"init_std\":0.01", "");
+        assert_ne!(older, json);
+        assert_eq!(serde_json::from_str::<TrainParams>(&older).unwrap(), p);
     }
 
     #[test]
