@@ -50,7 +50,7 @@ impl std::str::FromStr for LogZChoice {
             other => other
                 .parse::<LogZMethod>()
                 .map(|m| LogZChoice(Some(m)))
-                .map_err(|_| format!("{other:?}: expected exact, ais, auto or none")),
+                .map_err(|_| "expected exact, ais, auto or none".to_string()),
         }
     }
 }
