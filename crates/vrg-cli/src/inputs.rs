@@ -3,7 +3,7 @@
 //! any work.
 
 use crate::flags::RbmDataArgs;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use std::path::Path;
 use vrg::data;
 use vrg::data::{Binarize, Dataset, LoadOptions, UnitMapping};
@@ -75,6 +75,53 @@ pub(crate) fn check_extension(path: &Path, extension: &str) -> Result<()> {
 /// target itself is not touched.
 pub(crate) fn check_writable(path: &Path) -> Result<()> {
     drop(vrg::io::AtomicFile::create(path)?);
+    Ok(())
+}
+
+/// Checks the paths of a command that reads `--model` (and `--data`, where
+/// given) and writes one `.npy` file to `--out`: the extension first, then
+/// that the inputs exist and none of them is the output.
+pub(crate) fn check_npy_paths(model: &Path, data: Option<&Path>, out: &Path) -> Result<()> {
+    check_extension(out, "npy")?;
+    vrg::io::PathPlan::new()
+        .input("--model", model)
+        .input_if("--data", data)
+        .output("--out", out)
+        .check()?;
+    Ok(())
+}
+
+/// Fails unless a sampling command draws at least one `what` (`--samples`:
+/// "sample" or "chain") and runs at least one Gibbs step.
+pub(crate) fn check_sample_counts(samples: usize, what: &str, gibbs_steps: usize) -> Result<()> {
+    if samples == 0 {
+        bail!("invalid --samples 0: expected at least 1 {what}");
+    }
+    if gibbs_steps == 0 {
+        bail!("invalid --gibbs-steps 0: expected at least 1 step");
+    }
+    Ok(())
+}
+
+/// Checks the paths of a training command: `--data` and the other input
+/// `extra` (a flag's name and its path, where given) exist and are not
+/// outputs, and `--out` and `--log` (where given) can be written.
+pub(crate) fn check_training_paths(
+    data: &Path,
+    extra: (&str, Option<&Path>),
+    out: &Path,
+    log: Option<&Path>,
+) -> Result<()> {
+    vrg::io::PathPlan::new()
+        .input("--data", data)
+        .input_if(extra.0, extra.1)
+        .output("--out", out)
+        .output_if("--log", log)
+        .check()?;
+    check_writable(out).context("invalid --out")?;
+    if let Some(log) = log {
+        check_writable(log).context("invalid --log")?;
+    }
     Ok(())
 }
 

@@ -1,33 +1,17 @@
 //! End-to-end tests of the `vrg` binary in temporary directories.
 
 mod common;
-use common::{files, read_npy, stderr, vrg, write_npy};
+use common::{files, read_npy, stderr, vrg, vrg_ok, vrg_one_line_err, words, write_npy};
 
 use serde_json::Value;
 
 #[test]
 fn sample_writes_npy_and_sidecar_for_several_temperatures() {
     let dir = tempfile::tempdir().unwrap();
-    let o = vrg(
+    vrg_ok(
         dir.path(),
-        &[
-            "ising",
-            "sample",
-            "--size",
-            "8",
-            "--temperature",
-            "1.5:2.5:0.5",
-            "--samples",
-            "20",
-            "--sweeps",
-            "2",
-            "--burn-in",
-            "50",
-            "--out",
-            "s.npy",
-        ],
+        &words("ising sample --size 8 --temperature 1.5:2.5:0.5 --samples 20 --sweeps 2 --burn-in 50 --out s.npy"),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(files(dir.path()), vec!["s.json", "s.npy"]);
     let (shape, spins) = read_npy::<i8>(&dir.path().join("s.npy"));
     assert_eq!(shape, vec![60, 8, 8]);
@@ -42,15 +26,9 @@ fn sample_writes_npy_and_sidecar_for_several_temperatures() {
     for (i, (block, t)) in blocks.iter().zip([1.5, 2.0, 2.5]).enumerate() {
         assert_eq!(block["temperature"].as_f64().unwrap(), t);
         assert_eq!(block["rows"], serde_json::json!([20 * i, 20 * (i + 1)]));
-        for key in [
-            "energy_per_spin",
-            "abs_magnetization",
-            "magnetization_squared",
-            "magnetization_fourth",
-            "specific_heat",
-            "susceptibility",
-            "binder_cumulant",
-        ] {
+        for key in words(
+            "energy_per_spin abs_magnetization magnetization_squared magnetization_fourth specific_heat susceptibility binder_cumulant",
+        ) {
             assert!(block["observables"][key]["mean"].is_number(), "{key}");
             assert!(block["observables"][key]["error"].is_number(), "{key}");
         }
@@ -97,19 +75,10 @@ fn sample_is_reproducible_whatever_the_thread_count() {
 #[test]
 fn exact_json_has_the_contract_keys_and_kaufman_values() {
     let dir = tempfile::tempdir().unwrap();
-    let o = vrg(
+    let o = vrg_ok(
         dir.path(),
-        &[
-            "ising",
-            "exact",
-            "--size",
-            "16",
-            "--temperature",
-            "2.0",
-            "--json",
-        ],
+        &words("ising exact --size 16 --temperature 2.0 --json"),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let json: Value = serde_json::from_slice(&o.stdout).unwrap();
     let k = vrg::ising::exact::kaufman(16, 16, 2.0, 1.0).unwrap();
     assert_eq!(json["energy_per_spin"].as_f64().unwrap(), k.energy_per_spin);
@@ -135,24 +104,10 @@ fn exact_json_has_the_contract_keys_and_kaufman_values() {
 #[test]
 fn measure_reads_spins_and_binary_and_uses_the_sidecar() {
     let dir = tempfile::tempdir().unwrap();
-    let o = vrg(
+    vrg_ok(
         dir.path(),
-        &[
-            "ising",
-            "sample",
-            "--size",
-            "6",
-            "--temperature",
-            "2.0,3.0",
-            "--samples",
-            "300",
-            "--sweeps",
-            "1",
-            "--out",
-            "s.npy",
-        ],
+        &words("ising sample --size 6 --temperature 2.0,3.0 --samples 300 --sweeps 1 --out s.npy"),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let m = vrg(
         dir.path(),
         &["ising", "measure", "--data", "s.npy", "--json"],
@@ -184,15 +139,7 @@ fn measure_reads_spins_and_binary_and_uses_the_sidecar() {
     write_npy(&dir.path().join("b.npy"), &[300, 36], &binary);
     let m = vrg(
         dir.path(),
-        &[
-            "ising",
-            "measure",
-            "--data",
-            "b.npy",
-            "--temperature",
-            "2.0",
-            "--json",
-        ],
+        &words("ising measure --data b.npy --temperature 2.0 --json"),
     );
     assert!(m.status.success(), "{}", stderr(&m));
     let binary_measured: Value = serde_json::from_slice(&m.stdout).unwrap();
@@ -239,14 +186,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "--temperature inf",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "1.0:2.0",
-                "--out",
-                "keep.npy",
-            ]),
+            base(&words("--size 8 --temperature 1.0:2.0 --out keep.npy")),
             "--temperature \"1.0:2.0\"",
         ),
         (
@@ -254,14 +194,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "--temperature \"1:2:0\"",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "3:2:0.1",
-                "--out",
-                "keep.npy",
-            ]),
+            base(&words("--size 8 --temperature 3:2:0.1 --out keep.npy")),
             "--temperature \"3:2:0.1\"",
         ),
         (
@@ -269,31 +202,15 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "--temperature \"a,b\"",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--algorithm",
-                "gibbs",
-                "--out",
-                "keep.npy",
-            ]),
+            base(&words(
+                "--size 8 --temperature 2 --algorithm gibbs --out keep.npy",
+            )),
             "--algorithm gibbs",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--algorithm",
-                "wolff",
-                "--field",
-                "0.5",
-                "--out",
-                "keep.npy",
-            ]),
+            base(&words(
+                "--size 8 --temperature 2 --algorithm wolff --field 0.5 --out keep.npy",
+            )),
             "--field 0.5",
         ),
         (
@@ -301,25 +218,11 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "adir",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--out",
-                "missing/x.npy",
-            ]),
+            base(&words("--size 8 --temperature 2 --out missing/x.npy")),
             "missing/x.npy",
         ),
         (
-            base(&[
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--out",
-                "keep.npy/x.npy",
-            ]),
+            base(&words("--size 8 --temperature 2 --out keep.npy/x.npy")),
             "keep.npy/x.npy",
         ),
         (
@@ -327,18 +230,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "--out x.txt",
         ),
         (
-            vec![
-                "ising",
-                "sample",
-                "--samples",
-                "0",
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--out",
-                "keep.npy",
-            ],
+            words("ising sample --samples 0 --size 8 --temperature 2 --out keep.npy"),
             "--samples 0",
         ),
         (
@@ -346,16 +238,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             "--size 1",
         ),
         (
-            vec![
-                "ising",
-                "exact",
-                "--size",
-                "8",
-                "--temperature",
-                "2",
-                "--coupling",
-                "-1",
-            ],
+            words("ising exact --size 8 --temperature 2 --coupling -1"),
             "--coupling -1",
         ),
         (
@@ -364,18 +247,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
         ),
     ];
     for (args, needle) in cases {
-        let o = vrg(dir.path(), &args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(
-            err.contains(needle),
-            "{args:?}: expected {needle:?} in {err:?}"
-        );
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{args:?}: not one line: {err:?}"
-        );
+        vrg_one_line_err(dir.path(), &args, &[needle]);
         assert_eq!(
             files(dir.path()),
             vec!["adir", "keep.npy"],

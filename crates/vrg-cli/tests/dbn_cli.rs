@@ -2,7 +2,7 @@
 //! on small Ising data.
 
 mod common;
-use common::{json_lines, read_npy, stderr, vrg_err, vrg_ok, words, write_npy};
+use common::{json_lines, read_npy, stderr, train_flat_dbn, vrg_err, vrg_ok, words};
 
 use serde_json::Value;
 use std::path::Path;
@@ -13,22 +13,7 @@ use vrg::dbn::file::load_dbn;
 fn ising_data(dir: &Path) {
     vrg_ok(
         dir,
-        &[
-            "ising",
-            "sample",
-            "--size",
-            "8",
-            "--temperature",
-            "2.45",
-            "--samples",
-            "400",
-            "--sweeps",
-            "2",
-            "--burn-in",
-            "100",
-            "--out",
-            "ising.npy",
-        ],
+        &words("ising sample --size 8 --temperature 2.45 --samples 400 --sweeps 2 --burn-in 100 --out ising.npy"),
     );
 }
 
@@ -271,14 +256,7 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     );
 
     // Data that are not a square lattice train, but do not analyse.
-    let bits: Vec<u8> = (0..60 * 10).map(|i| ((i * 7919) % 5 < 2) as u8).collect();
-    write_npy(&d.join("flat.npy"), &[60, 10], &bits);
-    vrg_ok(
-        d,
-        &words(
-            "dbn train --data flat.npy --layers 10,4 --epochs 1 --batch 10 --out flat.safetensors",
-        ),
-    );
+    train_flat_dbn(d);
     vrg_err(
         d,
         &words("dbn analyze --model flat.safetensors --data flat.npy --out z"),

@@ -13,7 +13,7 @@
 //! Logs are compared line by line with the value of `seconds` blanked.
 
 mod common;
-use common::{files, stderr, vrg, vrg_ok, words, write_npy};
+use common::{files, snapshot, stderr, vrg, vrg_ok, words, write_npy};
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -292,13 +292,9 @@ fn assert_ended_as_the_reference(d: &Path) {
     assert_same_log(&d.join("ref.jsonl"), &d.join("m.jsonl"));
     assert_eq!(
         files(d),
-        sorted(&[
-            "d.npy",
-            "m.jsonl",
-            "m.safetensors",
-            "ref.jsonl",
-            "ref.safetensors"
-        ]),
+        sorted(&words(
+            "d.npy m.jsonl m.safetensors ref.jsonl ref.safetensors"
+        )),
         "temporaries left behind"
     );
 }
@@ -442,17 +438,6 @@ fn a_lost_log_line_is_restored_and_lines_after_the_checkpoint_dropped() {
     );
     assert!(text.contains("nothing to train"), "{text}");
     assert_same_log(&d.join("dref.jsonl"), &d.join("dm.jsonl"));
-}
-
-/// The names and contents of every file in `dir`.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    files(dir)
-        .into_iter()
-        .map(|name| {
-            let bytes = std::fs::read(dir.join(&name)).unwrap();
-            (name, bytes)
-        })
-        .collect()
 }
 
 /// Fails unless `line` exits with code 2 and one error line containing

@@ -1,7 +1,10 @@
 //! End-to-end tests of `vrg rbm …` in temporary directories.
 
 mod common;
-use common::{files, json_lines, stderr, vrg, vrg_ok, write_npy, MNIST_SUBSET_TRAIN};
+use common::{
+    files, json_lines, snapshot, stderr, vrg, vrg_ok, vrg_one_line_err, vrg_stdout, words,
+    write_npy, MNIST_SUBSET_TRAIN,
+};
 
 use serde_json::Value;
 use std::path::Path;
@@ -77,6 +80,54 @@ fn write_binary_data(dir: &Path, name: &str) {
     write_npy(&dir.join(name), &[200, 64], &binary_rows(200, 7));
 }
 
+/// [`train_small`] with `extra` flags and `--log log`; returns the log's
+/// records.
+fn train_small_logged(dir: &Path, out: &str, extra: &[&str], log: &str) -> Vec<Value> {
+    let mut flags = extra.to_vec();
+    flags.extend(["--log", log]);
+    train_small(dir, out, &flags);
+    json_lines(&dir.join(log))
+}
+
+/// Fails unless the estimate `json[key]`, with its error bar
+/// `json[key_stderr]`, lies within 4 error bars (at least 4 × 0.001) and 0.2
+/// of the `exact` value; `what` names the estimate in the message.
+fn assert_within_error_bars(json: &Value, key: &str, exact: f64, what: &str) {
+    let (estimate, error_bar) = (
+        json[key].as_f64().unwrap(),
+        json[format!("{key}_stderr").as_str()].as_f64().unwrap(),
+    );
+    assert!(
+        (estimate - exact).abs() < 4.0 * error_bar.max(1e-3) && (estimate - exact).abs() < 0.2,
+        "{what} {estimate} ± {error_bar} against exact {exact}"
+    );
+}
+
+/// Runs `vrg rbm free-energy` on `m.safetensors` and `data` in `dir` and
+/// fails unless it prints a mean free energy over `rows` rows.
+fn assert_mean_free_energy_printed(dir: &Path, data: &str, rows: usize) {
+    let args = [
+        "rbm",
+        "free-energy",
+        "--model",
+        "m.safetensors",
+        "--data",
+        data,
+    ];
+    let text = vrg_stdout(dir, &args);
+    assert!(
+        text.contains("mean free energy") && text.contains(&format!("{rows} rows")),
+        "{text}"
+    );
+}
+
+/// A fresh temporary directory holding `d.npy`, 200 × 64 binary data.
+fn dir_with_binary_data() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_binary_data(dir.path(), "d.npy");
+    dir
+}
+
 const SMALL_TRAIN: [&str; 10] = [
     "--data", "d.npy", "--hidden", "16", "--epochs", "3", "--batch", "20", "--seed", "5",
 ];
@@ -91,8 +142,7 @@ fn train_small(dir: &Path, out: &str, extra: &[&str]) -> Output {
 
 #[test]
 fn train_writes_a_checkpoint_and_a_log() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     let o = train_small(dir.path(), "m.safetensors", &["--log", "log.jsonl"]);
     assert_eq!(
         files(dir.path()),
@@ -139,12 +189,12 @@ fn train_writes_a_checkpoint_and_a_log() {
     }
 
     // --validation-fraction 0: no held-out monitor.
-    train_small(
+    let log = train_small_logged(
         dir.path(),
         "n.safetensors",
-        &["--validation-fraction", "0", "--log", "n.jsonl"],
+        &["--validation-fraction", "0"],
+        "n.jsonl",
     );
-    let log = json_lines(&dir.path().join("n.jsonl"));
     assert!(log[0]["free_energy_validation"].is_null());
     assert!(log[0]["free_energy_gap"].is_null());
     // A fresh run replaces its log; --validation FILE gives a held-out value.
@@ -153,12 +203,12 @@ fn train_writes_a_checkpoint_and_a_log() {
         &[30, 64],
         &binary_rows(30, 99)[..],
     );
-    train_small(
+    let log = train_small_logged(
         dir.path(),
         "n.safetensors",
-        &["--validation", "v.npy", "--log", "n.jsonl"],
+        &["--validation", "v.npy"],
+        "n.jsonl",
     );
-    let log = json_lines(&dir.path().join("n.jsonl"));
     assert_eq!(log.len(), 3);
     assert!(log[2]["free_energy_validation"].is_number());
 }
@@ -200,14 +250,7 @@ fn train_on_mnist_and_draw_filters() {
     // Default layout: 28×28 tiles (784 is a square), ⌈√16⌉ = 4 columns.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "filters",
-            "--model",
-            "m.safetensors",
-            "--out",
-            "f.png",
-        ],
+        &words("rbm filters --model m.safetensors --out f.png"),
     );
     let image = vrg::io::image::read_grey_u8(dir.path().join("f.png")).unwrap();
     assert_eq!((image.height, image.width), (4 * 28 + 3, 4 * 28 + 3));
@@ -223,18 +266,7 @@ fn train_on_mnist_and_draw_filters() {
     // Explicit shape and columns: 16 tiles of 16×49 in 5 columns → 4 rows.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "filters",
-            "--model",
-            "m.safetensors",
-            "--shape",
-            "16x49",
-            "--columns",
-            "5",
-            "--out",
-            "g.png",
-        ],
+        &words("rbm filters --model m.safetensors --shape 16x49 --columns 5 --out g.png"),
     );
     let image = vrg::io::image::read_grey_u8(dir.path().join("g.png")).unwrap();
     assert_eq!((image.height, image.width), (4 * 16 + 3, 5 * 49 + 4));
@@ -253,47 +285,18 @@ fn train_on_a_directory_of_pngs() {
     }
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "train",
-            "--data",
-            "images",
-            "--hidden",
-            "4",
-            "--epochs",
-            "2",
-            "--batch",
-            "5",
-            "--out",
-            "m.safetensors",
-        ],
+        &words("rbm train --data images --hidden 4 --epochs 2 --batch 5 --out m.safetensors"),
     );
     let file = load_rbm(dir.path().join("m.safetensors")).unwrap();
     assert_eq!((file.rbm.n_visible(), file.rbm.n_hidden()), (64, 4));
-    let o = vrg_ok(
-        dir.path(),
-        &[
-            "rbm",
-            "free-energy",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "images",
-        ],
-    );
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        text.contains("mean free energy") && text.contains("12 rows"),
-        "{text}"
-    );
+    assert_mean_free_energy_printed(dir.path(), "images", 12);
 }
 
 /// The library's streams are per epoch, so stopping after 2 epochs and
 /// resuming to 4 gives the same parameters, bit for bit, as 4 epochs straight.
 #[test]
 fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     for (method, extra) in [
         ("pcd", &["--momentum-switch-epoch", "3"][..]),
         (
@@ -366,23 +369,14 @@ fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
     // here that is already reached, so there is nothing to train.
     let o = vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "train",
-            "--data",
-            "d.npy",
-            "--resume",
-            "--out",
-            "straight-pcd.safetensors",
-        ],
+        &words("rbm train --data d.npy --resume --out straight-pcd.safetensors"),
     );
     assert!(stderr(&o).contains("nothing to train"), "{}", stderr(&o));
 }
 
 #[test]
 fn sample_transform_and_free_energy() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     train_small(dir.path(), "m.safetensors", &[]);
 
     // sample: int8 0/1 of shape (N, n_visible); the seed fixes the result
@@ -419,16 +413,7 @@ fn sample_transform_and_free_energy() {
     // the library's.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "transform",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "d.npy",
-            "--out",
-            "h.npy",
-        ],
+        &words("rbm transform --model m.safetensors --data d.npy --out h.npy"),
     );
     let (shape, dtype, values) = read_npy(&dir.path().join("h.npy"));
     assert_eq!(shape, vec![200, 16]);
@@ -443,33 +428,14 @@ fn sample_transform_and_free_energy() {
     // --limit applies too.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "transform",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "d.npy",
-            "--limit",
-            "5",
-            "--out",
-            "h5.npy",
-        ],
+        &words("rbm transform --model m.safetensors --data d.npy --limit 5 --out h5.npy"),
     );
     assert_eq!(read_npy(&dir.path().join("h5.npy")).0, vec![5, 16]);
 
     // free-energy --json: n_rows, the per-row array and its mean.
     let o = vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "free-energy",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "d.npy",
-            "--json",
-        ],
+        &words("rbm free-energy --model m.safetensors --data d.npy --json"),
     );
     let json: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["n_rows"], 200);
@@ -490,28 +456,12 @@ fn sample_transform_and_free_energy() {
     for (a, b) in energies.iter().zip(&library) {
         assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
     }
-    let o = vrg_ok(
-        dir.path(),
-        &[
-            "rbm",
-            "free-energy",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "d.npy",
-        ],
-    );
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        text.contains("200 rows") && text.contains("mean free energy"),
-        "{text}"
-    );
+    assert_mean_free_energy_printed(dir.path(), "d.npy", 200);
 }
 
 #[test]
 fn spin_and_gaussian_units() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     // Spin units on 0/1 data: mapped to ±1, and said so.
     let o = train_small(
         dir.path(),
@@ -524,18 +474,7 @@ fn spin_and_gaussian_units() {
     assert_eq!(file.rbm.hidden_units(), HiddenUnits::Spin);
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "sample",
-            "--model",
-            "spin.safetensors",
-            "--samples",
-            "10",
-            "--gibbs-steps",
-            "3",
-            "--out",
-            "s.npy",
-        ],
+        &words("rbm sample --model spin.safetensors --samples 10 --gibbs-steps 3 --out s.npy"),
     );
     let (shape, dtype, values) = read_npy(&dir.path().join("s.npy"));
     assert_eq!((shape, dtype.as_str()), (vec![10, 64], "|i1"));
@@ -543,16 +482,7 @@ fn spin_and_gaussian_units() {
     // Hidden means of spin units lie in (−1, 1), some negative.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "transform",
-            "--model",
-            "spin.safetensors",
-            "--data",
-            "d.npy",
-            "--out",
-            "h.npy",
-        ],
+        &words("rbm transform --model spin.safetensors --data d.npy --out h.npy"),
     );
     let (_, _, h) = read_npy(&dir.path().join("h.npy"));
     assert!(h.iter().all(|&x| (-1.0..=1.0).contains(&x)));
@@ -566,43 +496,13 @@ fn spin_and_gaussian_units() {
     write_npy(&dir.path().join("r.npy"), &[200, 10], &real);
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "train",
-            "--data",
-            "r.npy",
-            "--visible-units",
-            "gaussian",
-            "--hidden",
-            "3",
-            "--epochs",
-            "2",
-            "--batch",
-            "20",
-            "--lr",
-            "0.001",
-            "--log",
-            "g.jsonl",
-            "--out",
-            "g.safetensors",
-        ],
+        &words("rbm train --data r.npy --visible-units gaussian --hidden 3 --epochs 2 --batch 20 --lr 0.001 --log g.jsonl --out g.safetensors"),
     );
     // No pseudo-likelihood for real-valued data.
     assert!(json_lines(&dir.path().join("g.jsonl"))[0]["pseudo_log_likelihood"].is_null());
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "sample",
-            "--model",
-            "g.safetensors",
-            "--samples",
-            "4",
-            "--gibbs-steps",
-            "2",
-            "--out",
-            "gs.npy",
-        ],
+        &words("rbm sample --model g.safetensors --samples 4 --gibbs-steps 2 --out gs.npy"),
     );
     let (shape, dtype, values) = read_npy(&dir.path().join("gs.npy"));
     assert_eq!((shape, dtype.as_str()), (vec![4, 10], "<f8"));
@@ -634,13 +534,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
     let odd = Rbm::new(50, 4, VisibleUnits::Bernoulli, HiddenUnits::Bernoulli).unwrap();
     vrg::rbm::file::save_rbm(d.join("odd.safetensors"), &odd, None, None).unwrap();
 
-    let before: Vec<(String, Vec<u8>)> = files(d)
-        .into_iter()
-        .map(|name| {
-            let bytes = std::fs::read(d.join(&name)).unwrap();
-            (name, bytes)
-        })
-        .collect();
+    let before = snapshot(d);
 
     /// `rbm train` with small defaults, each (flag, value) replacing the
     /// default of that flag or added; an empty value is a bare switch.
@@ -773,175 +667,53 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             vec!["--log", "missing/log.jsonl"],
         ),
         (
-            vec![
-                "rbm",
-                "sample",
-                "--model",
-                "m.safetensors",
-                "--samples",
-                "0",
-                "--gibbs-steps",
-                "2",
-                "--out",
-                "keep.npy",
-            ],
+            words("rbm sample --model m.safetensors --samples 0 --gibbs-steps 2 --out keep.npy"),
             vec!["--samples 0"],
         ),
         (
-            vec![
-                "rbm",
-                "sample",
-                "--model",
-                "absent.safetensors",
-                "--samples",
-                "3",
-                "--gibbs-steps",
-                "2",
-                "--out",
-                "keep.npy",
-            ],
+            words("rbm sample --model absent.safetensors --samples 3 --gibbs-steps 2 --out keep.npy"),
             vec!["absent.safetensors"],
         ),
         (
-            vec![
-                "rbm",
-                "sample",
-                "--model",
-                "junk.bin",
-                "--samples",
-                "3",
-                "--gibbs-steps",
-                "2",
-                "--out",
-                "keep.npy",
-            ],
+            words("rbm sample --model junk.bin --samples 3 --gibbs-steps 2 --out keep.npy"),
             vec!["junk.bin", "not a valid .safetensors"],
         ),
         (
-            vec![
-                "rbm",
-                "sample",
-                "--model",
-                "m.safetensors",
-                "--samples",
-                "3",
-                "--gibbs-steps",
-                "2",
-                "--out",
-                "missing/s.npy",
-            ],
+            words("rbm sample --model m.safetensors --samples 3 --gibbs-steps 2 --out missing/s.npy"),
             vec!["missing/s.npy"],
         ),
         (
-            vec![
-                "rbm",
-                "transform",
-                "--model",
-                "m.safetensors",
-                "--data",
-                "narrow.npy",
-                "--out",
-                "keep.npy",
-            ],
+            words("rbm transform --model m.safetensors --data narrow.npy --out keep.npy"),
             vec!["narrow.npy", "32 features", "64 visible units"],
         ),
         (
-            vec![
-                "rbm",
-                "transform",
-                "--model",
-                "m.safetensors",
-                "--data",
-                "d.npy",
-                "--binarize",
-                "stochastic",
-                "--out",
-                "keep.npy",
-            ],
+            words("rbm transform --model m.safetensors --data d.npy --binarize stochastic --out keep.npy"),
             vec!["--binarize stochastic"],
         ),
         (
-            vec![
-                "rbm",
-                "free-energy",
-                "--model",
-                "m.safetensors",
-                "--data",
-                "narrow.npy",
-            ],
+            words("rbm free-energy --model m.safetensors --data narrow.npy"),
             vec!["narrow.npy", "32 features"],
         ),
         (
-            vec![
-                "rbm",
-                "filters",
-                "--model",
-                "odd.safetensors",
-                "--out",
-                "keep.png",
-            ],
+            words("rbm filters --model odd.safetensors --out keep.png"),
             vec!["50 visible units", "--shape"],
         ),
         (
-            vec![
-                "rbm",
-                "filters",
-                "--model",
-                "odd.safetensors",
-                "--shape",
-                "7x7",
-                "--out",
-                "keep.png",
-            ],
+            words("rbm filters --model odd.safetensors --shape 7x7 --out keep.png"),
             vec!["--shape 7x7"],
         ),
         (
-            vec![
-                "rbm",
-                "filters",
-                "--model",
-                "m.safetensors",
-                "--columns",
-                "0",
-                "--out",
-                "keep.png",
-            ],
+            words("rbm filters --model m.safetensors --columns 0 --out keep.png"),
             vec!["--columns 0"],
         ),
         (
-            vec![
-                "rbm",
-                "filters",
-                "--model",
-                "m.safetensors",
-                "--out",
-                "missing/f.png",
-            ],
+            words("rbm filters --model m.safetensors --out missing/f.png"),
             vec!["missing/f.png"],
         ),
     ];
     for (args, needles) in cases {
-        let o = vrg(d, &args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        for needle in needles {
-            assert!(
-                err.contains(needle),
-                "{args:?}: expected {needle:?} in {err:?}"
-            );
-        }
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{args:?}: not one line: {err:?}"
-        );
-        let after: Vec<(String, Vec<u8>)> = files(d)
-            .into_iter()
-            .map(|name| {
-                let bytes = std::fs::read(d.join(&name)).unwrap();
-                (name, bytes)
-            })
-            .collect();
+        vrg_one_line_err(d, &args, &needles);
+        let after = snapshot(d);
         assert!(
             after == before,
             "{args:?} changed the directory: {:?}",
@@ -954,8 +726,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
 /// finite", and the last good checkpoint (if any epoch succeeded) kept.
 #[test]
 fn divergence_stops_with_the_last_good_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     let base = [
         "rbm", "train", "--data", "d.npy", "--hidden", "16", "--batch", "20", "--epochs", "4",
     ];
@@ -977,16 +748,9 @@ fn divergence_stops_with_the_last_good_checkpoint() {
     // A rate that is fine for epoch 1 and absurd from epoch 2 (linear
     // schedule 0.01 → 1e30): the checkpoint of epoch 1 is kept and loads.
     let mut args = base.to_vec();
-    args.extend_from_slice(&[
-        "--lr",
-        "0.01",
-        "--lr-final",
-        "1e30",
-        "--log",
-        "b.jsonl",
-        "--out",
-        "b.safetensors",
-    ]);
+    args.extend_from_slice(&words(
+        "--lr 0.01 --lr-final 1e30 --log b.jsonl --out b.safetensors",
+    ));
     let o = vrg(dir.path(), &args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -1009,13 +773,11 @@ fn divergence_stops_with_the_last_good_checkpoint() {
 #[test]
 fn help_lists_the_commands_and_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let o = vrg_ok(dir.path(), &["rbm", "--help"]);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = vrg_stdout(dir.path(), &["rbm", "--help"]);
     for command in ["train", "sample", "transform", "free-energy", "filters"] {
         assert!(text.contains(command), "{command}: {text}");
     }
-    let o = vrg_ok(dir.path(), &["rbm", "train", "--help"]);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = vrg_stdout(dir.path(), &["rbm", "train", "--help"]);
     for needle in [
         "[default: 0.01]",
         "[default: pcd]",
@@ -1031,19 +793,10 @@ fn help_lists_the_commands_and_defaults() {
 /// bad inputs.
 #[test]
 fn eval_exact_and_ais() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
+    let dir = dir_with_binary_data();
     train_small(dir.path(), "m.safetensors", &[]);
     let eval = |extra: &[&str]| -> Value {
-        let mut args = vec![
-            "rbm",
-            "eval",
-            "--model",
-            "m.safetensors",
-            "--data",
-            "d.npy",
-            "--json",
-        ];
+        let mut args = words("rbm eval --model m.safetensors --data d.npy --json");
         args.extend_from_slice(extra);
         serde_json::from_slice(&vrg_ok(dir.path(), &args).stdout).unwrap()
     };
@@ -1076,24 +829,10 @@ fn eval_exact_and_ais() {
         "--logz", "ais", "--chains", "200", "--betas", "2000", "--seed", "4",
     ]);
     assert_eq!(ais["method"], "ais");
-    let (estimate, error_bar) = (
-        ais["log_z"].as_f64().unwrap(),
-        ais["log_z_stderr"].as_f64().unwrap(),
-    );
-    assert!(
-        (estimate - log_z).abs() < 4.0 * error_bar.max(1e-3) && (estimate - log_z).abs() < 0.2,
-        "AIS {estimate} ± {error_bar} against exact {log_z}"
-    );
+    assert_within_error_bars(&ais, "log_z", log_z, "AIS");
     assert!(ais["ess"].as_f64().unwrap() > 1.0);
     // The reverse-AIS upper side, within its error bars too.
-    let (upper, upper_bar) = (
-        ais["log_z_upper"].as_f64().unwrap(),
-        ais["log_z_upper_stderr"].as_f64().unwrap(),
-    );
-    assert!(
-        (upper - log_z).abs() < 4.0 * upper_bar.max(1e-3) && (upper - log_z).abs() < 0.2,
-        "reverse AIS {upper} ± {upper_bar} against exact {log_z}"
-    );
+    assert_within_error_bars(&ais, "log_z_upper", log_z, "reverse AIS");
     // The same seed gives the same run.
     assert_eq!(
         ais["log_z"],
@@ -1115,31 +854,11 @@ fn eval_exact_and_ais() {
     // Too many units to enumerate: 64 visible and 40 hidden.
     vrg_ok(
         dir.path(),
-        &[
-            "rbm",
-            "train",
-            "--data",
-            "d.npy",
-            "--hidden",
-            "40",
-            "--epochs",
-            "1",
-            "--out",
-            "wide.safetensors",
-        ],
+        &words("rbm train --data d.npy --hidden 40 --epochs 1 --out wide.safetensors"),
     );
     let o = vrg(
         dir.path(),
-        &[
-            "rbm",
-            "eval",
-            "--model",
-            "wide.safetensors",
-            "--data",
-            "d.npy",
-            "--logz",
-            "exact",
-        ],
+        &words("rbm eval --model wide.safetensors --data d.npy --logz exact"),
     );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("at most 34"), "{}", stderr(&o));
@@ -1149,14 +868,13 @@ fn eval_exact_and_ais() {
 /// log line and to the last.
 #[test]
 fn training_logs_the_likelihood_every_n_epochs() {
-    let dir = tempfile::tempdir().unwrap();
-    write_binary_data(dir.path(), "d.npy");
-    train_small(
+    let dir = dir_with_binary_data();
+    let lines = train_small_logged(
         dir.path(),
         "m.safetensors",
-        &["--eval-every", "2", "--log", "log.jsonl"],
+        &["--eval-every", "2"],
+        "log.jsonl",
     );
-    let lines = json_lines(&dir.path().join("log.jsonl"));
     assert_eq!(lines.len(), 3);
     assert!(lines[0].get("log_z").is_none());
     let rbm = load_rbm(dir.path().join("m.safetensors")).unwrap().rbm;
@@ -1176,18 +894,7 @@ fn training_logs_the_likelihood_every_n_epochs() {
     assert_eq!(z, vrg::estimate::log_partition_exact(&rbm).unwrap().log_z);
     let o = vrg(
         dir.path(),
-        &[
-            "rbm",
-            "train",
-            "--data",
-            "d.npy",
-            "--hidden",
-            "4",
-            "--eval-every",
-            "0",
-            "--out",
-            "x.safetensors",
-        ],
+        &words("rbm train --data d.npy --hidden 4 --eval-every 0 --out x.safetensors"),
     );
     assert!(
         !o.status.success() && stderr(&o).contains("--eval-every 0"),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{stderr, vrg, vrg_err, write_npy};
+use common::{stderr, vrg, vrg_err, words, write_npy};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -85,34 +85,9 @@ fn devices_are_not_read() {
     write_npy(&dir.path().join("s.npy"), &[40, 16], &spins);
     for args in [
         vec!["ising", "measure", "--data", "/dev/zero"],
-        vec![
-            "rbm",
-            "train",
-            "--data",
-            "/dev/zero",
-            "--hidden",
-            "2",
-            "--out",
-            "m.safetensors",
-        ],
-        vec![
-            "rbm",
-            "free-energy",
-            "--model",
-            "/dev/zero",
-            "--data",
-            "s.npy",
-        ],
-        vec![
-            "dbn",
-            "train",
-            "--data",
-            "s.npy",
-            "--config",
-            "/dev/zero",
-            "--out",
-            "d.safetensors",
-        ],
+        words("rbm train --data /dev/zero --hidden 2 --out m.safetensors"),
+        words("rbm free-energy --model /dev/zero --data s.npy"),
+        words("dbn train --data s.npy --config /dev/zero --out d.safetensors"),
     ] {
         let o = vrg(dir.path(), &args);
         one_line_error(&o, &["/dev/zero", "character device"]);
@@ -173,18 +148,7 @@ fn model_files_of_the_wrong_kind_are_named() {
     save_rbm(dir.path().join("rbm.safetensors"), &rbm(16, 4), None, None).unwrap();
     let o = vrg(
         dir.path(),
-        &[
-            "rbm",
-            "sample",
-            "--model",
-            "dbn.safetensors",
-            "--samples",
-            "2",
-            "--gibbs-steps",
-            "1",
-            "--out",
-            "x.npy",
-        ],
+        &words("rbm sample --model dbn.safetensors --samples 2 --gibbs-steps 1 --out x.npy"),
     );
     one_line_error(
         &o,

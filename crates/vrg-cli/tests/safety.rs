@@ -3,7 +3,7 @@
 //! gave. Each test is a class of failure an attack found in the old code.
 
 mod common;
-use common::{files, read_npy, vrg, vrg_err, vrg_ok, words, write_npy};
+use common::{files, read_npy, train_flat_dbn, vrg, vrg_err, vrg_ok, words, write_npy};
 use std::path::Path;
 
 /// 200 configurations of 8×8 spins as d.npy (with its sidecar d.json) and
@@ -158,14 +158,7 @@ fn failures_leave_no_output_directory_file_or_temporary() {
     let d = dir.path();
     // Data that train but are no square lattice: the analysis fails late,
     // after its first figures are drawn.
-    let bits: Vec<u8> = (0..60 * 10).map(|i| ((i * 7919) % 5 < 2) as u8).collect();
-    write_npy(&d.join("flat.npy"), &[60, 10], &bits);
-    vrg_ok(
-        d,
-        &words(
-            "dbn train --data flat.npy --layers 10,4 --epochs 1 --batch 10 --out flat.safetensors",
-        ),
-    );
+    train_flat_dbn(d);
     vrg_err(
         d,
         &words("dbn analyze --model flat.safetensors --data flat.npy --out z"),

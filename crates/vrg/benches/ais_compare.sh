@@ -22,14 +22,8 @@ model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
 cd "$(dirname "$0")/../../.."
 betas=${2:-14500}
 python=${3:-${VRG_PYTHON:-python3}}
-mnist=${VRG_MNIST_DIR:-../shared/data/mnist}
-if [[ ! -f $mnist/train-images-idx3-ubyte.gz ]]; then
-    echo "$0: the full MNIST files are needed and $mnist/train-images-idx3-ubyte.gz" \
-        "(from $PWD) does not exist; set VRG_MNIST_DIR to a directory holding the original IDX files" >&2
-    exit 2
-fi
-VRG_MNIST_DIR=$(cd "$mnist" && pwd)
-export VRG_MNIST_DIR
+# shellcheck source=common/mnist.sh
+source crates/vrg/benches/common/mnist.sh
 if ! "$python" -c 'import numpy' 2>/dev/null; then
     echo "$0: '$python' cannot import numpy; pass PYTHON or set VRG_PYTHON (see this script's header)" >&2
     exit 2

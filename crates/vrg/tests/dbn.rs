@@ -105,10 +105,32 @@ fn mismatched_stacks_and_levels_are_clear_errors() {
 /// Greedy training: layer l + 1 is exactly the RBM trained alone on the
 /// up-pass of the data through the trained layers below; same parameters on
 /// one and two threads; every epoch reported.
+/// Two layers over 16 visible units: 8 Bernoulli hidden units trained with
+/// `first`, then 4 hidden units of type `top` trained with `second`.
+fn two_layers(
+    top: HiddenUnits,
+    first: vrg::train::TrainParams,
+    second: vrg::train::TrainParams,
+) -> Vec<vrg::dbn::LayerSpec> {
+    use vrg::dbn::LayerSpec;
+    vec![
+        LayerSpec {
+            n_hidden: 8,
+            hidden_units: HiddenUnits::Bernoulli,
+            params: first,
+        },
+        LayerSpec {
+            n_hidden: 4,
+            hidden_units: top,
+            params: second,
+        },
+    ]
+}
+
 #[test]
 fn greedy_training_stacks_layers_trained_on_the_up_pass() {
     use vrg::data::Dataset;
-    use vrg::dbn::{GreedyHooks, LayerSpec};
+    use vrg::dbn::GreedyHooks;
     use vrg::train::{initial_rbm, TrainConfig, Trainer};
     let rows = 120;
     let data = Dataset::new(rows, 16, batch(rows, 16)).unwrap();
@@ -120,18 +142,7 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
             .check(data.n_rows)
             .unwrap()
     };
-    let specs = vec![
-        LayerSpec {
-            n_hidden: 8,
-            hidden_units: HiddenUnits::Bernoulli,
-            params: params(1),
-        },
-        LayerSpec {
-            n_hidden: 4,
-            hidden_units: HiddenUnits::Spin,
-            params: params(2),
-        },
-    ];
+    let specs = two_layers(HiddenUnits::Spin, params(1), params(2));
     let validation = Dataset::new(30, 16, batch(30, 16)[..30 * 16].to_vec()).unwrap();
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -324,7 +335,7 @@ fn generation_runs_the_top_chain_then_samples_down() {
 #[test]
 fn a_divergence_names_its_layer() {
     use vrg::data::Dataset;
-    use vrg::dbn::{GreedyHooks, LayerSpec};
+    use vrg::dbn::GreedyHooks;
     use vrg::train::TrainConfig;
     let data = Dataset::new(60, 16, batch(60, 16)).unwrap();
     let params = |learning_rate| {
@@ -337,18 +348,7 @@ fn a_divergence_names_its_layer() {
             .check(data.n_rows)
             .unwrap()
     };
-    let specs = vec![
-        LayerSpec {
-            n_hidden: 8,
-            hidden_units: HiddenUnits::Bernoulli,
-            params: params(0.01),
-        },
-        LayerSpec {
-            n_hidden: 4,
-            hidden_units: HiddenUnits::Bernoulli,
-            params: params(1e38),
-        },
-    ];
+    let specs = two_layers(HiddenUnits::Bernoulli, params(0.01), params(1e38));
     let mut hooks = GreedyHooks {
         epoch_done: &mut |_| Ok(()),
         layer_done: &mut |_| Ok(()),

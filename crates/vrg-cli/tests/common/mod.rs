@@ -9,6 +9,10 @@ use std::process::{Command, Output};
 mod npy_files;
 #[allow(unused_imports)] // each test file uses its own subset
 pub use npy_files::{read_npy, write_npy};
+#[path = "../../../vrg/tests/common/dir_files.rs"]
+mod dir_files;
+#[allow(unused_imports)] // each test file uses its own subset
+pub use dir_files::files;
 
 /// The MNIST training images shipped with the library's tests: the first
 /// 2000 rows of the original IDX file (see its README.md).
@@ -42,6 +46,12 @@ pub fn vrg_ok(dir: &Path, args: &[&str]) -> Output {
     o
 }
 
+/// Runs `vrg` and fails the test unless it succeeds; returns what it
+/// printed on standard output.
+pub fn vrg_stdout(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&vrg_ok(dir, args).stdout).into_owned()
+}
+
 /// Fails unless `vrg args` exits with code 2 without panicking and its
 /// error mentions every one of `words`; returns the error text.
 pub fn vrg_err(dir: &Path, args: &[&str], words: &[&str]) -> String {
@@ -55,14 +65,48 @@ pub fn vrg_err(dir: &Path, args: &[&str], words: &[&str]) -> String {
     text
 }
 
-/// The names in `dir`, sorted.
-pub fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+/// Fails unless `vrg args` exits with code 2 and a one-line error that
+/// mentions every one of `needles`; returns that error.
+pub fn vrg_one_line_err(dir: &Path, args: &[&str], needles: &[&str]) -> String {
+    let o = vrg(dir, args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in {err:?}"
+        );
+    }
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err:?}"
+    );
+    err
+}
+
+/// Writes `flat.npy`, 60 rows of 10 bits (data that train but are no square
+/// lattice), and trains the one-layer DBN `flat.safetensors` on it in `dir`.
+pub fn train_flat_dbn(dir: &Path) {
+    let bits: Vec<u8> = (0..60 * 10).map(|i| ((i * 7919) % 5 < 2) as u8).collect();
+    write_npy(&dir.join("flat.npy"), &[60, 10], &bits);
+    vrg_ok(
+        dir,
+        &words(
+            "dbn train --data flat.npy --layers 10,4 --epochs 1 --batch 10 --out flat.safetensors",
+        ),
+    );
+}
+
+/// The names and contents of every file in `dir`.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files(dir)
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(dir.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
 }
 
 /// The records of a JSON-lines file (a training log), one value a line.

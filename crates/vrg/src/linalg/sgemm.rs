@@ -360,6 +360,14 @@ unsafe fn block(
 mod tests {
     use super::*;
 
+    /// A rayon pool of `threads` threads.
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
     fn naive(m: usize, n: usize, k: usize, a: Strided<'_>, b: Strided<'_>) -> Vec<f64> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
@@ -417,10 +425,7 @@ mod tests {
             ] {
                 let exact = naive(m, n, k, a, b);
                 for threads in [1, 2, 3] {
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(threads)
-                        .build()
-                        .unwrap();
+                    let pool = pool(threads);
                     let mut c = vec![1.0f32; m * n];
                     pool.install(|| sgemm(m, n, k, 0.5, a, b, &mut c, n, true, true, None));
                     for (x, e) in c.iter().zip(&exact) {
@@ -462,10 +467,7 @@ mod tests {
             };
             let exact = naive(m, n, k, a, b);
             for threads in [1, 2, 3] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
+                let pool = pool(threads);
                 let seen = std::sync::Mutex::new(vec![0u32; m * n]);
                 let finish = |r: usize, j0: usize, x: &mut [f32]| {
                     let mut seen = seen.lock().unwrap();

@@ -19,7 +19,7 @@
 //! - G. E. P. Box and M. E. Muller, *A Note on the Generation of Random Normal
 //!   Deviates*, Ann. Math. Statist. 29, 610 (1958).
 
-use super::model::{check_batch, Rbm};
+use super::model::Rbm;
 use super::units::{sigmoid, HiddenUnits, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::Result;
@@ -154,12 +154,7 @@ impl Rbm {
         hidden: &mut [f32],
         visible_out: &mut [f32],
     ) -> Result<()> {
-        check_batch(
-            "visible output (rows × n_visible)",
-            visible_out.len(),
-            rows,
-            self.n_visible(),
-        )?;
+        self.check_visible("visible output (rows × n_visible)", visible_out, rows)?;
         self.sample_hiddens(v, rows, rng, hidden)?;
         self.sample_visibles(hidden, rows, rng, visible_out)
     }

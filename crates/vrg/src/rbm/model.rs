@@ -215,22 +215,24 @@ impl Rbm {
         Ok(energy)
     }
 
+    /// Checks that `data` holds `rows` visible rows (`rows × n_visible`
+    /// values); `what` names it in the error.
+    pub(crate) fn check_visible(&self, what: &str, data: &[f32], rows: usize) -> Result<()> {
+        check_batch(what, data.len(), rows, self.n_visible)
+    }
+
+    /// Checks that `data` holds `rows` hidden rows (`rows × n_hidden`
+    /// values); `what` names it in the error.
+    pub(crate) fn check_hidden(&self, what: &str, data: &[f32], rows: usize) -> Result<()> {
+        check_batch(what, data.len(), rows, self.n_hidden)
+    }
+
     /// The hidden units' inputs x = vW + c for a batch: `v` is `rows × n_visible`,
     /// `out` is `rows × n_hidden` (x_rj = c_j + Σ_i v_ri W_ij). One f32
     /// product through [`linalg::gemm`].
     pub fn visible_to_hidden_input(&self, v: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
-        check_batch(
-            "visible batch (rows × n_visible)",
-            v.len(),
-            rows,
-            self.n_visible,
-        )?;
-        check_batch(
-            "hidden output (rows × n_hidden)",
-            out.len(),
-            rows,
-            self.n_hidden,
-        )?;
+        self.check_visible("visible batch (rows × n_visible)", v, rows)?;
+        self.check_hidden("hidden output (rows × n_hidden)", out, rows)?;
         if rows == 0 {
             return Ok(());
         }
@@ -251,18 +253,8 @@ impl Rbm {
     /// `out` is `rows × n_visible` (a_ri = b_i + Σ_j W_ij h_rj). One f32
     /// product through [`linalg::gemm`].
     pub fn hidden_to_visible_input(&self, h: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
-        check_batch(
-            "hidden batch (rows × n_hidden)",
-            h.len(),
-            rows,
-            self.n_hidden,
-        )?;
-        check_batch(
-            "visible output (rows × n_visible)",
-            out.len(),
-            rows,
-            self.n_visible,
-        )?;
+        self.check_hidden("hidden batch (rows × n_hidden)", h, rows)?;
+        self.check_visible("visible output (rows × n_visible)", out, rows)?;
         if rows == 0 {
             return Ok(());
         }
@@ -320,12 +312,7 @@ impl Rbm {
     /// Computed in f64 (inputs and parameters converted, one f64 GEMM), so the
     /// result agrees with sums of [`Rbm::energy`] to f64 rounding.
     pub fn free_energy_visible(&self, v: &[f32], rows: usize) -> Result<Vec<f64>> {
-        check_batch(
-            "visible batch (rows × n_visible)",
-            v.len(),
-            rows,
-            self.n_visible,
-        )?;
+        self.check_visible("visible batch (rows × n_visible)", v, rows)?;
         let (nv, nh) = (self.n_visible, self.n_hidden);
         let x = self.product_f64(v, rows, false);
         let mut free_energy = Vec::with_capacity(rows);
@@ -360,12 +347,7 @@ impl Rbm {
     ///
     /// Computed in f64 (one f64 GEMM). Σ_h e^{−H(h)} = Z = Σ_v e^{−H(v)}.
     pub fn free_energy_hidden(&self, h: &[f32], rows: usize) -> Result<Vec<f64>> {
-        check_batch(
-            "hidden batch (rows × n_hidden)",
-            h.len(),
-            rows,
-            self.n_hidden,
-        )?;
+        self.check_hidden("hidden batch (rows × n_hidden)", h, rows)?;
         let (nv, nh) = (self.n_visible, self.n_hidden);
         let y = self.product_f64(h, rows, true);
         let mut free_energy = Vec::with_capacity(rows);

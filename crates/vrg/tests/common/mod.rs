@@ -7,6 +7,9 @@ use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 mod npy_files;
 #[allow(unused_imports)] // not every test file writes .npy files
 pub use npy_files::write_npy;
+mod dir_files;
+#[allow(unused_imports)] // not every test file lists a directory
+pub use dir_files::files;
 use vrg::rng::{self, Rng};
 
 /// Every pair of unit types.

@@ -2,23 +2,14 @@
 
 use crate::experiment::greedy::join_sizes;
 use crate::flags::DbnSampleArgs;
-use crate::inputs::{check_extension, check_writable};
+use crate::inputs::{check_npy_paths, check_sample_counts, check_writable};
 use crate::progress;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use vrg::dbn::file::load_dbn;
 
 pub fn run(args: DbnSampleArgs) -> Result<()> {
-    if args.samples == 0 {
-        bail!("invalid --samples 0: expected at least 1 sample");
-    }
-    if args.gibbs_steps == 0 {
-        bail!("invalid --gibbs-steps 0: expected at least 1 step");
-    }
-    check_extension(&args.out, "npy")?;
-    vrg::io::PathPlan::new()
-        .input("--model", &args.model)
-        .output("--out", &args.out)
-        .check()?;
+    check_sample_counts(args.samples, "sample", args.gibbs_steps)?;
+    check_npy_paths(&args.model, None, &args.out)?;
     let dbn = load_dbn(&args.model)?.dbn;
     check_writable(&args.out).context("invalid --out")?;
     let bar = progress::bar(args.gibbs_steps as u64, "Gibbs steps");

@@ -4,10 +4,10 @@ use crate::experiment::config::ExperimentConfig;
 use crate::experiment::greedy::{join_sizes, train_plan_from, Checkpoint, PlanRecord, ResumePoint};
 use crate::experiment::plan::{logz_options, plan_from, Overrides};
 use crate::flags::DbnTrainArgs;
-use crate::inputs::{check_extension, check_writable, load_data};
+use crate::inputs::{check_extension, check_training_paths, load_data};
 use crate::resume;
 use crate::resume::{DataRecord, JsonLog};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::path::PathBuf;
 use vrg::dbn::GreedyStart;
 
@@ -37,16 +37,12 @@ pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
     let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
     let logz = logz_options(&args.logz.as_analysis(), &config, 1)?;
     let binarize = args.data.binarize()?;
-    vrg::io::PathPlan::new()
-        .input("--data", &args.data.data)
-        .input_if("--config", args.config.as_deref())
-        .output("--out", &args.out)
-        .output_if("--log", args.log.as_deref())
-        .check()?;
-    check_writable(&args.out).context("invalid --out")?;
-    if let Some(log) = &args.log {
-        check_writable(log).context("invalid --log")?;
-    }
+    check_training_paths(
+        &args.data.data,
+        ("--config", args.config.as_deref()),
+        &args.out,
+        args.log.as_deref(),
+    )?;
     // The data flags known before the data are read; checked against a
     // checkpoint at once, and again with the rest after planning.
     let flags = DataRecord::default()

@@ -1,17 +1,12 @@
 //! `vrg dbn transform`: the up-pass of data to a level.
 
 use crate::flags::DbnTransformArgs;
-use crate::inputs::{check_extension, check_writable, data_for};
+use crate::inputs::{check_npy_paths, check_writable, data_for};
 use anyhow::{bail, Context, Result};
 use vrg::dbn::file::load_dbn;
 
 pub fn run(args: DbnTransformArgs) -> Result<()> {
-    check_extension(&args.out, "npy")?;
-    vrg::io::PathPlan::new()
-        .input("--model", &args.model)
-        .input("--data", &args.data.data)
-        .output("--out", &args.out)
-        .check()?;
+    check_npy_paths(&args.model, Some(&args.data.data), &args.out)?;
     let dbn = load_dbn(&args.model)?.dbn;
     let top = dbn.layers().len();
     let level = args.level.unwrap_or(top);

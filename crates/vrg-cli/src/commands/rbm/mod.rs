@@ -3,7 +3,7 @@
 //! machines.
 
 use crate::flags::{RbmCommand, RbmEvalArgs, RbmFreeEnergyArgs, RbmSampleArgs, RbmTransformArgs};
-use crate::inputs::{check_extension, check_writable, model_and_data};
+use crate::inputs::{check_npy_paths, check_sample_counts, check_writable, model_and_data};
 use crate::log_z::estimate_log_z;
 use crate::output::write_samples;
 use crate::{output, progress};
@@ -35,17 +35,8 @@ pub fn run(command: RbmCommand) -> Result<()> {
 }
 
 fn sample(args: RbmSampleArgs) -> Result<()> {
-    if args.samples == 0 {
-        bail!("invalid --samples 0: expected at least 1 chain");
-    }
-    if args.gibbs_steps == 0 {
-        bail!("invalid --gibbs-steps 0: expected at least 1 step");
-    }
-    check_extension(&args.out, "npy")?;
-    vrg::io::PathPlan::new()
-        .input("--model", &args.model)
-        .output("--out", &args.out)
-        .check()?;
+    check_sample_counts(args.samples, "chain", args.gibbs_steps)?;
+    check_npy_paths(&args.model, None, &args.out)?;
     let rbm = load_rbm(&args.model)?.rbm;
     let (n, nv, nh) = (args.samples, rbm.n_visible(), rbm.n_hidden());
     let too_many = |units: usize| {
@@ -74,12 +65,7 @@ fn sample(args: RbmSampleArgs) -> Result<()> {
 }
 
 fn transform(args: RbmTransformArgs) -> Result<()> {
-    check_extension(&args.out, "npy")?;
-    vrg::io::PathPlan::new()
-        .input("--model", &args.model)
-        .input("--data", &args.data.data)
-        .output("--out", &args.out)
-        .check()?;
+    check_npy_paths(&args.model, Some(&args.data.data), &args.out)?;
     let (rbm, data) = model_and_data(&args.model, &args.data)?;
     check_writable(&args.out).context("invalid --out")?;
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());

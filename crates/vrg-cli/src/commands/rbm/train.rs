@@ -2,7 +2,7 @@
 //! progress bar, a log line and a checkpoint per epoch, and `--resume`.
 
 use crate::flags::RbmTrainArgs;
-use crate::inputs::{check_extension, check_writable, fit_units, load_data};
+use crate::inputs::{check_extension, check_training_paths, fit_units, load_data};
 use crate::log_z::warn_low_ess;
 use crate::resume::{DataRecord, JsonLog, LogState};
 use crate::{progress, resume};
@@ -133,17 +133,14 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
     check_extension(&args.out, "safetensors")?;
-    vrg::io::PathPlan::new()
-        .input("--data", &args.data.data)
-        .input_if("--validation", args.validation.as_deref())
-        .output("--out", &args.out)
-        .output_if("--log", args.log.as_deref())
-        .check()?;
-
     // Outputs: checked now, written only once an epoch has succeeded.
-    check_writable(&args.out).context("invalid --out")?;
+    check_training_paths(
+        &args.data.data,
+        ("--validation", args.validation.as_deref()),
+        &args.out,
+        args.log.as_deref(),
+    )?;
     if let Some(log) = &args.log {
-        check_writable(log).context("invalid --log")?;
         if log.is_file() {
             std::fs::OpenOptions::new()
                 .append(true)
