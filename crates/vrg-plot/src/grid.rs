@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::colour::{diverging, grey, Rgb};
 use crate::line::tick;
 use crate::render::{check_side, render, FONT};
-use crate::{PlotError, Result};
+use crate::{plottable, PlotError, Result, MAX_ABS_VALUE};
 
 /// How tile values map to colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,7 +62,7 @@ const MARK: RGBColor = RGBColor(0, 170, 0);
 /// # Errors
 /// [`PlotError::Invalid`] when there is no tile, a tile dimension or
 /// `columns` is 0, a tile has the wrong number of values or a non-finite
-/// value, the labels are not one per tile, a marked index is out of range,
+/// value (or one beyond ±[`MAX_ABS_VALUE`](crate::MAX_ABS_VALUE)), the labels are not one per tile, a marked index is out of range,
 /// the size is out of bounds, or the tiles do not fit (at least one pixel
 /// per value); [`PlotError::Draw`] / [`PlotError::Encode`] if drawing fails.
 pub fn image_grid(grid: &ImageGrid) -> Result<Vec<u8>> {
@@ -96,9 +96,10 @@ fn validate(grid: &ImageGrid) -> Result<()> {
                 t.len()
             )));
         }
-        if let Some(j) = t.iter().position(|v| !v.is_finite()) {
+        if let Some(j) = t.iter().position(|v| !plottable(*v)) {
             return Err(PlotError::invalid(format!(
-                "image grid: tile {i}, value {j} (row {}, column {}) is {}; values must be finite",
+                "image grid: tile {i}, value {j} (row {}, column {}) is {}; values must be \
+                 finite, at most {MAX_ABS_VALUE:e} in magnitude",
                 j / w,
                 j % w,
                 t[j]

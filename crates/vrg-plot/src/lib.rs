@@ -18,7 +18,7 @@
 //! `ab_glyph` from DejaVu Sans, embedded in the binary through the `dejavu`
 //! crate, and the pixels are encoded with the `png` crate. Every input is
 //! validated before anything is allocated or drawn: empty series or grids,
-//! non-finite values, mismatched lengths and image sizes outside
+//! non-finite values or values beyond ±[`MAX_ABS_VALUE`], mismatched lengths and image sizes outside
 //! [`MIN_SIDE`]`..=`[`MAX_SIDE`] pixels are refused with a [`PlotError`] that
 //! names the series or tile at fault.
 #![forbid(unsafe_code)]
@@ -39,6 +39,15 @@ pub use render::write_png;
 pub const MIN_SIDE: u32 = 64;
 /// Largest accepted image side, in pixels (checked before allocating).
 pub const MAX_SIDE: u32 = 8192;
+
+/// Largest accepted magnitude of a coordinate, error bar or tile value:
+/// beyond it the axis arithmetic (spans, padding, ticks) could overflow.
+pub const MAX_ABS_VALUE: f64 = 1e100;
+
+/// Whether `v` is finite and within ±[`MAX_ABS_VALUE`].
+pub(crate) fn plottable(v: f64) -> bool {
+    v.is_finite() && v.abs() <= MAX_ABS_VALUE
+}
 
 /// The result type of this crate.
 pub type Result<T> = std::result::Result<T, PlotError>;

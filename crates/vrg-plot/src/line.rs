@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::render::{check_side, render, FONT};
-use crate::{PlotError, Result, MAX_SIDE};
+use crate::{plottable, PlotError, Result, MAX_ABS_VALUE, MAX_SIDE};
 
 /// How a [`Series`] is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,7 +66,8 @@ const PALETTE: [RGBColor; 10] = [
 ///
 /// # Errors
 /// [`PlotError::Invalid`] when there is no series, a series has no point, a
-/// coordinate or error bar is non-finite, an error bar is negative, the number
+/// coordinate or error bar is non-finite or beyond
+/// ±[`MAX_ABS_VALUE`](crate::MAX_ABS_VALUE), an error bar is negative, the number
 /// of error bars differs from the number of points, or the size is out of
 /// bounds; [`PlotError::Draw`] / [`PlotError::Encode`] if drawing fails.
 pub fn line_plot(plot: &LinePlot) -> Result<Vec<u8>> {
@@ -136,11 +137,12 @@ fn validate(plot: &LinePlot, what: &str) -> Result<()> {
         if let Some(j) = s
             .points
             .iter()
-            .position(|(x, y)| !x.is_finite() || !y.is_finite())
+            .position(|(x, y)| !(plottable(*x) && plottable(*y)))
         {
             let (x, y) = s.points[j];
             return Err(PlotError::invalid(format!(
-                "{name}: point {j} is ({x}, {y}); coordinates must be finite"
+                "{name}: point {j} is ({x}, {y}); coordinates must be finite, \
+                 at most {MAX_ABS_VALUE:e} in magnitude"
             )));
         }
         if let Some(errors) = &s.y_errors {
@@ -151,9 +153,13 @@ fn validate(plot: &LinePlot, what: &str) -> Result<()> {
                     errors.len()
                 )));
             }
-            if let Some(j) = errors.iter().position(|e| !e.is_finite() || *e < 0.0) {
+            if let Some(j) = errors
+                .iter()
+                .position(|e| !(0.0..=MAX_ABS_VALUE).contains(e))
+            {
                 return Err(PlotError::invalid(format!(
-                    "{name}: error bar {j} is {}; error bars must be finite and non-negative",
+                    "{name}: error bar {j} is {}; error bars must be finite, non-negative \
+                     and at most {MAX_ABS_VALUE:e}",
                     errors[j]
                 )));
             }
