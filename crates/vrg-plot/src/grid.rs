@@ -243,7 +243,7 @@ fn rgb((r, g, b): Rgb) -> RGBColor {
 fn draw(root: &DrawingArea<BitMapBackend<'_>, Shift>, grid: &ImageGrid, l: &Layout) -> Result<()> {
     root.fill(&WHITE).map_err(PlotError::draw)?;
     let (width, _) = root.dim_in_pixel();
-    let title_style = TextStyle::from((FONT, l.title_size).into_font().style(FontStyle::Bold))
+    let title_style = TextStyle::from((FONT, l.title_size, FontStyle::Bold).into_font())
         .pos(Pos::new(HPos::Center, VPos::Center))
         .color(&BLACK);
     root.draw_text(

@@ -16,7 +16,10 @@
 //!
 //! Drawing uses [`plotters`] with its bitmap backend; text is rendered with
 //! `ab_glyph` from DejaVu Sans, embedded in the binary through the `dejavu`
-//! crate, and the pixels are encoded with the `png` crate. Every input is
+//! crate, and the pixels are encoded with the `png` crate. The font's
+//! licence (Bitstream Vera / DejaVu, permissive; its notice must travel with
+//! copies of the font, so with binaries that embed it) is in
+//! `crates/vrg-plot/LICENSE-DejaVu-fonts`. Every input is
 //! validated before anything is allocated or drawn: empty series or grids,
 //! non-finite values or values beyond ±[`MAX_ABS_VALUE`], mismatched lengths and image sizes outside
 //! [`MIN_SIDE`]`..=`[`MAX_SIDE`] pixels are refused with a [`PlotError`] that

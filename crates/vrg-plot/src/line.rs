@@ -255,10 +255,7 @@ fn draw_line_plot(area: &DrawingArea<BitMapBackend<'_>, Shift>, plot: &LinePlot)
     }));
 
     let mut chart = ChartBuilder::on(area)
-        .caption(
-            &plot.title,
-            (FONT, title_size).into_font().style(FontStyle::Bold),
-        )
+        .caption(&plot.title, (FONT, title_size, FontStyle::Bold))
         .margin(8)
         .margin_right(16)
         .x_label_area_size((label_size * 2.8) as u32)
