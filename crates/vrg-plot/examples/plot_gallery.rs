@@ -1,4 +1,5 @@
-//! Writes a few example figures into a directory, to look at.
+//! Writes a few example figures of synthetic data into a directory, to
+//! look at (the numbers are made up; only the drawing is shown).
 //!
 //! ```text
 //! cargo run --release -p vrg-plot --example plot_gallery -- OUT_DIR
@@ -67,19 +68,19 @@ fn ising_energy() -> LinePlot {
         .map(|t| 0.02 + 0.05 * (-(t - 2.27f64).powi(2) * 3.0).exp())
         .collect();
     LinePlot {
-        title: "2D Ising, L = 16: energy per spin".into(),
+        title: "Synthetic data: an exact curve beside measurements".into(),
         x_label: "temperature T (J/k_B)".into(),
         y_label: "energy per spin E/N (J)".into(),
         width: 800,
         height: 560,
         series: vec![
             Series {
-                name: "Kaufman exact (L = 16)".into(),
+                name: "stand-in for an exact curve".into(),
                 points: curve,
                 ..Series::default()
             },
             Series {
-                name: "Monte Carlo (mean ± s.e.)".into(),
+                name: "stand-in measurements (mean ± s.e.)".into(),
                 points: measured,
                 y_errors: Some(errors),
                 style: SeriesStyle::Points,
