@@ -112,7 +112,7 @@ fn receptive_fields() -> ImageGrid {
             .collect(),
     );
     ImageGrid {
-        title: "Level 1 receptive fields (weights of 24 hidden units)".into(),
+        title: "Synthetic receptive fields (weights of 24 hidden units)".into(),
         tiles,
         tile_shape: (h, w),
         columns: 6,
