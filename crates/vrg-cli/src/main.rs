@@ -8,7 +8,8 @@
 //! the steps they share live beside them: [`inputs`] (data, models, output
 //! paths), [`experiment`] (experiment files, training plans, greedy
 //! training, analysis), [`resume`] (exact resume records and the log),
-//! [`log_z`], [`output`], [`figures`] and [`progress`]. A new training
+//! [`log_z`], [`output`], [`figures`] (grey-scale tile grids), [`plots`]
+//! (labelled figures built from a command's results) and [`progress`]. A new training
 //! hyper-parameter needs none of them: it is a row of
 //! `vrg::train::params`.
 
@@ -19,6 +20,7 @@ mod flags;
 mod inputs;
 mod log_z;
 mod output;
+mod plots;
 mod progress;
 mod resume;
 

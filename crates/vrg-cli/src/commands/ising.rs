@@ -1,7 +1,7 @@
 //! `vrg ising …`.
 
 use crate::flags::{ExactArgs, IsingCommand, MeasureArgs, SampleArgs};
-use crate::{output, progress};
+use crate::{output, plots, progress};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -117,6 +117,25 @@ fn sample(args: SampleArgs) -> Result<()> {
             args.out.display()
         );
     }
+    if let Some(plot) = &args.plot {
+        if plot.extension().and_then(|e| e.to_str()) != Some("png") {
+            bail!(
+                "invalid --plot {}: expected a path ending in .png",
+                plot.display()
+            );
+        }
+        let mut distinct = temperatures.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        if distinct.len() < 2 {
+            bail!(
+                "invalid --plot {}: a curve needs at least 2 temperatures, --temperature {:?} gives {}",
+                plot.display(),
+                args.temperature,
+                distinct.len()
+            );
+        }
+    }
     let n = args.size * args.size;
     let total_rows = vrg::memory::check_product(
         || {
@@ -134,11 +153,15 @@ fn sample(args: SampleArgs) -> Result<()> {
     vrg::io::PathPlan::new()
         .output("--out", &args.out)
         .output("--out's sidecar", sidecar::path_for(&args.out))
+        .output_if("--plot", args.plot.as_deref())
         .check()?;
     let npy_out = vrg::io::AtomicFile::create(&args.out).context("invalid --out")?;
     drop(npy_out);
     vrg::io::atomic::check_writable_target(&sidecar::path_for(&args.out))
         .context("invalid --out")?;
+    if let Some(plot) = &args.plot {
+        vrg::io::atomic::check_writable_target(plot).context("invalid --plot")?;
+    }
 
     let mut spins = vec![0i8; total_rows * n];
     let bar = progress::bar(plan.total_sweeps() * models.len() as u64, "sweeps");
@@ -186,6 +209,15 @@ fn sample(args: SampleArgs) -> Result<()> {
         "blocks": blocks,
         "seconds": started.elapsed().as_secs_f64(),
     });
+    // The figure is drawn before anything is committed: a drawing error
+    // leaves no output behind.
+    let figure = match &args.plot {
+        Some(_) => Some(
+            vrg_plot::panels(&plots::ising_scan(&results), plots::COLUMNS)
+                .context("cannot draw --plot")?,
+        ),
+        None => None,
+    };
     // The pair is committed as a unit: both written in full, then renamed.
     let npy_file = vrg::io::npy::prepare(&args.out, &[total_rows, args.size, args.size], &spins)?;
     let json_file = output::write_json(&sidecar::path_for(&args.out), &sidecar_json)?;
@@ -212,6 +244,10 @@ fn sample(args: SampleArgs) -> Result<()> {
         args.out.display(),
         sidecar::path_for(&args.out).display()
     );
+    if let (Some(plot), Some(figure)) = (&args.plot, figure) {
+        vrg_plot::write_png(plot, &figure)?;
+        eprintln!("wrote {}", plot.display());
+    }
     Ok(())
 }
 

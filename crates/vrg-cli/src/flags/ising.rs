@@ -71,6 +71,12 @@ pub struct SampleArgs {
     /// Output array, a `.npy` path; FILE.json is written beside it.
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
+    /// Also draw the observables against temperature into a `.png` figure:
+    /// energy, specific heat, |m| and the Binder cumulant with error bars,
+    /// beside Kaufman's exact curves for the same L and Onsager's / Yang's
+    /// for L → ∞ (h = 0, J > 0 only). Needs at least 2 temperatures.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
