@@ -3,12 +3,15 @@
 //!
 //! - [`ising_scan`]: Ising observables against temperature (`vrg ising
 //!   sample --plot`), Monte Carlo with error bars beside the exact curves.
+//! - [`training_curves`]: an RBM's monitor against epoch (`vrg rbm train
+//!   --plot`).
 
 use vrg::ising::exact::{
     critical_temperature, kaufman, onsager_energy_per_spin, yang_magnetization,
 };
 use vrg::ising::ChainResult;
 use vrg::stats::Estimate;
+use vrg::train::EpochRecord;
 use vrg_plot::{LinePlot, Series, SeriesStyle};
 
 /// Panels per row of a multi-panel figure.
@@ -199,6 +202,133 @@ pub fn ising_scan(results: &[ChainResult]) -> Vec<LinePlot> {
     ]
 }
 
+/// The values of one epoch that [`training_curves`] draws: taken from an
+/// [`EpochRecord`] or read back from a line of the training log.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+pub struct EpochPoint {
+    pub epoch: usize,
+    pub free_energy_train: f64,
+    #[serde(default)]
+    pub free_energy_validation: Option<f64>,
+    #[serde(default)]
+    pub free_energy_gap: Option<f64>,
+    pub reconstruction_error: f64,
+    #[serde(default)]
+    pub pseudo_log_likelihood: Option<f64>,
+    #[serde(default)]
+    pub log_likelihood_train: Option<f64>,
+    #[serde(default)]
+    pub log_likelihood_validation: Option<f64>,
+}
+
+impl From<&EpochRecord> for EpochPoint {
+    fn from(r: &EpochRecord) -> Self {
+        let m = &r.metrics;
+        let l = r.likelihood.as_ref();
+        EpochPoint {
+            epoch: m.epoch,
+            free_energy_train: m.free_energy_train,
+            free_energy_validation: m.free_energy_validation,
+            free_energy_gap: m.free_energy_gap,
+            reconstruction_error: m.reconstruction_error,
+            pseudo_log_likelihood: m.pseudo_log_likelihood,
+            log_likelihood_train: l.map(|l| l.log_likelihood_train),
+            log_likelihood_validation: l.and_then(|l| l.log_likelihood_validation),
+        }
+    }
+}
+
+impl EpochPoint {
+    /// The epoch values of one line of a training log, or `None` when the
+    /// line is no epoch record (not JSON, or without the monitor's keys).
+    pub fn from_log_line(line: &str) -> Option<Self> {
+        serde_json::from_str(line).ok()
+    }
+}
+
+/// The panels of `vrg rbm train --plot` from a run's epochs (each an
+/// [`EpochRecord`] of this run, `EpochPoint::from(&record)`, or a line of the
+/// log of an earlier one), against epoch: the mean free energy
+/// H(v) of the monitored training and held-out rows (Hinton's overfitting
+/// monitor), their gap, the reconstruction error and the pseudo-log-likelihood
+/// with ln p(v) where it was evaluated. A series without a value is left out,
+/// and a panel without a series.
+pub fn training_curves(points: &[EpochPoint]) -> Vec<LinePlot> {
+    let series = |name: &str, style: SeriesStyle, pick: &dyn Fn(&EpochPoint) -> Option<f64>| {
+        let points: Curve = points
+            .iter()
+            .filter_map(|p| {
+                pick(p)
+                    .filter(|&y| plottable(y))
+                    .map(|y| (p.epoch as f64, y))
+            })
+            .collect();
+        (!points.is_empty()).then(|| Series {
+            name: name.to_owned(),
+            points,
+            y_errors: None,
+            style,
+        })
+    };
+    let panel = |title: &str, y_label: &str, series: Vec<Option<Series>>| {
+        let series: Vec<Series> = series.into_iter().flatten().collect();
+        (!series.is_empty()).then(|| LinePlot {
+            title: title.to_owned(),
+            x_label: "epoch".to_owned(),
+            y_label: y_label.to_owned(),
+            width: PANEL_WIDTH,
+            height: PANEL_HEIGHT,
+            series,
+        })
+    };
+    [
+        panel(
+            "Mean free energy H(v) (overfitting monitor)",
+            "free energy per row (nats)",
+            vec![
+                series("training rows", SeriesStyle::Line, &|p| {
+                    Some(p.free_energy_train)
+                }),
+                series("held-out rows", SeriesStyle::Line, &|p| {
+                    p.free_energy_validation
+                }),
+            ],
+        ),
+        panel(
+            "Free-energy gap, held out − training",
+            "gap per row (nats)",
+            vec![series("held out − training", SeriesStyle::Line, &|p| {
+                p.free_energy_gap
+            })],
+        ),
+        panel(
+            "Reconstruction error",
+            "squared error per visible unit",
+            vec![series("training rows", SeriesStyle::Line, &|p| {
+                Some(p.reconstruction_error)
+            })],
+        ),
+        panel(
+            "Pseudo-log-likelihood and ln p(v)",
+            "per row (nats)",
+            vec![
+                series("pseudo-log-likelihood", SeriesStyle::Line, &|p| {
+                    p.pseudo_log_likelihood
+                }),
+                series("ln p(v), training rows", SeriesStyle::Points, &|p| {
+                    p.log_likelihood_train
+                }),
+                series("ln p(v), held-out rows", SeriesStyle::Points, &|p| {
+                    p.log_likelihood_validation
+                }),
+            ],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +405,73 @@ mod tests {
         assert!(plots[0].title.contains("no exact curve: h ≠ 0"));
         assert!(plots[3].title.contains("h = 0.5"));
         vrg_plot::panels(&plots, COLUMNS).unwrap();
+    }
+
+    fn epoch(epoch: usize, held_out: bool, likelihood: bool) -> EpochPoint {
+        let e = epoch as f64;
+        EpochPoint {
+            epoch,
+            free_energy_train: -10.0 - e,
+            free_energy_validation: held_out.then_some(-9.0 - e),
+            free_energy_gap: held_out.then_some(1.0),
+            reconstruction_error: 0.5 / e,
+            pseudo_log_likelihood: Some(-7.0 + e),
+            log_likelihood_train: likelihood.then_some(-8.0 + e),
+            log_likelihood_validation: (likelihood && held_out).then_some(-8.5 + e),
+        }
+    }
+
+    #[test]
+    fn training_curve_points_are_the_records_values() {
+        let points: Vec<EpochPoint> = (1..=3).map(|e| epoch(e, true, e == 3)).collect();
+        let plots = training_curves(&points);
+        assert_eq!(plots.len(), 4);
+        let xy = |f: &dyn Fn(&EpochPoint) -> Option<f64>| -> Curve {
+            points
+                .iter()
+                .filter_map(|p| f(p).map(|y| (p.epoch as f64, y)))
+                .collect()
+        };
+        assert_eq!(
+            plots[0].series[0].points,
+            xy(&|p| Some(p.free_energy_train))
+        );
+        assert_eq!(plots[0].series[1].points, xy(&|p| p.free_energy_validation));
+        assert_eq!(plots[1].series[0].points, xy(&|p| p.free_energy_gap));
+        assert_eq!(
+            plots[2].series[0].points,
+            xy(&|p| Some(p.reconstruction_error))
+        );
+        assert_eq!(plots[3].series[0].points, xy(&|p| p.pseudo_log_likelihood));
+        assert_eq!(plots[3].series[1].points, vec![(3.0, -5.0)]);
+        assert_eq!(plots[3].series[2].points, vec![(3.0, -5.5)]);
+        assert_eq!(plots[3].series[1].style, SeriesStyle::Points);
+        for p in &plots {
+            assert_eq!(p.x_label, "epoch");
+        }
+        vrg_plot::panels(&plots, COLUMNS).unwrap();
+    }
+
+    #[test]
+    fn training_curves_skip_what_has_no_data() {
+        let points: Vec<EpochPoint> = (1..=2).map(|e| epoch(e, false, false)).collect();
+        let plots = training_curves(&points);
+        // No held-out rows: no gap panel, one free-energy series.
+        assert_eq!(plots.len(), 3);
+        assert_eq!(plots[0].series.len(), 1);
+        assert_eq!(plots[2].series.len(), 1);
+        vrg_plot::panels(&plots, COLUMNS).unwrap();
+    }
+
+    #[test]
+    fn log_lines_give_epoch_points() {
+        let line = r#"{"epoch":2,"free_energy_train":-3.5,"free_energy_validation":null,"free_energy_gap":null,"reconstruction_error":0.25,"pseudo_log_likelihood":-4.0,"seconds":0.1,"learning_rate":0.1,"momentum":0.5,"log_z":1.0,"log_likelihood_train":-5.0,"log_likelihood_validation":null}"#;
+        let p = EpochPoint::from_log_line(line).unwrap();
+        assert_eq!(p.epoch, 2);
+        assert_eq!(p.free_energy_train, -3.5);
+        assert_eq!(p.log_likelihood_train, Some(-5.0));
+        assert_eq!(p.free_energy_validation, None);
+        assert!(EpochPoint::from_log_line("{\"layer\":1}").is_none());
+        assert!(EpochPoint::from_log_line("not json").is_none());
     }
 }

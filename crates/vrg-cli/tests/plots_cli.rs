@@ -68,3 +68,52 @@ fn ising_sample_plot_refusals_are_one_line_and_write_nothing() {
         assert!(files(d).is_empty(), "{args}: {:?}", files(d));
     }
 }
+
+/// Writes `d.npy`, 40 rows of 8 bits, into `dir`.
+fn tiny_data(dir: &std::path::Path) {
+    let bits: Vec<u8> = (0..40 * 8).map(|i| ((i * 7919) % 5 < 2) as u8).collect();
+    common::write_npy(&dir.join("d.npy"), &[40, 8], &bits);
+}
+
+#[test]
+fn rbm_train_plot_writes_the_training_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tiny_data(d);
+    let o = vrg_ok(
+        d,
+        &words("rbm train --data d.npy --hidden 3 --epochs 3 --batch 8 --eval-every 2 --log l.jsonl --out m.safetensors --plot c.png"),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("wrote c.png"), "{err}");
+    assert_eq!(files(d), ["c.png", "d.npy", "l.jsonl", "m.safetensors"]);
+    // 2 × 2 panels of 640 × 460 pixels (the held-out rows give a gap panel).
+    assert_eq!(png_size(&d.join("c.png")), (1280, 920));
+    // Resumed with the log: the earlier epochs are read back, drawn again.
+    std::fs::remove_file(d.join("c.png")).unwrap();
+    vrg_ok(
+        d,
+        &words("rbm train --data d.npy --epochs 4 --eval-every 2 --resume --log l.jsonl --out m.safetensors --plot c.png"),
+    );
+    assert_eq!(png_size(&d.join("c.png")), (1280, 920));
+}
+
+#[test]
+fn rbm_train_plot_refuses_a_path_not_ending_in_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tiny_data(d);
+    vrg_one_line_err(
+        d,
+        &words("rbm train --data d.npy --hidden 3 --epochs 3 --batch 8 --out m.safetensors --plot c.txt"),
+        &["--plot", "c.txt", ".png"],
+    );
+    assert_eq!(files(d), ["d.npy"]);
+    // Nor may it be another output.
+    vrg_one_line_err(
+        d,
+        &words("rbm train --data d.npy --hidden 3 --epochs 3 --batch 8 --log c.png --out m.safetensors --plot c.png"),
+        &["--plot", "c.png"],
+    );
+    assert_eq!(files(d), ["d.npy"]);
+}

@@ -79,6 +79,14 @@ pub struct RbmTrainArgs {
     /// momentum); a fresh run replaces the file, --resume appends.
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
+    /// Draw the training curves into a `.png` figure, redrawn (atomically)
+    /// after every epoch so a long run can be watched: mean free energy of
+    /// the training and held-out rows, their gap, the reconstruction error,
+    /// the pseudo-log-likelihood and ln p(v) where evaluated, against epoch.
+    /// With --resume the earlier epochs come from --log; without --log the
+    /// figure shows only the epochs of this run.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
     /// Held-out data for the free-energy monitor, read with the same
     /// preprocessing flags (only its first --monitor-rows rows are read).
     #[arg(long, value_name = "FILE")]

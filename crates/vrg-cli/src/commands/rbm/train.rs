@@ -4,8 +4,9 @@
 use crate::flags::RbmTrainArgs;
 use crate::inputs::{check_extension, check_training_paths, fit_units, load_data};
 use crate::log_z::warn_low_ess;
+use crate::plots::EpochPoint;
 use crate::resume::{DataRecord, JsonLog, LogState};
-use crate::{progress, resume};
+use crate::{plots, progress, resume};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::ProgressBar;
 use std::path::Path;
@@ -133,12 +134,21 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
     check_extension(&args.out, "safetensors")?;
+    if let Some(plot) = &args.plot {
+        if plot.extension().and_then(|e| e.to_str()) != Some("png") {
+            bail!(
+                "invalid --plot {}: expected a path ending in .png",
+                plot.display()
+            );
+        }
+    }
     // Outputs: checked now, written only once an epoch has succeeded.
     check_training_paths(
         &args.data.data,
         ("--validation", args.validation.as_deref()),
         &args.out,
         args.log.as_deref(),
+        args.plot.as_deref(),
     )?;
     if let Some(log) = &args.log {
         if log.is_file() {
@@ -261,6 +271,8 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
     params.check_batch(train_set.n_rows)?;
     let record = flags.with_data(&train_set, validation.as_ref());
     let log;
+    // The epochs before this run's, for --plot.
+    let mut earlier = Vec::new();
     let mut trainer = match start {
         Start::Fresh {
             hidden,
@@ -292,6 +304,9 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
             };
             log = JsonLog::resume(args.log.as_deref(), log_state);
             let done = state.epochs_done;
+            if let (Some(_), Some(path)) = (&args.plot, args.log.as_deref()) {
+                earlier = earlier_epochs(path, done)?;
+            }
             if done == params.epochs() {
                 eprintln!(
                     "{} has trained its {done} epochs already: nothing to train",
@@ -357,13 +372,22 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
         record: &record,
         total,
         last_saved: args.resume.then_some(first),
+        plot: args.plot.as_deref(),
+        curves: earlier,
+        plot_error: None,
     };
     if let Err(error) = fit(&mut trainer, &train_set, &monitor, &options, &mut hooks) {
         bar.finish_and_clear();
+        if let Some(message) = hooks.plot_error.take() {
+            bail!(message);
+        }
         return Err(epoch_error(error, &args.out, hooks.last_saved));
     }
     bar.finish_and_clear();
     eprintln!("wrote {}", args.out.display());
+    if let Some(plot) = &args.plot {
+        eprintln!("wrote {}", plot.display());
+    }
     Ok(())
 }
 
@@ -378,6 +402,27 @@ struct TrainHooks<'a> {
     total: usize,
     /// The epochs in the checkpoint at `out`, if one was written.
     last_saved: Option<usize>,
+    /// `--plot`, redrawn after every epoch from `curves`.
+    plot: Option<&'a Path>,
+    /// The epochs drawn: the log's earlier ones, then this run's.
+    curves: Vec<EpochPoint>,
+    /// Why drawing `plot` stopped the run, if it did.
+    plot_error: Option<String>,
+}
+
+/// The epochs up to `done` recorded in the training log at `path` (lines that
+/// are no epoch record are skipped; a missing log gives none).
+fn earlier_epochs(path: &Path, done: usize) -> Result<Vec<EpochPoint>> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --log {} for --plot", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(EpochPoint::from_log_line)
+        .filter(|p| p.epoch <= done)
+        .collect())
 }
 
 impl FitHooks for TrainHooks<'_> {
@@ -401,6 +446,23 @@ impl FitHooks for TrainHooks<'_> {
         )?;
         self.last_saved = Some(done);
         self.log.write_pending()?;
+        if let Some(plot) = self.plot {
+            self.curves.push(EpochPoint::from(record));
+            vrg_plot::panels(&plots::training_curves(&self.curves), plots::COLUMNS)
+                .and_then(|png| vrg_plot::write_png(plot, &png))
+                .map_err(|e| {
+                    self.plot_error = Some(format!(
+                        "cannot write --plot {}: {e}; {} keeps the checkpoint after epoch {done}",
+                        plot.display(),
+                        self.out.display()
+                    ));
+                    vrg::Error::invalid(
+                        "--plot",
+                        plot.display(),
+                        "a figure that can be drawn and written",
+                    )
+                })?;
+        }
         let m = &record.metrics;
         let likelihood = record.likelihood.as_ref().map_or_else(String::new, |l| {
             if let vrg::estimate::LogZ::Ais { forward, .. } = &l.estimate {
