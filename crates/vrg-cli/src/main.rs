@@ -9,7 +9,8 @@
 //! paths), [`experiment`] (experiment files, training plans, greedy
 //! training, analysis), [`resume`] (exact resume records and the log),
 //! [`log_z`], [`output`], [`figures`] (grey-scale tile grids), [`plots`]
-//! (labelled figures built from a command's results) and [`progress`]. A new training
+//! (labelled figures built from a command's results), [`report`] (HTML
+//! pages of a run) and [`progress`]. A new training
 //! hyper-parameter needs none of them: it is a row of
 //! `vrg::train::params`.
 
@@ -22,6 +23,7 @@ mod log_z;
 mod output;
 mod plots;
 mod progress;
+mod report;
 mod resume;
 
 use clap::Parser;
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         flags::Command::Rbm(command) => commands::rbm::run(command),
         flags::Command::Dbn(command) => commands::dbn::run(command),
         flags::Command::Demo(args) => commands::demo::run(*args),
+        flags::Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,3 +6,4 @@ pub mod dbn;
 pub mod demo;
 pub mod ising;
 pub mod rbm;
+pub mod report;

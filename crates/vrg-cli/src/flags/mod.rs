@@ -7,11 +7,13 @@ pub use dbn::*;
 pub use demo::*;
 pub use ising::*;
 pub use rbm::*;
+pub use report::*;
 
 mod dbn;
 mod demo;
 mod ising;
 mod rbm;
+mod report;
 
 /// Unsupervised deep learning as Kadanoff's variational renormalization group.
 ///
@@ -45,4 +47,7 @@ pub enum Command {
     /// analysis, written to ./vrg-demo/ (built-in small setup; --full runs
     /// Mehta & Schwab's 40×40, 1600-400-100-25 experiment).
     Demo(Box<DemoArgs>),
+    /// One self-contained HTML page (figures embedded, no network, no
+    /// script) from the output directory of `vrg demo` or `vrg dbn analyze`.
+    Report(ReportArgs),
 }
