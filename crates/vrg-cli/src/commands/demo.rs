@@ -1,5 +1,6 @@
 //! `vrg demo`: Ising samples → a DBN → its RG analysis, in one directory.
 
+use crate::commands::report::write_report;
 use crate::experiment::analysis::{
     analysis_run, analyze_into, create_output_dir, output_files, print_headlines,
 };
@@ -8,6 +9,8 @@ use crate::experiment::greedy::{join_sizes, train_plan};
 use crate::experiment::plan::{logz_options, plan_from, Overrides};
 use crate::flags::{AnalysisFlags, DemoArgs};
 use crate::progress;
+use crate::report::run_dir::REPORT_FILE;
+use crate::report::run_record;
 use crate::resume::JsonLog;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -22,6 +25,7 @@ pub const MEHTA_SCHWAB_CONFIG: &str = include_str!("../../../../examples/mehta-s
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
+    let started_at = std::time::SystemTime::now();
     let (config, origin) = match (&args.config, args.full) {
         (Some(path), _) => (ExperimentConfig::read(path)?, path.display().to_string()),
         (None, true) => (
@@ -61,7 +65,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         );
     }
     let mut files = output_files(config.layers.len(), analysis.generate);
-    files.extend(["ising.npy", "dbn.safetensors", "train.jsonl"].map(String::from));
+    files.extend(["ising.npy", "dbn.safetensors", "train.jsonl", REPORT_FILE].map(String::from));
     vrg::io::PathPlan::new()
         .input_if("--config", args.config.as_deref())
         .output_dir("--out", &args.out, files)
@@ -171,9 +175,20 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "seconds": started.elapsed().as_secs_f64(),
     });
     let mut summary = analyze_into(&trained.dbn, &analysed, &analysis, &dir, extra)?;
-    summary["seconds"] = json!(started.elapsed().as_secs_f64());
+    let seconds = started.elapsed().as_secs_f64();
+    summary["seconds"] = json!(seconds);
+    let mut run = run_record(started_at, seconds);
+    run["seeds"] = json!({
+        "ising": ising.seed,
+        "training":
+            trained.params.iter().map(|p| p.seed()).collect::<Vec<_>>(),
+        "analysis": analysis.options.seed,
+        "ln Z (AIS)": analysis.options.logz.as_ref().map(|l| l.seed),
+    });
+    summary["run"] = run;
     crate::output::write_json(&dir.join("summary.json"), &summary)?.commit()?;
     drop(log);
+    write_report(&dir, &dir.join(REPORT_FILE))?;
     out.commit()?;
     let dir = args.out.clone();
     if let Some(f) = layer0.and_then(|f| f.log_likelihood_validation) {
@@ -185,9 +200,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     print_headlines(&summary, &dir);
     eprintln!(
-        "vrg demo done in {:.0} s: open {}/summary.json and the PNG figures beside it",
+        "vrg demo done in {:.0} s: open {} (numbers in summary.json, figures beside it)",
         started.elapsed().as_secs_f64(),
-        dir.display()
+        dir.join(REPORT_FILE).display()
     );
     Ok(())
 }

@@ -6,7 +6,10 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let out = args.out.clone().unwrap_or_else(|| args.dir.join(REPORT_FILE));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.dir.join(REPORT_FILE));
     let path = write_report(&args.dir, &out)?;
     eprintln!("report: {}", path.display());
     Ok(())

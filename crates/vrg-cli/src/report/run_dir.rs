@@ -50,6 +50,8 @@ fn read_figures(dir: &Path, summary: &Value) -> Result<Vec<(String, Figure)>> {
     let Some(listed) = summary["figures"].as_object() else {
         return Ok(Vec::new());
     };
+    let mut listed: Vec<(&String, &Value)> = listed.iter().collect();
+    listed.sort_by_key(|(key, _)| figure_rank(key));
     let mut figures = Vec::new();
     for (key, file) in listed {
         let Some(file) = file.as_str() else {
@@ -106,6 +108,25 @@ fn default_caption(key: &str) -> &'static str {
         "generated" => "Configurations sampled from the DBN: they should look like the data.",
         _ => "",
     }
+}
+
+/// Where a figure comes in its section: the order a reader follows (what
+/// the units see, how large, what they match), then by name.
+fn figure_rank(key: &str) -> (usize, usize, String) {
+    let rank = [
+        "training",
+        "free_energies",
+        "receptive_fields",
+        "field_sizes",
+        "block_spins",
+        "reconstructions",
+        "generated",
+    ]
+    .iter()
+    .position(|k| key.starts_with(k))
+    .unwrap_or(usize::MAX);
+    // level10 after level9.
+    (rank, key.len(), key.to_owned())
 }
 
 /// Which section a figure belongs to.
@@ -255,7 +276,9 @@ fn lead(summary: &Value) -> String {
         format!(
             "{} configurations of the {L}×{L} Ising model at T = {} (J/T = {})",
             ising["samples"],
-            ising["temperature"].as_f64().map_or("?".into(), format_number),
+            ising["temperature"]
+                .as_f64()
+                .map_or("?".into(), format_number),
             ising["coupling_over_temperature"]
                 .as_f64()
                 .map_or("?".into(), format_number),
@@ -448,14 +471,23 @@ fn levels_table(s: &Value, levels: usize) -> Table {
     let mut columns: Vec<(String, &str)> = vec![
         ("units".into(), "n_units"),
         ("|m|".into(), "observables/magnetisation"),
-        ("nearest-neighbour ⟨s s′⟩".into(), "observables/nearest_neighbour_correlation"),
+        (
+            "nearest-neighbour ⟨s s′⟩".into(),
+            "observables/nearest_neighbour_correlation",
+        ),
         (
             format!("median |w| mass in best {0}×{0} window", s["window"]),
             "locality/median_mass_fraction",
         ),
-        ("median field radius (sites)".into(), "locality/median_radius"),
+        (
+            "median field radius (sites)".into(),
+            "locality/median_radius",
+        ),
         ("block side".into(), "block_spins/block"),
-        ("median |corr| with block spin".into(), "block_spins/median_abs_correlation"),
+        (
+            "median |corr| with block spin".into(),
+            "block_spins/median_abs_correlation",
+        ),
         ("reconstruction error".into(), "reconstruction_error"),
     ];
     // Figures later analyses add, shown when any level has them.

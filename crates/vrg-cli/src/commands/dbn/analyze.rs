@@ -1,15 +1,21 @@
 //! `vrg dbn analyze`: the RG analysis of a trained DBN into a directory.
 
+use crate::commands::report::write_report;
 use crate::experiment::analysis::{
     analysis_run, analyze_into, create_output_dir, output_files, print_headlines,
 };
 use crate::experiment::config::ExperimentConfig;
 use crate::flags::DbnAnalyzeArgs;
+use crate::output::write_json;
+use crate::report::run_dir::REPORT_FILE;
+use crate::report::run_record;
 use anyhow::{bail, Result};
 use serde_json::json;
 use std::path::PathBuf;
 
 pub fn run(args: DbnAnalyzeArgs) -> Result<PathBuf> {
+    let started = std::time::Instant::now();
+    let started_at = std::time::SystemTime::now();
     let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
     let run = analysis_run(&args.analysis, &config)?;
     let rows = args
@@ -37,7 +43,9 @@ pub fn run(args: DbnAnalyzeArgs) -> Result<PathBuf> {
         .output_dir(
             "--out",
             &args.out,
-            output_files(dbn.layers().len(), run.generate),
+            output_files(dbn.layers().len(), run.generate)
+                .into_iter()
+                .chain([REPORT_FILE.to_owned()]),
         )
         .check()?;
     let limit = Some(args.data.limit.map_or(rows, |l| l.min(rows)));
@@ -48,8 +56,19 @@ pub fn run(args: DbnAnalyzeArgs) -> Result<PathBuf> {
         "data": args.data.data.display().to_string(),
         "sizes": dbn.sizes(),
     });
-    let summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
+    let mut summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
+    let seconds = started.elapsed().as_secs_f64();
+    summary["seconds"] = json!(seconds);
+    let mut record = run_record(started_at, seconds);
+    record["seeds"] = json!({
+        "analysis": run.options.seed,
+        "ln Z (AIS)": run.options.logz.as_ref().map(|l| l.seed),
+    });
+    summary["run"] = record;
+    write_json(&out.path().join("summary.json"), &summary)?.commit()?;
+    write_report(out.path(), &out.path().join(REPORT_FILE))?;
     out.commit()?;
     print_headlines(&summary, &args.out);
+    eprintln!("report: {}", args.out.join(REPORT_FILE).display());
     Ok(args.out)
 }
