@@ -105,27 +105,33 @@ pub(crate) fn check_sample_counts(samples: usize, what: &str, gibbs_steps: usize
 
 /// Checks the paths of a training command: `--data` and the other input
 /// `extra` (a flag's name and its path, where given) exist and are not
-/// outputs, and `--out`, `--log` and `--plot` (where given) can be written.
+/// outputs, and `--out`, `--log` and the files `written_whole` (each a flag
+/// and its path, where given: `--plot`, `--report`) can be written.
 pub(crate) fn check_training_paths(
     data: &Path,
     extra: (&str, Option<&Path>),
     out: &Path,
     log: Option<&Path>,
-    plot: Option<&Path>,
+    written_whole: &[(&str, Option<&Path>)],
 ) -> Result<()> {
-    vrg::io::PathPlan::new()
-        .input("--data", data)
+    let mut plan = vrg::io::PathPlan::new();
+    plan.input("--data", data)
         .input_if(extra.0, extra.1)
         .output("--out", out)
-        .output_if("--log", log)
-        .output_if("--plot", plot)
-        .check()?;
+        .output_if("--log", log);
+    for &(flag, path) in written_whole {
+        plan.output_if(flag, path);
+    }
+    plan.check()?;
     check_writable(out).context("invalid --out")?;
     if let Some(log) = log {
         check_writable(log).context("invalid --log")?;
     }
-    if let Some(plot) = plot {
-        vrg::io::atomic::check_writable_target(plot).context("invalid --plot")?;
+    for &(flag, path) in written_whole {
+        if let Some(path) = path {
+            vrg::io::atomic::check_writable_target(path)
+                .with_context(|| format!("invalid {flag}"))?;
+        }
     }
     Ok(())
 }

@@ -231,3 +231,80 @@ fn analyze_writes_a_report() {
         .unwrap()
         .starts_with("vrg dbn analyze --model dbn.safetensors"));
 }
+
+#[test]
+fn rbm_train_writes_a_report_of_every_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    vrg_ok(
+        d,
+        &words("ising sample --size 4 --temperature 2.45 --samples 200 --sweeps 1 --burn-in 20 --out i.npy"),
+    );
+    let o = vrg_ok(
+        d,
+        &words("rbm train --data i.npy --hidden 4 --epochs 3 --eval-every 3 --log t.jsonl --report r.html --out m.safetensors"),
+    );
+    assert!(stderr(&o).contains("report: r.html"), "{}", stderr(&o));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let images: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("img"))
+        .collect();
+    assert_eq!(images.len(), 1, "the training curves");
+    let data = images[0].attribute("src").unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.strip_prefix("data:image/png;base64,").unwrap())
+        .unwrap();
+    png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    // One table row per epoch, with the log's values.
+    let log: Vec<Value> = std::fs::read_to_string(d.join("t.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let table = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("table"))
+        .last()
+        .unwrap();
+    let rows: Vec<Vec<String>> = table
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .skip(1)
+        .map(|tr| {
+            tr.children()
+                .filter(|c| c.has_tag_name("td"))
+                .map(|c| c.text().unwrap_or("").to_owned())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for (row, line) in rows.iter().zip(&log) {
+        assert_eq!(row[0], line["epoch"].to_string());
+        let shown: f64 = row[1].replace('−', "-").parse().unwrap();
+        let logged = line["free_energy_train"].as_f64().unwrap();
+        assert!((shown - logged).abs() <= 5e-5 * logged.abs());
+    }
+    assert!(html.contains("vrg rbm train --data i.npy --hidden 4"));
+
+    vrg_err(
+        d,
+        &words("rbm train --data i.npy --hidden 4 --epochs 1 --report r.txt --out n.safetensors"),
+        &["--report r.txt", ".html"],
+    );
+    vrg_err(
+        d,
+        &words("rbm train --data i.npy --hidden 4 --epochs 1 --report m.html --log m.html --out n.safetensors"),
+        &["--report", "--log", "m.html"],
+    );
+}

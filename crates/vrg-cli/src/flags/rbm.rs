@@ -87,6 +87,12 @@ pub struct RbmTrainArgs {
     /// figure shows only the epochs of this run.
     #[arg(long, value_name = "FILE.png")]
     pub plot: Option<PathBuf>,
+    /// Write a self-contained HTML page when training ends: what was run
+    /// (command, version, date, wall time, machine, seed), the parameters,
+    /// the training curves and a table of every epoch (with --resume, the
+    /// earlier epochs come from --log).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Held-out data for the free-energy monitor, read with the same
     /// preprocessing flags (only its first --monitor-rows rows are read).
     #[arg(long, value_name = "FILE")]

@@ -14,8 +14,10 @@
 //!   `vrg dbn analyze` (its `summary.json` and the figures it lists); every
 //!   number in its tables is a [`Cell`] that carries the JSON pointer of its
 //!   value in `summary.json`, so tests check the tables against the summary;
-//! - `vrg rbm train --report` builds one from its own results.
+//! - [`rbm::rbm_training_report`]: `vrg rbm train --report`, from the run's
+//!   own results.
 
+pub mod rbm;
 pub mod run_dir;
 
 use anyhow::{Context, Result};

@@ -42,7 +42,7 @@ pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
         ("--config", args.config.as_deref()),
         &args.out,
         args.log.as_deref(),
-        None,
+        &[],
     )?;
     // The data flags known before the data are read; checked against a
     // checkpoint at once, and again with the rest after planning.

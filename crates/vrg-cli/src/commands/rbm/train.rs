@@ -5,6 +5,8 @@ use crate::flags::RbmTrainArgs;
 use crate::inputs::{check_extension, check_training_paths, fit_units, load_data};
 use crate::log_z::warn_low_ess;
 use crate::plots::EpochPoint;
+use crate::report::rbm::{rbm_training_report, RbmTraining};
+use crate::report::run_record;
 use crate::resume::{DataRecord, JsonLog, LogState};
 use crate::{plots, progress, resume};
 use anyhow::{anyhow, bail, Context, Result};
@@ -113,6 +115,8 @@ fn optional(value: Option<f64>, precision: usize) -> String {
 }
 
 pub fn run(args: RbmTrainArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let started_at = std::time::SystemTime::now();
     // Flags that need no data.
     let binarize = args.data.binarize()?;
     if let (Some(file), Some(fraction)) = (&args.validation, args.validation_fraction) {
@@ -134,12 +138,17 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
     check_extension(&args.out, "safetensors")?;
-    if let Some(plot) = &args.plot {
-        if plot.extension().and_then(|e| e.to_str()) != Some("png") {
-            bail!(
-                "invalid --plot {}: expected a path ending in .png",
-                plot.display()
-            );
+    for (flag, path, extension) in [
+        ("--plot", &args.plot, "png"),
+        ("--report", &args.report, "html"),
+    ] {
+        if let Some(path) = path {
+            if path.extension().and_then(|e| e.to_str()) != Some(extension) {
+                bail!(
+                    "invalid {flag} {}: expected a path ending in .{extension}",
+                    path.display()
+                );
+            }
         }
     }
     // Outputs: checked now, written only once an epoch has succeeded.
@@ -148,7 +157,10 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
         ("--validation", args.validation.as_deref()),
         &args.out,
         args.log.as_deref(),
-        args.plot.as_deref(),
+        &[
+            ("--plot", args.plot.as_deref()),
+            ("--report", args.report.as_deref()),
+        ],
     )?;
     if let Some(log) = &args.log {
         if log.is_file() {
@@ -271,7 +283,7 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
     params.check_batch(train_set.n_rows)?;
     let record = flags.with_data(&train_set, validation.as_ref());
     let log;
-    // The epochs before this run's, for --plot.
+    // The epochs before this run's, for --plot and --report.
     let mut earlier = Vec::new();
     let mut trainer = match start {
         Start::Fresh {
@@ -304,7 +316,8 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
             };
             log = JsonLog::resume(args.log.as_deref(), log_state);
             let done = state.epochs_done;
-            if let (Some(_), Some(path)) = (&args.plot, args.log.as_deref()) {
+            let drawn = args.plot.is_some() || args.report.is_some();
+            if let (true, Some(path)) = (drawn, args.log.as_deref()) {
                 earlier = earlier_epochs(path, done)?;
             }
             if done == params.epochs() {
@@ -388,6 +401,27 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
     if let Some(plot) = &args.plot {
         eprintln!("wrote {}", plot.display());
     }
+    if let Some(path) = &args.report {
+        let params = serde_json::to_value(trainer.params())
+            .context("cannot record the training parameters")?;
+        let mut run = run_record(started_at, started.elapsed().as_secs_f64());
+        run["seeds"] = serde_json::json!({ "training": trainer.params().seed() });
+        let report = rbm_training_report(&RbmTraining {
+            model: args.out.display().to_string(),
+            data: args.data.data.display().to_string(),
+            rows: train_set.n_rows,
+            held_out: validation.as_ref().map(|v| v.n_rows),
+            visible_units: trainer.rbm().visible_units().to_string(),
+            hidden_units: trainer.rbm().hidden_units().to_string(),
+            n_visible: trainer.rbm().n_visible(),
+            n_hidden: trainer.rbm().n_hidden(),
+            params,
+            epochs: &hooks.curves,
+            run,
+        })?;
+        report.write(path)?;
+        eprintln!("report: {}", path.display());
+    }
     Ok(())
 }
 
@@ -446,8 +480,8 @@ impl FitHooks for TrainHooks<'_> {
         )?;
         self.last_saved = Some(done);
         self.log.write_pending()?;
+        self.curves.push(EpochPoint::from(record));
         if let Some(plot) = self.plot {
-            self.curves.push(EpochPoint::from(record));
             vrg_plot::panels(&plots::training_curves(&self.curves), plots::COLUMNS)
                 .and_then(|png| vrg_plot::write_png(plot, &png))
                 .map_err(|e| {
