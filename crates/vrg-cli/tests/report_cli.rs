@@ -274,8 +274,7 @@ fn rbm_train_writes_a_report_of_every_epoch() {
         .collect();
     let table = doc
         .descendants()
-        .filter(|n| n.has_tag_name("table"))
-        .last()
+        .rfind(|n| n.has_tag_name("table"))
         .unwrap();
     let rows: Vec<Vec<String>> = table
         .descendants()
