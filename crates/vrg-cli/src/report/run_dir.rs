@@ -142,110 +142,106 @@ fn section_of(key: &str) -> &'static str {
     }
 }
 
-/// The report of a summary and its figures (taken out of `figures` as
-/// their sections are built).
+/// The report of a summary and its figures: one section per part of the
+/// summary that is present, each with its table and its figures (by
+/// [`section_of`]); a section with neither is left out.
 pub fn report_for_summary(summary: &Value, figures: &mut Vec<(String, Figure)>) -> Report {
-    let mut report = Report {
-        title: title(summary),
-        lead: lead(summary),
-        run: header(summary),
-        sections: Vec::new(),
-    };
-    let mut take = |section: &str| -> Vec<Block> {
-        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(figures)
-            .into_iter()
-            .partition(|(k, _)| section_of(k) == section);
-        *figures = rest;
-        mine.into_iter().map(|(_, f)| Block::Figure(f)).collect()
-    };
-    if summary["ising"].is_object() {
-        report.sections.push(Section {
-            id: "data".into(),
-            heading: "The data: 2D Ising configurations".into(),
-            intro: Some(
+    let s = summary;
+    let n = |key: &str| s[key].as_array().map(Vec::len);
+    let params = s["training"]["params"].as_array().map(Vec::len);
+    // (anchor, heading, intro, tables)
+    let parts: Vec<(&str, &str, Option<String>, Vec<Table>)> = vec![
+        (
+            "data",
+            "The data: 2D Ising configurations",
+            Some(
                 "Monte Carlo configurations of the periodic L×L Ising model, checked against \
                  Kaufman's exact finite-lattice values. The exact entropy per spin s bounds \
                  what any model can reach: no model of these configurations has an average \
                  log-likelihood per spin above −s."
                     .into(),
             ),
-            blocks: vec![Block::Table(ising_table(summary))],
-        });
-    }
-    let mut training = Vec::new();
-    if let Some(params) = summary["training"]["params"].as_array() {
-        training.push(Block::Table(params_table(params.len())(summary)));
-        training.push(Block::Table(likelihood_table(summary)));
-    }
-    training.extend(take("training"));
-    if !training.is_empty() {
-        report.sections.push(Section {
-            id: "training".into(),
-            heading: "Training".into(),
-            intro: Some(
+            s["ising"]
+                .is_object()
+                .then(|| ising_table(s))
+                .into_iter()
+                .collect(),
+        ),
+        (
+            "training",
+            "Training",
+            Some(
                 "Each layer is an RBM trained greedily on the layer below's mean activations."
                     .into(),
             ),
-            blocks: training,
-        });
-    }
-    let mut free = Vec::new();
-    if let Some(layers) = summary["free_energies"].as_array() {
-        free.push(Block::Table(free_energy_table(summary, layers.len())));
-    }
-    free.extend(take("free-energies"));
-    if !free.is_empty() {
-        report.sections.push(Section {
-            id: "free-energies".into(),
-            heading: "Free energies per layer".into(),
-            intro: summary["free_energies_note"]
+            params
+                .map(|layers| vec![params_table(s, layers), likelihood_table(s)])
+                .unwrap_or_default(),
+        ),
+        (
+            "free-energies",
+            "Free energies per layer",
+            s["free_energies_note"]
                 .as_str()
-                .map(|n| format!("Measured {n}.")),
-            blocks: free,
-        });
-    }
-    let mut levels = Vec::new();
-    if let Some(n) = summary["levels"].as_array().map(Vec::len) {
-        levels.push(Block::Table(levels_table(summary, n)));
-    }
-    levels.extend(take("levels"));
-    if !levels.is_empty() {
-        report.sections.push(Section {
-            id: "levels".into(),
-            heading: "RG levels: what each layer coarse-grains".into(),
-            intro: Some(
+                .map(|note| format!("Measured {note}.")),
+            n("free_energies")
+                .map(|layers| free_energy_table(s, layers))
+                .into_iter()
+                .collect(),
+        ),
+        (
+            "levels",
+            "RG levels: what each layer coarse-grains",
+            Some(
                 "Level 0 is the data; level l is the hidden units of layer l, given the data \
                  below (mean-field pass up), read as spins. A Kadanoff step keeps local \
                  receptive fields whose size grows with the level and hidden units that follow \
                  block spins of the matching size."
                     .into(),
             ),
-            blocks: levels,
-        });
+            n("levels")
+                .map(|levels| levels_table(s, levels))
+                .into_iter()
+                .collect(),
+        ),
+        (
+            "samples",
+            "Reconstructions and generated configurations",
+            None,
+            s["generated"]
+                .is_object()
+                .then(|| generated_table(s))
+                .into_iter()
+                .collect(),
+        ),
+        ("more", "More figures", None, Vec::new()),
+    ];
+    let mut sections = Vec::new();
+    for (id, heading, intro, tables) in parts {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(figures)
+            .into_iter()
+            .partition(|(k, _)| section_of(k) == id);
+        *figures = rest;
+        let blocks: Vec<Block> = tables
+            .into_iter()
+            .map(Block::Table)
+            .chain(mine.into_iter().map(|(_, f)| Block::Figure(f)))
+            .collect();
+        if !blocks.is_empty() {
+            sections.push(Section {
+                id: id.into(),
+                heading: heading.into(),
+                intro,
+                blocks,
+            });
+        }
     }
-    let mut samples = Vec::new();
-    if summary["generated"].is_object() {
-        samples.push(Block::Table(generated_table(summary)));
+    Report {
+        title: title(s),
+        lead: lead(s),
+        run: header(s),
+        sections,
     }
-    samples.extend(take("samples"));
-    if !samples.is_empty() {
-        report.sections.push(Section {
-            id: "samples".into(),
-            heading: "Reconstructions and generated configurations".into(),
-            intro: None,
-            blocks: samples,
-        });
-    }
-    let more = take("more");
-    if !more.is_empty() {
-        report.sections.push(Section {
-            id: "more".into(),
-            heading: "More figures".into(),
-            intro: None,
-            blocks: more,
-        });
-    }
-    report
 }
 
 fn title(summary: &Value) -> String {
@@ -384,28 +380,26 @@ fn ising_table(s: &Value) -> Table {
 }
 
 /// The training parameters table: one row per parameter, one column per layer.
-fn params_table(layers: usize) -> impl Fn(&Value) -> Table {
-    move |s| {
-        let names: Vec<String> = s["training"]["params"][0]
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        let mut head = vec!["parameter".to_owned()];
-        head.extend((1..=layers).map(|l| format!("layer {l}")));
-        Table {
-            caption: "Training parameters per layer (as in the model file)".into(),
-            head,
-            rows: names
-                .iter()
-                .map(|name| {
-                    std::iter::once(Cell::text(name))
-                        .chain((0..layers).map(|l| {
-                            Cell::at(s, &format!("/training/params/{l}/{}", pointer_token(name)))
-                        }))
-                        .collect()
-                })
-                .collect(),
-        }
+fn params_table(s: &Value, layers: usize) -> Table {
+    let names: Vec<String> = s["training"]["params"][0]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut head = vec!["parameter".to_owned()];
+    head.extend((1..=layers).map(|l| format!("layer {l}")));
+    Table {
+        caption: "Training parameters per layer (as in the model file)".into(),
+        head,
+        rows: names
+            .iter()
+            .map(|name| {
+                std::iter::once(Cell::text(name))
+                    .chain((0..layers).map(|l| {
+                        Cell::at(s, &format!("/training/params/{l}/{}", pointer_token(name)))
+                    }))
+                    .collect()
+            })
+            .collect(),
     }
 }
 
