@@ -48,7 +48,7 @@ pub fn run(args: DbnAnalyzeArgs) -> Result<PathBuf> {
         "data": args.data.data.display().to_string(),
         "sizes": dbn.sizes(),
     });
-    let summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
+    let summary = analyze_into(&dbn, &data, &run, out.path(), extra, None)?;
     out.commit()?;
     print_headlines(&summary, &args.out);
     Ok(args.out)
