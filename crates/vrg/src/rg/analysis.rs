@@ -101,9 +101,9 @@ pub const DEAD_UNIT_STD: f64 = 0.01;
 /// `activations` holds `rows × n_units` mean-field activations E[h | input]
 /// row-major (the up-pass [`Dbn::up`], whose input at level l ≥ 2 is the
 /// level below's mean-field activations); `spin` says that the units take
-/// values ±1, so that E[h] ∈ [−1, 1], otherwise h ∈ {0, 1}. A unit's
+/// values ±1, so that E\[h\] ∈ [−1, 1], otherwise h ∈ {0, 1}. A unit's
 /// activation is a = p(h = 1 | input) (for spin units p(h = +1 | input) =
-/// (1 + E[h])/2), and unit u is dead when the population standard
+/// (1 + E\[h\])/2), and unit u is dead when the population standard
 /// deviation of a over the rows, sqrt(⟨a²⟩ − ⟨a⟩²), is below
 /// [`DEAD_UNIT_STD`]: it is (almost) always on, always off or stuck at one
 /// probability, whatever the configuration. Returns the dead units'
