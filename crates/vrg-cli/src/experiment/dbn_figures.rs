@@ -268,22 +268,27 @@ fn jitter(u: usize, n: usize) -> f64 {
     }
 }
 
-/// `field_sizes.png`: every unit's participation ratio (Σw²)²/Σw⁴ against
-/// its level (points spread ±0.2 around the level), the median per level as
-/// a line, and the b² sites of the Kadanoff block compared at each level
+/// `field_sizes.png`: every live unit's participation ratio (Σw²)²/Σw⁴
+/// against its level (points spread ±0.2 around the level; dead units,
+/// whose fields are noise, are left out and counted in the legend), the
+/// median per level over all units (as recorded in the level report) as a
+/// line, and the b² sites of the Kadanoff block compared at each level
 /// where there is one.
 pub fn field_sizes(analysis: &DbnAnalysis) -> Figure {
     let mut units = Vec::new();
     let mut medians = Vec::new();
     let mut blocks = Vec::new();
+    let mut dead_total = 0;
     for (l, localities) in analysis.localities.iter().enumerate() {
         let level = l + 1;
         let n = localities.len();
+        let dead = analysis.dead_units.get(l).map_or(&[][..], |d| &d[..]);
+        dead_total += dead.len();
         units.extend(
             localities
                 .iter()
                 .enumerate()
-                .filter(|(_, x)| plottable(x.participation_ratio))
+                .filter(|(u, x)| plottable(x.participation_ratio) && !dead.contains(u))
                 .map(|(u, x)| (level as f64 + jitter(u, n), x.participation_ratio)),
         );
         let report = analysis.levels.get(level);
@@ -298,9 +303,14 @@ pub fn field_sizes(analysis: &DbnAnalysis) -> Figure {
             blocks.push((level as f64, (b.block * b.block) as f64));
         }
     }
+    let unit_name = match dead_total {
+        0 => "one unit".to_owned(),
+        1 => "one unit (1 dead unit not shown)".to_owned(),
+        d => format!("one unit ({d} dead units not shown)"),
+    };
     let mut series = vec![
         Series {
-            name: "one unit".to_owned(),
+            name: unit_name,
             points: units,
             y_errors: None,
             style: SeriesStyle::Points,
@@ -817,10 +827,10 @@ mod tests {
         let plots = plots_of(&f);
         assert_eq!(plots.len(), 1);
         let units = &plots[0].series[0];
-        let expected: Vec<f64> = a
-            .localities
+        // Unit 2 of level 1 is dead: left out.
+        let expected: Vec<f64> = [&a.localities[0][..2], &a.localities[1][..]]
+            .concat()
             .iter()
-            .flatten()
             .map(|l| l.participation_ratio)
             .collect();
         assert_eq!(
@@ -828,7 +838,8 @@ mod tests {
             expected
         );
         // x: the level, give or take the spread.
-        let levels = [1.0, 1.0, 1.0, 2.0];
+        assert!(units.name.contains("1 dead unit not shown"));
+        let levels = [1.0, 1.0, 2.0];
         for (p, l) in units.points.iter().zip(levels) {
             assert!((p.0 - l).abs() <= 0.2 + 1e-12, "{p:?}");
         }
