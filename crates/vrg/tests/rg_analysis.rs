@@ -191,6 +191,12 @@ fn analysis_of_an_exact_block_spin_stack() {
         "a 2×2 window holds a quarter of a 4×4 block"
     );
     assert!(report.radius_grows_with_depth);
+    // Uniform fields over 2×2 and 4×4 blocks: 4 and 16 effective sites.
+    assert!((locality1.median_participation_ratio - 4.0).abs() < 1e-9);
+    assert!((locality2.median_participation_ratio - 16.0).abs() < 1e-9);
+    // Every unit follows its block of random spins: none is dead.
+    assert_eq!(report.dead_units, vec![Vec::<usize>::new(); 2]);
+    assert!(report.levels.iter().all(|l| l.dead_units == 0));
     assert_eq!(level1.mass_fraction_profile.len(), side);
     assert!((level1.mass_fraction_profile[1] - 1.0).abs() < 1e-12);
     // Each unit's best block is its own block, at distance 0.

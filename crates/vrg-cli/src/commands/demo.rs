@@ -2,9 +2,10 @@
 
 use crate::commands::report::write_report;
 use crate::experiment::analysis::{
-    analysis_run, analyze_into, create_output_dir, output_files, print_headlines,
+    analysis_run, analyze_into, create_output_dir, output_files, print_headlines, write_figure,
 };
 use crate::experiment::config::ExperimentConfig;
+use crate::experiment::dbn_figures;
 use crate::experiment::greedy::{join_sizes, train_plan};
 use crate::experiment::plan::{logz_options, plan_from, Overrides};
 use crate::flags::{AnalysisFlags, DemoArgs};
@@ -65,7 +66,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
         );
     }
     let mut files = output_files(config.layers.len(), analysis.generate);
-    files.extend(["ising.npy", "dbn.safetensors", "train.jsonl", REPORT_FILE].map(String::from));
+    files.extend(
+        [
+            "ising.npy",
+            "dbn.safetensors",
+            "train.jsonl",
+            "training.png",
+            REPORT_FILE,
+        ]
+        .map(String::from),
+    );
     vrg::io::PathPlan::new()
         .input_if("--config", args.config.as_deref())
         .output_dir("--out", &args.out, files)
@@ -174,7 +184,27 @@ pub fn run(args: DemoArgs) -> Result<()> {
         },
         "seconds": started.elapsed().as_secs_f64(),
     });
-    let mut summary = analyze_into(&trained.dbn, &analysed, &analysis, &dir, extra)?;
+    let mut summary = analyze_into(
+        &trained.dbn,
+        &analysed,
+        &analysis,
+        &dir,
+        extra,
+        Some(-entropy_per_spin),
+    )?;
+    // The training curves of every layer, from the log written above.
+    let log_path = dir.join("train.jsonl");
+    let log_text = std::fs::read_to_string(&log_path)
+        .with_context(|| format!("cannot read {}", log_path.display()))?;
+    if let Some(figure) = dbn_figures::training(&dbn_figures::epochs_by_layer(&log_text)) {
+        let (mut figures, mut captions) = (serde_json::Map::new(), serde_json::Map::new());
+        write_figure(&figure, &dir, &mut figures, &mut captions)?;
+        for (into, more) in [("figures", figures), ("captions", captions)] {
+            if let Some(target) = summary[into].as_object_mut() {
+                target.extend(more);
+            }
+        }
+    }
     let seconds = started.elapsed().as_secs_f64();
     summary["seconds"] = json!(seconds);
     let mut run = run_record(started_at, seconds);

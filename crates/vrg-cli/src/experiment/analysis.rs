@@ -2,8 +2,8 @@
 //! `summary.json` in a directory.
 
 use crate::experiment::config::ExperimentConfig;
+use crate::experiment::dbn_figures::{self, Figure};
 use crate::experiment::plan::logz_options;
-use crate::figures::{ceil_sqrt, write_tile_grid, Scale};
 use crate::output::write_json;
 use crate::progress;
 use anyhow::{bail, Context, Result};
@@ -28,12 +28,21 @@ pub struct AnalysisRun {
 }
 
 /// The files [`analyze_into`] writes for a DBN with `levels` hidden levels
-/// (and `generate` generated configurations).
+/// (and `generate` generated configurations); `free_energies.png` only when
+/// there are free energies.
 pub fn output_files(levels: usize, generate: usize) -> Vec<String> {
     let mut names: Vec<String> = (1..=levels)
         .map(|l| format!("receptive_fields_level{l}.png"))
         .collect();
-    names.extend(["reconstructions.png", "block_spins.png"].map(String::from));
+    names.extend(
+        [
+            "field_sizes.png",
+            "free_energies.png",
+            "reconstructions.png",
+            "block_spins.png",
+        ]
+        .map(String::from),
+    );
     if generate > 0 {
         names.push("generated.png".into());
     }
@@ -47,8 +56,24 @@ pub fn create_output_dir(dir: &Path) -> Result<vrg::io::atomic::OutputDir> {
     vrg::io::atomic::OutputDir::create(dir).context("invalid --out")
 }
 
+/// Writes `figure` into `dir` and records it in `figures` (key → file) and
+/// `captions` (key → caption) of `summary.json`.
+pub fn write_figure(
+    figure: &Figure,
+    dir: &Path,
+    figures: &mut serde_json::Map<String, Value>,
+    captions: &mut serde_json::Map<String, Value>,
+) -> Result<()> {
+    figure.write(dir)?;
+    figures.insert(figure.key.clone(), json!(figure.file));
+    captions.insert(figure.key.clone(), json!(figure.caption));
+    Ok(())
+}
+
 /// Runs the analysis of `dbn` on `data` and writes the figures,
 /// `layers.csv` and `summary.json` (with `extra` merged in) into `dir`.
+/// `best_log_likelihood_per_spin`, when known (the exact Ising entropy
+/// bound −s of `vrg demo`), is drawn beside layer 1's log-likelihood.
 /// Returns the summary.
 pub fn analyze_into(
     dbn: &Dbn,
@@ -56,6 +81,7 @@ pub fn analyze_into(
     run: &AnalysisRun,
     dir: &Path,
     extra: Value,
+    best_log_likelihood_per_spin: Option<f64>,
 ) -> Result<Value> {
     let n0 = dbn.sizes()[0];
     let side = vrg::rg::lattice_side(n0).map_err(|_| {
@@ -76,25 +102,16 @@ pub fn analyze_into(
     }
     spinner.set_message("analysis: figures");
     let mut figures = serde_json::Map::new();
-    let data_scale = match dbn.layers()[0].visible_units() {
-        VisibleUnits::Spin => Scale::Fixed(-1.0, 1.0),
-        _ => Scale::Fixed(0.0, 1.0),
-    };
-
-    // Receptive fields of every level.
-    for (l, fields) in analysis.receptive_fields.iter().enumerate() {
-        let n = dbn.sizes()[l + 1];
-        let name = format!("receptive_fields_level{}.png", l + 1);
-        write_tile_grid(
-            &dir.join(&name),
-            n,
-            (side, side),
-            ceil_sqrt(n),
-            Scale::SymmetricPerTile,
-            |u, i| fields[i * n + u],
-        )?;
-        figures.insert(format!("receptive_fields_level{}", l + 1), json!(name));
-    }
+    let mut captions = serde_json::Map::new();
+    let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
+    let mut drawn: Vec<Figure> = (1..=analysis.receptive_fields.len())
+        .map(|level| dbn_figures::receptive_fields(&analysis, level))
+        .collect();
+    drawn.push(dbn_figures::field_sizes(&analysis));
+    drawn.extend(dbn_figures::free_energies(
+        &analysis.free_energies,
+        best_log_likelihood_per_spin,
+    ));
 
     // Reconstructions from every level beside the input.
     let examples = data.n_rows.min(8);
@@ -104,45 +121,36 @@ pub fn analyze_into(
     for level in 1..=depth {
         columns.push(dbn.reconstruct(inputs, examples, level)?);
     }
-    write_tile_grid(
-        &dir.join("reconstructions.png"),
-        examples * (depth + 1),
-        (side, side),
-        depth + 1,
-        data_scale,
-        |t, i| f64::from(columns[t % (depth + 1)][(t / (depth + 1)) * n0 + i]),
-    )?;
-    figures.insert("reconstructions".into(), json!("reconstructions.png"));
+    drawn.push(dbn_figures::reconstructions(
+        &columns,
+        examples,
+        side,
+        bernoulli_data,
+    ));
 
     // Block spins beside hidden activations placed at their centres
     // (vrg::rg::block_spin_figure).
-    let bernoulli_data = dbn.layers()[0].visible_units() == VisibleUnits::Bernoulli;
-    let spin = |v: f32, bernoulli: bool| if bernoulli { 2.0 * v - 1.0 } else { v };
+    let block_levels: Vec<(usize, usize)> = analysis
+        .levels
+        .iter()
+        .filter_map(|l| l.block_spins.as_ref().map(|b| (l.level, b.block)))
+        .collect();
     let block_spins = block_spin_figure(dbn, data, &analysis, 4)?;
-    write_tile_grid(
-        &dir.join("block_spins.png"),
-        block_spins.tiles.len(),
-        (side, side),
-        block_spins.columns,
-        Scale::Fixed(-1.0, 1.0),
-        |t, i| block_spins.tiles[t][i],
-    )?;
-    figures.insert("block_spins".into(), json!("block_spins.png"));
+    drawn.push(dbn_figures::block_spins(&block_spins, &block_levels, side));
 
     // Generated configurations.
+    let spin = |v: f32, bernoulli: bool| if bernoulli { 2.0 * v - 1.0 } else { v };
     let mut generated_summary = Value::Null;
     if run.generate > 0 {
         spinner.set_message("analysis: generating");
         let samples = dbn.generate(run.generate, run.gibbs_steps, run.options.seed, &|| {})?;
-        write_tile_grid(
-            &dir.join("generated.png"),
+        drawn.push(dbn_figures::generated(
+            &samples,
             run.generate,
-            (side, side),
-            ceil_sqrt(run.generate),
-            data_scale,
-            |t, i| f64::from(samples[t * n0 + i]),
-        )?;
-        figures.insert("generated".into(), json!("generated.png"));
+            side,
+            run.gibbs_steps,
+            bernoulli_data,
+        ));
         if run.generate >= 2 {
             let spins: Vec<f32> = samples.iter().map(|&v| spin(v, bernoulli_data)).collect();
             let sites: Vec<(f64, f64)> = (0..n0)
@@ -156,6 +164,10 @@ pub fn analyze_into(
             });
         }
     }
+    spinner.set_message("analysis: drawing figures");
+    for figure in &drawn {
+        write_figure(figure, dir, &mut figures, &mut captions)?;
+    }
     spinner.finish_and_clear();
 
     write_layers_csv(&dir.join("layers.csv"), &analysis)?;
@@ -163,6 +175,7 @@ pub fn analyze_into(
     let mut summary = summary_json(&analysis, run);
     summary["generated"] = generated_summary;
     summary["figures"] = Value::Object(figures);
+    summary["captions"] = Value::Object(captions);
     if let (Some(target), Value::Object(more)) = (summary.as_object_mut(), extra) {
         for (k, v) in more {
             target.insert(k, v);
@@ -178,6 +191,12 @@ fn summary_json(analysis: &DbnAnalysis, run: &AnalysisRun) -> Value {
         .iter()
         .filter_map(|l| l.locality.as_ref().map(|s| s.median_radius))
         .collect();
+    let ratios: Vec<f64> = analysis
+        .levels
+        .iter()
+        .filter_map(|l| l.locality.as_ref().map(|s| s.median_participation_ratio))
+        .collect();
+    let dead: Vec<usize> = analysis.levels[1..].iter().map(|l| l.dead_units).collect();
     let first = analysis.levels.get(1).and_then(|l| l.locality.as_ref());
     json!({
         "lattice_side": analysis.lattice_side,
@@ -186,6 +205,8 @@ fn summary_json(analysis: &DbnAnalysis, run: &AnalysisRun) -> Value {
         "receptive_fields": {
             "first_layer_median_mass_fraction": first.map(|s| s.median_mass_fraction),
             "median_radius_by_level": radii,
+            "median_participation_ratio_by_level": ratios,
+            "dead_units_by_level": dead,
             "radius_grows_with_depth": analysis.radius_grows_with_depth,
         },
         "levels": analysis.levels,

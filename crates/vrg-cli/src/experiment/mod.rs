@@ -5,5 +5,6 @@
 
 pub mod analysis;
 pub mod config;
+pub mod dbn_figures;
 pub mod greedy;
 pub mod plan;

@@ -486,7 +486,10 @@ fn levels_table(s: &Value, levels: usize) -> Table {
     ];
     // Figures later analyses add, shown when any level has them.
     for (head, key) in [
-        ("median effective sites per field", "participation/median"),
+        (
+            "median effective sites per field (Σw²)²/Σw⁴",
+            "locality/median_participation_ratio",
+        ),
         ("dead units", "dead_units"),
     ] {
         let present = (0..levels).any(|l| {

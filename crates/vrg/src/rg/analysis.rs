@@ -66,6 +66,8 @@ pub struct LevelReport {
     /// Mean squared error per data unit of the reconstruction from this
     /// level (0 at level 0).
     pub reconstruction_error: f64,
+    /// How many of the level's units are dead ([`dead_units`]; 0 at level 0).
+    pub dead_units: usize,
 }
 
 /// Everything [`analyze_dbn`] measures; figures are drawn from it.
@@ -84,6 +86,66 @@ pub struct DbnAnalysis {
     /// Each level's (≥ 1) receptive fields, n_0 × n_l row-major.
     #[serde(skip)]
     pub receptive_fields: Vec<Vec<f64>>,
+    /// Each level's (≥ 1) dead units ([`dead_units`]), in increasing order.
+    #[serde(skip)]
+    pub dead_units: Vec<Vec<usize>>,
+}
+
+/// The standard deviation of p(h = 1 | input) over the analysed rows
+/// below which a unit is dead ([`dead_units`]).
+pub const DEAD_UNIT_STD: f64 = 0.01;
+
+/// The dead units of a level: those whose activation tells (almost)
+/// nothing about the input.
+///
+/// `activations` holds `rows × n_units` mean-field activations E[h | input]
+/// row-major (the up-pass [`Dbn::up`], whose input at level l ≥ 2 is the
+/// level below's mean-field activations); `spin` says that the units take
+/// values ±1, so that E\[h\] ∈ [−1, 1], otherwise h ∈ {0, 1}. A unit's
+/// activation is a = p(h = 1 | input) (for spin units p(h = +1 | input) =
+/// (1 + E\[h\])/2), and unit u is dead when the population standard
+/// deviation of a over the rows, sqrt(⟨a²⟩ − ⟨a⟩²), is below
+/// [`DEAD_UNIT_STD`]: it is (almost) always on, always off or stuck at one
+/// probability, whatever the configuration. Returns the dead units'
+/// indices in increasing order.
+///
+/// # Errors
+/// When `rows` or `n_units` is 0 or `activations` does not hold
+/// `rows × n_units` values.
+pub fn dead_units(
+    activations: &[f32],
+    rows: usize,
+    n_units: usize,
+    spin: bool,
+) -> Result<Vec<usize>> {
+    if rows == 0 || n_units == 0 || rows.checked_mul(n_units) != Some(activations.len()) {
+        return Err(Error::ShapeMismatch {
+            what: "activations".into(),
+            expected: format!("rows × units = {rows} × {n_units}, both at least 1"),
+            found: format!("{} values", activations.len()),
+        });
+    }
+    let mut sum = vec![0.0f64; n_units];
+    let mut sum_sq = vec![0.0f64; n_units];
+    for row in activations.chunks_exact(n_units) {
+        for (u, &m) in row.iter().enumerate() {
+            let a = if spin {
+                (1.0 + f64::from(m)) / 2.0
+            } else {
+                f64::from(m)
+            };
+            sum[u] += a;
+            sum_sq[u] += a * a;
+        }
+    }
+    let n = rows as f64;
+    Ok((0..n_units)
+        .filter(|&u| {
+            let mean = sum[u] / n;
+            let variance = (sum_sq[u] / n - mean * mean).max(0.0);
+            variance.sqrt() < DEAD_UNIT_STD
+        })
+        .collect())
 }
 
 /// The data as spins: 2v − 1 for Bernoulli values, unchanged for spins.
@@ -158,8 +220,10 @@ pub fn analyze_dbn(
         mass_fraction_profile: Vec::new(),
         block_spins: None,
         reconstruction_error: 0.0,
+        dead_units: 0,
     }];
     let mut localities = Vec::new();
+    let mut dead_per_level = Vec::new();
     let mut fields_per_level = Vec::new();
     let mut rng = crate::rng::family(options.seed, crate::rng::families::SAMPLING);
     for level in 1..=dbn.layers().len() {
@@ -187,11 +251,12 @@ pub fn analyze_dbn(
         let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
         let spins = as_spins(&sampled, hidden_bernoulli);
         let observables = level_observables(&spins, rows, &centres, side)?;
+        let means = dbn.up(&data.values, rows, level)?;
+        let dead = dead_units(&means, rows, n_units, !hidden_bernoulli)?;
         let block_spins = match block_side(side, n_units) {
             Some(b) => {
                 let blocks = majority_rule(&data_spins, rows, side, b)?;
                 let n_blocks = (side / b) * (side / b);
-                let means = dbn.up(&data.values, rows, level)?;
                 let matches = best_matching_blocks(&means, n_units, &blocks, n_blocks, rows)?;
                 let per_side = side / b;
                 let block_centre = |k: usize| {
@@ -233,7 +298,9 @@ pub fn analyze_dbn(
             mass_fraction_profile: profile,
             block_spins,
             reconstruction_error,
+            dead_units: dead.len(),
         });
+        dead_per_level.push(dead);
         localities.push(locality);
         fields_per_level.push(fields);
     }
@@ -256,6 +323,7 @@ pub fn analyze_dbn(
         free_energies,
         localities,
         receptive_fields: fields_per_level,
+        dead_units: dead_per_level,
     })
 }
 
@@ -345,4 +413,34 @@ pub fn block_spin_figure(
         columns: 1 + 2 * block_levels.len(),
         tiles,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_units_are_those_whose_activation_barely_varies() {
+        // Three rows of four units: unit 0 always off, unit 1 varies a lot,
+        // unit 2 stuck at 0.7, unit 3 varies by ±0.009 around 0.5 (standard
+        // deviation sqrt(2/3)·0.009 ≈ 0.0073 < 0.01).
+        let a = [
+            0.0, 0.1, 0.7, 0.491, //
+            0.0, 0.9, 0.7, 0.5, //
+            0.0, 0.5, 0.7, 0.509,
+        ];
+        assert_eq!(dead_units(&a, 3, 4, false).unwrap(), vec![0, 2, 3]);
+        // ±0.02 around 0.5: standard deviation ≈ 0.0163, alive.
+        let b = [0.48, 0.5, 0.52];
+        assert!(dead_units(&b, 3, 1, false).unwrap().is_empty());
+        // Spin units: p = (1 + E[h])/2 halves the spread, so E[h] = ±0.015
+        // (p = 0.5 ± 0.0075) is dead and E[h] = ±1 alive.
+        let spin = [0.015, -1.0, -0.015, 1.0];
+        assert_eq!(dead_units(&spin, 2, 2, true).unwrap(), vec![0]);
+        // Read as probabilities, ±0.015 is a spread of 0.015: alive.
+        assert!(dead_units(&spin, 2, 2, false).unwrap().is_empty());
+        // Shapes.
+        assert!(dead_units(&a, 2, 4, false).is_err());
+        assert!(dead_units(&[], 0, 4, false).is_err());
+    }
 }

@@ -39,14 +39,14 @@ pub mod lattice;
 pub mod receptive;
 
 pub use analysis::{
-    analyze_dbn, block_spin_figure, AnalysisOptions, BlockComparison, BlockSpinFigure, DbnAnalysis,
-    LevelReport,
+    analyze_dbn, block_spin_figure, dead_units, AnalysisOptions, BlockComparison, BlockSpinFigure,
+    DbnAnalysis, LevelReport, DEAD_UNIT_STD,
 };
 pub use block_spin::{
     best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
 };
 pub use lattice::{lattice_side, torus_delta, torus_distance};
 pub use receptive::{
-    best_window_mass_fractions, field_locality, layer_locality, receptive_fields,
-    summarize_locality, Locality, LocalitySummary,
+    best_window_mass_fractions, field_locality, layer_locality, participation_ratio,
+    receptive_fields, summarize_locality, Locality, LocalitySummary,
 };

@@ -64,6 +64,9 @@ pub struct Locality {
     pub centre: (f64, f64),
     /// The second-moment radius sqrt(Σ a d² / Σ a) about the centre.
     pub radius: f64,
+    /// The effective number of sites the field covers, (Σw²)²/Σw⁴
+    /// ([`participation_ratio`]).
+    pub participation_ratio: f64,
 }
 
 /// Periodic 2D prefix sums of the masses over the lattice tiled 2 × 2, so
@@ -217,6 +220,7 @@ pub fn field_locality(field: &[f64], side: usize, window: usize) -> Result<Local
             window_origin: (0, 0),
             centre: (0.0, 0.0),
             radius: 0.0,
+            participation_ratio: 0.0,
         });
     }
     let mut row_mass = vec![0.0f64; side];
@@ -246,7 +250,36 @@ pub fn field_locality(field: &[f64], side: usize, window: usize) -> Result<Local
         window_origin,
         centre,
         radius: (second_moment / prefix.total).sqrt(),
+        participation_ratio: participation_ratio(field),
     })
+}
+
+/// The participation ratio of a field w: PR = (Σ_i w_i²)² / Σ_i w_i⁴, the
+/// effective number of sites it covers.
+///
+/// A field spread evenly (|w_i| equal) over k sites and zero elsewhere has
+/// PR = k; a single site gives 1; the field of N sites with PR near N is
+/// spread over the whole lattice. PR is invariant under w → c·w (c ≠ 0)
+/// and ignores signs and positions, so unlike the radius of
+/// [`field_locality`] it measures a field's size without assuming it is
+/// one compact blob. The values are divided by max |w_i| before squaring,
+/// so that large or tiny weights neither overflow nor underflow. A field
+/// that is zero everywhere (or empty) gives 0; a non-finite value gives NaN.
+pub fn participation_ratio(field: &[f64]) -> f64 {
+    let max = field.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+    if max == 0.0 {
+        return 0.0;
+    }
+    if !max.is_finite() {
+        return f64::NAN;
+    }
+    let (mut s2, mut s4) = (0.0f64, 0.0f64);
+    for w in field {
+        let x = (w / max).powi(2);
+        s2 += x;
+        s4 += x * x;
+    }
+    s2 * s2 / s4
 }
 
 /// The locality profile of one field: element w − 1 is the best window's
@@ -314,16 +347,22 @@ pub struct LocalitySummary {
     pub upper_quartile_mass_fraction: f64,
     pub median_radius: f64,
     pub mean_radius: f64,
+    /// Quartiles of the fields' [`participation_ratio`]s: effective sites
+    /// per field, (Σw²)²/Σw⁴.
+    pub lower_quartile_participation_ratio: f64,
+    pub median_participation_ratio: f64,
+    pub upper_quartile_participation_ratio: f64,
 }
 
-/// The median and quartiles of the mass fractions and the median and mean
-/// radius of `localities` (all measured at `window`). Quantiles interpolate
+/// The median and quartiles of the mass fractions and of the participation
+/// ratios, and the median and mean radius of `localities` (all measured at `window`). Quantiles interpolate
 /// linearly between order statistics like numpy's default, so the median
 /// of an even count is the mean of the two middle values. All statistics
 /// are NaN for an empty slice.
 pub fn summarize_locality(window: usize, localities: &[Locality]) -> LocalitySummary {
     let fractions: Vec<f64> = localities.iter().map(|l| l.mass_fraction).collect();
     let radii: Vec<f64> = localities.iter().map(|l| l.radius).collect();
+    let ratios: Vec<f64> = localities.iter().map(|l| l.participation_ratio).collect();
     LocalitySummary {
         window,
         median_mass_fraction: quantile(&fractions, 0.5),
@@ -335,6 +374,9 @@ pub fn summarize_locality(window: usize, localities: &[Locality]) -> LocalitySum
         } else {
             radii.iter().sum::<f64>() / radii.len() as f64
         },
+        lower_quartile_participation_ratio: quantile(&ratios, 0.25),
+        median_participation_ratio: quantile(&ratios, 0.5),
+        upper_quartile_participation_ratio: quantile(&ratios, 0.75),
     }
 }
 
@@ -538,6 +580,7 @@ mod tests {
             window_origin: (0, 0),
             centre: (0.0, 0.0),
             radius,
+            participation_ratio: 10.0 * radius,
         };
         let four = [at(0.1, 1.0), at(0.4, 2.0), at(0.2, 4.0), at(0.9, 3.0)];
         let s = summarize_locality(2, &four);
@@ -548,9 +591,47 @@ mod tests {
         assert!((s.upper_quartile_mass_fraction - 0.525).abs() < 1e-12);
         assert!((s.median_radius - 2.5).abs() < 1e-12);
         assert!((s.mean_radius - 2.5).abs() < 1e-12);
+        // numpy.percentile([10, 20, 30, 40], [25, 50, 75]) = 17.5, 25, 32.5.
+        assert!((s.lower_quartile_participation_ratio - 17.5).abs() < 1e-12);
+        assert!((s.median_participation_ratio - 25.0).abs() < 1e-12);
+        assert!((s.upper_quartile_participation_ratio - 32.5).abs() < 1e-12);
         let three = summarize_locality(1, &four[..3]);
         assert!((three.median_mass_fraction - 0.2).abs() < 1e-12);
         assert!((three.median_radius - 2.0).abs() < 1e-12);
         assert!(summarize_locality(1, &[]).median_mass_fraction.is_nan());
+    }
+
+    #[test]
+    fn participation_ratio_counts_the_sites_a_field_covers() {
+        // Uniform |w| over k sites (any signs), zero elsewhere: exactly k.
+        for k in 1..=7 {
+            let mut field = vec![0.0; 10];
+            for (i, w) in field.iter_mut().enumerate().take(k) {
+                *w = if i % 2 == 0 { 0.3 } else { -0.3 };
+            }
+            assert_eq!(participation_ratio(&field), k as f64, "k = {k}");
+        }
+        // A single site: 1, whatever its value.
+        assert_eq!(participation_ratio(&[0.0, -5.0, 0.0]), 1.0);
+        // Two sites with weights 1 and 2: (1 + 4)² / (1 + 16) = 25/17.
+        assert!((participation_ratio(&[1.0, 0.0, 2.0]) - 25.0 / 17.0).abs() < 1e-15);
+        // Invariant under w → c·w, including huge and tiny scales.
+        let field = random_values(36, 11);
+        let pr = participation_ratio(&field);
+        assert!(pr > 1.0 && pr < 36.0);
+        for c in [-3.0, 1e-200, 1e200, 0.5] {
+            let scaled: Vec<f64> = field.iter().map(|w| c * w).collect();
+            assert!(
+                (participation_ratio(&scaled) - pr).abs() < 1e-12 * pr,
+                "c = {c}"
+            );
+        }
+        // Zero or empty fields: 0; non-finite: NaN.
+        assert_eq!(participation_ratio(&[0.0; 4]), 0.0);
+        assert_eq!(participation_ratio(&[]), 0.0);
+        assert!(participation_ratio(&[1.0, f64::INFINITY]).is_nan());
+        // field_locality carries it.
+        let l = field_locality(&field, 6, 2).unwrap();
+        assert_eq!(l.participation_ratio, pr);
     }
 }

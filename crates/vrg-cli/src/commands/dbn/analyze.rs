@@ -56,7 +56,7 @@ pub fn run(args: DbnAnalyzeArgs) -> Result<PathBuf> {
         "data": args.data.data.display().to_string(),
         "sizes": dbn.sizes(),
     });
-    let mut summary = analyze_into(&dbn, &data, &run, out.path(), extra)?;
+    let mut summary = analyze_into(&dbn, &data, &run, out.path(), extra, None)?;
     let seconds = started.elapsed().as_secs_f64();
     summary["seconds"] = json!(seconds);
     let mut record = run_record(started_at, seconds);

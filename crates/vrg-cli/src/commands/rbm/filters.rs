@@ -34,13 +34,9 @@ pub fn filter_image(
 ) -> (usize, usize, Vec<u8>) {
     let nh = rbm.n_hidden();
     let weights = rbm.weights();
-    crate::figures::tile_grid(
-        nh,
-        (tile_h, tile_w),
-        columns,
-        crate::figures::Scale::SymmetricPerTile,
-        |j, i| f64::from(weights[i * nh + j]),
-    )
+    crate::figures::tile_grid(nh, (tile_h, tile_w), columns, |j, i| {
+        f64::from(weights[i * nh + j])
+    })
 }
 
 pub fn run(args: RbmFiltersArgs) -> Result<()> {
