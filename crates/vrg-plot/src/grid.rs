@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::colour::{diverging, grey, Rgb};
-use crate::line::tick;
+use crate::line::ticks_for;
 use crate::render::{check_side, render, FONT};
 use crate::{plottable, PlotError, Result, MAX_ABS_VALUE};
 
@@ -351,7 +351,7 @@ fn draw_colour_bar(
         .y_desc(&grid.colour_bar_label)
         .axis_desc_style((FONT, tick_size * 1.1))
         .label_style((FONT, tick_size))
-        .y_label_formatter(&tick)
+        .y_label_formatter(&ticks_for(l.lo, l.hi))
         .y_labels(7)
         .draw()
         .map_err(PlotError::draw)?;

@@ -183,6 +183,14 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// A tick formatter for an axis from `lo` to `hi`: [`tick`], with values
+/// within 10⁻⁹ of the span from zero written as 0 (tick positions are sums
+/// of steps, so the zero tick may come out as ±3e-17).
+pub(crate) fn ticks_for(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let zero = (hi - lo).abs() * 1e-9;
+    move |v: &f64| if v.abs() <= zero { "0".into() } else { tick(v) }
+}
+
 /// Formats an axis tick value compactly.
 pub(crate) fn tick(v: &f64) -> String {
     let a = v.abs();
@@ -268,8 +276,8 @@ fn draw_line_plot(area: &DrawingArea<BitMapBackend<'_>, Shift>, plot: &LinePlot)
         .y_desc(&plot.y_label)
         .axis_desc_style((FONT, label_size))
         .label_style((FONT, tick_size))
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(&ticks_for(x_lo, x_hi))
+        .y_label_formatter(&ticks_for(y_lo, y_hi))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(210, 210, 210))
         .draw()
@@ -338,4 +346,18 @@ fn draw_line_plot(area: &DrawingArea<BitMapBackend<'_>, Shift>, plot: &LinePlot)
             .map_err(PlotError::draw)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_tick_reads_zero() {
+        let format = ticks_for(-0.25, 0.05);
+        assert_eq!(format(&-2.7755575615628914e-17), "0");
+        assert_eq!(format(&-0.05), "-0.05");
+        assert_eq!(format(&1e-12), "0");
+        assert_eq!(ticks_for(0.0, 1e-12)(&1e-15), "1.0e-15");
+    }
 }

@@ -355,16 +355,29 @@ fn table_html(h: &mut String, t: &Table) {
     h.push_str("</tbody>\n</table>\n");
 }
 
+/// Wider than this many pixels, a figure is shown scaled down and its
+/// caption says so (its tile labels need zooming in).
+pub const SCALED_DOWN_WIDTH: u32 = 2000;
+
 fn figure_html(h: &mut String, f: &Figure) {
     let data = base64::engine::general_purpose::STANDARD.encode(&f.png);
+    let scaled = if f.width > SCALED_DOWN_WIDTH {
+        format!(
+            " Shown scaled down from {}×{} pixels: zoom in, or open {}, to read its labels.",
+            f.width, f.height, f.name
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         h,
         "<figure>\n<img src=\"data:image/png;base64,{data}\" width=\"{}\" height=\"{}\" alt=\"{}\" />\n\
-         <figcaption>{} <code>({})</code></figcaption>\n</figure>",
+         <figcaption>{}{} <code>({})</code></figcaption>\n</figure>",
         f.width,
         f.height,
         escape(&f.name),
         escape(&f.caption),
+        escape(&scaled),
         escape(&f.name)
     );
 }
