@@ -55,15 +55,15 @@ impl RbmDataArgs {
     }
 }
 
-/// Fails unless `--out` ends in `.extension`.
-pub(crate) fn check_extension(path: &Path, extension: &str) -> Result<()> {
+/// Fails unless `path`, given by `flag`, ends in `.extension` (any case).
+pub(crate) fn check_extension(flag: &str, path: &Path, extension: &str) -> Result<()> {
     let matches = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case(extension));
     if !matches {
         bail!(
-            "invalid --out {}: expected a path ending in .{extension}",
+            "invalid {flag} {}: expected a path ending in .{extension}",
             path.display()
         );
     }
@@ -82,7 +82,7 @@ pub(crate) fn check_writable(path: &Path) -> Result<()> {
 /// given) and writes one `.npy` file to `--out`: the extension first, then
 /// that the inputs exist and none of them is the output.
 pub(crate) fn check_npy_paths(model: &Path, data: Option<&Path>, out: &Path) -> Result<()> {
-    check_extension(out, "npy")?;
+    check_extension("--out", out, "npy")?;
     vrg::io::PathPlan::new()
         .input("--model", model)
         .input_if("--data", data)

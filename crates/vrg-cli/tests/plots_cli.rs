@@ -1,4 +1,4 @@
-//! End-to-end tests of the figures `vrg` draws (`vrg ising sample --plot`).
+//! End-to-end tests of the figures `vrg` draws (`--plot` of `vrg ising sample`, `vrg rbm train` and `vrg dbn train`).
 
 mod common;
 use common::{files, vrg_ok, vrg_one_line_err, words};
@@ -116,4 +116,37 @@ fn rbm_train_plot_refuses_a_path_not_ending_in_png() {
         &["--plot", "c.png"],
     );
     assert_eq!(files(d), ["d.npy"]);
+}
+
+#[test]
+fn dbn_train_plot_draws_one_row_of_panels_per_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tiny_data(d);
+    vrg_ok(
+        d,
+        &words("dbn train --data d.npy --layers 8,4 --epochs 2 --batch 8 --logz none --out one.safetensors --plot one.png"),
+    );
+    let o = vrg_ok(
+        d,
+        &words("dbn train --data d.npy --layers 8,4,3 --epochs 2 --batch 8 --logz none --log l.jsonl --out two.safetensors --plot two.png"),
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("two.safetensors"));
+    let (one, two) = (png_size(&d.join("one.png")), png_size(&d.join("two.png")));
+    assert_eq!(one.0, two.0, "the same panels per row");
+    assert!(
+        two.1 > one.1 * 3 / 2,
+        "a second row of panels: {one:?} vs {two:?}"
+    );
+    vrg_one_line_err(
+        d,
+        &words("dbn train --data d.npy --layers 8,4 --epochs 1 --out x.safetensors --plot x.txt"),
+        &["--plot", "x.txt", ".png"],
+    );
+    vrg_one_line_err(
+        d,
+        &words("dbn train --data d.npy --layers 8,4 --epochs 1 --log x.png --out x.safetensors --plot x.png"),
+        &["--plot", "--log", "x.png"],
+    );
+    assert!(!d.join("x.safetensors").exists());
 }

@@ -1,14 +1,16 @@
 //! Greedy training of a plan, layer by layer, with a checkpoint per epoch,
 //! a JSON-lines log, per-layer free energies, and exact resume.
 
+use crate::experiment::dbn_figures::{epochs_by_layer, training};
 use crate::experiment::plan::TrainPlan;
+use crate::plots::EpochPoint;
 use crate::resume::{DataRecord, JsonLog, LogState};
 use crate::{progress, resume};
 use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vrg::dbn::file::{load_dbn_checkpoint, save_dbn_checkpoint, LayerInProgress};
 use vrg::dbn::{
     layer_free_energy_on_inputs, Dbn, EpochTrained, GreedyHooks, GreedyStart, LayerFreeEnergy,
@@ -161,7 +163,65 @@ pub struct ResumePoint {
 /// data flags recorded (`vrg demo`, whose data it generates itself).
 pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Trained> {
     let record = DataRecord::default().with_data(&plan.train, plan.validation.as_ref());
-    train_plan_from(plan, out, log, &record, None)
+    train_plan_from(plan, out, log, &record, None, None)
+}
+
+/// `vrg dbn train --plot`: every layer's training curves, redrawn after
+/// every epoch (see [`crate::experiment::dbn_figures::training`]).
+pub struct TrainingPlot {
+    path: PathBuf,
+    /// The epochs drawn, per layer.
+    layers: Vec<Vec<EpochPoint>>,
+}
+
+impl TrainingPlot {
+    /// A figure at `path` starting with no epoch.
+    pub fn new(path: &Path) -> Self {
+        TrainingPlot {
+            path: path.to_path_buf(),
+            layers: Vec::new(),
+        }
+    }
+
+    /// A figure at `path` starting with the epochs of the (reconciled)
+    /// training log at `log`; a missing log gives none.
+    pub fn resumed(path: &Path, log: &Path) -> Result<Self> {
+        let text = match std::fs::read_to_string(log) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read --log {} for --plot", log.display()))
+            }
+        };
+        Ok(TrainingPlot {
+            path: path.to_path_buf(),
+            layers: epochs_by_layer(&text),
+        })
+    }
+
+    /// Adds the epoch of log line `line` (layer `layer`) and redraws.
+    fn add(&mut self, layer: usize, line: &serde_json::Value) -> vrg::Result<()> {
+        let point: EpochPoint = serde_json::from_value(line.clone())
+            .map_err(|e| vrg::Error::invalid("epoch record", e, "the monitor's values"))?;
+        if self.layers.len() <= layer {
+            self.layers.resize_with(layer + 1, Vec::new);
+        }
+        self.layers[layer].push(point);
+        let Some(figure) = training(&self.layers) else {
+            return Ok(());
+        };
+        figure
+            .png()
+            .and_then(|png| vrg_plot::write_png(&self.path, &png))
+            .map_err(|e| {
+                vrg::Error::invalid(
+                    "--plot",
+                    format!("{} ({e})", self.path.display()),
+                    "a figure that can be drawn and written",
+                )
+            })
+    }
 }
 
 /// Greedy training of `plan`, from `resumed` if given, with a progress bar,
@@ -171,14 +231,17 @@ pub fn train_plan(plan: &TrainPlan, out: &Path, log: &mut JsonLog) -> Result<Tra
 /// optimiser state, and the resume records (`data`, the plan, the log's
 /// state, the free energies so far); after each layer, the stack so far
 /// without a layer in training. The file written after the last layer is
-/// the finished model.
+/// the finished model. With `plot`, the training curves are redrawn after
+/// the checkpoint and the log line of every epoch.
 pub fn train_plan_from(
     plan: &TrainPlan,
     out: &Path,
     log: &mut JsonLog,
     data: &DataRecord,
     resumed: Option<ResumePoint>,
+    plot: Option<TrainingPlot>,
 ) -> Result<Trained> {
+    let plot = std::cell::RefCell::new(plot);
     let (start, free_energies) = match resumed {
         Some(r) => (r.start, r.free_energies),
         None => (GreedyStart::default(), Vec::new()),
@@ -229,7 +292,11 @@ pub fn train_plan_from(
             Some(training),
             &extra(log.state(), &free_energies.borrow()),
         )?;
-        log.write_pending()
+        log.write_pending()?;
+        match plot.borrow_mut().as_mut() {
+            Some(plot) => plot.add(done.layer, &line),
+            None => Ok(()),
+        }
     };
     let mut layer_done = |done: vrg::dbn::LayerTrained<'_>| -> vrg::Result<()> {
         let mut log = log.borrow_mut();

@@ -131,6 +131,13 @@ pub struct DbnTrainArgs {
     /// (its free energies); a fresh run replaces the file.
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
+    /// Draw every layer's training curves (one row of panels per layer:
+    /// free energies of training and held-out rows, their gap, the
+    /// reconstruction error, against epoch) into a `.png` figure, redrawn
+    /// atomically after every epoch. With --resume the earlier epochs come
+    /// from --log.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
     /// Continue the checkpoint --out (written after every epoch) from its
     /// last finished layer and epoch, bit for bit as if never stopped: give
     /// the same flags and data as the first run (any difference is

@@ -1,7 +1,9 @@
 //! `vrg dbn train`: greedy layer-wise training from flags and an experiment file.
 
 use crate::experiment::config::ExperimentConfig;
-use crate::experiment::greedy::{join_sizes, train_plan_from, Checkpoint, PlanRecord, ResumePoint};
+use crate::experiment::greedy::{
+    join_sizes, train_plan_from, Checkpoint, PlanRecord, ResumePoint, TrainingPlot,
+};
 use crate::experiment::plan::{logz_options, plan_from, Overrides};
 use crate::flags::DbnTrainArgs;
 use crate::inputs::{check_extension, check_training_paths, load_data};
@@ -32,7 +34,10 @@ fn parse_sizes(text: &str) -> Result<Vec<usize>> {
 }
 
 pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
-    check_extension(&args.out, "safetensors")?;
+    check_extension("--out", &args.out, "safetensors")?;
+    if let Some(plot) = &args.plot {
+        check_extension("--plot", plot, "png")?;
+    }
     let config = ExperimentConfig::read_if_given(args.config.as_deref())?;
     let sizes = args.layers.as_deref().map(parse_sizes).transpose()?;
     let logz = logz_options(&args.logz.as_analysis(), &config, 1)?;
@@ -42,7 +47,7 @@ pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
         ("--config", args.config.as_deref()),
         &args.out,
         args.log.as_deref(),
-        &[],
+        &[("--plot", args.plot.as_deref())],
     )?;
     // The data flags known before the data are read; checked against a
     // checkpoint at once, and again with the rest after planning.
@@ -74,7 +79,8 @@ pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
     let trained = match checkpoint {
         None => {
             let mut log = JsonLog::create(args.log.as_deref())?;
-            train_plan_from(&plan, &args.out, &mut log, &record, None)?
+            let plot = args.plot.as_deref().map(TrainingPlot::new);
+            train_plan_from(&plan, &args.out, &mut log, &record, None, plot)?
         }
         Some(checkpoint) => {
             // Every check before anything is written.
@@ -115,7 +121,11 @@ pub fn run(args: DbnTrainArgs) -> Result<PathBuf> {
                 },
                 free_energies: checkpoint.free_energies,
             };
-            train_plan_from(&plan, &args.out, &mut log, &record, Some(resumed))?
+            let plot = match (args.plot.as_deref(), args.log.as_deref()) {
+                (Some(plot), Some(log)) => Some(TrainingPlot::resumed(plot, log)?),
+                (plot, _) => plot.map(TrainingPlot::new),
+            };
+            train_plan_from(&plan, &args.out, &mut log, &record, Some(resumed), plot)?
         }
     };
     eprintln!(

@@ -40,7 +40,7 @@ pub fn filter_image(
 }
 
 pub fn run(args: RbmFiltersArgs) -> Result<()> {
-    check_extension(&args.out, "png")?;
+    check_extension("--out", &args.out, "png")?;
     vrg::io::PathPlan::new()
         .input("--model", &args.model)
         .output("--out", &args.out)

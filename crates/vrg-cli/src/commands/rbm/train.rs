@@ -137,18 +137,13 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
     if args.monitor_rows == 0 {
         bail!("invalid --monitor-rows 0: expected at least 1 row");
     }
-    check_extension(&args.out, "safetensors")?;
+    check_extension("--out", &args.out, "safetensors")?;
     for (flag, path, extension) in [
         ("--plot", &args.plot, "png"),
         ("--report", &args.report, "html"),
     ] {
         if let Some(path) = path {
-            if path.extension().and_then(|e| e.to_str()) != Some(extension) {
-                bail!(
-                    "invalid {flag} {}: expected a path ending in .{extension}",
-                    path.display()
-                );
-            }
+            check_extension(flag, path, extension)?;
         }
     }
     // Outputs: checked now, written only once an epoch has succeeded.
