@@ -10,7 +10,7 @@ use super::model::{signed_sums, SpinModel};
 use super::{Coupling, CouplingDiagnostics, CouplingMethod, EffectiveCouplings};
 use crate::linalg::dispatch::multiversion;
 use crate::linalg::walsh::{fwht, fwht_across_rows, fwht_serial, WHT_ROW_BITS};
-use crate::rbm::{ln_2cosh, softplus, HiddenUnits, Rbm};
+use crate::rbm::{HiddenUnits, Rbm};
 use crate::{Error, Result};
 
 /// The most visible units [`couplings_exact`] enumerates: a 2^24-entry f64
@@ -22,20 +22,29 @@ pub const MAX_EXACT_VISIBLE: usize = 24;
 pub const MAX_SUPPORT: usize = 30;
 
 multiversion! {
-    /// row[k] += softplus(base + input[k]).
-    pub fn add_softplus(row: &mut [f64], base: f64, input: &[f64]) {
+    /// row[k] += scale · softplus(base + input[k]).
+    pub fn add_softplus(row: &mut [f64], base: f64, input: &[f64], scale: f64) {
         for (r, &x) in row.iter_mut().zip(input) {
-            *r += crate::linalg::softplus_f64(base + x);
+            *r += scale * crate::linalg::softplus_f64(base + x);
         }
     }
 }
 
 multiversion! {
-    /// row[k] += ln 2cosh(base + input[k]).
-    pub fn add_ln_2cosh(row: &mut [f64], base: f64, input: &[f64]) {
+    /// row[k] += scale · ln 2cosh(base + input[k]).
+    pub fn add_ln_2cosh(row: &mut [f64], base: f64, input: &[f64], scale: f64) {
         for (r, &x) in row.iter_mut().zip(input) {
-            *r += crate::linalg::ln_2cosh_f64(base + x);
+            *r += scale * crate::linalg::ln_2cosh_f64(base + x);
         }
+    }
+}
+
+/// The vectorised `row[k] += scale · f(base + input[k])` for the hidden
+/// units' f.
+pub(crate) fn add_log_partition(hidden: HiddenUnits) -> fn(&mut [f64], f64, &[f64], f64) {
+    match hidden {
+        HiddenUnits::Bernoulli => add_softplus,
+        HiddenUnits::Spin => add_ln_2cosh,
     }
 }
 
@@ -178,10 +187,7 @@ fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
     let lo_field = signed_sums(&model.field[..lo_bits], model.constant);
     let hi_field = signed_sums(&model.field[lo_bits..], 0.0);
     let mut table = vec![0.0f64; len];
-    let add = match model.hidden {
-        HiddenUnits::Bernoulli => add_softplus,
-        HiddenUnits::Spin => add_ln_2cosh,
-    };
+    let add = add_log_partition(model.hidden);
     table
         .par_chunks_mut(row_len)
         .enumerate()
@@ -190,7 +196,7 @@ fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
                 *r = l + hi_field[hi];
             }
             for (lo, hi_in) in lo_input.iter().zip(&hi_input) {
-                add(row, hi_in[hi], lo);
+                add(row, hi_in[hi], lo, 1.0);
             }
             fwht_serial(row);
         });
@@ -375,10 +381,7 @@ fn unit_expansion(
     let w = model.unit(mu);
     let kept: Vec<f64> = support.iter().map(|&i| w[i]).collect();
     let mut table = signed_sums(&kept, model.bias[mu]);
-    match model.hidden {
-        HiddenUnits::Bernoulli => table.iter_mut().for_each(|x| *x = softplus(*x)),
-        HiddenUnits::Spin => table.iter_mut().for_each(|x| *x = ln_2cosh(*x)),
-    }
+    table.iter_mut().for_each(|x| *x = model.log_partition(*x));
     if table.len() <= 1 << WHT_ROW_BITS {
         fwht_serial(&mut table);
     } else {

@@ -72,10 +72,14 @@ impl SpinModel {
         &self.weights[mu * self.n..(mu + 1) * self.n]
     }
 
-    /// f(x) = ln Σ_h e^{h x} of the hidden units.
+    /// f(x) = ln Σ_h e^{h x} of the hidden units (softplus or ln 2cosh),
+    /// by the vectorisable polynomial forms of [`crate::linalg::maths`].
     #[inline(always)]
     pub fn log_partition(&self, x: f64) -> f64 {
-        self.hidden.log_partition(x)
+        match self.hidden {
+            HiddenUnits::Bernoulli => crate::linalg::softplus_f64(x),
+            HiddenUnits::Spin => crate::linalg::ln_2cosh_f64(x),
+        }
     }
 
     /// −H(s) by eq. (S), for tests.
