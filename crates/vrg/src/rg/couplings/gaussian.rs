@@ -259,8 +259,8 @@ pub fn couplings_gaussian(
         .collect();
     let f = |x: f64| model.log_partition(x);
     let mut constant = model.constant;
-    for mu in 0..model.m {
-        constant += rule.expectation(model.bias[mu], variance[mu].sqrt(), f);
+    for (&bias, &var) in model.bias.iter().zip(&variance) {
+        constant += rule.expectation(bias, var.sqrt(), f);
     }
     let max_order = sets.iter().map(Vec::len).max().unwrap_or(0);
     let polynomials: Vec<Vec<f64>> = (0..=max_order)
@@ -274,7 +274,7 @@ pub fn couplings_gaussian(
             } else {
                 0.0
             };
-            for mu in 0..model.m {
+            for (mu, &var) in variance.iter().enumerate() {
                 let w = model.unit(mu);
                 let ws: Vec<f64> = set.iter().map(|&i| w[i]).collect();
                 if ws.contains(&0.0) {
@@ -282,7 +282,7 @@ pub fn couplings_gaussian(
                 }
                 let own: f64 = ws.iter().map(|w| w * w).sum();
                 // σ_R² = Σ_{i∉S} w_i², clamped against rounding below 0.
-                let sd = (variance[mu] - own).max(0.0).sqrt();
+                let sd = (var - own).max(0.0).sqrt();
                 let mean = model.bias[mu];
                 value += match options.form {
                     GaussianForm::FiniteDifference => {

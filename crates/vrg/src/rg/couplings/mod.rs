@@ -295,7 +295,7 @@ impl EffectiveCouplings {
     }
 
     /// The listed couplings as a [`SpinHamiltonian`] (eq. H of
-    /// [`crate::hamiltonian::spin`]): offset = −K_∅, one term per coupling,
+    /// [`SpinHamiltonian`]): offset = −K_∅, one term per coupling,
     /// so that its energy is [`energy`](Self::energy). Standard errors are
     /// not carried.
     pub fn to_hamiltonian(&self) -> Result<SpinHamiltonian> {

@@ -55,7 +55,13 @@ pub(crate) fn finite_difference(
 pub(crate) fn shifts_and_signs(w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let shifts = super::model::signed_sums(w, 0.0);
     let signs = (0..shifts.len())
-        .map(|t: usize| if t.count_ones() % 2 == 0 { 1.0 } else { -1.0 })
+        .map(|t: usize| {
+            if t.count_ones().is_multiple_of(2) {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     (shifts, signs)
 }
