@@ -65,6 +65,30 @@
 //! torus within a distance; [`EffectiveCouplings::strength_by_order`] and
 //! [`EffectiveCouplings::pairs_by_distance`] summarise a result.
 //!
+//! # Example
+//! One spin hidden unit on the two sites of a bond, weight w on both:
+//! ln 2cosh(w(s₀ + s₁)) = const + K s₀ s₁ with K = ½ ln cosh 2w.
+//! ```
+//! use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
+//! use vrg::rg::couplings::couplings_exact;
+//!
+//! let w = 0.5f32;
+//! let rbm = Rbm::from_parameters(
+//!     VisibleUnits::Spin,
+//!     HiddenUnits::Spin,
+//!     vec![w, w], // W (2 visible × 1 hidden)
+//!     vec![0.0; 2],
+//!     vec![0.0],
+//! )?;
+//! let couplings = couplings_exact(&rbm, 2, 1e-12)?;
+//! let k = 0.5 * (2.0 * f64::from(w)).cosh().ln();
+//! assert!((couplings.value(&[0, 1]) - k).abs() < 1e-12);
+//! assert_eq!(couplings.couplings.len(), 1); // the two fields are 0, dropped
+//! let hamiltonian = couplings.to_hamiltonian()?; // offset −K_∅, one term
+//! assert_eq!(hamiltonian.n_terms(), 1);
+//! # Ok::<(), vrg::Error>(())
+//! ```
+//!
 //! # References
 //! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning", arXiv:1410.3831 (2014),

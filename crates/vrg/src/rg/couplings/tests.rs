@@ -642,3 +642,47 @@ fn couplings_serialize_and_convert() {
     assert_eq!(exact.value(&[3, 1]), exact.get(&[1, 3]).unwrap().value);
     assert_eq!(exact.value(&[]), exact.constant);
 }
+
+#[test]
+fn support_and_monte_carlo_agree_beyond_exact_enumeration() {
+    // 40 visible units (2^40 configurations: no exact table), each hidden
+    // unit on 5 sites: the support method is exact with tolerance 0, and
+    // the Monte Carlo estimates must lie within their errors of it.
+    let (n, m) = (40, 12);
+    let mut rng = crate::rng::root(99);
+    let mut weights = vec![0.0f32; n * m];
+    for mu in 0..m {
+        for k in 0..5 {
+            let i = (3 * mu + 7 * k) % n;
+            weights[i * m + mu] = (2.0 * crate::rng::uniform(&mut rng) - 1.0) as f32;
+        }
+    }
+    let rbm = Rbm::from_parameters(
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        weights,
+        vec![0.2; n],
+        vec![-0.3; m],
+    )
+    .unwrap();
+    assert!(couplings_exact(&rbm, 2, 0.0).is_err());
+    let support = couplings_support(&rbm, 3, 0.0, 0.0, 20).unwrap();
+    assert_eq!(support.diagnostics.largest_support, 5);
+    let sets: Vec<Vec<usize>> = support.couplings.iter().map(|c| c.spins.clone()).collect();
+    let options = MonteCarloOptions {
+        samples: 3000,
+        seed: 5,
+    };
+    let mc = couplings_monte_carlo(&rbm, &CouplingSets::Given(sets), &options).unwrap();
+    assert_eq!(mc.couplings.len(), support.couplings.len());
+    for c in &mc.couplings {
+        let expected = support.value(&c.spins);
+        let allowed = 4.0 * c.stderr.unwrap() + 1e-12;
+        assert!(
+            (c.value - expected).abs() <= allowed,
+            "K{:?}: {} vs {expected}",
+            c.spins,
+            c.value
+        );
+    }
+}
