@@ -32,9 +32,27 @@ fn random_rbm(n: usize, m: usize, scale: f64, seed: u64) -> Rbm {
     .expect("parameters")
 }
 
-/// Median seconds of `runs` calls after one warm-up.
-fn time(runs: usize, mut f: impl FnMut()) -> f64 {
+/// This process's user + system CPU time in seconds (Linux), to tell the
+/// cost apart from waiting for cores that other programs hold.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |k: usize| fields.get(k).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Median wall seconds of `runs` calls after one warm-up, and the mean CPU
+/// seconds per call.
+fn time(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
     f();
+    let cpu_start = cpu_seconds();
     let mut seconds: Vec<f64> = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -42,8 +60,9 @@ fn time(runs: usize, mut f: impl FnMut()) -> f64 {
             start.elapsed().as_secs_f64()
         })
         .collect();
+    let cpu = (cpu_seconds() - cpu_start) / runs as f64;
     seconds.sort_by(f64::total_cmp);
-    seconds[runs / 2]
+    (seconds[runs / 2], cpu)
 }
 
 fn main() {
@@ -57,22 +76,22 @@ fn main() {
     let n = 24;
     for hidden in [16, 64] {
         let rbm = random_rbm(n, hidden, 0.3, 1);
-        let seconds = time(runs, || {
+        let (seconds, cpu) = time(runs, || {
             std::hint::black_box(couplings_exact(&rbm, 2, 0.0).expect("exact"));
         });
         println!(
-            "exact/{n}x{hidden}: {seconds:.3} s on {threads} threads \
+            "exact/{n}x{hidden}: {seconds:.3} s on {threads} threads, {cpu:.2} CPU s \
              ({:.2} ns per configuration, {:.3} ns per configuration and hidden unit)",
             seconds * 1e9 / (1u64 << n) as f64,
             seconds * 1e9 / ((1u64 << n) as f64 * hidden as f64),
         );
     }
     let mut table = vec![0.5f64; 1 << n];
-    let seconds = time(runs, || {
+    let (seconds, cpu) = time(runs, || {
         vrg::linalg::walsh::fwht(&mut table).expect("power of two");
     });
     println!(
-        "fwht/2^{n}: {seconds:.3} s on {threads} threads ({:.3} ns per butterfly)",
+        "fwht/2^{n}: {seconds:.3} s on {threads} threads, {cpu:.2} CPU s ({:.3} ns per butterfly)",
         seconds * 1e9 / (n as f64 * (1u64 << (n - 1)) as f64)
     );
     let side = 16;
@@ -82,21 +101,21 @@ fn main() {
         samples: 2000,
         seed: 1,
     };
-    let seconds = time(runs, || {
+    let (seconds, cpu) = time(runs, || {
         std::hint::black_box(couplings_monte_carlo(&rbm, &sets, &options).expect("mc"));
     });
     println!(
-        "monte_carlo/{}x64 nn+nnn pairs ({} sets), 2000 samples: {seconds:.3} s on {threads} threads",
+        "monte_carlo/{}x64 nn+nnn pairs ({} sets), 2000 samples: {seconds:.3} s on {threads} threads, {cpu:.2} CPU s",
         side * side,
         4 * side * side
     );
-    let seconds = time(runs, || {
+    let (seconds, cpu) = time(runs, || {
         std::hint::black_box(
             couplings_gaussian(&rbm, &sets, &GaussianOptions::default()).expect("gaussian"),
         );
     });
     println!(
-        "gaussian/{}x64 nn+nnn pairs, 64 nodes: {seconds:.3} s on {threads} threads",
+        "gaussian/{}x64 nn+nnn pairs, 64 nodes: {seconds:.3} s on {threads} threads, {cpu:.2} CPU s",
         side * side
     );
 }

@@ -169,18 +169,133 @@ pub fn couplings_exact(rbm: &Rbm, max_order: usize, tolerance: f64) -> Result<Ef
     Ok(result)
 }
 
+/// Rows of the table one task fills at a time: the per-unit tables are read
+/// once per block instead of once per row.
+const BLOCK_ROWS: usize = 4;
+
+/// The most negative ln of a product of factors a group may reach
+/// (e^{−600} ≈ 10^{−261} is still a normal f64).
+const GROUP_RANGE: f64 = 600.0;
+
+/// The most units whose factors (each ≤ 2) one product takes.
+const GROUP_UNITS: usize = 64;
+
+multiversion! {
+    /// prod[k] *= beta + alpha · up[k].
+    pub fn mul_affine(prod: &mut [f64], alpha: f64, beta: f64, up: &[f64]) {
+        for (p, &u) in prod.iter_mut().zip(up) {
+            *p *= alpha.mul_add(u, beta);
+        }
+    }
+}
+
+multiversion! {
+    /// prod[k] *= alpha · up[k] + beta · down[k].
+    pub fn mul_pair(prod: &mut [f64], alpha: f64, up: &[f64], beta: f64, down: &[f64]) {
+        for ((p, &u), &d) in prod.iter_mut().zip(up).zip(down) {
+            *p *= alpha.mul_add(u, beta * d);
+        }
+    }
+}
+
+multiversion! {
+    /// row[k] += shift + ln prod[k], for normal positive prod[k].
+    pub fn add_ln(row: &mut [f64], shift: f64, prod: &[f64]) {
+        for (r, &p) in row.iter_mut().zip(prod) {
+            *r += shift + ln_normal(p);
+        }
+    }
+}
+
+/// ln y for a positive normal f64, vectorisable: y = 2^e · m with
+/// m ∈ [1, 2) read from the bits, ln y = e ln 2 + ln(1 + (m − 1)).
+#[inline(always)]
+fn ln_normal(y: f64) -> f64 {
+    let bits = y.to_bits();
+    let exponent = (bits >> 52) as f64 - 1023.0;
+    let mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    exponent.mul_add(
+        std::f64::consts::LN_2,
+        crate::linalg::ln_1p_unit_f64(mantissa - 1.0),
+    )
+}
+
+/// One hidden unit's part of the table of −H: its input from the low
+/// (row) spins, L(lo), and the exponentials that turn e^{f(A + L)} into
+/// a product of per-row constants and per-column tables.
+struct LowTables {
+    /// L(lo) (2^lo_bits).
+    input: Vec<f64>,
+    /// max L.
+    high: f64,
+    /// min L.
+    low: f64,
+    /// e^{L − max L}.
+    up: Vec<f64>,
+    /// e^{min L − L} (spin units only; empty otherwise).
+    down: Vec<f64>,
+}
+
 /// −H(s) on all `len` = 2^n configurations (bit i of the index set ⇔
 /// s_i = −1), Walsh–Hadamard transformed (unnormalised).
+///
+/// Row `hi` holds the 2^12 configurations of the low spins; unit μ's input
+/// there is x = A_μ(hi) + L_μ(lo). Rather than one f per entry and unit,
+/// the units are taken in groups whose factors
+/// e^{−c}·Σ_h e^{h x} (c a per-row constant that keeps every factor in
+/// [e^{−range}, 2], range = max L − min L) multiply together without
+/// leaving the normal f64 range; each factor is one or two multiply-adds
+/// from the tables e^{±L}, and each group costs one logarithm per entry:
+/// Σ_μ f(x_μ) = Σ_μ c_μ + ln Π_μ [e^{−c_μ} Σ_h e^{h x_μ}]. A unit whose
+/// range alone is too wide for that is evaluated directly.
 fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
     let n = model.n;
     let lo_bits = n.min(WHT_ROW_BITS);
     let row_len = 1usize << lo_bits;
     let n_rows = len / row_len;
-    // Per unit, the input from the row's spins (2^lo_bits) and from the
-    // rest plus the bias (2^(n − lo_bits)); the same for the fields.
-    let lo_input: Vec<Vec<f64>> = (0..model.m)
-        .map(|mu| signed_sums(&model.unit(mu)[..lo_bits], 0.0))
+    let spin = model.hidden == HiddenUnits::Spin;
+    let tables: Vec<LowTables> = (0..model.m)
+        .map(|mu| {
+            let input = signed_sums(&model.unit(mu)[..lo_bits], 0.0);
+            let high = input.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            let low = input.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+            let up = input.iter().map(|&l| (l - high).exp()).collect();
+            let down = if spin {
+                input.iter().map(|&l| (low - l).exp()).collect()
+            } else {
+                Vec::new()
+            };
+            LowTables {
+                input,
+                high,
+                low,
+                up,
+                down,
+            }
+        })
         .collect();
+    // Units in groups of bounded total range; units too wide alone go
+    // through the direct path.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut direct = Vec::new();
+    let mut current = Vec::new();
+    let mut total = 0.0;
+    for (mu, t) in tables.iter().enumerate() {
+        let range = t.high - t.low;
+        if range > GROUP_RANGE {
+            direct.push(mu);
+            continue;
+        }
+        if total + range > GROUP_RANGE || current.len() == GROUP_UNITS {
+            groups.push(std::mem::take(&mut current));
+            total = 0.0;
+        }
+        current.push(mu);
+        total += range;
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
     let hi_input: Vec<Vec<f64>> = (0..model.m)
         .map(|mu| signed_sums(&model.unit(mu)[lo_bits..], model.bias[mu]))
         .collect();
@@ -188,17 +303,56 @@ fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
     let hi_field = signed_sums(&model.field[lo_bits..], 0.0);
     let mut table = vec![0.0f64; len];
     let add = add_log_partition(model.hidden);
+    let block_rows = BLOCK_ROWS.min(n_rows);
     table
-        .par_chunks_mut(row_len)
+        .par_chunks_mut(block_rows * row_len)
         .enumerate()
-        .for_each(|(hi, row)| {
-            for (r, &l) in row.iter_mut().zip(&lo_field) {
-                *r = l + hi_field[hi];
+        .for_each(|(block, rows)| {
+            let first = block * block_rows;
+            let mut prods = vec![1.0f64; rows.len()];
+            let mut shifts = [0.0f64; BLOCK_ROWS];
+            for (r, row) in rows.chunks_exact_mut(row_len).enumerate() {
+                for (x, &l) in row.iter_mut().zip(&lo_field) {
+                    *x = l + hi_field[first + r];
+                }
             }
-            for (lo, hi_in) in lo_input.iter().zip(&hi_input) {
-                add(row, hi_in[hi], lo, 1.0);
+            for group in &groups {
+                prods.fill(1.0);
+                shifts.fill(0.0);
+                for &mu in group {
+                    let t = &tables[mu];
+                    for (r, prod) in prods.chunks_exact_mut(row_len).enumerate() {
+                        let a = hi_input[mu][first + r];
+                        if spin {
+                            // e^{x−c} + e^{−x−c}, c = max |x| over the row.
+                            let c = (a + t.high).max(-a - t.low);
+                            shifts[r] += c;
+                            let alpha = (a + t.high - c).exp();
+                            let beta = (-a - t.low - c).exp();
+                            mul_pair(prod, alpha, &t.up, beta, &t.down);
+                        } else {
+                            // e^{−c} + e^{x−c}, c = max(0, max x over the row).
+                            let top = a + t.high;
+                            let c = top.max(0.0);
+                            shifts[r] += c;
+                            mul_affine(prod, (top - c).exp(), (-c).exp(), &t.up);
+                        }
+                    }
+                }
+                for (r, (row, prod)) in rows
+                    .chunks_exact_mut(row_len)
+                    .zip(prods.chunks_exact(row_len))
+                    .enumerate()
+                {
+                    add_ln(row, shifts[r], prod);
+                }
             }
-            fwht_serial(row);
+            for (r, row) in rows.chunks_exact_mut(row_len).enumerate() {
+                for &mu in &direct {
+                    add(row, hi_input[mu][first + r], &tables[mu].input, 1.0);
+                }
+                fwht_serial(row);
+            }
         });
     fwht_across_rows(&mut table, row_len, n_rows);
     Ok(table)

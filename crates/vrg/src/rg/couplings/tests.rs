@@ -686,3 +686,41 @@ fn support_and_monte_carlo_agree_beyond_exact_enumeration() {
         );
     }
 }
+
+#[test]
+fn walsh_expansion_with_large_weights_stays_exact() {
+    // Weights of tens: the table's products of per-unit factors are split
+    // into groups (scale 40) or a unit is evaluated directly (scale 150,
+    // its input spans more than e^600 over a row).
+    let n = 14;
+    for hidden in HiddenUnits::ALL {
+        for scale in [40.0, 150.0] {
+            let rbm = random_rbm(n, 5, VisibleUnits::Bernoulli, hidden, scale, 0.0, 12);
+            let couplings = couplings_exact(&rbm, n, 0.0).unwrap();
+            let support = couplings_support(&rbm, 2, 0.0, 0.0, 20).unwrap();
+            for c in support.couplings.iter() {
+                let k = couplings.value(&c.spins);
+                assert!(
+                    (k - c.value).abs() < 1e-9 * scale,
+                    "{hidden}, {scale}: K{:?}",
+                    c.spins
+                );
+            }
+            let mut rng = crate::rng::root(1);
+            for _ in 0..64 {
+                let x = (crate::rng::uniform(&mut rng) * (1u64 << n) as f64) as usize;
+                let s = all_spins(n, x);
+                let v: Vec<f32> = s
+                    .iter()
+                    .map(|&si| couplings.convention.visible(si))
+                    .collect();
+                let f = rbm.free_energy_visible(&v, 1).unwrap()[0];
+                let e = couplings.energy(&s);
+                assert!(
+                    (e - f).abs() < 1e-9 * f.abs().max(1.0),
+                    "{hidden}, {scale}: {e} vs {f}"
+                );
+            }
+        }
+    }
+}
