@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::exact::add_log_partition;
 use super::model::SpinModel;
 use super::{Coupling, CouplingDiagnostics, CouplingMethod, CouplingSets, EffectiveCouplings};
-use crate::linalg::{gemm_f64, Operand};
+use crate::linalg::{axpy_f64, gemm_f64, Operand};
 use crate::rbm::Rbm;
 use crate::{Error, Result};
 
@@ -116,17 +116,17 @@ pub fn couplings_monte_carlo(
     let (n, m) = (model.n, model.m);
     crate::memory::check_product(
         || format!("{samples} uniform configurations of {n} spins and {m} hidden inputs"),
-        &[samples, n + m],
+        &[samples, 2 * n + m],
         std::mem::size_of::<f64>(),
     )?;
-    // Uniform spins, chunk by chunk from fixed streams.
-    let mut spins = vec![0.0f64; samples * n];
+    // Uniform spins, chunk by chunk from fixed streams (samples × n).
+    let mut drawn = vec![0.0f64; samples * n];
     let n_chunks = samples.div_ceil(CHUNK);
     let streams = crate::rng::streams(
         &crate::rng::family(options.seed, crate::rng::families::COUPLINGS),
         n_chunks,
     );
-    spins
+    drawn
         .par_chunks_mut(CHUNK * n)
         .zip(streams)
         .for_each(|(chunk, mut rng)| {
@@ -139,25 +139,36 @@ pub fn couplings_monte_carlo(
                 }
             }
         });
-    // x_μ = b′_μ + Σ_i w_iμ s_i for every sample (samples × m).
+    // Site-major spins (n × samples), so that a site's values over the
+    // samples are contiguous.
+    let mut spins = vec![0.0f64; samples * n];
+    for (k, row) in drawn.chunks_exact(n).enumerate() {
+        for (i, &s) in row.iter().enumerate() {
+            spins[i * samples + k] = s;
+        }
+    }
+    drop(drawn);
+    // x_μ = b′_μ + Σ_i w_iμ s_i, unit-major (m × samples).
     let mut inputs = vec![0.0f64; samples * m];
     gemm_f64(
         &mut inputs,
-        Operand::new(&spins, samples, n),
-        Operand::new(&model.weights, m, n).t(),
+        Operand::new(&model.weights, m, n),
+        Operand::new(&spins, n, samples),
         1.0,
         false,
     );
-    for row in inputs.chunks_exact_mut(m) {
-        for (x, &b) in row.iter_mut().zip(&model.bias) {
+    for (row, &b) in inputs.chunks_exact_mut(samples).zip(&model.bias) {
+        for x in row.iter_mut() {
             *x += b;
         }
     }
     // K_∅: plain mean of Σ_μ g_μ.
-    let totals: Vec<f64> = inputs
-        .par_chunks(m)
-        .map(|row| row.iter().map(|&x| model.log_partition(x)).sum())
-        .collect();
+    let mut totals = vec![0.0f64; samples];
+    let add = add_log_partition(model.hidden);
+    for row in inputs.chunks_exact(samples) {
+        // totals += f(0 + x) for the unit's inputs x over the samples.
+        add(&mut totals, 0.0, row, 1.0);
+    }
     let (mean, stderr) = mean_and_stderr(&totals);
     let constant = model.constant + mean;
     let couplings: Vec<Coupling> = sets
@@ -165,7 +176,6 @@ pub fn couplings_monte_carlo(
         .map(|set| {
             let mut y = vec![0.0f64; samples];
             let mut rest = vec![0.0f64; samples];
-            let add = add_log_partition(model.hidden);
             for mu in 0..m {
                 let w = model.unit(mu);
                 let ws: Vec<f64> = set.iter().map(|&i| w[i]).collect();
@@ -173,10 +183,9 @@ pub fn couplings_monte_carlo(
                     continue;
                 }
                 // The unit's input without the spins of S, per sample.
-                for (k, r) in rest.iter_mut().enumerate() {
-                    let s = &spins[k * n..(k + 1) * n];
-                    let own: f64 = set.iter().zip(&ws).map(|(&i, &wi)| wi * s[i]).sum();
-                    *r = inputs[k * m + mu] - own;
+                rest.copy_from_slice(&inputs[mu * samples..(mu + 1) * samples]);
+                for (&i, &wi) in set.iter().zip(&ws) {
+                    axpy_f64(&mut rest, -wi, &spins[i * samples..(i + 1) * samples]);
                 }
                 // y += D_S g_μ = 2^{−k} Σ_t (Π t) f(rest + Σ w t).
                 let (shifts, signs) = shifts_and_signs(&ws);
