@@ -88,14 +88,16 @@ fn coupling_bytes(order: usize) -> usize {
 /// the constant K_∅.
 ///
 /// Tabulates −H(s) (eq. S of the module docs) on all 2^n configurations
-/// in f64, in parallel over rows of 2^12 configurations (each hidden unit's
-/// input splits into a part from the row's spins and a part from the
-/// rest, so a row costs one vectorised f per entry and unit), transforms
-/// it in place with [`crate::linalg::walsh::fwht`] and divides by 2^n:
-/// K_S = 2^{−n} Σ_s (−H(s)) Π_{i∈S} s_i (eq. WHT). The result reproduces
-/// H(s) on every configuration to rounding when `max_order` = n and
-/// `tolerance` = 0. Time is about n_hidden·2^n evaluations of f plus
-/// n·2^n additions; memory 8·2^n bytes (checked first).
+/// in f64, in parallel over blocks of rows of 2^12 configurations (each
+/// hidden unit's input splits into a part from the row's spins and a part
+/// from the rest; groups of units cost one or two multiply-adds per unit
+/// and entry and one logarithm per entry, see `tabulate_neg_energy`),
+/// transforms it in place with [`crate::linalg::walsh::fwht`] and divides
+/// by 2^n: K_S = 2^{−n} Σ_s (−H(s)) Π_{i∈S} s_i (eq. WHT). The result
+/// reproduces H(s) on every configuration to rounding when `max_order` = n
+/// and `tolerance` = 0. Memory: 8·2^n bytes for the table (checked first)
+/// plus the list of couplings. 24 visible × 64 hidden units take about a
+/// second on two cores (benches/RESULTS.md).
 ///
 /// Errors with [`Error::InvalidParameter`] for Gaussian visible units,
 /// n_visible > [`MAX_EXACT_VISIBLE`], `max_order` = 0 or a negative or

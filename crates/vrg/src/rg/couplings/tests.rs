@@ -429,16 +429,27 @@ fn gauss_hermite_integrates_gaussian_moments() {
     let sum: f64 = rule.weights.iter().sum();
     assert!((sum - std::f64::consts::PI.sqrt()).abs() < 1e-14);
     // Exact to degree 5 with 3 nodes.
-    assert!((rule.expectation(m, sd, |x| (x - m).powi(2)) - sd * sd).abs() < 1e-12);
-    assert!((rule.expectation(m, sd, |x| (x - m).powi(4)) - 3.0 * sd.powi(4)).abs() < 1e-11);
+    assert!((rule.hermite(m, sd, |x| (x - m).powi(2)) - sd * sd).abs() < 1e-12);
+    assert!((rule.hermite(m, sd, |x| (x - m).powi(4)) - 3.0 * sd.powi(4)).abs() < 1e-11);
     let rule = GaussHermite::new(64).unwrap();
     assert!((rule.weights.iter().sum::<f64>() - std::f64::consts::PI.sqrt()).abs() < 1e-12);
     let expected = (m + 0.5 * sd * sd).exp();
-    assert!((rule.expectation(m, sd, f64::exp) / expected - 1.0).abs() < 1e-12);
+    assert!((rule.hermite(m, sd, f64::exp) / expected - 1.0).abs() < 1e-12);
+    // The trapezoid branch on the same closed forms.
+    for sd in [0.3, 1.7, 6.0] {
+        let second = GaussHermite::trapezoid(m, sd, |x| (x - m).powi(2));
+        assert!((second / (sd * sd) - 1.0).abs() < 1e-12, "{sd}");
+        let fourth = GaussHermite::trapezoid(m, sd, |x| (x - m).powi(4));
+        assert!((fourth / (3.0 * sd.powi(4)) - 1.0).abs() < 1e-12, "{sd}");
+    }
+    // e^x moves the integrand's peak to mean + σ², so only for small σ
+    // does ±9σ hold it.
+    let expected = (m + 0.5 * 0.3f64.powi(2)).exp();
+    assert!((GaussHermite::trapezoid(m, 0.3, f64::exp) / expected - 1.0).abs() < 1e-12);
     for order in [1, 2, 7, 100, 128] {
         let rule = GaussHermite::new(order).unwrap();
-        let second = rule.expectation(0.0, 1.0, |x| x * x);
-        let norm = rule.expectation(0.0, 1.0, |_| 1.0);
+        let second = rule.hermite(0.0, 1.0, |x| x * x);
+        let norm = rule.hermite(0.0, 1.0, |_| 1.0);
         assert!((norm - 1.0).abs() < 1e-12);
         assert!((second - if order == 1 { 0.0 } else { 1.0 }).abs() < 1e-10);
     }
@@ -723,4 +734,42 @@ fn walsh_expansion_with_large_weights_stays_exact() {
             }
         }
     }
+}
+
+/// E[φ(x)], x ∼ N(0, σ²), by the trapezoid rule on ±12σ (exponentially
+/// accurate for smooth φ).
+fn trapezoid_expectation(sd: f64, phi: impl Fn(f64) -> f64) -> f64 {
+    let steps = 200_000;
+    let h = 24.0 * sd / steps as f64;
+    let mut sum = 0.0;
+    for k in 0..=steps {
+        let x = -12.0 * sd + k as f64 * h;
+        let density = (-0.5 * (x / sd).powi(2)).exp() / (sd * (2.0 * std::f64::consts::PI).sqrt());
+        sum += density * phi(x);
+    }
+    sum * h
+}
+
+#[test]
+fn gauss_hermite_accuracy_for_wide_inputs() {
+    // f″ of a spin unit, sech² x: the sharpest integrand the couplings use
+    // at low order. The module docs' rule: node spacing π σ / √nodes ≲ 1.
+    // Gauss–Hermite alone degrades for wide inputs (64 nodes: 2·10⁻⁴ at
+    // σ = 2, 5% at σ = 4); `expectation` switches to the trapezoid rule.
+    let sech2 = |x: f64| 1.0 / x.cosh().powi(2);
+    for nodes in [16usize, 64, 128] {
+        let rule = GaussHermite::new(nodes).unwrap();
+        for sd in [0.05, 0.5, 1.0, 2.0, 2.5, 4.0, 8.0, 30.0] {
+            let reference = trapezoid_expectation(sd, sech2);
+            let error =
+                (rule.expectation(0.3, sd, |x| sech2(x - 0.3)) - reference).abs() / reference;
+            assert!(
+                error < 1e-9,
+                "nodes {nodes}, σ = {sd}: relative error {error:e}"
+            );
+        }
+    }
+    let rule = GaussHermite::new(64).unwrap();
+    let wide = (rule.hermite(0.0, 4.0, sech2) - trapezoid_expectation(4.0, sech2)).abs();
+    assert!(wide > 1e-3 * trapezoid_expectation(4.0, sech2));
 }
