@@ -50,6 +50,8 @@ pub mod families {
     pub const SAMPLING: usize = 3;
     /// Annealed importance sampling of a partition function.
     pub const AIS: usize = 4;
+    /// Monte Carlo estimates of effective couplings.
+    pub const COUPLINGS: usize = 5;
     /// Training epoch e uses family `TRAINING_EPOCHS + e`.
     pub const TRAINING_EPOCHS: usize = 16;
 }

@@ -23,6 +23,8 @@
 //! - [`maths`]: element-wise e^x, σ, tanh, softplus, ln 2cosh, axpy;
 //! - [`sampling`]: Bernoulli and spin draws from random words;
 //! - [`transpose`](mod@transpose): strided transposes;
+//! - [`walsh`]: the in-place fast Walsh–Hadamard transform (multi-spin
+//!   couplings of a function of Ising spins);
 //! - `disjoint`: the one raw pointer shared by tasks writing disjoint parts
 //!   of a buffer.
 
@@ -35,6 +37,7 @@ pub mod sampling;
 pub mod sgemm;
 pub mod sparse;
 pub mod transpose;
+pub mod walsh;
 
 pub use maths::{
     add_bias_rows, add_column_sums, axpy, axpy_f64, exp_f32, exp_neg_f64, ln_1p_unit_f32,

@@ -17,6 +17,10 @@
 //!   pairs each hidden unit with the block spin it follows most closely;
 //!   [`level_observables`] measures the magnetisation and nearest-neighbour
 //!   correlation at any level, so they can be followed along the flow.
+//! - [`couplings`] expands an RBM's visible marginal H(v) into many-body
+//!   Ising couplings K_S (exactly by a Walsh–Hadamard transform, per hidden
+//!   unit on its support, by Monte Carlo, or in the Gaussian approximation)
+//!   and summarises them by order and by lattice distance.
 //! - [`analyze_dbn`] puts these together for a DBN, level by level;
 //!   [`block_spin_figure`] lays out configurations beside their block
 //!   spins and the hidden units at their centres.
@@ -35,6 +39,7 @@
 
 pub mod analysis;
 pub mod block_spin;
+pub mod couplings;
 pub mod lattice;
 pub mod receptive;
 
