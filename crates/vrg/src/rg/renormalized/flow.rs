@@ -477,6 +477,120 @@ mod tests {
         }
     }
 
+    /// Independent data sets scatter as the bootstrap says: over 12 chains
+    /// at K = 0.3 (200 rows each, samples 10 sweeps apart), the standard
+    /// deviation of the fitted K_nn agrees with the mean bootstrap error
+    /// (ordinary and in blocks of 4 rows) within the sampling error of a
+    /// 12-point standard deviation (±21%; the bounds are 0.5 and 2).
+    #[test]
+    fn renormalized_bootstrap_error_matches_the_scatter_of_independent_fits() {
+        let k = 0.3;
+        let rows = 200;
+        let chains = 12;
+        let mut fitted = Vec::new();
+        let mut errors = [0.0f64; 2];
+        for chain in 0..chains {
+            let data = ising_data(k, rows, 10, Algorithm::Metropolis, 100 + chain);
+            for (e, block_length) in errors.iter_mut().zip([1, 4]) {
+                let fit = fit_couplings(
+                    &data,
+                    rows,
+                    32,
+                    None,
+                    &FitOptions::default(),
+                    Some(&Bootstrap {
+                        replicates: 100,
+                        block_length,
+                        seed: chain,
+                    }),
+                )
+                .unwrap();
+                *e += fit.errors.unwrap().nearest_neighbour / chains as f64;
+                if block_length == 1 {
+                    fitted.push(fit.couplings.nearest_neighbour);
+                }
+            }
+        }
+        let mean = fitted.iter().sum::<f64>() / chains as f64;
+        let scatter =
+            (fitted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (chains as f64 - 1.0)).sqrt();
+        eprintln!(
+            "K_nn over {chains} chains: {mean:.4}, scatter {scatter:.4}, bootstrap {errors:.4?}"
+        );
+        for e in errors {
+            let ratio = scatter / e;
+            assert!(
+                (0.5..2.0).contains(&ratio),
+                "scatter {scatter}, bootstrap {e}"
+            );
+        }
+        let z = (mean - k) / (scatter / (chains as f64).sqrt());
+        assert!(z.abs() < 4.0, "mean {mean}, z = {z}");
+    }
+
+    /// Holes in Ising data: with a fifth of the sites masked out (values
+    /// there garbage), the fit describes the *marginal* distribution of
+    /// the remaining spins, in which each hidden spin has been summed
+    /// over, as in a decimation: it couples its neighbours, which are
+    /// diagonal or two apart, so K_nnn comes out clearly positive (seed
+    /// 21: 0.058 ± 0.002, K_nn 0.291 ± 0.003) instead of 0. (The exact
+    /// test in `fit` checks that masked fits recover a Hamiltonian whose
+    /// terms really stop at the holes.) Then the 2 × 2 block spins, placed
+    /// as "units" at their block centres by [`place_units`], give exactly
+    /// the flow's fit of the blocks.
+    #[test]
+    fn renormalized_masked_and_placed_lattices_fit_like_the_full_one() {
+        let k = 0.3;
+        let rows = 300;
+        let mut data = ising_data(k, rows, 10, Algorithm::Metropolis, 21);
+        let mask: Vec<bool> = (0..1024).map(|i| (i * 7919) % 5 != 0).collect();
+        for (i, x) in data.iter_mut().enumerate() {
+            if !mask[i % 1024] {
+                *x = f32::NAN;
+            }
+        }
+        let fit = fit_couplings(
+            &data,
+            rows,
+            32,
+            Some(&mask),
+            &FitOptions::default(),
+            Some(&BOOTSTRAP),
+        )
+        .unwrap();
+        eprintln!("masked K = {k}: {:?} ± {:?}", fit.couplings, fit.errors);
+        assert_eq!(fit.sites, mask.iter().filter(|&&m| m).count());
+        let z = fit.z_score(Term::NextNearestNeighbour, 0.0);
+        assert!(z > 4.0, "K_nnn z = {z}, {fit:?}");
+        let z = fit.z_score(Term::Field, 0.0);
+        assert!(z.abs() < 4.0, "h z = {z}, {fit:?}");
+        // Blocks as units: block (R, C) of side 2 is unit R·16 + C, centred
+        // at (2R + 0.5, 2C + 0.5); units are listed in reverse to check
+        // that placement, not order, decides the cell.
+        let data = ising_data(k, rows, 10, Algorithm::Metropolis, 22);
+        let blocks = majority_rule(&data, rows, 32, 2).unwrap();
+        let n = 256;
+        let centres: Vec<(f64, f64)> = (0..n)
+            .rev()
+            .map(|u| ((2 * (u / 16)) as f64 + 0.5, (2 * (u % 16)) as f64 + 0.5))
+            .collect();
+        let units: Vec<f32> = (0..rows * n)
+            .map(|k| blocks[(k / n) * n + (n - 1 - k % n)])
+            .collect();
+        let placed = place_units(&units, rows, &centres, None, 32, 2).unwrap();
+        assert!(placed.mask.iter().all(|&m| m));
+        assert_eq!(placed.spins, blocks);
+        let options = FitOptions {
+            zero_field: true,
+            ..FitOptions::default()
+        };
+        let direct =
+            fit_couplings(&placed.spins, rows, 16, Some(&placed.mask), &options, None).unwrap();
+        let flow = majority_rule_flow(&data, rows, 32, &[2], &options, None).unwrap();
+        assert_eq!(direct, flow[0].fit);
+        assert_eq!(direct.couplings.field, 0.0);
+    }
+
     /// K = 0.42 (T ≈ 2.38, just above T_c: Wolff, τ_int ≈ 1–2 sweeps of
     /// N flipped spins, samples 10 sweeps apart). No direction of the flow
     /// is asserted: near K_c the majority rule's block spins carry a
