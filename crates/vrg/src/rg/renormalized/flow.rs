@@ -591,6 +591,31 @@ mod tests {
         assert_eq!(direct.couplings.field, 0.0);
     }
 
+    /// Ordered data: K = 0.6 (T ≈ 1.67, Wolff), where most sites' local
+    /// fields are large and their conditional probabilities nearly 0 or 1,
+    /// is still recovered (no false alarm of separable data).
+    #[test]
+    fn renormalized_couplings_at_k_0_6_recover_k() {
+        let k = 0.6;
+        let rows = 200;
+        let data = ising_data(k, rows, 10, Algorithm::Wolff, 13);
+        let fit = fit_couplings(
+            &data,
+            rows,
+            32,
+            None,
+            &FitOptions::default(),
+            Some(&BOOTSTRAP),
+        )
+        .unwrap();
+        eprintln!("K = {k}: {:?} ± {:?}", fit.couplings, fit.errors);
+        assert_eq!(fit.failed_replicates, 0);
+        for (term, exact) in Term::ALL.into_iter().zip([0.0, k, 0.0, 0.0]) {
+            let z = fit.z_score(term, exact);
+            assert!(z.abs() < 4.0, "K = {k}, {term:?}: z = {z}, {fit:?}");
+        }
+    }
+
     /// K = 0.42 (T ≈ 2.38, just above T_c: Wolff, τ_int ≈ 1–2 sweeps of
     /// N flipped spins, samples 10 sweeps apart). No direction of the flow
     /// is asserted: near K_c the majority rule's block spins carry a
