@@ -661,6 +661,10 @@ fn resample(rows: usize, block_length: usize, rng: &mut Rng) -> Vec<u32> {
 /// a decimation (a hole couples its neighbours, which are diagonal or two
 /// sites apart: K_nnn > 0).
 ///
+/// Tabulating the configurations runs in parallel over rows and the
+/// bootstrap in parallel over replicates (rayon); results do not depend on
+/// the thread count.
+///
 /// # Errors
 /// - `side` < 3 (neighbours in opposite directions coincide on a smaller
 ///   torus), `rows` = 0, a length that is not rows·side² (or side² for the
@@ -971,6 +975,35 @@ pub(super) mod tests {
             message.contains("diverge") || message.contains("no finite maximum"),
             "{message}"
         );
+    }
+
+    /// The same seed gives the same fit and error bars on one thread as on
+    /// the default pool; another seed gives other error bars.
+    #[test]
+    fn renormalized_bootstrap_does_not_depend_on_the_thread_count() {
+        let (side, rows) = (6, 40);
+        let spins = random_signs(rows * side * side, 17);
+        let bootstrap = Bootstrap {
+            replicates: 50,
+            block_length: 2,
+            seed: 4,
+        };
+        let fit = |b: &Bootstrap| {
+            fit_couplings(&spins, rows, side, None, &FitOptions::default(), Some(b)).unwrap()
+        };
+        let pooled = fit(&bootstrap);
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| fit(&bootstrap));
+        assert_eq!(pooled, single);
+        let other = fit(&Bootstrap {
+            seed: 5,
+            ..bootstrap
+        });
+        assert_eq!(other.couplings, pooled.couplings);
+        assert_ne!(other.errors, pooled.errors);
     }
 
     #[test]
