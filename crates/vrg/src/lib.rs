@@ -25,9 +25,10 @@
 //!   enumerating the smaller layer, or annealed importance sampling (AIS)
 //!   with error bars.
 //! - [`rg`]: RG analysis of a trained DBN: effective receptive fields and
-//!   their locality, and Kadanoff's block spins to compare with; effective
+//!   their locality, Kadanoff's block spins to compare with; effective
 //!   many-body couplings of an RBM's visible marginal
-//!   ([`rg::couplings`]).
+//!   ([`rg::couplings`]); and the renormalized couplings of coarse-grained
+//!   spins ([`rg::renormalized`]), fitted by pseudo-likelihood along the flow.
 //! - [`io`]: file formats (`.npy`, IDX, gzip, PNG, the `.safetensors`
 //!   container, `ising sample`'s JSON sidecars), read within the bounds of
 //!   [`io::limits`] with one-line errors; atomic writes and the guard that

@@ -51,6 +51,12 @@ pub fn critical_temperature(coupling_j: f64) -> f64 {
     2.0 * coupling_j / (1.0 + SQRT_2).ln()
 }
 
+/// The critical coupling K_c = J/T_c = ½ ln(1+√2) = 0.4406867935097715…
+/// of the square-lattice Ising model with nearest-neighbour couplings only
+/// (Kramers & Wannier 1941; Onsager 1944), k_B = 1: the self-dual point
+/// sinh(2K_c) = 1, and 1/[`critical_temperature`]`(1.0)`.
+pub const CRITICAL_COUPLING: f64 = 0.440_686_793_509_771_7;
+
 /// Checks `T` and `J` and returns the reduced coupling `K = J/T`.
 fn reduced_coupling(temperature: f64, coupling_j: f64) -> Result<f64> {
     if !(temperature.is_finite() && temperature > 0.0) {
@@ -477,6 +483,13 @@ fn kaufman_log_z(m: usize, n: usize, k: f64) -> Jet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn critical_coupling_is_the_self_dual_point() {
+        assert!((CRITICAL_COUPLING - (1.0 + SQRT_2).ln() / 2.0).abs() < 1e-15);
+        assert!((CRITICAL_COUPLING * critical_temperature(1.0) - 1.0).abs() < 1e-15);
+        assert!(((2.0 * CRITICAL_COUPLING).sinh() - 1.0).abs() < 1e-15);
+    }
 
     /// s = −Σ p ln p / N by enumerating the 2×2 torus's 16 states (each
     /// neighbouring pair is joined by two bonds: 8 bonds in all).

@@ -24,6 +24,10 @@
 //! - [`analyze_dbn`] puts these together for a DBN, level by level;
 //!   [`block_spin_figure`] lays out configurations beside their block
 //!   spins and the hidden units at their centres.
+//! - [`renormalized`] fits the Hamiltonian (field, nearest- and
+//!   next-nearest-neighbour and plaquette couplings) that coarse-grained
+//!   spins obey, by pseudo-likelihood with bootstrap errors, and follows
+//!   it along the flow of majority-rule block spins.
 //!
 //! # Lattice convention
 //! The data are configurations of an L × L square lattice with periodic
@@ -42,6 +46,7 @@ pub mod block_spin;
 pub mod couplings;
 pub mod lattice;
 pub mod receptive;
+pub mod renormalized;
 
 pub use analysis::{
     analyze_dbn, block_spin_figure, dead_units, AnalysisOptions, BlockComparison, BlockSpinFigure,
