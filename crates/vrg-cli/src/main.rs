@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         flags::Command::Ising(command) => commands::ising::run(command),
         flags::Command::Rbm(command) => commands::rbm::run(command),
         flags::Command::Dbn(command) => commands::dbn::run(command),
+        flags::Command::Rg(command) => commands::rg::run(command),
         flags::Command::Demo(args) => commands::demo::run(*args),
         flags::Command::Report(args) => commands::report::run(args),
     };

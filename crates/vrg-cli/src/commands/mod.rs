@@ -7,3 +7,4 @@ pub mod demo;
 pub mod ising;
 pub mod rbm;
 pub mod report;
+pub mod rg;

@@ -8,12 +8,14 @@ pub use demo::*;
 pub use ising::*;
 pub use rbm::*;
 pub use report::*;
+pub use rg::*;
 
 mod dbn;
 mod demo;
 mod ising;
 mod rbm;
 mod report;
+mod rg;
 
 /// Unsupervised deep learning as Kadanoff's variational renormalization group.
 ///
@@ -46,6 +48,10 @@ pub enum Command {
     /// The main job: Ising samples, a DBN trained on them and its RG
     /// analysis, written to ./vrg-demo/ (built-in small setup; --full runs
     /// Mehta & Schwab's 40×40, 1600-400-100-25 experiment).
+    /// The RG reading of a trained network: effective couplings of its
+    /// visible marginal Hamiltonian.
+    #[command(subcommand)]
+    Rg(RgCommand),
     Demo(Box<DemoArgs>),
     /// One self-contained HTML page (figures embedded, no network, no
     /// script) from the output directory of `vrg demo` or `vrg dbn analyze`.

@@ -1,0 +1,78 @@
+//! Flags of `vrg rg …`: what a trained network has learned, in the
+//! language of the renormalization group.
+
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum RgCommand {
+    /// Effective couplings of a trained RBM: its visible marginal
+    /// H(v) = −ln Σ_h e^{−E(v,h)} written as an Ising Hamiltonian
+    /// H(s) = −Σ_S K_S Π_{i∈S} s_i (fields, pairs, triples, …; s = 2v − 1 for
+    /// 0/1 units), exactly or by Monte Carlo with error bars.
+    Couplings(RgCouplingsArgs),
+}
+
+/// How `vrg rg couplings` computes the couplings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CouplingMethodChoice {
+    /// exact up to 24 visible units, monte-carlo above.
+    Auto,
+    /// Walsh–Hadamard transform of H over all 2^n configurations (n ≤ 24).
+    Exact,
+    /// Each hidden unit expanded exactly over its support: the sites with
+    /// |w| above --weight-tolerance (exact at 0; the discarded weight mass
+    /// bounds the error of every coupling).
+    Support,
+    /// Unbiased Monte Carlo estimates with standard errors, of the fields
+    /// and pairs (lattice pairs and triples within --distance).
+    MonteCarlo,
+    /// The Gaussian approximation of Decelle et al. (2024) for the same sets.
+    Gaussian,
+}
+
+#[derive(Debug, Args)]
+pub struct RgCouplingsArgs {
+    /// The model: an RBM file, or a DBN file with --layer.
+    #[arg(long, value_name = "MODEL.safetensors")]
+    pub model: PathBuf,
+    /// For a DBN: the layer whose RBM to expand (1 = the one on the data).
+    #[arg(long, value_name = "L")]
+    pub layer: Option<usize>,
+    #[arg(long, value_enum, default_value_t = CouplingMethodChoice::Auto)]
+    pub method: CouplingMethodChoice,
+    /// Highest order |S| kept (exact and support; Monte Carlo and Gaussian
+    /// compute fields and pairs, and lattice triples at 3 or more).
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub max_order: usize,
+    /// Couplings with |K_S| below this are dropped (exact and support; their
+    /// number is reported).
+    #[arg(long, default_value_t = 1e-10, value_name = "TOL")]
+    pub tolerance: f64,
+    /// Support method: sites with |w_iμ| (spin convention) at or below this
+    /// are dropped from hidden unit μ.
+    #[arg(long, default_value_t = 0.0, value_name = "W")]
+    pub weight_tolerance: f64,
+    /// Monte Carlo and Gaussian: only pairs (and triples) of sites within
+    /// this torus distance on the L×L lattice of the visible units, unit i
+    /// at row i / L, column i % L (data units only: not above layer 1 of a
+    /// DBN) [default: all pairs, no triples].
+    #[arg(long, value_name = "D")]
+    pub distance: Option<f64>,
+    /// Monte Carlo samples of the spins.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub samples: usize,
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// The data's own nearest-neighbour coupling K = J/T (e.g. from `vrg
+    /// ising sample`), drawn beside the learned pair couplings.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub data_coupling: Option<f64>,
+    /// Print the couplings as JSON to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write couplings.json, couplings_by_order.png and (for L×L
+    /// visible units) pairs_by_distance.png into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
