@@ -173,3 +173,62 @@ fn a_dbn_layer_is_chosen_with_layer_and_only_data_units_have_a_lattice() {
     assert_eq!(second["lattice_side"], Value::Null);
     assert_eq!(second["n_visible"], 9);
 }
+
+#[test]
+fn renormalized_couplings_of_a_dbn_beside_majority_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    vrg_ok(
+        d,
+        &words("ising sample --size 8 --temperature 3.3333333333333335 --samples 400 --sweeps 2 --burn-in 50 --out i.npy"),
+    );
+    vrg_ok(
+        d,
+        &words("dbn train --data i.npy --layers 64,16,4 --epochs 2 --batch 20 --logz none --out dbn.safetensors"),
+    );
+    let doc: Value = serde_json::from_str(&vrg_stdout(
+        d,
+        &words("rg renormalized --model dbn.safetensors --data i.npy --window 2 --bootstrap 20 --data-coupling 0.3 --json --out r"),
+    ))
+    .unwrap();
+    // The data's own couplings: K = 0.3, no next-nearest neighbours.
+    let data = &doc["data"];
+    let k = data["couplings"]["nearest_neighbour"].as_f64().unwrap();
+    let k_err = data["errors"]["nearest_neighbour"].as_f64().unwrap();
+    assert!(((k - 0.3) / k_err).abs() < 5.0, "{k} ± {k_err}");
+    // Level 1 (16 units: 2×2 blocks on a 4×4 lattice) is fitted; level 2
+    // (a 2×2 lattice) is too small and says so.
+    let levels = doc["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 1);
+    assert_eq!(levels[0]["block"], 2);
+    assert_eq!(levels[0]["majority_rule"]["block"], 2);
+    assert!(levels[0]["learned"]["errors"].is_object());
+    assert_eq!(doc["skipped"][0][0], 2);
+    assert!(doc["skipped"][0][1].as_str().unwrap().contains("below 3×3"));
+    assert_eq!(doc["directions"].as_array().unwrap().len(), 1);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r/renormalized.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, doc);
+    vrg::io::image::read_grey_u8(d.join("r/renormalized_flow.png")).unwrap();
+
+    for (flags, needles) in [
+        ("--bootstrap 1", &["replicates", "1"][..]),
+        ("--rows 1", &["--rows 1"][..]),
+        ("--window 0", &["--window 0"][..]),
+        ("--window 9", &["--window 9"][..]),
+    ] {
+        vrg_err(
+            d,
+            &words(&format!(
+                "rg renormalized --model dbn.safetensors --data i.npy {flags}"
+            )),
+            needles,
+        );
+    }
+    vrg_err(
+        d,
+        &words("rg renormalized --model dbn.safetensors --data r/renormalized.json --out r"),
+        &["--out", "--data", "may not replace an input"],
+    );
+}

@@ -212,7 +212,18 @@ fn legend_corner(
     (x_lo, x_hi): (f64, f64),
     (y_lo, y_hi): (f64, f64),
 ) -> SeriesLabelPosition {
-    let fx = 0.45;
+    // The legend's share of the plot's width, from its longest entry (a
+    // character is about 0.55 of the font size; the box adds its marker and
+    // padding), and of its height, from the number of entries.
+    let font = (f64::from(plot.width.min(plot.height)) / 32.0).clamp(9.0, 16.0);
+    let longest = plot
+        .series
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let fx =
+        ((longest as f64 * 0.55 * font + 50.0) / (f64::from(plot.width) * 0.85)).clamp(0.25, 0.9);
     let fy = (0.08 + 0.07 * plot.series.len() as f64).min(0.6);
     let corners = [
         (SeriesLabelPosition::UpperRight, true, true),
@@ -220,18 +231,23 @@ fn legend_corner(
         (SeriesLabelPosition::LowerRight, true, false),
         (SeriesLabelPosition::LowerLeft, false, false),
     ];
+    // Markers are data: hiding one costs more than hiding the end of a line.
     let covered = |right: bool, upper: bool| {
         plot.series
             .iter()
-            .flat_map(|s| s.points.iter())
-            .filter(|(x, y)| {
+            .flat_map(|s| {
+                let weight = if s.style == SeriesStyle::Line { 1 } else { 5 };
+                s.points.iter().map(move |p| (p, weight))
+            })
+            .filter(|((x, y), _)| {
                 let u = (x - x_lo) / (x_hi - x_lo);
                 let v = (y - y_lo) / (y_hi - y_lo);
                 let in_x = if right { u >= 1.0 - fx } else { u <= fx };
                 let in_y = if upper { v >= 1.0 - fy } else { v <= fy };
                 in_x && in_y
             })
-            .count()
+            .map(|(_, weight)| weight)
+            .sum::<usize>()
     };
     corners
         .into_iter()

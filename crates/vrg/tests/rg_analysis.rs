@@ -271,3 +271,50 @@ fn block_spin_figure_lays_out_data_blocks_and_hidden_units() {
         }
     }
 }
+
+/// A layer that is exactly Kadanoff's 3×3 majority rule (odd blocks: no
+/// ties; weights so strong that sampling is deterministic) flows exactly
+/// like the majority-rule block spins: the same coarse configurations, the
+/// same fitted couplings.
+#[test]
+fn a_hard_majority_rule_layer_has_the_block_spins_couplings() {
+    use vrg::dbn::Dbn;
+    use vrg::ising::{run_chain, Algorithm, IsingModel, SamplingPlan};
+    use vrg::rg::renormalized::{dbn_coupling_flow, FitOptions};
+    let side = 9;
+    let model = IsingModel::new(side, 1.0, 0.0, 1.0 / 0.3).unwrap();
+    let plan = SamplingPlan {
+        samples: 300,
+        sweeps: 5,
+        burn_in: 200,
+        algorithm: Algorithm::Metropolis,
+    };
+    let mut spins = vec![0i8; plan.samples * side * side];
+    run_chain(&model, &plan, vrg::rng::root(7), Some(&mut spins), &|_| {}).unwrap();
+    let data: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
+    let dbn = Dbn::new(vec![block_sum_layer(side, 3, 40.0)]).unwrap();
+    let options = FitOptions {
+        zero_field: true,
+        ..FitOptions::default()
+    };
+    let flow = dbn_coupling_flow(&dbn, &data, plan.samples, side, 3, &options, None, 1).unwrap();
+    assert!(flow.skipped.is_empty());
+    assert_eq!(flow.levels.len(), 1);
+    let level = &flow.levels[0];
+    assert_eq!(
+        (level.block, level.side, level.occupied_fraction),
+        (3, 3, 1.0)
+    );
+    assert_eq!(level.majority_rule.tie_fraction, 0.0);
+    let (learned, blocks) = (
+        level.learned.couplings.to_array(),
+        level.majority_rule.fit.couplings.to_array(),
+    );
+    for (a, b) in learned.iter().zip(&blocks) {
+        assert!((a - b).abs() < 1e-9, "{learned:?} vs {blocks:?}");
+    }
+    // The data's own fit is the nearest-neighbour model at K = 0.3, and the
+    // blocks flow toward K = 0 (high-temperature side).
+    assert!((flow.data.couplings.nearest_neighbour - 0.3).abs() < 0.05);
+    assert!(blocks[1] < flow.data.couplings.nearest_neighbour);
+}

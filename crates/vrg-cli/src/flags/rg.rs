@@ -1,6 +1,7 @@
 //! Flags of `vrg rg …`: what a trained network has learned, in the
 //! language of the renormalization group.
 
+use crate::flags::RbmDataArgs;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -11,6 +12,12 @@ pub enum RgCommand {
     /// H(s) = −Σ_S K_S Π_{i∈S} s_i (fields, pairs, triples, …; s = 2v − 1 for
     /// 0/1 units), exactly or by Monte Carlo with error bars.
     Couplings(RgCouplingsArgs),
+    /// Renormalized couplings along a DBN: per level, the lattice couplings
+    /// (field, K_nn, K_nnn, plaquette; pseudo-likelihood with bootstrap
+    /// errors) of the layer's sampled hidden units placed on the coarse
+    /// lattice, beside those of Kadanoff's majority-rule blocks of the same
+    /// side, and which way each flows relative to K_c = 0.4407.
+    Renormalized(Box<RgRenormalizedArgs>),
 }
 
 /// How `vrg rg couplings` computes the couplings.
@@ -73,6 +80,45 @@ pub struct RgCouplingsArgs {
     pub json: bool,
     /// Also write couplings.json, couplings_by_order.png and (for L×L
     /// visible units) pairs_by_distance.png into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RgRenormalizedArgs {
+    /// Model file written by `vrg dbn train` (data units an L×L lattice).
+    #[arg(long, value_name = "DBN")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: RbmDataArgs,
+    /// Rows of the data used (the first N).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub rows: usize,
+    /// Window side of the receptive-field locality that places each unit at
+    /// its field's centre.
+    #[arg(long, default_value_t = 4, value_name = "B")]
+    pub window: usize,
+    /// Bootstrap resamples for the error bars (≥ 2).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub bootstrap: usize,
+    /// Consecutive rows resampled together (raise it for correlated Monte
+    /// Carlo rows).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub block_length: usize,
+    /// Fix the field h at 0 (up–down symmetric data).
+    #[arg(long)]
+    pub zero_field: bool,
+    /// Seed of the hidden units' samples and of the bootstrap.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// The data's own nearest-neighbour coupling K = J/T, drawn in the figure.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub data_coupling: Option<f64>,
+    /// Print the flow as JSON to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write renormalized.json and renormalized_flow.png into this
+    /// directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -149,7 +149,7 @@ pub fn dead_units(
 }
 
 /// The data as spins: 2v − 1 for Bernoulli values, unchanged for spins.
-fn as_spins(values: &[f32], bernoulli: bool) -> Vec<f32> {
+pub(crate) fn as_spins(values: &[f32], bernoulli: bool) -> Vec<f32> {
     if bernoulli {
         values.iter().map(|&v| 2.0 * v - 1.0).collect()
     } else {
@@ -158,7 +158,7 @@ fn as_spins(values: &[f32], bernoulli: bool) -> Vec<f32> {
 }
 
 /// The block side b with (L/b)² = n_units, if there is one.
-fn block_side(side: usize, n_units: usize) -> Option<usize> {
+pub(crate) fn block_side(side: usize, n_units: usize) -> Option<usize> {
     let m = (n_units as f64).sqrt().round() as usize;
     (m > 0 && m * m == n_units && side.is_multiple_of(m)).then(|| side / m)
 }

@@ -66,10 +66,12 @@
 //!   42, 859 (1979) (renormalized couplings of majority-rule block spins).
 //! - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014).
 
+mod dbn;
 mod fit;
 mod flow;
 
 pub use crate::ising::exact::CRITICAL_COUPLING;
+pub use dbn::{dbn_coupling_flow, DbnFlow, LevelCouplings};
 pub use fit::{fit_couplings, Bootstrap, CouplingFit, Couplings, FitOptions, Term};
 pub use flow::{
     doubling_blocks, flow_direction, majority_rule_flow, place_units, CoarseLattice, FlowDirection,
