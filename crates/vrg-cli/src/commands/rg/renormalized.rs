@@ -71,7 +71,7 @@ pub fn run(args: RgRenormalizedArgs) -> Result<()> {
             .with_context(|| format!("cannot create --out {}", dir.display()))?;
         crate::output::write_json(&dir.join("renormalized.json"), &document)?.commit()?;
         let png = vrg_plot::line_plot(&flow_plot(&flow, args.data_coupling))?;
-        vrg_plot::write_png(&dir.join("renormalized_flow.png"), &png)?;
+        vrg_plot::write_png(dir.join("renormalized_flow.png"), &png)?;
         eprintln!(
             "wrote renormalized.json and renormalized_flow.png into {}/",
             dir.display()
