@@ -574,8 +574,8 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             vec!["--visible-units gauss", "gaussian"],
         ),
         (
-            train(&[("--hidden-units", "gaussian")]),
-            vec!["--hidden-units gaussian"],
+            train(&[("--hidden-units", "gauss")]),
+            vec!["--hidden-units gauss"],
         ),
         (
             train(&[("--binarize", "foo:1")]),
