@@ -197,18 +197,15 @@ fn hidden_samples_are_normal_around_the_input() {
     let mut h = vec![0.0f32; rows * 5];
     rbm.sample_hiddens(&v, rows, &mut rng::root(5), &mut h)
         .unwrap();
-    for j in 0..5 {
+    for (j, &xj) in x.iter().enumerate() {
         let values: Vec<f64> = h.iter().skip(j).step_by(5).map(|&a| f64::from(a)).collect();
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
         let var = values.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0);
         // Standard errors of the mean (1/√n) and of the variance (√(2/n)).
-        let z_mean = (mean - f64::from(x[j])) * n.sqrt();
+        let z_mean = (mean - f64::from(xj)) * n.sqrt();
         let z_var = (var - 1.0) / (2.0 / n).sqrt();
-        eprintln!(
-            "unit {j}: x {} mean {mean:.4} (z {z_mean:.2}), var {var:.4} (z {z_var:.2})",
-            x[j]
-        );
+        eprintln!("unit {j}: x {xj} mean {mean:.4} (z {z_mean:.2}), var {var:.4} (z {z_var:.2})");
         assert!(z_mean.abs() < 4.0 && z_var.abs() < 4.0, "unit {j}");
     }
 }
@@ -274,7 +271,7 @@ fn ais_agrees_with_the_exact_log_partition() {
     let rbm = random_model(VisibleUnits::Spin, HiddenUnits::Gaussian, 10, 3, 0.5, 8);
     let exact = log_partition_exact(&rbm).unwrap().log_z;
     let schedule = BetaSchedule::scaled(1000).unwrap();
-    let ais = ais_log_partition(&rbm, &vec![0.0; 10], 200, &schedule, 4).unwrap();
+    let ais = ais_log_partition(&rbm, &[0.0; 10], 200, &schedule, 4).unwrap();
     eprintln!(
         "exact {exact}, AIS {} ± {} (ESS {})",
         ais.log_z, ais.log_z_stderr, ais.ess

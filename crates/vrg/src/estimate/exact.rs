@@ -72,9 +72,8 @@ pub struct ExactLogZ {
 /// units are Gaussian; the visible layer when the hidden units are
 /// Gaussian, whatever its size).
 pub fn smaller_layer(rbm: &Rbm) -> Layer {
-    if !rbm.hidden_units().is_discrete() {
-        Layer::Visible
-    } else if rbm.visible_units().is_discrete() && rbm.n_visible() < rbm.n_hidden() {
+    let visible_smaller = rbm.visible_units().is_discrete() && rbm.n_visible() < rbm.n_hidden();
+    if !rbm.hidden_units().is_discrete() || visible_smaller {
         Layer::Visible
     } else {
         Layer::Hidden
