@@ -252,11 +252,11 @@ fn write_outputs(
         .with_context(|| format!("cannot create --out {}", dir.display()))?;
     crate::output::write_json(&dir.join("couplings.json"), doc)?.commit()?;
     let png = vrg_plot::line_plot(&by_order_plot(c))?;
-    vrg_plot::write_png(&dir.join("couplings_by_order.png"), &png)?;
+    vrg_plot::write_png(dir.join("couplings_by_order.png"), &png)?;
     if let Some(side) = side {
         if let Some(plot) = by_distance_plot(c, side, data_coupling)? {
             let png = vrg_plot::line_plot(&plot)?;
-            vrg_plot::write_png(&dir.join("pairs_by_distance.png"), &png)?;
+            vrg_plot::write_png(dir.join("pairs_by_distance.png"), &png)?;
         }
     }
     Ok(())
