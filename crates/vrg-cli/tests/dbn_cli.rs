@@ -161,7 +161,7 @@ fn config_files_and_per_layer_flags() {
         ),
         (
             &["--layers", "64,8", "--hidden-units", "gauss"],
-            &["gauss", "bernoulli or spin"],
+            &["gauss", "bernoulli, spin or gaussian"],
         ),
         (&["--layers", "64,8", "--logz", "magic"], &["magic"]),
         (

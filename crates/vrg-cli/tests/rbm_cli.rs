@@ -507,6 +507,43 @@ fn spin_and_gaussian_units() {
     let (shape, dtype, values) = read_npy(&dir.path().join("gs.npy"));
     assert_eq!((shape, dtype.as_str()), (vec![4, 10], "<f8"));
     assert!(values.iter().any(|&v| v != v.round()));
+
+    // Gaussian hidden units (issue #14): trained, saved as "gaussian",
+    // real-valued hidden means; refused with Gaussian visible units.
+    let records = train_small_logged(
+        dir.path(),
+        "gh.safetensors",
+        &[
+            "--visible-units",
+            "spin",
+            "--hidden-units",
+            "gaussian",
+            "--lr",
+            "0.001",
+        ],
+        "gh.jsonl",
+    );
+    assert!(records
+        .iter()
+        .all(|r| r["pseudo_log_likelihood"].is_number()));
+    let file = load_rbm(dir.path().join("gh.safetensors")).unwrap();
+    assert_eq!(file.rbm.hidden_units(), HiddenUnits::Gaussian);
+    vrg_ok(
+        dir.path(),
+        &words("rbm transform --model gh.safetensors --data d.npy --out gh.npy"),
+    );
+    let (_, _, h) = read_npy(&dir.path().join("gh.npy"));
+    assert!(h.iter().all(|x| x.is_finite()) && h.iter().any(|&x| x.abs() > 0.0));
+    let o = vrg(
+        dir.path(),
+        &words("rbm train --data r.npy --visible-units gaussian --hidden-units gaussian --hidden 3 --epochs 1 --batch 20 --out gg.safetensors"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("at most one Gaussian layer"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Bad input: exit code 2, one line naming the flag or file and the value,
@@ -574,8 +611,8 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
             vec!["--visible-units gauss", "gaussian"],
         ),
         (
-            train(&[("--hidden-units", "gaussian")]),
-            vec!["--hidden-units gaussian"],
+            train(&[("--hidden-units", "gauss")]),
+            vec!["--hidden-units gauss"],
         ),
         (
             train(&[("--binarize", "foo:1")]),

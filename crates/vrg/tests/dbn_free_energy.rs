@@ -40,6 +40,7 @@ fn check_stack(visible: VisibleUnits, hidden: HiddenUnits, sizes: &[usize], seed
     let visible_next = match hidden {
         HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
         HiddenUnits::Spin => VisibleUnits::Spin,
+        HiddenUnits::Gaussian => panic!("a DBN has no Gaussian hidden layers"),
     };
     let layers: Vec<Rbm> = sizes
         .windows(2)

@@ -97,6 +97,24 @@ fn check_resumed_layer(
     Ok(())
 }
 
+/// Errors for Gaussian hidden units in layer `l` of a DBN. Their real
+/// values could only feed Gaussian visible units above, and the DBN's
+/// analyses (block spins, per-level observables, spin readings of the
+/// hidden levels) assume discrete levels; a Gaussian-hidden RBM is trained
+/// and analysed on its own.
+fn check_discrete_hidden(l: usize, hidden_units: HiddenUnits) -> Result<()> {
+    if hidden_units.is_discrete() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "layer unit types",
+            format!("{hidden_units} hidden units in layer {l}"),
+            "bernoulli or spin hidden units in a DBN (Gaussian hidden units are \
+             supported in a single RBM, not in a stack)",
+        ))
+    }
+}
+
 /// The mean-field hidden activations of `rbm` for every row of `inputs`.
 fn propagate(rbm: &Rbm, inputs: &Dataset) -> Result<Dataset> {
     let mut next = vec![0.0f32; inputs.n_rows * rbm.n_hidden()];
@@ -122,10 +140,14 @@ impl Dbn {
     /// A stack of `layers`. Errors unless there is at least one layer and
     /// each layer's hidden units are the next layer's visible units: the
     /// same count and the same kind (Bernoulli hidden under Bernoulli
-    /// visible, spin under spin).
+    /// visible, spin under spin). Gaussian hidden units are refused in
+    /// every layer (see `check_discrete_hidden`).
     pub fn new(layers: Vec<Rbm>) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::invalid("layers", 0, "at least one RBM"));
+        }
+        for (l, layer) in layers.iter().enumerate() {
+            check_discrete_hidden(l, layer.hidden_units())?;
         }
         for (l, pair) in layers.windows(2).enumerate() {
             let (below, above) = (&pair[0], &pair[1]);
@@ -308,6 +330,9 @@ impl Dbn {
         if specs.is_empty() {
             return Err(Error::invalid("layers", 0, "at least one layer"));
         }
+        for (l, spec) in specs.iter().enumerate() {
+            check_discrete_hidden(l, spec.hidden_units)?;
+        }
         if let Some(v) = validation {
             if v.n_features != data.n_features {
                 return Err(Error::ShapeMismatch {
@@ -335,6 +360,8 @@ impl Dbn {
         let next_units = |spec: &LayerSpec| match spec.hidden_units {
             HiddenUnits::Bernoulli => VisibleUnits::Bernoulli,
             HiddenUnits::Spin => VisibleUnits::Spin,
+            // Refused above (check_discrete_hidden); the kind that would match.
+            HiddenUnits::Gaussian => VisibleUnits::Gaussian,
         };
         for (l, (rbm, spec)) in layers.iter().zip(specs).enumerate() {
             check_resumed_layer(l, rbm, spec, inputs.n_features, units)?;

@@ -9,7 +9,10 @@
 //!
 //! with E_A(v) = −b_Aᵀv and E_B(v) = −bᵀv (½‖v − b_A‖², ½‖v − b‖² for
 //! Gaussian visible units). At β = 0 the hidden product is 2^{n_h}, so
-//! ln Z_0 = Σ_i ln Σ_{v_i} e^{−E_A} + n_h ln 2. Each of M chains starts
+//! ln Z_0 = Σ_i ln Σ_{v_i} e^{−E_A} + n_h ln 2. Gaussian hidden units keep
+//! their ½h² term at every β (it belongs to both A and B), so their factor
+//! is ∫ e^{β h x − h²/2} dh = √(2π) e^{β² x²/2}, h ~ N(β x, 1) in the Gibbs
+//! step, and each contributes ½ ln 2π instead of ln 2 to ln Z_0. Each of M chains starts
 //! from an exact sample of the base model, and for β_1 < … < β_K = 1
 //! accumulates the log-weight
 //!
@@ -333,7 +336,9 @@ struct Walks {
     end_states: Vec<f32>,
 }
 
-/// ln Z_0 = Σ_i ln Σ_{v_i} e^{b_A,i v_i} + n_h ln 2 (ln √(2π) per Gaussian unit).
+/// ln Z_0 = Σ_i ln Σ_{v_i} e^{b_A,i v_i} + n_h f(0), with f(0) = ln 2 for
+/// binary and ½ ln 2π for Gaussian hidden units (ln √(2π) per Gaussian
+/// visible unit).
 fn base_log_partition(rbm: &Rbm, base_bias: &[f32]) -> f64 {
     let visible: f64 = base_bias
         .iter()
@@ -343,7 +348,7 @@ fn base_log_partition(rbm: &Rbm, base_bias: &[f32]) -> f64 {
             VisibleUnits::Gaussian => crate::rbm::HALF_LN_2PI,
         })
         .sum();
-    visible + rbm.n_hidden() as f64 * std::f64::consts::LN_2
+    visible + rbm.n_hidden() as f64 * rbm.hidden_units().log_partition(0.0)
 }
 
 /// One chunk of chains walking the whole schedule.
@@ -425,6 +430,9 @@ impl<'a> Path<'a> {
                     match rbm.hidden_units() {
                         HiddenUnits::Bernoulli => layer_sums::softplus_sum_f64(scratch),
                         HiddenUnits::Spin => layer_sums::ln_2cosh_sum_f64(scratch),
+                        // ½x² + ½ ln 2π per unit; the constant cancels in
+                        // the difference below.
+                        HiddenUnits::Gaussian => 0.5 * scratch.iter().map(|x| x * x).sum::<f64>(),
                     }
                 };
                 let hidden = at(beta, &mut self.scratch) - at(before, &mut self.scratch);
@@ -460,7 +468,7 @@ impl<'a> Path<'a> {
     }
 
     /// One block Gibbs step at β: h ~ p_β(h | v) from the inputs β x (x
-    /// already computed for v), then v ~ p_β(v | h) from the inputs
+    /// already computed for v; h ~ N(β x, 1) for Gaussian units), then v ~ p_β(v | h) from the inputs
     /// (1 − β) b_A + β (b + W h).
     fn transition(&mut self, beta: f64, rng: &mut Rng) {
         let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
@@ -468,8 +476,11 @@ impl<'a> Path<'a> {
         for (h, &x) in self.h.iter_mut().zip(&self.x) {
             *h = beta32 * x;
         }
-        let spin_hidden = self.rbm.hidden_units() == HiddenUnits::Spin;
-        crate::rbm::sample_binary(&mut self.h, rng, spin_hidden);
+        match self.rbm.hidden_units() {
+            HiddenUnits::Bernoulli => crate::rbm::sample_binary(&mut self.h, rng, false),
+            HiddenUnits::Spin => crate::rbm::sample_binary(&mut self.h, rng, true),
+            HiddenUnits::Gaussian => crate::rbm::add_standard_normal(&mut self.h, rng),
+        }
         gemm(
             &mut self.v,
             Operand::new(&self.h, self.rows, nh),

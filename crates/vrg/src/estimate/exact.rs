@@ -8,8 +8,10 @@
 //! where the per-unit sum is softplus(a_i) for Bernoulli, ln 2cosh(a_i) for
 //! spin and ½a_i² − ½b_i² + ½ ln 2π for Gaussian visible units; with the
 //! visible layer enumerated (discrete units only), symmetrically
-//! −H(v) = bᵀv + Σ_j ln Σ_{h_j} e^{h_j x_j}, x = c + Wᵀv. The sum over 2ⁿ
-//! states is a log-sum-exp in f64.
+//! −H(v) = bᵀv + Σ_j ln Σ_{h_j} e^{h_j x_j}, x = c + Wᵀv, where the
+//! per-unit term is ½x_j² + ½ ln 2π for Gaussian hidden units (which
+//! cannot be enumerated: an RBM with Gaussian hidden units is summed over
+//! its visible layer). The sum over 2ⁿ states is a log-sum-exp in f64.
 //!
 //! The states are visited in Gray-code order inside blocks of
 //! [`BLOCK_BITS`] bits: consecutive states differ in one unit, so the other
@@ -67,9 +69,11 @@ pub struct ExactLogZ {
 
 /// The layer [`log_partition_exact`] enumerates: the smaller one of those
 /// with discrete units (the hidden layer on a tie, or when the visible
-/// units are Gaussian).
+/// units are Gaussian; the visible layer when the hidden units are
+/// Gaussian, whatever its size).
 pub fn smaller_layer(rbm: &Rbm) -> Layer {
-    if rbm.visible_units().is_discrete() && rbm.n_visible() < rbm.n_hidden() {
+    let visible_smaller = rbm.visible_units().is_discrete() && rbm.n_visible() < rbm.n_hidden();
+    if !rbm.hidden_units().is_discrete() || visible_smaller {
         Layer::Visible
     } else {
         Layer::Hidden
@@ -92,7 +96,8 @@ pub fn log_partition_exact(rbm: &Rbm) -> Result<ExactLogZ> {
 }
 
 /// Exact ln Z by summing over every state of `layer`. Errors if that layer
-/// has Gaussian units or more than [`MAX_ENUMERATED_UNITS`] units.
+/// has Gaussian units or more than [`MAX_ENUMERATED_UNITS`] units (for
+/// Gaussian hidden units: more visible units than that).
 pub fn log_partition_enumerating(rbm: &Rbm, layer: Layer) -> Result<f64> {
     let problem = Enumeration::new(rbm, layer)?;
     let bits = BLOCK_BITS.min(problem.n);
@@ -120,7 +125,7 @@ enum Other {
     Bernoulli,
     /// ln 2cosh(a)
     Spin,
-    /// ½a² plus a constant (Gaussian visible units).
+    /// ½a² plus a constant (Gaussian visible or hidden units).
     Gaussian,
 }
 
@@ -148,6 +153,17 @@ impl Enumeration {
             Layer::Visible => (nv, nh),
             Layer::Hidden => (nh, nv),
         };
+        if n > MAX_ENUMERATED_UNITS && layer == Layer::Visible && !rbm.hidden_units().is_discrete()
+        {
+            return Err(Error::invalid(
+                "n_visible",
+                n,
+                format!(
+                    "at most {MAX_ENUMERATED_UNITS} visible units for exact ln Z with Gaussian \
+                     hidden units (they cannot be enumerated, so the visible layer is); use AIS"
+                ),
+            ));
+        }
         if n > MAX_ENUMERATED_UNITS {
             return Err(Error::TooManySpins {
                 n_spins: n,
@@ -173,11 +189,24 @@ impl Enumeration {
                     other: match rbm.hidden_units() {
                         HiddenUnits::Bernoulli => Other::Bernoulli,
                         HiddenUnits::Spin => Other::Spin,
+                        HiddenUnits::Gaussian => Other::Gaussian,
                     },
-                    constant: 0.0,
+                    // ½ ln 2π per Gaussian hidden unit (½x² is `Other::Gaussian`).
+                    constant: if rbm.hidden_units().is_discrete() {
+                        0.0
+                    } else {
+                        nh as f64 * crate::rbm::HALF_LN_2PI
+                    },
                 }
             }
             Layer::Hidden => {
+                if !rbm.hidden_units().is_discrete() {
+                    return Err(Error::InvalidParameter {
+                        name: "enumerated layer",
+                        value: "hidden".into(),
+                        expected: "a layer of discrete units (Gaussian hidden units are integrated, not enumerated: enumerate the visible layer)".into(),
+                    });
+                }
                 // Columns of W as rows.
                 let mut columns = vec![0.0f64; nh * nv];
                 for i in 0..nv {

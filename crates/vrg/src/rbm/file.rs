@@ -212,7 +212,7 @@ fn units<T: std::str::FromStr>(
 }
 
 const VISIBLE_KINDS: &str = "bernoulli, spin or gaussian";
-const HIDDEN_KINDS: &str = "bernoulli or spin";
+const HIDDEN_KINDS: &str = "bernoulli, spin or gaussian";
 
 /// Names the tensors and metadata keys of one layer in a file.
 pub(crate) struct LayerKeys<'a> {

@@ -11,7 +11,7 @@
 //! Unit rules, with x the unit's input (bias plus weighted sum):
 //! - Bernoulli: 1 if u < σ(x), else 0 (u uniform in [0, 1));
 //! - spin: +1 if u < σ(2x) = (1 + tanh x)/2, else −1;
-//! - Gaussian: x + z, z ~ N(0, 1) by the Box–Muller transform.
+//! - Gaussian (visible or hidden): x + z, z ~ N(0, 1) by the Box–Muller transform.
 //!
 //! # References
 //! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
@@ -96,7 +96,8 @@ pub(crate) fn add_standard_normal(chunk: &mut [f32], rng: &mut Rng) {
 impl Rbm {
     /// Samples h ~ P(h | v) for each row of `v` (`rows × n_visible`) into `out`
     /// (`rows × n_hidden`): Bernoulli h_j = 1 with probability σ(x_j), spin
-    /// h_j = +1 with probability σ(2x_j), x = c + vᵀW (Hinton 2010, §3.1).
+    /// h_j = +1 with probability σ(2x_j), Gaussian h_j = x_j + z with
+    /// z ~ N(0, 1), x = c + vᵀW (Hinton 2010, §3.1).
     /// Draws from per-chunk streams derived from `rng` and advances `rng`
     /// (see the module documentation). Allocates only the chunk streams.
     pub fn sample_hiddens(
@@ -107,10 +108,18 @@ impl Rbm {
         out: &mut [f32],
     ) -> Result<()> {
         self.visible_to_hidden_input(v, rows, out)?;
-        let spin = self.hidden_units() == HiddenUnits::Spin;
-        sample_in_chunks(out, self.n_hidden(), rows, rng, |chunk, stream| {
-            sample_binary(chunk, stream, spin)
-        });
+        let units = self.hidden_units();
+        sample_in_chunks(
+            out,
+            self.n_hidden(),
+            rows,
+            rng,
+            |chunk, stream| match units {
+                HiddenUnits::Bernoulli => sample_binary(chunk, stream, false),
+                HiddenUnits::Spin => sample_binary(chunk, stream, true),
+                HiddenUnits::Gaussian => add_standard_normal(chunk, stream),
+            },
+        );
         Ok(())
     }
 

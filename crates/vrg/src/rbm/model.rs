@@ -18,7 +18,13 @@ use crate::{Error, Result};
 /// A restricted Boltzmann machine with energy (Mehta & Schwab 2014, eq. 9)
 ///
 /// E(v, h) = −bᵀv − cᵀh − vᵀWh            (Bernoulli or spin visible units),
-/// E(v, h) = ½‖v − b‖² − cᵀh − vᵀWh       (Gaussian visible units, unit variance).
+/// E(v, h) = ½‖v − b‖² − cᵀh − vᵀWh       (Gaussian visible units, unit variance),
+///
+/// and Gaussian hidden units (unit variance) add ½‖h‖²:
+/// E(v, h) = −bᵀv − cᵀh − vᵀWh + ½‖h‖², so that p(h_j | v) = N(c_j + (vᵀW)_j, 1)
+/// (Barra, Bernacchia, Santucci & Contucci 2012, the Hopfield ↔ RBM
+/// equivalence; see [`HiddenUnits::Gaussian`]). Gaussian units on both
+/// layers are refused ([`Rbm::new`]).
 ///
 /// `weights` is W, row-major `n_visible × n_hidden` (W_ij at `i * n_hidden + j`);
 /// `visible_bias` is b (`n_visible`), `hidden_bias` is c (`n_hidden`).
@@ -63,7 +69,10 @@ fn check_len(what: &str, found: usize, expected: usize) -> Result<()> {
 impl Rbm {
     /// An RBM with all weights and biases zero.
     ///
-    /// Errors with [`Error::InvalidParameter`] if a layer is empty.
+    /// Errors with [`Error::InvalidParameter`] if a layer is empty, or for
+    /// Gaussian visible together with Gaussian hidden units (a Gaussian
+    /// model that is normalisable only while every singular value of W
+    /// stays below 1, which training does not guarantee).
     pub fn new(
         n_visible: usize,
         n_hidden: usize,
@@ -75,6 +84,15 @@ impl Rbm {
         }
         if n_hidden == 0 {
             return Err(Error::invalid("n_hidden", n_hidden, "at least 1"));
+        }
+        if !visible_units.is_discrete() && !hidden_units.is_discrete() {
+            return Err(Error::invalid(
+                "unit types",
+                format!("{visible_units} visible with {hidden_units} hidden units"),
+                "at most one Gaussian layer (Gaussian visible and Gaussian hidden units \
+                 together have a finite partition function only while every singular \
+                 value of W is below 1)",
+            ));
         }
         let n_weights = crate::memory::check_product(
             || format!("an RBM of {n_visible} visible × {n_hidden} hidden units"),
@@ -188,7 +206,7 @@ impl Rbm {
 
     /// E(v, h) of one configuration (Mehta & Schwab 2014, eq. 9), accumulated
     /// in f64: −bᵀv − cᵀh − vᵀWh, or ½‖v − b‖² − cᵀh − vᵀWh for Gaussian
-    /// visible units. `v` has `n_visible` elements, `h` has `n_hidden`. Values
+    /// visible units, plus ½‖h‖² for Gaussian hidden units. `v` has `n_visible` elements, `h` has `n_hidden`. Values
     /// are not checked to lie in the units' state spaces.
     pub fn energy(&self, v: &[f32], h: &[f32]) -> Result<f64> {
         check_len("visible configuration v", v.len(), self.n_visible)?;
@@ -201,8 +219,13 @@ impl Rbm {
                 _ => -bi * vi,
             };
         }
+        let gaussian_hidden = self.hidden_units == HiddenUnits::Gaussian;
         for (&hj, &cj) in h.iter().zip(&self.hidden_bias) {
-            energy -= f64::from(cj) * f64::from(hj);
+            let hj = f64::from(hj);
+            energy -= f64::from(cj) * hj;
+            if gaussian_hidden {
+                energy += 0.5 * hj * hj;
+            }
         }
         for (&vi, row) in v.iter().zip(self.weights.chunks_exact(self.n_hidden)) {
             let wh: f64 = row
@@ -273,7 +296,8 @@ impl Rbm {
 
     /// Conditional hidden means for a batch (`v`: `rows × n_visible`, `out`:
     /// `rows × n_hidden`): P(h_j = 1 | v) = σ(c_j + (vᵀW)_j) for Bernoulli
-    /// units, E[h_j | v] = tanh(c_j + (vᵀW)_j) for spin units
+    /// units, E[h_j | v] = tanh(c_j + (vᵀW)_j) for spin units and
+    /// E[h_j | v] = c_j + (vᵀW)_j for Gaussian units
     /// (Hinton 2010, eq. 7; Mehta & Schwab 2014, eq. 13).
     pub fn mean_hiddens(&self, v: &[f32], rows: usize, out: &mut [f32]) -> Result<()> {
         self.visible_to_hidden_input(v, rows, out)?;
@@ -303,7 +327,10 @@ impl Rbm {
     /// H(v) = −bᵀv − Σ_j ln Σ_{h_j} e^{h_j x_j},  x = c + vᵀW,
     ///
     /// where ln Σ_{h_j} e^{h_j x} is softplus(x) for Bernoulli and ln 2cosh(x)
-    /// for spin hidden units. For Gaussian visible units −bᵀv becomes
+    /// for spin hidden units; for Gaussian hidden units the integral
+    /// ln ∫ e^{h x − h²/2} dh = ½x² + ½ ln 2π, so H(v) = −bᵀv − Σ_j (½x_j² +
+    /// ½ ln 2π), a Hopfield Hamiltonian with pair couplings Σ_j W_ij W_kj
+    /// (Barra et al. 2012). For Gaussian visible units −bᵀv becomes
     /// +½‖v − b‖². This is exact for the energy [`Rbm::energy`]: e^{−H(v)} is
     /// the unnormalised probability of v, and for Gaussian units it is a density
     /// whose normalising constant carries the (2π)^{n_visible/2} (which appears
@@ -345,6 +372,8 @@ impl Rbm {
     ///
     /// H(h) = −cᵀh − Σ_i [½ a_i² − ½ b_i²] − (n_visible/2) ln 2π.
     ///
+    /// Gaussian hidden units add ½‖h‖² (their own term of [`Rbm::energy`]).
+    ///
     /// Computed in f64 (one f64 GEMM). Σ_h e^{−H(h)} = Z = Σ_v e^{−H(v)}.
     pub fn free_energy_hidden(&self, h: &[f32], rows: usize) -> Result<Vec<f64>> {
         self.check_hidden("hidden batch (rows × n_hidden)", h, rows)?;
@@ -354,7 +383,11 @@ impl Rbm {
         for (h_row, y_row) in h.chunks_exact(nh).zip(y.chunks_exact(nv)) {
             let mut f = 0.0f64;
             for (&hj, &cj) in h_row.iter().zip(&self.hidden_bias) {
-                f -= f64::from(cj) * f64::from(hj);
+                let hj = f64::from(hj);
+                f -= f64::from(cj) * hj;
+                if self.hidden_units == HiddenUnits::Gaussian {
+                    f += 0.5 * hj * hj;
+                }
             }
             for (&yi, &bi) in y_row.iter().zip(&self.visible_bias) {
                 let bi = f64::from(bi);

@@ -8,14 +8,22 @@
 //!   P(s = 1 | x) = σ(x);
 //! - spin, s ∈ {−1, +1}: Σ_s e^{s x} = 2 cosh x, so E[s | x] = tanh x and
 //!   P(s = +1 | x) = σ(2x);
-//! - Gaussian (visible only, unit variance): weight e^{−½(s − b)² + s y}
-//!   with a = b + y, a normal density of mean a and variance 1.
+//! - Gaussian visible (unit variance): weight e^{−½(s − b)² + s y}
+//!   with a = b + y, a normal density of mean a and variance 1;
+//! - Gaussian hidden (unit variance): weight e^{−½s² + s x}, a normal density
+//!   of mean x and variance 1, with ln ∫ e^{−½s² + s x} ds = ½x² + ½ ln 2π.
+//!   Integrating such units out leaves a purely pairwise visible Hamiltonian
+//!   (the Hopfield ↔ RBM equivalence of Barra et al. 2012; see
+//!   [`HiddenUnits::Gaussian`]).
 //!
 //! # References
 //! - G. E. Hinton, *A Practical Guide to Training Restricted Boltzmann
 //!   Machines*, UTML TR 2010-003 (2010), §13.2 (Gaussian visible units).
 //! - P. Mehta and D. J. Schwab, *An exact mapping between the Variational
 //!   Renormalization Group and Deep Learning*, arXiv:1410.3831 (2014), eq. (9)–(12).
+//! - A. Barra, A. Bernacchia, E. Santucci and P. Contucci, *On the
+//!   equivalence of Hopfield networks and Boltzmann machines*, Neural
+//!   Networks 34, 1 (2012).
 
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -43,6 +51,21 @@ pub enum HiddenUnits {
     Bernoulli,
     /// h_j ∈ {−1, +1}.
     Spin,
+    /// h_j ∈ ℝ, unit variance around c_j + (vᵀW)_j (energy term +½h_j²).
+    ///
+    /// The energy is
+    /// E(v, h) = −bᵀv − cᵀh − vᵀWh + ½‖h‖² and p(h_j | v) = N(x_j, 1) with
+    /// x = c + vᵀW. Integrating h out gives ln ∫ e^{h x − h²/2} dh =
+    /// ½x² + ½ ln 2π per unit, so H(v) = −bᵀv − Σ_j (½x_j² + ½ ln 2π): a
+    /// Hopfield network with pair couplings J_ik = Σ_j W_ij W_kj
+    /// (Barra, Bernacchia, Santucci & Contucci, Neural Networks 34, 2012).
+    /// Train with a learning rate one or two orders of magnitude smaller
+    /// than for binary units, as for Gaussian visible units (Hinton 2010,
+    /// §13.2): E[h | v] is unbounded, so the CD gradient grows with W.
+    /// Not combined with Gaussian visible units ([`Rbm::new`](crate::rbm::Rbm::new)
+    /// refuses it: that model is normalisable only when every singular
+    /// value of W is below 1).
+    Gaussian,
 }
 
 impl VisibleUnits {
@@ -96,32 +119,47 @@ impl VisibleUnits {
 
 impl HiddenUnits {
     /// Every hidden unit type, in the order of their names.
-    pub const ALL: [HiddenUnits; 2] = [HiddenUnits::Bernoulli, HiddenUnits::Spin];
+    pub const ALL: [HiddenUnits; 3] = [
+        HiddenUnits::Bernoulli,
+        HiddenUnits::Spin,
+        HiddenUnits::Gaussian,
+    ];
 
     /// The lowercase name used in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             HiddenUnits::Bernoulli => "bernoulli",
             HiddenUnits::Spin => "spin",
+            HiddenUnits::Gaussian => "gaussian",
         }
     }
 
+    /// Whether the unit takes finitely many values ({0,1} or {−1,+1}).
+    pub fn is_discrete(self) -> bool {
+        !matches!(self, HiddenUnits::Gaussian)
+    }
+
     /// Conditional mean E[h_j | v] given the input x = c_j + (vᵀW)_j:
-    /// σ(x) = P(h_j = 1 | v) for Bernoulli, tanh(x) for spin.
+    /// σ(x) = P(h_j = 1 | v) for Bernoulli, tanh(x) for spin, x for Gaussian.
     #[inline(always)]
     pub fn mean(self, x: f32) -> f32 {
         match self {
             HiddenUnits::Bernoulli => sigmoid(x),
             HiddenUnits::Spin => x.tanh(),
+            HiddenUnits::Gaussian => x,
         }
     }
 
-    /// ln Σ_{h_j} e^{h_j x}: softplus(x) for Bernoulli, ln 2cosh(x) for spin.
+    /// ln of one unit's sum (or integral) over its states of its Boltzmann
+    /// weight given the input x: ln Σ_{h_j} e^{h_j x} = softplus(x) for
+    /// Bernoulli, ln 2cosh(x) for spin, and ln ∫ e^{h x − h²/2} dh =
+    /// ½x² + ½ ln 2π for Gaussian units.
     #[inline(always)]
     pub fn log_partition(self, x: f64) -> f64 {
         match self {
             HiddenUnits::Bernoulli => softplus(x),
             HiddenUnits::Spin => ln_2cosh(x),
+            HiddenUnits::Gaussian => 0.5 * x * x + HALF_LN_2PI,
         }
     }
 }
@@ -189,10 +227,11 @@ impl std::str::FromStr for HiddenUnits {
         match s {
             "bernoulli" => Ok(HiddenUnits::Bernoulli),
             "spin" => Ok(HiddenUnits::Spin),
+            "gaussian" => Ok(HiddenUnits::Gaussian),
             other => Err(Error::invalid(
                 "hidden units",
                 other,
-                "expected bernoulli or spin",
+                "expected bernoulli, spin or gaussian",
             )),
         }
     }

@@ -117,7 +117,8 @@ pub fn reconstruction_error(rbm: &Rbm, data: &Dataset) -> Result<f64> {
 ///
 /// Flipping v_i to v'_i changes the free energy by
 /// ΔF_i = −b_i d − Σ_j [φ(x_j + d W_ij) − φ(x_j)], with x = c + vᵀW,
-/// d = v'_i − v_i and φ = softplus (Bernoulli hidden) or ln 2cosh (spin
+/// d = v'_i − v_i and φ = softplus (Bernoulli hidden), ½x² (Gaussian
+/// hidden, whose ½ ln 2π cancels) or ln 2cosh (spin
 /// hidden); then P(v_i | v_{−i}) = σ(ΔF_i), so ln P = −softplus(−ΔF_i).
 /// Every unit is evaluated (not one random unit scaled by n), so values are
 /// comparable across models. `None` for Gaussian units or data that are not
@@ -159,6 +160,7 @@ pub fn pseudo_log_likelihood(rbm: &Rbm, data: &Dataset, max_rows: usize) -> Resu
             let shift = match rbm.hidden_units() {
                 HiddenUnits::Bernoulli => softplus_shift_sum(x, w_row, d),
                 HiddenUnits::Spin => ln_2cosh_shift_sum(x, w_row, d),
+                HiddenUnits::Gaussian => gaussian_shift_sum(x, w_row, d),
             };
             let delta_f = -(rbm.visible_bias()[i] * d) as f64 - shift as f64;
             total -= softplus(-delta_f);
@@ -203,6 +205,20 @@ multiversion! {
     }
 }
 
+/// Σ_j [½(x_j + d·w_j)² − ½x_j²] = Σ_j d·w_j (x_j + ½ d·w_j): the
+/// Gaussian-hidden analogue of [`softplus_shift_sum`] (exact in closed form).
+fn gaussian_shift_sum(x: &[f32], w: &[f32], d: f32) -> f32 {
+    let total: f64 = x
+        .iter()
+        .zip(w)
+        .map(|(&x, &w)| {
+            let dw = f64::from(d) * f64::from(w);
+            dw * (f64::from(x) + 0.5 * dw)
+        })
+        .sum();
+    total as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +247,39 @@ mod tests {
             assert!(
                 (ln_2cosh_shift_sum(&x, &w, d) as f64 - exact).abs() < 1e-4,
                 "{d}"
+            );
+        }
+    }
+
+    #[test]
+    fn pseudo_log_likelihood_matches_free_energy_differences() {
+        // ln P(v_i | v_−i) = −softplus(F(v) − F(v with v_i flipped)), from
+        // free_energy_visible, for every hidden type (issue #14: Gaussian).
+        let (nv, nh) = (5, 3);
+        for hidden in HiddenUnits::ALL {
+            let w: Vec<f32> = (0..nv * nh)
+                .map(|k| ((k * 7 % 11) as f32 - 5.0) * 0.2)
+                .collect();
+            let b: Vec<f32> = (0..nv).map(|i| (i as f32 - 2.0) * 0.3).collect();
+            let c: Vec<f32> = (0..nh).map(|j| (j as f32 - 1.0) * 0.4).collect();
+            let rbm = Rbm::from_parameters(VisibleUnits::Spin, hidden, w, b, c).unwrap();
+            let values: Vec<f32> = [1., -1., 1., 1., -1., -1., -1., 1., 1., -1.].to_vec();
+            let data = Dataset::new(2, nv, values.clone()).unwrap();
+            let found = pseudo_log_likelihood(&rbm, &data, 2).unwrap().unwrap();
+            let mut expected = 0.0;
+            for row in values.chunks_exact(nv) {
+                let f = rbm.free_energy_visible(row, 1).unwrap()[0];
+                for i in 0..nv {
+                    let mut flipped = row.to_vec();
+                    flipped[i] = -flipped[i];
+                    let g = rbm.free_energy_visible(&flipped, 1).unwrap()[0];
+                    expected -= softplus(f - g);
+                }
+            }
+            expected /= 2.0;
+            assert!(
+                (found - expected).abs() < 1e-4,
+                "{hidden}: {found} vs {expected}"
             );
         }
     }

@@ -39,6 +39,8 @@ pub(super) fn hidden_means(
     let activate = move |x: &mut [f32], bias: &[f32]| match units {
         HiddenUnits::Bernoulli => linalg::sigmoid_rows(x, bias),
         HiddenUnits::Spin => linalg::tanh_rows(x, bias),
+        // E[h | v] = x for unit-variance Gaussian units.
+        HiddenUnits::Gaussian => linalg::add_bias_rows(x, bias),
     };
     if let Some(nonzeros) = sparse {
         // The activation is applied to each finished piece of the product.
@@ -245,6 +247,7 @@ pub(super) fn hidden_kind(units: HiddenUnits) -> UnitKind {
     match units {
         HiddenUnits::Bernoulli => UnitKind::Bernoulli,
         HiddenUnits::Spin => UnitKind::Spin,
+        HiddenUnits::Gaussian => UnitKind::Gaussian,
     }
 }
 

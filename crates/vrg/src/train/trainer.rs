@@ -129,6 +129,22 @@ pub struct Trainer {
     sparse_updates: usize,
 }
 
+/// Errors for a sparsity target on Gaussian hidden units: the target is a
+/// probability of being on, which a real-valued unit does not have.
+fn check_sparsity_units(hidden_units: HiddenUnits, params: &TrainParams) -> Result<()> {
+    if hidden_units == HiddenUnits::Gaussian {
+        if let Some(p) = params.sparsity_target {
+            return Err(Error::invalid(
+                "sparsity",
+                p,
+                "no sparsity target with Gaussian hidden units (the target is a \
+                 probability of a unit being on; real-valued units have none)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Initial parameters as in Hinton's guide §8: W ~ N(0, σ²), c = 0 (or
 /// ln(p/(1−p)) for a sparsity target p), and b_i = ln(p_i/(1−p_i)) for
 /// Bernoulli units (p_i the fraction of training rows with v_i on, clipped
@@ -140,6 +156,7 @@ pub fn initial_rbm(
     hidden_units: HiddenUnits,
     params: &TrainParams,
 ) -> Result<Rbm> {
+    check_sparsity_units(hidden_units, params)?;
     let n_visible = train.n_features;
     let mut rbm = Rbm::new(n_visible, n_hidden, visible_units, hidden_units)?;
     let biases = crate::estimate::base_rate_biases(&train.values, n_visible, visible_units);
@@ -148,6 +165,7 @@ pub fn initial_rbm(
         let c = match hidden_units {
             HiddenUnits::Bernoulli => (p / (1.0 - p)).ln(),
             HiddenUnits::Spin => (2.0 * p - 1.0).atanh(),
+            HiddenUnits::Gaussian => unreachable!("refused by check_sparsity_units"),
         };
         rbm.hidden_bias_mut().iter_mut().for_each(|x| *x = c as f32);
     }
@@ -270,6 +288,7 @@ impl Trainer {
             });
         }
         self.params.check_batch(train.n_rows)?;
+        check_sparsity_units(self.rbm.hidden_units(), &self.params)?;
         // Buffers this epoch allocates: the weights' work copies (W, its
         // velocity and gradient), the batch's and the chains' states.
         crate::memory::check_product(|| format!("training {nv} × {nh} weights"), &[nv, nh, 3], 4)?;

@@ -39,12 +39,23 @@ multiversion! {
     }
 }
 
+multiversion! {
+    /// row[k] += scale · (½(base + input[k])² + ½ ln 2π) (Gaussian hidden units).
+    pub fn add_half_square(row: &mut [f64], base: f64, input: &[f64], scale: f64) {
+        for (r, &x) in row.iter_mut().zip(input) {
+            let y = base + x;
+            *r += scale * (0.5 * y * y + crate::rbm::HALF_LN_2PI);
+        }
+    }
+}
+
 /// The vectorised `row[k] += scale · f(base + input[k])` for the hidden
 /// units' f.
 pub(crate) fn add_log_partition(hidden: HiddenUnits) -> fn(&mut [f64], f64, &[f64], f64) {
     match hidden {
         HiddenUnits::Bernoulli => add_softplus,
         HiddenUnits::Spin => add_ln_2cosh,
+        HiddenUnits::Gaussian => add_half_square,
     }
 }
 
@@ -249,7 +260,8 @@ struct LowTables {
 /// leaving the normal f64 range; each factor is one or two multiply-adds
 /// from the tables e^{±L}, and each group costs one logarithm per entry:
 /// Σ_μ f(x_μ) = Σ_μ c_μ + ln Π_μ [e^{−c_μ} Σ_h e^{h x_μ}]. A unit whose
-/// range alone is too wide for that is evaluated directly.
+/// range alone is too wide for that is evaluated directly, and so is every
+/// Gaussian hidden unit (f(x) = ½x² + ½ ln 2π costs no logarithm).
 fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
     let n = model.n;
     let lo_bits = n.min(WHT_ROW_BITS);
@@ -284,7 +296,7 @@ fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
     let mut total = 0.0;
     for (mu, t) in tables.iter().enumerate() {
         let range = t.high - t.low;
-        if range > GROUP_RANGE {
+        if range > GROUP_RANGE || !model.hidden.is_discrete() {
             direct.push(mu);
             continue;
         }
@@ -388,6 +400,13 @@ fn tabulate_neg_energy(model: &SpinModel, len: usize) -> Result<Vec<f64>> {
 ///
 /// so every coupling, K_∅ included, is off by at most M.
 ///
+/// # Gaussian hidden units
+/// Their f is quadratic, so the expansion is pairwise and known in closed
+/// form (module docs, "Gaussian hidden units"); it is returned exactly for
+/// any n, no site is dropped (`weight_tolerance` and `max_support` are
+/// checked but not needed: the discarded masses are 0 and
+/// `largest_support` is the largest number of nonzero weights of a unit).
+///
 /// Errors with [`Error::InvalidParameter`] for Gaussian visible units,
 /// `max_order` = 0, a bad tolerance, `max_support` > [`MAX_SUPPORT`], or a
 /// unit whose support is larger than `max_support` (naming the unit and its
@@ -417,6 +436,35 @@ pub fn couplings_support(
     }
     let model = SpinModel::from_rbm(rbm)?;
     let n = model.n;
+    if !model.hidden.is_discrete() {
+        let (constant, couplings, dropped) =
+            model.gaussian_hidden_expansion(max_order, tolerance)?;
+        let largest_support = (0..model.m)
+            .map(|mu| model.unit(mu).iter().filter(|&&w| w != 0.0).count())
+            .max()
+            .unwrap_or(0);
+        let mut result = EffectiveCouplings {
+            n_spins: n,
+            convention: model.convention,
+            method: CouplingMethod::Support {
+                weight_tolerance,
+                max_support,
+            },
+            constant,
+            constant_stderr: None,
+            couplings,
+            diagnostics: CouplingDiagnostics {
+                max_order,
+                tolerance,
+                dropped,
+                discarded_mass: vec![0.0; model.m],
+                discarded_mass_total: 0.0,
+                largest_support,
+            },
+        };
+        result.sort();
+        return Ok(result);
+    }
     let mut supports = Vec::with_capacity(model.m);
     let mut discarded_mass = Vec::with_capacity(model.m);
     for mu in 0..model.m {

@@ -254,14 +254,16 @@ impl GaussHermite {
 const FRAC_1_SQRT_PI: f64 = 0.564_189_583_547_756_3;
 
 /// The coefficients (constant first) of the polynomial P_k with
-/// f^{(k)}(x) = P_k(p(x)), p = σ (Bernoulli) or tanh (spin), k ≥ 1:
-/// P_1(p) = p and P_{k+1}(p) = P_k′(p) · p′ with p′ = p(1 − p) = p − p²
-/// or 1 − p².
+/// f^{(k)}(x) = P_k(p(x)), p = σ (Bernoulli), tanh (spin) or x (Gaussian), k ≥ 1:
+/// P_1(p) = p and P_{k+1}(p) = P_k′(p) · p′ with p′ = p(1 − p) = p − p²,
+/// 1 − p² or 1.
 pub(crate) fn derivative_polynomial(hidden: HiddenUnits, k: usize) -> Vec<f64> {
     // p′ as a polynomial in p.
     let dp: [f64; 3] = match hidden {
         HiddenUnits::Bernoulli => [0.0, 1.0, -1.0],
         HiddenUnits::Spin => [1.0, 0.0, -1.0],
+        // p = f′(x) = x, p′ = 1.
+        HiddenUnits::Gaussian => [1.0, 0.0, 0.0],
     };
     let mut poly = vec![0.0, 1.0];
     for _ in 1..k {
@@ -342,6 +344,7 @@ pub fn couplings_gaussian(
                         let p = |x: f64| match model.hidden {
                             HiddenUnits::Bernoulli => 0.5 * (1.0 + (0.5 * x).tanh()),
                             HiddenUnits::Spin => x.tanh(),
+                            HiddenUnits::Gaussian => x,
                         };
                         product * rule.expectation(mean, sd, |x| horner(poly, p(x)))
                     }

@@ -28,8 +28,9 @@
 //!
 //! H(v) = −Σ_i a_i v_i − Σ_μ f(b_μ + Σ_i W_iμ v_i),
 //!
-//! f(x) = ln Σ_{h_μ} e^{h_μ x} = softplus(x) (Bernoulli hidden units) or
-//! ln 2cosh(x) (spin hidden units). Substituting v_i = (1 + s_i)/2 for
+//! f(x) = ln Σ_{h_μ} e^{h_μ x} = softplus(x) (Bernoulli hidden units),
+//! ln 2cosh(x) (spin hidden units) or ½x² + ½ ln 2π (Gaussian hidden units,
+//! below). Substituting v_i = (1 + s_i)/2 for
 //! Bernoulli visible units gives the same form in the spins,
 //!
 //! H(s) = −K₀ − Σ_i h_i s_i − Σ_μ f(b′_μ + Σ_i w_iμ s_i),               (eq. S)
@@ -38,6 +39,25 @@
 //! |---|---|---|---|---|
 //! | Bernoulli visible | ½ Σ_i a_i | ½ a_i | ½ W_iμ | b_μ + ½ Σ_i W_iμ |
 //! | spin visible | 0 | a_i | W_iμ | b_μ |
+//!
+//! # Gaussian hidden units
+//! For Gaussian hidden units ([`HiddenUnits::Gaussian`](crate::rbm::HiddenUnits::Gaussian),
+//! energy term +½h_μ²) f(x) = ln ∫ e^{h x − h²/2} dh = ½x² + ½ ln 2π is
+//! quadratic, so with s_i² = 1 the expansion stops at pairs:
+//!
+//! K_∅ = K₀ + Σ_μ (½b′_μ² + ½Σ_i w_iμ² + ½ ln 2π),
+//! K_i = h_i + Σ_μ b′_μ w_iμ,   K_ij = Σ_μ w_iμ w_jμ,   K_S = 0 for |S| ≥ 3:
+//!
+//! a Hopfield network whose patterns are the columns of W (Barra,
+//! Bernacchia, Santucci & Contucci 2012). Spin visible units with
+//! W_iμ = ξ_i^μ/√N reproduce the Hebbian couplings J_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ
+//! of [`Hopfield`](crate::hamiltonian::Hopfield). [`couplings_exact`] still
+//! tabulates H and transforms it (its higher orders come out 0 to
+//! rounding); [`couplings_support`] returns the closed form above for any
+//! n; [`couplings_monte_carlo`] and [`couplings_gaussian`] are exact for
+//! the pairs (the mixed difference of a quadratic is constant, and
+//! Gauss–Hermite quadrature integrates quadratics exactly), the Monte Carlo
+//! fields and K_∅ keeping their sampling error.
 //!
 //! All methods work with these *spin-convention* parameters; weight
 //! tolerances and discarded weight masses are stated in them (for
@@ -97,6 +117,9 @@
 //!   "Inferring effective couplings with Restricted Boltzmann Machines",
 //!   SciPost Phys. 16, 095 (2024), arXiv:2309.02292.
 //! - R. O'Donnell, *Analysis of Boolean Functions* (Cambridge, 2014), ch. 1.
+//! - A. Barra, A. Bernacchia, E. Santucci and P. Contucci, "On the
+//!   equivalence of Hopfield networks and Boltzmann machines", Neural
+//!   Networks 34, 1 (2012).
 
 mod exact;
 pub mod gaussian;

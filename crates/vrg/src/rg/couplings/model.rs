@@ -1,7 +1,8 @@
 //! An RBM's visible marginal in spin-convention parameters (eq. S of the
 //! module docs), in f64.
 
-use super::SpinConvention;
+use super::{Coupling, SpinConvention};
+use crate::linalg::{gemm_f64, Operand};
 use crate::rbm::{HiddenUnits, Rbm};
 use crate::Result;
 
@@ -73,13 +74,78 @@ impl SpinModel {
     }
 
     /// f(x) = ln Σ_h e^{h x} of the hidden units (softplus or ln 2cosh),
-    /// by the vectorisable polynomial forms of [`crate::linalg::maths`].
+    /// by the vectorisable polynomial forms of [`crate::linalg::maths`];
+    /// ln ∫ e^{h x − h²/2} dh = ½x² + ½ ln 2π for Gaussian units.
     #[inline(always)]
     pub fn log_partition(&self, x: f64) -> f64 {
         match self.hidden {
             HiddenUnits::Bernoulli => crate::linalg::softplus_f64(x),
             HiddenUnits::Spin => crate::linalg::ln_2cosh_f64(x),
+            HiddenUnits::Gaussian => 0.5 * x * x + crate::rbm::HALF_LN_2PI,
         }
+    }
+
+    /// The expansion (eq. K) in closed form for Gaussian hidden units
+    /// (module docs, "Gaussian hidden units"): with f(x) = ½x² + ½ ln 2π
+    /// and s_i² = 1,
+    ///
+    /// K_∅ = K₀ + Σ_μ (½b′_μ² + ½Σ_i w_iμ² + ½ ln 2π),
+    /// K_i = h_i + Σ_μ b′_μ w_iμ,   K_ij = Σ_μ w_iμ w_jμ (i < j),
+    ///
+    /// and every coupling of order 3 or more is 0. Returns K_∅ and the
+    /// couplings with |S| ≤ `max_order` (at most 2 matter) and |K_S| ≥
+    /// `tolerance` (unsorted), and how many were dropped below `tolerance`.
+    /// Errors with [`crate::Error::TooMuchMemory`] when the n × n pair
+    /// table does not fit.
+    pub fn gaussian_hidden_expansion(
+        &self,
+        max_order: usize,
+        tolerance: f64,
+    ) -> Result<(f64, Vec<Coupling>, usize)> {
+        let (n, m) = (self.n, self.m);
+        let mut constant = self.constant;
+        for mu in 0..m {
+            let b = self.bias[mu];
+            let norm: f64 = self.unit(mu).iter().map(|w| w * w).sum();
+            constant += 0.5 * b * b + 0.5 * norm + crate::rbm::HALF_LN_2PI;
+        }
+        let mut couplings = Vec::new();
+        let mut dropped = 0;
+        let mut keep = |spins: Vec<usize>, value: f64| {
+            if value.abs() < tolerance {
+                dropped += 1;
+            } else {
+                couplings.push(Coupling {
+                    spins,
+                    value,
+                    stderr: None,
+                });
+            }
+        };
+        for i in 0..n {
+            let field: f64 = self.field[i]
+                + (0..m)
+                    .map(|mu| self.bias[mu] * self.weights[mu * n + i])
+                    .sum::<f64>();
+            keep(vec![i], field);
+        }
+        if max_order >= 2 && n >= 2 {
+            // J = wᵀw (n × n) from the unit-major weights (m × n).
+            let len = crate::memory::check_product(
+                || format!("the {n} × {n} pair couplings"),
+                &[n, n],
+                std::mem::size_of::<f64>(),
+            )?;
+            let mut pairs = vec![0.0f64; len];
+            let w = Operand::new(&self.weights[..], m, n);
+            gemm_f64(&mut pairs, w.t(), w, 1.0, false);
+            for i in 0..n {
+                for j in i + 1..n {
+                    keep(vec![i, j], pairs[i * n + j]);
+                }
+            }
+        }
+        Ok((constant, couplings, dropped))
     }
 
     /// −H(s) by eq. (S), for tests.
