@@ -232,3 +232,20 @@ fn renormalized_couplings_of_a_dbn_beside_majority_rule() {
         &["--out", "--data", "may not replace an input"],
     );
 }
+
+#[test]
+fn top_level_help_describes_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = vrg_stdout(dir.path(), &["--help"]);
+    for (command, words) in [
+        ("rg", "effective couplings"),
+        ("demo", "The main job"),
+        ("report", "self-contained HTML"),
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("no {command} in {help}"));
+        assert!(line.contains(words), "{command}: {line}");
+    }
+}

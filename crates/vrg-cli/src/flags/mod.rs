@@ -45,13 +45,13 @@ pub enum Command {
     /// analysis (free energies, receptive fields, block spins), generation.
     #[command(subcommand)]
     Dbn(DbnCommand),
+    /// The RG reading of a trained network: effective couplings of its
+    /// visible marginal Hamiltonian, renormalized couplings along a DBN.
+    #[command(subcommand)]
+    Rg(RgCommand),
     /// The main job: Ising samples, a DBN trained on them and its RG
     /// analysis, written to ./vrg-demo/ (built-in small setup; --full runs
     /// Mehta & Schwab's 40×40, 1600-400-100-25 experiment).
-    /// The RG reading of a trained network: effective couplings of its
-    /// visible marginal Hamiltonian.
-    #[command(subcommand)]
-    Rg(RgCommand),
     Demo(Box<DemoArgs>),
     /// One self-contained HTML page (figures embedded, no network, no
     /// script) from the output directory of `vrg demo` or `vrg dbn analyze`.
