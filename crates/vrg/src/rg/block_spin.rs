@@ -11,6 +11,33 @@ use super::lattice::torus_distance;
 use crate::{Error, Result};
 use rayon::prelude::*;
 
+/// Fails, naming the first offending value's data row and lattice site,
+/// unless every value of `spins` (rows of `side²` sites) at a site where
+/// `present(site)` holds is −1 or +1.
+pub(crate) fn check_spins(
+    spins: &[f32],
+    side: usize,
+    present: impl Fn(usize) -> bool,
+) -> Result<()> {
+    let n_sites = side * side;
+    match (0..spins.len()).find(|&k| present(k % n_sites) && spins[k] != 1.0 && spins[k] != -1.0) {
+        None => Ok(()),
+        Some(k) => {
+            let (row, site) = (k / n_sites, k % n_sites);
+            Err(Error::invalid(
+                "spin",
+                format!(
+                    "{} at data row {row}, lattice row {}, column {}",
+                    spins[k],
+                    site / side,
+                    site % side
+                ),
+                "−1 or +1",
+            ))
+        }
+    }
+}
+
 /// Kadanoff's majority-rule block spins (Kadanoff 1966; Mehta & Schwab
 /// 2014, §II): the ±1 configurations `spins` (`rows × side²`, site
 /// row·side + col) coarse-grained by `block`. Block (R, C) covers lattice
@@ -47,19 +74,7 @@ pub fn majority_rule(spins: &[f32], rows: usize, side: usize, block: usize) -> R
             found: format!("{} values", spins.len()),
         });
     }
-    if let Some(k) = spins.iter().position(|&s| s != 1.0 && s != -1.0) {
-        let (row, site) = (k / n_sites, k % n_sites);
-        return Err(Error::invalid(
-            "spin",
-            format!(
-                "{} at data row {row}, lattice row {}, column {}",
-                spins[k],
-                site / side,
-                site % side
-            ),
-            "−1 or +1",
-        ));
-    }
+    check_spins(spins, side, |_| true)?;
     let coarse = side / block;
     let mut out = vec![0.0f32; rows * coarse * coarse];
     for (config, blocked) in spins

@@ -436,35 +436,74 @@ pub fn couplings_support(
     }
     let model = SpinModel::from_rbm(rbm)?;
     let n = model.n;
-    if !model.hidden.is_discrete() {
+    let parts = if model.hidden.is_discrete() {
+        discrete_support_expansion(&model, max_order, tolerance, weight_tolerance, max_support)?
+    } else {
+        // Gaussian hidden units: every unit's term is quadratic, expanded in
+        // closed form over all its sites (nothing discarded).
         let (constant, couplings, dropped) =
             model.gaussian_hidden_expansion(max_order, tolerance)?;
-        let largest_support = (0..model.m)
-            .map(|mu| model.unit(mu).iter().filter(|&&w| w != 0.0).count())
-            .max()
-            .unwrap_or(0);
-        let mut result = EffectiveCouplings {
-            n_spins: n,
-            convention: model.convention,
-            method: CouplingMethod::Support {
-                weight_tolerance,
-                max_support,
-            },
+        SupportExpansion {
             constant,
-            constant_stderr: None,
             couplings,
-            diagnostics: CouplingDiagnostics {
-                max_order,
-                tolerance,
-                dropped,
-                discarded_mass: vec![0.0; model.m],
-                discarded_mass_total: 0.0,
-                largest_support,
-            },
-        };
-        result.sort();
-        return Ok(result);
-    }
+            dropped,
+            discarded_mass: vec![0.0; model.m],
+            largest_support: (0..model.m)
+                .map(|mu| model.unit(mu).iter().filter(|&&w| w != 0.0).count())
+                .max()
+                .unwrap_or(0),
+        }
+    };
+    let SupportExpansion {
+        constant,
+        couplings,
+        dropped,
+        discarded_mass,
+        largest_support,
+    } = parts;
+    let discarded_mass_total = discarded_mass.iter().sum();
+    let mut result = EffectiveCouplings {
+        n_spins: n,
+        convention: model.convention,
+        method: CouplingMethod::Support {
+            weight_tolerance,
+            max_support,
+        },
+        constant,
+        constant_stderr: None,
+        couplings,
+        diagnostics: CouplingDiagnostics {
+            max_order,
+            tolerance,
+            dropped,
+            discarded_mass,
+            discarded_mass_total,
+            largest_support,
+        },
+    };
+    result.sort();
+    Ok(result)
+}
+
+/// What [`couplings_support`] computes before it packs the result.
+struct SupportExpansion {
+    constant: f64,
+    couplings: Vec<Coupling>,
+    dropped: usize,
+    discarded_mass: Vec<f64>,
+    largest_support: usize,
+}
+
+/// [`couplings_support`] for discrete hidden units: each unit's term
+/// expanded over the sites with |w| > `weight_tolerance`.
+fn discrete_support_expansion(
+    model: &SpinModel,
+    max_order: usize,
+    tolerance: f64,
+    weight_tolerance: f64,
+    max_support: usize,
+) -> Result<SupportExpansion> {
+    let n = model.n;
     let mut supports = Vec::with_capacity(model.m);
     let mut discarded_mass = Vec::with_capacity(model.m);
     for mu in 0..model.m {
@@ -517,7 +556,7 @@ pub fn couplings_support(
     )?;
     let per_unit: Vec<(f64, Vec<(u64, f64)>)> = (0..model.m)
         .into_par_iter()
-        .map(|mu| unit_expansion(&model, mu, &supports[mu], max_order))
+        .map(|mu| unit_expansion(model, mu, &supports[mu], max_order))
         .collect();
     let mut constant = model.constant;
     let mut sums: HashMap<Vec<usize>, f64> = HashMap::new();
@@ -549,28 +588,13 @@ pub fn couplings_support(
             });
         }
     }
-    let discarded_mass_total = discarded_mass.iter().sum();
-    let mut result = EffectiveCouplings {
-        n_spins: n,
-        convention: model.convention,
-        method: CouplingMethod::Support {
-            weight_tolerance,
-            max_support,
-        },
+    Ok(SupportExpansion {
         constant,
-        constant_stderr: None,
         couplings,
-        diagnostics: CouplingDiagnostics {
-            max_order,
-            tolerance,
-            dropped,
-            discarded_mass,
-            discarded_mass_total,
-            largest_support,
-        },
-    };
-    result.sort();
-    Ok(result)
+        dropped,
+        discarded_mass,
+        largest_support,
+    })
 }
 
 /// Unit μ's term on its support: its constant ĝ(∅) and the coefficients

@@ -371,21 +371,7 @@ impl SiteStatistics {
             }
         }
         let present = |i: usize| mask.is_none_or(|m| m[i]);
-        if let Some(k) =
-            (0..spins.len()).find(|&k| present(k % n_sites) && spins[k] != 1.0 && spins[k] != -1.0)
-        {
-            let (row, site) = (k / n_sites, k % n_sites);
-            return Err(Error::invalid(
-                "spin",
-                format!(
-                    "{} at data row {row}, lattice row {}, column {}",
-                    spins[k],
-                    site / side,
-                    site % side
-                ),
-                "−1 or +1",
-            ));
-        }
+        crate::rg::block_spin::check_spins(spins, side, present)?;
         let hoods = neighbourhoods(side, &present);
         let per_row: Vec<Vec<(u16, u32)>> = spins
             .par_chunks_exact(n_sites)
