@@ -3,7 +3,10 @@
 # (examples/mehta-schwab.toml: 20 000 configurations of the 40×40 Ising
 # model at J/T = 0.408, DBN 1600-400-100-25 with L1), then the checks:
 # first-layer median mass fraction in the best window ≥ 0.8, median
-# receptive-field radius growing with depth, per-layer free energies.
+# receptive-field radius growing with depth, per-layer free energies; then
+# the renormalized couplings of each level (issue #14: `vrg rg renormalized`,
+# learned layers beside 2×2, 4×4 and 8×8 majority-rule blocks, which way
+# each flows relative to K_c).
 #
 # Usage: bash crates/vrg/benches/mehta_schwab.sh [OUT_DIR]   (default /tmp/vrg-mehta-schwab)
 #
@@ -37,3 +40,6 @@ t = s["training"]
 print(f"layer-1 held-out ln p(v) per spin {t['layer0_log_likelihood_per_spin_validation']:.4f} vs exact bound -s = {t['best_possible_log_likelihood_per_spin']:.4f}")
 print("figures:", ", ".join(f"{sys.argv[1].rsplit('/',1)[0]}/{v}" for v in s["figures"].values()))
 PY
+/usr/bin/time -f "renormalized couplings: wall %e s" ./target/release/vrg rg renormalized \
+  --model "$out/dbn.safetensors" --data "$out/ising.npy" --zero-field --data-coupling 0.408 \
+  --out "$out/renormalized"
