@@ -39,14 +39,17 @@ train() { # L hidden epochs
     --hidden-units "$units" --method pcd --k 5 --epochs "$3" --lr 0.02 --lr-final 0.0005 \
     --momentum 0.5 --l2 0 --out "$out/rbm$1.safetensors" --log "$out/train$1.jsonl" | tail -n 2
 }
-/usr/bin/time -f "(a) training: wall %e s" bash -c "$(declare -f train); vrg=$vrg out=$out units=$units train 4 16 300"
-/usr/bin/time -f "(a) exact couplings: wall %e s" "$vrg" rg couplings --model "$out/rbm4.safetensors" \
-  --method exact --data-coupling $K --out "$out/exact4"
-/usr/bin/time -f "(b) training: wall %e s" bash -c "$(declare -f train); vrg=$vrg out=$out units=$units train 8 64 200"
-/usr/bin/time -f "(b) Monte Carlo couplings: wall %e s" "$vrg" rg couplings --model "$out/rbm8.safetensors" \
-  --method monte-carlo --distance 2 --samples 100000 --data-coupling $K --out "$out/mc8"
-/usr/bin/time -f "(b) Gaussian couplings: wall %e s" "$vrg" rg couplings --model "$out/rbm8.safetensors" \
-  --method gaussian --distance 2 --data-coupling $K --out "$out/gauss8"
+TIMEFORMAT="wall %R s"
+echo "(a) training, 4x4:"; time train 4 16 300
+echo "(a) exact couplings:"
+time "$vrg" rg couplings --model "$out/rbm4.safetensors" --method exact --data-coupling $K --out "$out/exact4"
+echo "(b) training, 8x8:"; time train 8 64 200
+echo "(b) Monte Carlo couplings:"
+time "$vrg" rg couplings --model "$out/rbm8.safetensors" --method monte-carlo --distance 2 \
+  --samples 100000 --data-coupling $K --out "$out/mc8"
+echo "(b) Gaussian couplings:"
+time "$vrg" rg couplings --model "$out/rbm8.safetensors" --method gaussian --distance 2 \
+  --data-coupling $K --out "$out/gauss8"
 
 "$python" - "$out" $K <<'PY'
 import json, math, sys
@@ -90,7 +93,7 @@ for d2, label in ((1, "nearest"), (2, "next-nearest (diagonal)"), (4, "distance 
     se = math.sqrt(sum(e["stderr"] ** 2 for e in m.values())) / len(m)
     diff = [g[k]["value"] - m[k]["value"] for k in m]
     rms = math.sqrt(sum(x * x for x in diff) / len(diff))
-    line = (f"(b) 8x8 {label}: Monte Carlo mean K = {mean_m:.4f} ± {se:.4f}, Gaussian {mean_g:.4f}; "
+    line = (f"(b) 8x8 {label}: Monte Carlo mean K = {mean_m:.4f} ± {se:.1e}, Gaussian {mean_g:.4f}; "
             f"Gaussian - Monte Carlo per pair: rms {rms:.4f}, max {max(map(abs, diff)):.4f}")
     if d2 == 1:
         line += (f"; bar within 10% of {K}: Monte Carlo {verdict(abs(mean_m / K - 1) < 0.1)}, "
