@@ -52,6 +52,13 @@ pub mod families {
     pub const AIS: usize = 4;
     /// Monte Carlo estimates of effective couplings.
     pub const COUPLINGS: usize = 5;
+    /// RG flows of configurations (`vrg rg flow`).
+    pub const FLOWS: usize = 6;
+    /// The row order of a generated data set (`vrg rg flow-experiment`).
+    pub const ROW_ORDER: usize = 7;
+    /// A fixed permutation of lattice sites (`vrg rg flow-experiment`'s
+    /// lattice-blind control).
+    pub const SITE_PERMUTATION: usize = 8;
     /// Training epoch e uses family `TRAINING_EPOCHS + e`.
     pub const TRAINING_EPOCHS: usize = 16;
 }

@@ -322,3 +322,128 @@ pub fn run_temperatures(
             .collect(),
     }
 }
+
+/// `plan.samples` configurations of the L×L torus (`size`, coupling J,
+/// no field) at each temperature of `temperatures`, in that order: shape
+/// (temperatures × samples, L, L), ±1. Besides Monte Carlo chains at T > 0
+/// ([`run_temperatures`], chain t on family t of `seed`), two limits are
+/// exact: T = 0 gives ground states (all up or all down, each with
+/// probability ½ per configuration, from family `temperatures.len()`), and
+/// T = ∞ gives independent fair spins (family `temperatures.len() + 1`).
+/// Results do not depend on the thread count.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for no temperature, a negative or NaN one,
+/// or a plan or model out of range; memory limits as in [`crate::memory`].
+pub fn configurations_at(
+    size: usize,
+    coupling: f64,
+    temperatures: &[f64],
+    plan: &SamplingPlan,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<i8>> {
+    plan.check()?;
+    if temperatures.is_empty() {
+        return Err(Error::invalid(
+            "temperatures",
+            "(none)",
+            "at least one temperature",
+        ));
+    }
+    if let Some(bad) = temperatures.iter().find(|t| t.is_nan() || **t < 0.0) {
+        return Err(Error::invalid(
+            "temperature",
+            bad,
+            "T ≥ 0 (0 for ground states, inf for independent spins)",
+        ));
+    }
+    // Validates size and coupling once, whatever the temperatures.
+    let n = IsingModel::new(size, coupling, 0.0, 1.0)?.n_spins();
+    let per_temperature = plan.samples.checked_mul(n).ok_or_else(|| {
+        Error::invalid("samples", plan.samples, "samples × L² that fits in memory")
+    })?;
+    crate::memory::check_product(
+        || {
+            format!(
+                "{} temperatures × {} configurations of {n} spins",
+                temperatures.len(),
+                plan.samples
+            )
+        },
+        &[temperatures.len(), per_temperature],
+        1,
+    )?;
+    let finite: Vec<(usize, f64)> = temperatures
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, t)| *t > 0.0 && t.is_finite())
+        .collect();
+    let models = finite
+        .iter()
+        .map(|&(_, t)| IsingModel::new(size, coupling, 0.0, t))
+        .collect::<Result<Vec<_>>>()?;
+    let mut sampled = vec![0i8; models.len() * per_temperature];
+    if !models.is_empty() {
+        run_temperatures(&models, plan, seed, Some(&mut sampled), progress)?;
+    }
+    let mut ground = rng::family(seed, temperatures.len());
+    let mut random = rng::family(seed, temperatures.len() + 1);
+    let mut out = vec![0i8; temperatures.len() * per_temperature];
+    let mut next_sampled = sampled.chunks_exact(per_temperature.max(1));
+    for (block, &t) in out
+        .chunks_exact_mut(per_temperature.max(1))
+        .zip(temperatures)
+    {
+        if t == 0.0 {
+            for config in block.chunks_exact_mut(n) {
+                config.fill(if rng::uniform(&mut ground) < 0.5 {
+                    1
+                } else {
+                    -1
+                });
+            }
+        } else if t == f64::INFINITY {
+            for s in block.iter_mut() {
+                *s = if rng::uniform(&mut random) < 0.5 {
+                    1
+                } else {
+                    -1
+                };
+            }
+        } else {
+            block.copy_from_slice(next_sampled.next().expect("one chain per finite T"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod configurations_at_tests {
+    use super::*;
+
+    #[test]
+    fn zero_and_infinite_temperatures_are_exact_limits() {
+        let plan = SamplingPlan {
+            samples: 400,
+            sweeps: 2,
+            burn_in: 100,
+            algorithm: Algorithm::Auto,
+        };
+        let spins =
+            configurations_at(4, 1.0, &[0.0, 2.0, f64::INFINITY], &plan, 5, &|_| {}).unwrap();
+        let n = 16;
+        let (ground, rest) = spins.split_at(400 * n);
+        let (_, random) = rest.split_at(400 * n);
+        // Ground states: uniform configurations, both signs present.
+        assert!(ground.chunks_exact(n).all(|c| c.iter().all(|&s| s == c[0])));
+        let ups = ground.chunks_exact(n).filter(|c| c[0] == 1).count();
+        assert!((ups as f64 - 200.0).abs() < 4.0 * 10.0, "{ups} of 400 up");
+        // Independent spins: mean 0 with standard error 1/√6400.
+        let mean = random.iter().map(|&s| f64::from(s)).sum::<f64>() / 6400.0;
+        assert!(mean.abs() < 4.0 / 80.0, "{mean}");
+        assert!(configurations_at(4, 1.0, &[-1.0], &plan, 5, &|_| {}).is_err());
+        assert!(configurations_at(4, 1.0, &[], &plan, 5, &|_| {}).is_err());
+    }
+}

@@ -28,6 +28,8 @@
 //!   next-nearest-neighbour and plaquette couplings) that coarse-grained
 //!   spins obey, by pseudo-likelihood with bootstrap errors, and follows
 //!   it along the flow of majority-rule block spins.
+//! - [`flow`] iterates an RBM's map v → h → v′ on many chains, measures
+//!   each step's configurations and finds where they settle.
 //!
 //! # Lattice convention
 //! The data are configurations of an L × L square lattice with periodic
@@ -44,6 +46,7 @@
 pub mod analysis;
 pub mod block_spin;
 pub mod couplings;
+pub mod flow;
 pub mod lattice;
 pub mod receptive;
 pub mod renormalized;
