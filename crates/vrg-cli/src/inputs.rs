@@ -222,6 +222,36 @@ pub fn data_for(
     Ok(data)
 }
 
+/// The RBM of `path`, or layer `layer` (from 1) of the DBN there.
+pub fn rbm_or_layer(path: &Path, layer: Option<usize>) -> Result<Rbm> {
+    let Some(layer) = layer else {
+        return match vrg::rbm::file::load_rbm(path) {
+            Ok(file) => Ok(file.rbm),
+            Err(e @ vrg::Error::WrongFileKind { .. }) => match vrg::dbn::file::load_dbn(path) {
+                Ok(dbn) => bail!(
+                    "--model {} is a DBN of {} layers: say which layer's RBM with --layer 1…{}",
+                    path.display(),
+                    dbn.dbn.layers().len(),
+                    dbn.dbn.layers().len()
+                ),
+                Err(_) => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        };
+    };
+    let dbn = vrg::dbn::file::load_dbn(path)
+        .with_context(|| format!("--layer {layer} needs a DBN file"))?
+        .dbn;
+    let layers = dbn.layers().len();
+    if layer == 0 || layer > layers {
+        bail!(
+            "invalid --layer {layer}: {} has layers 1 to {layers}",
+            path.display()
+        );
+    }
+    Ok(dbn.layers()[layer - 1].clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ mod commands;
 mod experiment;
 mod figures;
 mod flags;
+mod flows;
 mod inputs;
 mod log_z;
 mod output;

@@ -18,6 +18,17 @@ pub enum RgCommand {
     /// lattice, beside those of Kadanoff's majority-rule blocks of the same
     /// side, and which way each flows relative to K_c = 0.4407.
     Renormalized(Box<RgRenormalizedArgs>),
+    /// RG flow of configurations: iterate a trained RBM's map v → h → v′ on
+    /// many chains from chosen starts, read each step's temperature from
+    /// Kaufman's exact energy of the same lattice (and, independently, from
+    /// |m| against Monte Carlo), and find the fixed point the flow settles at.
+    Flow(Box<RgFlowArgs>),
+    /// The RG-flow experiment of Iso, Shiba & Yokoo (2018) with Veiga &
+    /// Vicente's (2020) controls: Ising data from T = 0 to 6, one RBM per
+    /// run (all temperatures; only T ≥ 4; only T ≤ 1; only T = 0 and ∞;
+    /// sites permuted), flows from T₀ = 0 and ∞ to their fixed points read
+    /// by the exact thermometer (built-in examples/rg-flow.toml).
+    FlowExperiment(RgFlowExperimentArgs),
 }
 
 /// How `vrg rg couplings` computes the couplings.
@@ -121,4 +132,64 @@ pub struct RgRenormalizedArgs {
     /// directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RgFlowArgs {
+    /// The model: an RBM file whose visible units are the spins of an L×L
+    /// torus, or a DBN file with --layer 1.
+    #[arg(long, value_name = "MODEL.safetensors")]
+    pub model: PathBuf,
+    /// For a DBN: the layer whose RBM to iterate (its visible units must be
+    /// the lattice: 1).
+    #[arg(long, value_name = "L")]
+    pub layer: Option<usize>,
+    /// Comma-separated starts: `up` (every spin up, T₀ = 0), `random` (T₀ =
+    /// ∞), or a `.npy` file of ±1 (or 0/1) configurations of shape (N, L, L)
+    /// or (N, L²), one per chain.
+    #[arg(long, default_value = "up,random", value_name = "START,…")]
+    pub starts: String,
+    /// Independent chains per start.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub chains: usize,
+    /// Steps v → h → v′.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub steps: usize,
+    /// Mean-field steps h = E[h|v], v′ = E[v|h] (measured on configurations
+    /// drawn from the means) instead of sampled ones.
+    #[arg(long)]
+    pub mean_field: bool,
+    /// The lattice side L [default: √(visible units)].
+    #[arg(long, value_name = "L")]
+    pub lattice: Option<usize>,
+    /// Steps whose configurations are written to
+    /// DIR/start_<name>_step_<k>.npy (±1 int8, shape (chains, L, L))
+    /// [default: the first and the last].
+    #[arg(long, value_delimiter = ',', value_name = "K,…")]
+    pub save_steps: Option<Vec<usize>>,
+    /// Monte Carlo sweeps per temperature of the |m|(T) curve read by the
+    /// second thermometer (after 1000 sweeps of burn-in).
+    #[arg(long, default_value_t = 4000, value_name = "N")]
+    pub curve_sweeps: usize,
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// Print flow.json to stdout too.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for flow.json, flow.png and the saved configurations
+    /// (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RgFlowExperimentArgs {
+    /// Experiment file (TOML; see examples/rg-flow.toml) [default: the
+    /// built-in examples/rg-flow.toml].
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Directory for summary.json, one flow figure and one RBM per run and
+    /// lattice size (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "vrg-rg-flow")]
+    pub out: PathBuf,
 }

@@ -38,7 +38,7 @@ pub fn run(args: RgCouplingsArgs) -> Result<()> {
         plan.output_dir("--out", dir, OUT_FILES);
     }
     plan.check()?;
-    let rbm = load_layer(&args.model, args.layer)?;
+    let rbm = crate::inputs::rbm_or_layer(&args.model, args.layer)?;
     let n = rbm.n_visible();
     // Only data units sit on a lattice: above layer 1 the visible units are
     // the hidden units of the layer below, in no spatial order.
@@ -95,36 +95,6 @@ pub fn run(args: RgCouplingsArgs) -> Result<()> {
         print_json(&document)?;
     }
     Ok(())
-}
-
-/// The RBM of `path`, or layer `layer` (from 1) of the DBN there.
-fn load_layer(path: &Path, layer: Option<usize>) -> Result<Rbm> {
-    let Some(layer) = layer else {
-        return match vrg::rbm::file::load_rbm(path) {
-            Ok(file) => Ok(file.rbm),
-            Err(e @ vrg::Error::WrongFileKind { .. }) => match vrg::dbn::file::load_dbn(path) {
-                Ok(dbn) => bail!(
-                    "--model {} is a DBN of {} layers: say which layer's RBM with --layer 1…{}",
-                    path.display(),
-                    dbn.dbn.layers().len(),
-                    dbn.dbn.layers().len()
-                ),
-                Err(_) => Err(e.into()),
-            },
-            Err(e) => Err(e.into()),
-        };
-    };
-    let dbn = vrg::dbn::file::load_dbn(path)
-        .with_context(|| format!("--layer {layer} needs a DBN file"))?
-        .dbn;
-    let layers = dbn.layers().len();
-    if layer == 0 || layer > layers {
-        bail!(
-            "invalid --layer {layer}: {} has layers 1 to {layers}",
-            path.display()
-        );
-    }
-    Ok(dbn.layers()[layer - 1].clone())
 }
 
 /// L when `n` = L² (the visible units as an L×L torus).
