@@ -215,9 +215,11 @@ lr = 0.05
 chains = 40
 steps = 6
 curve_sweeps = 100
+along_training_epochs = [1, 2]
 
 [[run]]
 name = "main"
+flows_along_training = true
 sizes = [4]
 
 [[run]]
@@ -246,6 +248,12 @@ sizes = [4]
         assert!(d.join(format!("x/rbm_{name}_L4.safetensors")).is_file());
     }
     assert_eq!(runs[1]["temperatures"], serde_json::json!([0.0, "inf"]));
+    // The main run also flowed after epochs 1 and 2, then at the end (3).
+    let along = runs[0]["fixed_points_along_training"].as_array().unwrap();
+    let epochs: Vec<u64> = along.iter().map(|a| a["epoch"].as_u64().unwrap()).collect();
+    assert_eq!(epochs, [1, 2, 3]);
+    assert!(d.join("x/fixed_points_main_L4.png").is_file());
+    assert!(!d.join("x/fixed_points_extremes_L4.png").exists());
     assert_eq!(runs[1]["training"]["rows"], 120);
     assert!(summary["interpretation"].as_array().is_some());
     // The saved RBM flows again from the command line.
@@ -261,4 +269,19 @@ sizes = [4]
         &["bad.toml", "temperatures"],
     );
     assert!(!d.join("y").exists());
+    std::fs::write(
+        d.join("late.toml"),
+        std::fs::read_to_string(d.join("small.toml"))
+            .unwrap()
+            .replace(
+                "along_training_epochs = [1, 2]",
+                "along_training_epochs = [9]",
+            ),
+    )
+    .unwrap();
+    vrg_err(
+        d,
+        &words("rg flow-experiment --config late.toml --out z"),
+        &["along_training_epochs", "9", "epochs = 3"],
+    );
 }

@@ -18,6 +18,7 @@ use vrg::rng::families;
 use vrg::train::{
     fit, initial_rbm, EpochMetrics, EpochRecord, FitOptions, Monitor, TrainConfig, Trainer,
 };
+use vrg_plot::{LinePlot, Series, SeriesStyle};
 
 /// The built-in experiment file.
 pub const RG_FLOW_CONFIG: &str = include_str!("../../../../examples/rg-flow.toml");
@@ -67,6 +68,10 @@ pub struct FlowSettings {
     pub curve_sweeps: usize,
     #[serde(default = "one")]
     pub seed: u64,
+    /// Epochs after which runs with `flows_along_training` also flow, to
+    /// show how the fixed point moves as training goes on.
+    #[serde(default)]
+    pub along_training_epochs: Vec<usize>,
 }
 
 /// `[[run]]`: one RBM per lattice size, trained on a selection of the data.
@@ -85,6 +90,9 @@ pub struct FlowRun {
     /// Train on the sites permuted by one fixed random permutation.
     #[serde(default)]
     pub permute: bool,
+    /// Flow after each epoch of `[flow] along_training_epochs` too.
+    #[serde(default)]
+    pub flows_along_training: bool,
     pub sizes: Vec<usize>,
 }
 
@@ -194,6 +202,14 @@ impl FlowExperimentConfig {
         if let Some(s) = f.starts.iter().find(|s| *s != "up" && *s != "random") {
             bail!("{origin}: [flow] start {s:?}: expected \"up\" or \"random\"");
         }
+        let epochs = self.train.epochs.unwrap_or(10);
+        if let Some(e) = f
+            .along_training_epochs
+            .iter()
+            .find(|&&e| e == 0 || e > epochs)
+        {
+            bail!("{origin}: [flow] along_training_epochs has {e}: expected epochs from 1 to [train] epochs = {epochs}");
+        }
         if self.runs.is_empty() {
             bail!("{origin}: no [[run]]: expected at least one run");
         }
@@ -259,6 +275,9 @@ pub fn output_files(config: &FlowExperimentConfig) -> Vec<String> {
         for &l in &run.sizes {
             files.push(format!("flow_{}_L{l}.png", run.name));
             files.push(format!("rbm_{}_L{l}.safetensors", run.name));
+            if run.flows_along_training && !config.flow.along_training_epochs.is_empty() {
+                files.push(format!("fixed_points_{}_L{l}.png", run.name));
+            }
         }
     }
     files
@@ -314,13 +333,15 @@ fn converged_epoch(metrics: &[EpochMetrics]) -> Option<usize> {
     Some(epoch)
 }
 
-/// Trains one RBM on `values` (`rows × n`) with the monitor every epoch.
+/// Trains one RBM on `values` (`rows × n`) with the monitor every epoch;
+/// also returns the RBM as it was after each epoch of `snapshots`.
 fn train_rbm(
     config: &FlowExperimentConfig,
     values: Vec<f32>,
     n: usize,
     label: &str,
-) -> Result<(Rbm, Vec<EpochMetrics>, usize)> {
+    snapshots: &[usize],
+) -> Result<(Rbm, Vec<EpochMetrics>, usize, Vec<(usize, Rbm)>)> {
     let rows = values.len() / n;
     let all = Dataset::new(rows, n, values)?;
     let fraction = config.data.validation_fraction;
@@ -347,19 +368,23 @@ fn train_rbm(
         &format!("training {label}"),
     );
     let mut metrics = Vec::new();
+    let mut taken = Vec::new();
     fit(
         &mut trainer,
         &train,
         &monitor,
         &FitOptions::default(),
-        &mut |_: &Trainer, record: &EpochRecord| {
+        &mut |t: &Trainer, record: &EpochRecord| {
             metrics.push(record.metrics.clone());
+            if snapshots.contains(&record.metrics.epoch) {
+                taken.push((record.metrics.epoch, t.rbm().clone()));
+            }
             bar.inc(1);
             Ok(())
         },
     )?;
     bar.finish_and_clear();
-    Ok((trainer.rbm().clone(), metrics, hidden))
+    Ok((trainer.rbm().clone(), metrics, hidden, taken))
 }
 
 /// A random permutation of 0..n from family `family` of `seed`.
@@ -514,11 +539,18 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
             if let Some(pi) = &pi {
                 values = permute_rows(&values, n, pi);
             }
-            let (trained, metrics, hidden) = train_rbm(config, values, n, &label)?;
-            let rbm = match &pi {
-                Some(pi) => unpermute(&trained, pi)?,
-                None => trained,
+            let snapshots: Vec<usize> = if run.flows_along_training {
+                config.flow.along_training_epochs.clone()
+            } else {
+                Vec::new()
             };
+            let (trained, metrics, hidden, taken) =
+                train_rbm(config, values, n, &label, &snapshots)?;
+            let lattice_order = |rbm: Rbm| match &pi {
+                Some(pi) => unpermute(&rbm, pi),
+                None => Ok(rbm),
+            };
+            let rbm = lattice_order(trained)?;
             let model_file = out.join(format!("rbm_{}_L{side}.safetensors", run.name));
             vrg::rbm::file::save_rbm(&model_file, &rbm, None, None)?;
             let options = FlowOptions {
@@ -536,6 +568,44 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
                 Some(&curve),
                 &format!("flows {label}"),
             )?;
+            let mut along_training = Vec::new();
+            for (epoch, snapshot) in taken {
+                let snapshot = lattice_order(snapshot)?;
+                let (_, at_epoch) = crate::flows::run_and_read(
+                    &snapshot,
+                    side,
+                    &starts,
+                    &options,
+                    Some(&curve),
+                    &format!("flows {label} after epoch {epoch}"),
+                )?;
+                along_training.push((epoch, at_epoch));
+            }
+            along_training.push((metrics.len(), readings.clone()));
+            if along_training.len() > 1 {
+                let png =
+                    along_training_figure(&along_training, &format!("{} (L = {side})", run.name))?;
+                vrg_plot::write_png(
+                    out.join(format!("fixed_points_{}_L{side}.png", run.name)),
+                    &png,
+                )?;
+                for (epoch, rs) in &along_training {
+                    let words: Vec<String> = rs
+                        .iter()
+                        .map(|r| {
+                            match r
+                                .fixed_point
+                                .as_ref()
+                                .and_then(|f| f.temperature.zip(f.temperature_err))
+                            {
+                                Some((t, e)) => format!("{}: T* = {t:.3} ± {e:.3}", r.start),
+                                None => format!("{}: —", r.start),
+                            }
+                        })
+                        .collect();
+                    println!("  after epoch {epoch:>4}: {}", words.join(", "));
+                }
+            }
             let png = crate::flows::flow_figure(&readings, &format!("{} (L = {side})", run.name))?;
             vrg_plot::write_png(out.join(format!("flow_{}_L{side}.png", run.name)), &png)?;
             println!("{label}: {}", run.description);
@@ -570,6 +640,14 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
                     "monitor_columns": ["epoch", "free_energy_train", "free_energy_validation", "pseudo_log_likelihood", "reconstruction_error"],
                 },
                 "verdict": verdict(&run.name, &readings),
+                "fixed_points_along_training": along_training.iter().map(|(epoch, rs)| json!({
+                    "epoch": epoch,
+                    "fixed_points": rs.iter().map(|r| json!({
+                        "start": r.start,
+                        "fixed_point": r.fixed_point,
+                        "note": r.fixed_point_note,
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
                 "flows": readings,
                 "seconds": run_clock.elapsed().as_secs_f64(),
             }));
@@ -665,4 +743,51 @@ fn interpretation(entries: &[Value]) -> Vec<String> {
         (None, _) => {}
     }
     lines
+}
+
+/// The fixed-point temperature T* of each start against the training epoch
+/// at which the RBM was taken, with T_c across.
+fn along_training_figure(along: &[(usize, Vec<FlowReading>)], title: &str) -> Result<Vec<u8>> {
+    let mut by_start: BTreeMap<String, (Vec<(f64, f64)>, Vec<f64>)> = BTreeMap::new();
+    let mut last_epoch = 1.0f64;
+    for (epoch, readings) in along {
+        last_epoch = last_epoch.max(*epoch as f64);
+        for r in readings {
+            let entry = by_start.entry(r.start.clone()).or_default();
+            if let Some((t, e)) = r
+                .fixed_point
+                .as_ref()
+                .and_then(|f| f.temperature.zip(f.temperature_err))
+                .filter(|(t, e)| t.is_finite() && e.is_finite())
+            {
+                entry.0.push((*epoch as f64, t));
+                entry.1.push(e);
+            }
+        }
+    }
+    let mut series: Vec<Series> = by_start
+        .into_iter()
+        .filter(|(_, (points, _))| !points.is_empty())
+        .map(|(start, (points, errors))| Series {
+            name: format!("from {start}: T* (Kaufman)"),
+            points,
+            y_errors: Some(errors),
+            style: SeriesStyle::LineAndPoints,
+        })
+        .collect();
+    let t_c = vrg::ising::exact::critical_temperature(1.0);
+    series.push(Series {
+        name: format!("T_c = {t_c:.4}"),
+        points: vec![(0.0, t_c), (last_epoch, t_c)],
+        y_errors: None,
+        style: SeriesStyle::Line,
+    });
+    Ok(vrg_plot::line_plot(&LinePlot {
+        title: format!("{title}: the flow's fixed point as training goes on"),
+        x_label: "training epoch of the RBM".into(),
+        y_label: "fixed-point temperature T* (J/k_B)".into(),
+        width: 900,
+        height: 560,
+        series,
+    })?)
 }
