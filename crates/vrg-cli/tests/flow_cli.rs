@@ -91,7 +91,7 @@ fn a_copying_rbm_stays_at_its_start_and_the_thermometer_reads_it() {
     let end = std::fs::read(d.join("f/start_random_step_20.npy")).unwrap();
     assert_eq!(start, end);
     assert!(d.join("f/flow.png").is_file());
-    let array = vrg::io::npy::read(&d.join("f/start_up_step_20.npy")).unwrap();
+    let array = vrg::io::npy::read(d.join("f/start_up_step_20.npy")).unwrap();
     assert_eq!(array.shape, vec![200, 6, 6]);
 }
 

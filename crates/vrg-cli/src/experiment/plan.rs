@@ -261,7 +261,9 @@ mod tests {
                 "mehta-schwab.toml",
                 paper,
                 "",
-                (1..=3).map(|s| check(example_train(50).seed(s))).collect(),
+                (1..=3)
+                    .map(|s| check(example_train(50).learning_rate(0.01).seed(s)))
+                    .collect(),
             ),
             (
                 "demo.toml with flags",

@@ -333,15 +333,24 @@ fn converged_epoch(metrics: &[EpochMetrics]) -> Option<usize> {
     Some(epoch)
 }
 
+/// A trained RBM: the model, the monitor's epochs, its hidden units, and
+/// the model as it was after each requested epoch.
+struct TrainedRun {
+    rbm: Rbm,
+    metrics: Vec<EpochMetrics>,
+    hidden: usize,
+    snapshots: Vec<(usize, Rbm)>,
+}
+
 /// Trains one RBM on `values` (`rows × n`) with the monitor every epoch;
-/// also returns the RBM as it was after each epoch of `snapshots`.
+/// also keeps the RBM as it was after each epoch of `snapshots`.
 fn train_rbm(
     config: &FlowExperimentConfig,
     values: Vec<f32>,
     n: usize,
     label: &str,
     snapshots: &[usize],
-) -> Result<(Rbm, Vec<EpochMetrics>, usize, Vec<(usize, Rbm)>)> {
+) -> Result<TrainedRun> {
     let rows = values.len() / n;
     let all = Dataset::new(rows, n, values)?;
     let fraction = config.data.validation_fraction;
@@ -384,7 +393,12 @@ fn train_rbm(
         },
     )?;
     bar.finish_and_clear();
-    Ok((trainer.rbm().clone(), metrics, hidden, taken))
+    Ok(TrainedRun {
+        rbm: trainer.rbm().clone(),
+        metrics,
+        hidden,
+        snapshots: taken,
+    })
 }
 
 /// A random permutation of 0..n from family `family` of `seed`.
@@ -544,8 +558,12 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
             } else {
                 Vec::new()
             };
-            let (trained, metrics, hidden, taken) =
-                train_rbm(config, values, n, &label, &snapshots)?;
+            let TrainedRun {
+                rbm: trained,
+                metrics,
+                hidden,
+                snapshots: taken,
+            } = train_rbm(config, values, n, &label, &snapshots)?;
             let lattice_order = |rbm: Rbm| match &pi {
                 Some(pi) => unpermute(&rbm, pi),
                 None => Ok(rbm),
@@ -748,7 +766,9 @@ fn interpretation(entries: &[Value]) -> Vec<String> {
 /// The fixed-point temperature T* of each start against the training epoch
 /// at which the RBM was taken, with T_c across.
 fn along_training_figure(along: &[(usize, Vec<FlowReading>)], title: &str) -> Result<Vec<u8>> {
-    let mut by_start: BTreeMap<String, (Vec<(f64, f64)>, Vec<f64>)> = BTreeMap::new();
+    // Per start: the (epoch, T*) points and their error bars.
+    type Points = (Vec<(f64, f64)>, Vec<f64>);
+    let mut by_start: BTreeMap<String, Points> = BTreeMap::new();
     let mut last_epoch = 1.0f64;
     for (epoch, readings) in along {
         last_epoch = last_epoch.max(*epoch as f64);
