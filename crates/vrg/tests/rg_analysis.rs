@@ -307,7 +307,7 @@ fn a_hard_majority_rule_layer_has_the_block_spins_couplings() {
     );
     assert_eq!(level.majority_rule.tie_fraction, 0.0);
     let (learned, blocks) = (
-        level.learned.couplings.to_array(),
+        level.learned.as_ref().expect("fitted").couplings.to_array(),
         level.majority_rule.fit.couplings.to_array(),
     );
     for (a, b) in learned.iter().zip(&blocks) {
@@ -317,4 +317,42 @@ fn a_hard_majority_rule_layer_has_the_block_spins_couplings() {
     // blocks flow toward K = 0 (high-temperature side).
     assert!((flow.data.couplings.nearest_neighbour - 0.3).abs() < 0.05);
     assert!(blocks[1] < flow.data.couplings.nearest_neighbour);
+}
+
+/// A layer whose units are all dead (hidden biases so negative that no
+/// configuration turns a unit on) cannot be fitted: the level is reported
+/// without learned couplings, with the reason, and its majority-rule
+/// blocks are still fitted.
+#[test]
+fn a_dead_layer_is_reported_not_fitted_beside_its_majority_rule_blocks() {
+    use vrg::dbn::Dbn;
+    use vrg::ising::{run_chain, Algorithm, IsingModel, SamplingPlan};
+    use vrg::rg::renormalized::{dbn_coupling_flow, FitOptions};
+    let side = 9;
+    let model = IsingModel::new(side, 1.0, 0.0, 1.0 / 0.3).unwrap();
+    let plan = SamplingPlan {
+        samples: 200,
+        sweeps: 5,
+        burn_in: 200,
+        algorithm: Algorithm::Metropolis,
+    };
+    let mut spins = vec![0i8; plan.samples * side * side];
+    run_chain(&model, &plan, vrg::rng::root(8), Some(&mut spins), &|_| {}).unwrap();
+    let data: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
+    let mut layer = block_sum_layer(side, 3, 1.0);
+    layer.hidden_bias_mut().fill(-1e4);
+    let dbn = Dbn::new(vec![layer]).unwrap();
+    let options = FitOptions {
+        zero_field: true,
+        ..FitOptions::default()
+    };
+    let flow = dbn_coupling_flow(&dbn, &data, plan.samples, side, 3, &options, None, 1).unwrap();
+    let level = &flow.levels[0];
+    assert!(level.learned.is_none());
+    let note = level.learned_note.as_deref().unwrap();
+    assert!(
+        note.contains("9 of the 9 coarse cells") && note.contains("9 of those never change"),
+        "{note}"
+    );
+    assert!(level.majority_rule.fit.couplings.nearest_neighbour > 0.0);
 }

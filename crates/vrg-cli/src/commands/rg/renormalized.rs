@@ -100,18 +100,30 @@ fn direction_name(d: FlowDirection) -> &'static str {
 
 /// Each level's step from the level below (the data for level 1), for the
 /// learned layers and for the majority-rule blocks.
+/// A level whose learned units could not be fitted has no direction
+/// ("not fitted"), and the next level's learned step starts from the last
+/// fitted one.
 fn directions(flow: &DbnFlow) -> Vec<(&'static str, &'static str)> {
     let mut learned_from = nn(&flow.data);
     let mut blocks_from = nn(&flow.data);
     flow.levels
         .iter()
         .map(|l| {
-            let (learned, blocks) = (nn(&l.learned), nn(&l.majority_rule.fit));
+            let blocks = nn(&l.majority_rule.fit);
+            let learned_direction = match &l.learned {
+                Some(fit) => {
+                    let learned = nn(fit);
+                    let d = direction_name(flow_direction(learned_from, learned, DIRECTION_Z));
+                    learned_from = learned;
+                    d
+                }
+                None => "not fitted",
+            };
             let d = (
-                direction_name(flow_direction(learned_from, learned, DIRECTION_Z)),
+                learned_direction,
                 direction_name(flow_direction(blocks_from, blocks, DIRECTION_Z)),
             );
-            (learned_from, blocks_from) = (learned, blocks);
+            blocks_from = blocks;
             d
         })
         .collect()
@@ -157,16 +169,17 @@ fn print_flow(flow: &DbnFlow) {
     );
     row("data (level 0)".into(), &flow.data);
     for (l, (learned, blocks)) in flow.levels.iter().zip(directions(flow)) {
-        row(
-            format!(
-                "level {} ({}×{}, {:.0}% placed)",
-                l.level,
-                l.side,
-                l.side,
-                100.0 * l.occupied_fraction
-            ),
-            &l.learned,
+        let name = format!(
+            "level {} ({}×{}, {:.0}% placed)",
+            l.level,
+            l.side,
+            l.side,
+            100.0 * l.occupied_fraction
         );
+        match &l.learned {
+            Some(fit) => row(name, fit),
+            None => eprintln!("{name:<28} {}", l.learned_note.as_deref().unwrap_or("")),
+        }
         row(
             format!("majority rule {0}×{0} blocks", l.block),
             &l.majority_rule.fit,
@@ -191,7 +204,11 @@ pub fn flow_plot(flow: &DbnFlow, data_coupling: Option<f64>) -> LinePlot {
     };
     let data = point(0, &flow.data);
     let (learned, learned_err): (Vec<_>, Vec<_>) = std::iter::once(data)
-        .chain(flow.levels.iter().map(|l| point(l.level, &l.learned)))
+        .chain(
+            flow.levels
+                .iter()
+                .filter_map(|l| l.learned.as_ref().map(|fit| point(l.level, fit))),
+        )
         .unzip();
     let (blocks, blocks_err): (Vec<_>, Vec<_>) = std::iter::once(data)
         .chain(

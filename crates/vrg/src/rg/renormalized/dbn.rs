@@ -24,8 +24,12 @@ pub struct LevelCouplings {
     /// Fraction of the coarse cells a unit was placed in (the others are
     /// holes, left out of the fit).
     pub occupied_fraction: f64,
-    /// The couplings of the layer's sampled units on the coarse lattice.
-    pub learned: CouplingFit,
+    /// The couplings of the layer's sampled units on the coarse lattice;
+    /// `None` when they cannot be fitted (e.g. every unit dead, so that no
+    /// term's local field varies), with the reason in `learned_note`.
+    pub learned: Option<CouplingFit>,
+    /// Why `learned` is missing.
+    pub learned_note: Option<String>,
     /// The couplings of majority-rule blocks of side b of the same data.
     pub majority_rule: FlowStep,
 }
@@ -146,14 +150,35 @@ pub fn dbn_coupling_flow(
         }
         let coarse = place_units(&hidden, rows, &centres, Some(&orientation), side, b)?;
         let occupied = coarse.mask.iter().filter(|&&m| m).count();
-        let learned = fit_couplings(
+        // A level whose units cannot be fitted (all dead, say) is reported
+        // as such; the majority-rule blocks of its side still are.
+        let (learned, learned_note) = match fit_couplings(
             &coarse.spins,
             rows,
             coarse.side,
             Some(&coarse.mask),
             options,
             bootstrap,
-        )?;
+        ) {
+            Ok(fit) => (Some(fit), None),
+            Err(Error::InvalidParameter { .. }) if occupied > 0 => {
+                let constant = (0..coarse.mask.len())
+                    .filter(|&c| coarse.mask[c])
+                    .filter(|&c| {
+                        let first = coarse.spins[c];
+                        (0..rows).all(|r| coarse.spins[r * coarse.mask.len() + c] == first)
+                    })
+                    .count();
+                (
+                    None,
+                    Some(format!(
+                        "cannot be fitted: {occupied} of the {} coarse cells hold a unit and {constant} of those never change over the {rows} rows (dead units): too few varying neighbours for a unique pseudo-likelihood maximum",
+                        coarse.mask.len()
+                    )),
+                )
+            }
+            Err(e) => return Err(e),
+        };
         let majority = majority_rule_flow(&spins, rows, side, &[b], options, bootstrap)?
             .pop()
             .expect("one block side, one step");
@@ -164,6 +189,7 @@ pub fn dbn_coupling_flow(
             side: coarse.side,
             occupied_fraction: occupied as f64 / coarse.mask.len() as f64,
             learned,
+            learned_note,
             majority_rule: majority,
         });
     }
