@@ -163,13 +163,13 @@ pub fn describe(reading: &FlowReading) -> String {
     let mut line = format!(
         "start {:<8} step 0: T = {}, |m| = {:.3};  step {}: T = {} (from |m|: {}), |m| = {:.3} ± {:.3}",
         reading.start,
-        t(first.temperature, first.temperature_err),
+        t(first.temperatures.temperature, first.temperatures.temperature_err),
         first.abs_magnetization,
         last.step,
-        t(last.temperature, last.temperature_err),
+        t(last.temperatures.temperature, last.temperatures.temperature_err),
         t(
-            last.temperature_from_magnetization,
-            last.temperature_from_magnetization_err
+            last.temperatures.temperature_from_magnetization,
+            last.temperatures.temperature_from_magnetization_err
         ),
         last.abs_magnetization,
         last.abs_magnetization_err,
@@ -178,12 +178,12 @@ pub fn describe(reading: &FlowReading) -> String {
         Some(f) => line.push_str(&format!(
             "\n  fixed point from step {}: T* = {} (from |m|: {}{}), m* = {:.4} ± {:.4}",
             f.step,
-            t(f.temperature, f.temperature_err),
+            t(f.temperatures.temperature, f.temperatures.temperature_err),
             t(
-                f.temperature_from_magnetization,
-                f.temperature_from_magnetization_err
+                f.temperatures.temperature_from_magnetization,
+                f.temperatures.temperature_from_magnetization_err
             ),
-            match f.thermometers_agree {
+            match f.temperatures.thermometers_agree {
                 Some(false) => "; the thermometers disagree",
                 _ => "",
             },
@@ -209,15 +209,16 @@ pub fn flow_figure(readings: &[FlowReading], title: &str) -> Result<Vec<u8>> {
         let mut from_energy = (Vec::new(), Vec::new());
         let mut from_m = (Vec::new(), Vec::new());
         for s in &r.steps {
-            if let (Some(t), Some(e)) = (s.temperature, s.temperature_err) {
+            if let (Some(t), Some(e)) = (s.temperatures.temperature, s.temperatures.temperature_err)
+            {
                 if t.is_finite() && e.is_finite() {
                     from_energy.0.push((s.step as f64, t));
                     from_energy.1.push(e);
                 }
             }
             if let (Some(t), Some(e)) = (
-                s.temperature_from_magnetization,
-                s.temperature_from_magnetization_err,
+                s.temperatures.temperature_from_magnetization,
+                s.temperatures.temperature_from_magnetization_err,
             ) {
                 if t.is_finite() && e.is_finite() {
                     from_m.0.push((s.step as f64, t));

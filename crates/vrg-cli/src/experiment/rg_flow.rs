@@ -444,8 +444,9 @@ fn unpermute(rbm: &Rbm, pi: &[usize]) -> Result<Rbm> {
 fn verdict(run: &str, readings: &[FlowReading]) -> Value {
     let temperature = |r: &FlowReading| {
         r.fixed_point.as_ref().and_then(|f| {
-            f.temperature
-                .map(|t| (t, f.temperature_err.unwrap_or(f64::NAN)))
+            f.temperatures
+                .temperature
+                .map(|t| (t, f.temperatures.temperature_err.unwrap_or(f64::NAN)))
         })
     };
     let all = |test: &dyn Fn(f64, f64) -> bool| {
@@ -611,11 +612,11 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
                     let words: Vec<String> = rs
                         .iter()
                         .map(|r| {
-                            match r
-                                .fixed_point
-                                .as_ref()
-                                .and_then(|f| f.temperature.zip(f.temperature_err))
-                            {
+                            match r.fixed_point.as_ref().and_then(|f| {
+                                f.temperatures
+                                    .temperature
+                                    .zip(f.temperatures.temperature_err)
+                            }) {
                                 Some((t, e)) => format!("{}: T* = {t:.3} ± {e:.3}", r.start),
                                 None => format!("{}: —", r.start),
                             }
@@ -777,7 +778,11 @@ fn along_training_figure(along: &[(usize, Vec<FlowReading>)], title: &str) -> Re
             if let Some((t, e)) = r
                 .fixed_point
                 .as_ref()
-                .and_then(|f| f.temperature.zip(f.temperature_err))
+                .and_then(|f| {
+                    f.temperatures
+                        .temperature
+                        .zip(f.temperatures.temperature_err)
+                })
                 .filter(|(t, e)| t.is_finite() && e.is_finite())
             {
                 entry.0.push((*epoch as f64, t));

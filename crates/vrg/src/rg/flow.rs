@@ -458,10 +458,28 @@ pub fn detect_fixed_point(series: &[Vec<[f64; 2]>]) -> Option<FixedPoint> {
     })
 }
 
-/// One step of a flow with its temperatures: the observables (flat, each
-/// with its `_err`), the temperature read from the energy by Kaufman's
-/// exact curve ([`EnergyThermometer`]) and the one read from ⟨|m|⟩ against
-/// Monte Carlo ([`MagnetizationCurve`]), and whether the two agree.
+/// Both thermometers' readings of one set of configurations: the
+/// temperature at which Kaufman's exact ⟨e⟩(T) equals their energy
+/// ([`EnergyThermometer`]), the one at which a Monte Carlo ⟨|m|⟩(T) equals
+/// their ⟨|m|⟩ ([`MagnetizationCurve`]), and whether the two agree.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Temperatures {
+    /// T from the energy; `None` outside the curve's range (see `note`).
+    pub temperature: Option<f64>,
+    pub temperature_err: Option<f64>,
+    /// T from ⟨|m|⟩; `None` outside the curve's range or without a curve.
+    pub temperature_from_magnetization: Option<f64>,
+    pub temperature_from_magnetization_err: Option<f64>,
+    /// Whether the two agree within [`THERMOMETERS_Z`] combined errors
+    /// (`None` unless both exist). Disagreement says the configurations are
+    /// not equilibrium Ising states at any one temperature.
+    pub thermometers_agree: Option<bool>,
+    /// Why a temperature is missing, if one is.
+    pub note: Option<String>,
+}
+
+/// One step of a flow: its observables (flat, each with its `_err`) and
+/// temperatures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StepReading {
     pub step: usize,
@@ -473,22 +491,11 @@ pub struct StepReading {
     pub nearest_neighbour_correlation_err: f64,
     pub binder_cumulant: f64,
     pub binder_cumulant_err: f64,
-    /// T with Kaufman's ⟨e⟩(T) = e; `None` outside the curve's range (see `note`).
-    pub temperature: Option<f64>,
-    pub temperature_err: Option<f64>,
-    /// T with the Monte Carlo ⟨|m|⟩(T) = ⟨|m|⟩; `None` outside its range or
-    /// when no curve was given.
-    pub temperature_from_magnetization: Option<f64>,
-    pub temperature_from_magnetization_err: Option<f64>,
-    /// Whether the two temperatures agree within [`THERMOMETERS_Z`] combined
-    /// errors (`None` unless both exist). Disagreement says the
-    /// configurations are not equilibrium Ising states at any one temperature.
-    pub thermometers_agree: Option<bool>,
-    /// Why a temperature is missing, if one is.
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub temperatures: Temperatures,
 }
 
-/// A flow's fixed point with its temperatures.
+/// A flow's fixed point ([`FixedPoint`]) with its temperatures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FixedPointReading {
     pub step: usize,
@@ -497,12 +504,8 @@ pub struct FixedPointReading {
     pub energy_per_spin_err: f64,
     pub abs_magnetization: f64,
     pub abs_magnetization_err: f64,
-    pub temperature: Option<f64>,
-    pub temperature_err: Option<f64>,
-    pub temperature_from_magnetization: Option<f64>,
-    pub temperature_from_magnetization_err: Option<f64>,
-    pub thermometers_agree: Option<bool>,
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub temperatures: Temperatures,
 }
 
 /// A flow read by the thermometers.
@@ -520,21 +523,13 @@ pub struct FlowReading {
 /// Combined standard errors within which the two thermometers agree.
 pub const THERMOMETERS_Z: f64 = 3.0;
 
-/// Both thermometers' readings of (e ± σ_e, ⟨|m|⟩ ± σ_m): (T, σ_T) from the
-/// energy, (T, σ_T) from |m|, whether they agree, and the notes.
-type Readings = (
-    Option<(f64, f64)>,
-    Option<(f64, f64)>,
-    Option<bool>,
-    Option<String>,
-);
-
-fn read_both(
+/// Reads (e ± σ_e, ⟨|m|⟩ ± σ_m) with both thermometers.
+pub fn read_temperatures(
     energy: Estimate,
     abs_m: Estimate,
     thermometer: &EnergyThermometer,
     curve: Option<&MagnetizationCurve>,
-) -> Readings {
+) -> Temperatures {
     let from_energy = thermometer.read(energy.mean, energy.error);
     let from_m = curve.map(|c| c.read(abs_m.mean, abs_m.error));
     let pair = |r: &Reading| {
@@ -543,7 +538,7 @@ fn read_both(
     };
     let t_e = pair(&from_energy);
     let t_m = from_m.as_ref().and_then(pair);
-    let agree = match (t_e, t_m) {
+    let thermometers_agree = match (t_e, t_m) {
         (Some((a, sa)), Some((b, sb))) => Some((a - b).abs() <= THERMOMETERS_Z * sa.hypot(sb)),
         _ => None,
     };
@@ -554,12 +549,14 @@ fn read_both(
     .into_iter()
     .flatten()
     .collect();
-    (
-        t_e,
-        t_m,
-        agree,
-        (!notes.is_empty()).then(|| notes.join("; ")),
-    )
+    Temperatures {
+        temperature: t_e.map(|t| t.0),
+        temperature_err: t_e.map(|t| t.1),
+        temperature_from_magnetization: t_m.map(|t| t.0),
+        temperature_from_magnetization_err: t_m.map(|t| t.1),
+        thermometers_agree,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
 }
 
 /// Reads every step of `flow` and its fixed point with the exact energy
@@ -572,45 +569,32 @@ pub fn read_flow(
     let steps = flow
         .steps
         .iter()
-        .map(|s| {
-            let (t_e, t_m, agree, note) =
-                read_both(s.energy_per_spin, s.abs_magnetization, thermometer, curve);
-            StepReading {
-                step: s.step,
-                energy_per_spin: s.energy_per_spin.mean,
-                energy_per_spin_err: s.energy_per_spin.error,
-                abs_magnetization: s.abs_magnetization.mean,
-                abs_magnetization_err: s.abs_magnetization.error,
-                nearest_neighbour_correlation: s.nearest_neighbour_correlation.mean,
-                nearest_neighbour_correlation_err: s.nearest_neighbour_correlation.error,
-                binder_cumulant: s.binder_cumulant.mean,
-                binder_cumulant_err: s.binder_cumulant.error,
-                temperature: t_e.map(|t| t.0),
-                temperature_err: t_e.map(|t| t.1),
-                temperature_from_magnetization: t_m.map(|t| t.0),
-                temperature_from_magnetization_err: t_m.map(|t| t.1),
-                thermometers_agree: agree,
-                note,
-            }
+        .map(|s| StepReading {
+            step: s.step,
+            energy_per_spin: s.energy_per_spin.mean,
+            energy_per_spin_err: s.energy_per_spin.error,
+            abs_magnetization: s.abs_magnetization.mean,
+            abs_magnetization_err: s.abs_magnetization.error,
+            nearest_neighbour_correlation: s.nearest_neighbour_correlation.mean,
+            nearest_neighbour_correlation_err: s.nearest_neighbour_correlation.error,
+            binder_cumulant: s.binder_cumulant.mean,
+            binder_cumulant_err: s.binder_cumulant.error,
+            temperatures: read_temperatures(
+                s.energy_per_spin,
+                s.abs_magnetization,
+                thermometer,
+                curve,
+            ),
         })
         .collect();
-    let fixed_point = flow.fixed_point.map(|f| {
-        let (t_e, t_m, agree, note) =
-            read_both(f.energy_per_spin, f.abs_magnetization, thermometer, curve);
-        FixedPointReading {
-            step: f.step,
-            steps_averaged: f.steps_averaged,
-            energy_per_spin: f.energy_per_spin.mean,
-            energy_per_spin_err: f.energy_per_spin.error,
-            abs_magnetization: f.abs_magnetization.mean,
-            abs_magnetization_err: f.abs_magnetization.error,
-            temperature: t_e.map(|t| t.0),
-            temperature_err: t_e.map(|t| t.1),
-            temperature_from_magnetization: t_m.map(|t| t.0),
-            temperature_from_magnetization_err: t_m.map(|t| t.1),
-            thermometers_agree: agree,
-            note,
-        }
+    let fixed_point = flow.fixed_point.map(|f| FixedPointReading {
+        step: f.step,
+        steps_averaged: f.steps_averaged,
+        energy_per_spin: f.energy_per_spin.mean,
+        energy_per_spin_err: f.energy_per_spin.error,
+        abs_magnetization: f.abs_magnetization.mean,
+        abs_magnetization_err: f.abs_magnetization.error,
+        temperatures: read_temperatures(f.energy_per_spin, f.abs_magnetization, thermometer, curve),
     });
     FlowReading {
         start: flow.start.clone(),
