@@ -679,6 +679,7 @@ pub fn run_experiment(config: &FlowExperimentConfig, out: &Path) -> Result<Value
         "veiga_vicente_fixed_point_magnetization": 0.6507,
         "runs": entries,
         "interpretation": interpretation(&entries),
+        "interpretation_rule": format!("near T_c: the fixed point's T (exact energy thermometer) within {NEAR_CRITICAL} + 2σ of T_c"),
         "data_seconds_by_size": data_seconds,
         "seconds": seconds,
         "run": crate::report::run_record(started, seconds),
@@ -699,67 +700,130 @@ fn fixed_temperature(entry: &Value, start: &str) -> Option<(f64, f64)> {
     ))
 }
 
-/// Plain words on what the controls say, from the fixed points.
+/// How far from T_c a fixed point may lie (beyond twice its error bar) and
+/// still be called "near T_c" in the interpretation: about 15 %.
+pub const NEAR_CRITICAL: f64 = 0.35;
+
+/// A fixed point's temperature from |m| and whether the two thermometers
+/// agree there.
+fn magnetization_reading(entry: &Value, start: &str) -> Option<(f64, bool)> {
+    let flow = entry["flows"]
+        .as_array()?
+        .iter()
+        .find(|f| f["start"] == start)?;
+    let fixed = &flow["fixed_point"];
+    Some((
+        fixed["temperature_from_magnetization"].as_f64()?,
+        fixed["thermometers_agree"].as_bool()?,
+    ))
+}
+
+/// Plain words on what the runs and controls say, from the fixed points:
+/// where each run settles, whether the two thermometers agree there, how
+/// the main run's fixed point moves with training, and whether the
+/// lattice-blind controls settle where the main run does.
 fn interpretation(entries: &[Value]) -> Vec<String> {
     let t_c = vrg::ising::exact::critical_temperature(1.0);
+    let near = |(t, e): (f64, f64)| (t - t_c).abs() <= NEAR_CRITICAL + 2.0 * e;
+    let starts = ["up", "random"];
     let mut lines = Vec::new();
+    let find = |run: &str, side: u64| {
+        entries
+            .iter()
+            .find(|e| e["run"] == run && e["lattice"].as_u64() == Some(side))
+    };
     for entry in entries {
         let (run, side) = (
             entry["run"].as_str().unwrap_or(""),
             entry["lattice"].as_u64().unwrap_or(0),
         );
-        let temps: Vec<String> = ["up", "random"]
+        let fixed: Vec<(&str, (f64, f64))> = starts
             .iter()
-            .filter_map(|s| {
-                fixed_temperature(entry, s).map(|(t, e)| format!("{s}: T* = {t:.2} ± {e:.2}"))
-            })
+            .filter_map(|&s| fixed_temperature(entry, s).map(|t| (s, t)))
             .collect();
-        if temps.is_empty() {
+        if fixed.is_empty() {
             lines.push(format!(
                 "{run} (L = {side}): no fixed point with a temperature"
             ));
             continue;
         }
-        let near = ["up", "random"]
+        let temps: Vec<String> = fixed
             .iter()
-            .filter_map(|s| fixed_temperature(entry, s))
-            .all(|(t, e)| (t - t_c).abs() <= 0.35 + 2.0 * e);
-        lines.push(format!(
-            "{run} (L = {side}): {}; {}",
-            temps.join(", "),
-            if near {
-                format!("near T_c = {t_c:.3}")
-            } else {
-                format!("away from T_c = {t_c:.3}")
-            }
-        ));
-    }
-    let near_by_run = |name: &str| -> Option<bool> {
-        let found: Vec<bool> = entries
-            .iter()
-            .filter(|e| e["run"] == name)
-            .flat_map(|e| ["up", "random"].map(|s| fixed_temperature(e, s)))
-            .flatten()
-            .map(|(t, e)| (t - t_c).abs() <= 0.35 + 2.0 * e)
+            .map(|(s, (t, e))| format!("from {s} T* = {t:.2} ± {e:.2}"))
             .collect();
-        (!found.is_empty()).then(|| found.iter().all(|&b| b))
-    };
-    let blind: Vec<&str> = ["extremes", "permuted"]
-        .into_iter()
-        .filter(|name| near_by_run(name) == Some(true))
+        let all_near = fixed.iter().all(|(_, t)| near(*t));
+        let mut line = format!(
+            "{run} (L = {side}): {}; {} T_c = {t_c:.3}",
+            temps.join(", "),
+            if all_near { "near" } else { "away from" }
+        );
+        let disagree: Vec<String> = starts
+            .iter()
+            .filter_map(|&s| magnetization_reading(entry, s))
+            .filter(|(_, agree)| !agree)
+            .map(|(t, _)| format!("{t:.2}"))
+            .collect();
+        if !disagree.is_empty() {
+            line.push_str(&format!(
+                ". Its |m| alone reads T = {}: the settled configurations are not equilibrium Ising states at any temperature, and a thermometer that sees only the magnetisation (or a classifier) would misplace them",
+                disagree.join(" and ")
+            ));
+        }
+        lines.push(line);
+        if let Some(along) = entry["fixed_points_along_training"].as_array() {
+            if along.len() > 1 {
+                let at = |a: &Value| {
+                    a["fixed_points"][0]["fixed_point"]["temperature"]
+                        .as_f64()
+                        .map(|t| format!("{t:.2} at epoch {}", a["epoch"]))
+                };
+                if let (Some(first), Some(last)) = (at(&along[0]), at(&along[along.len() - 1])) {
+                    lines.push(format!(
+                        "{run} (L = {side}): the fixed point from up moves with training, from T* = {first} to {last}: where the flow settles depends on how long the RBM was trained"
+                    ));
+                }
+            }
+        }
+    }
+    let sides: std::collections::BTreeSet<u64> = entries
+        .iter()
+        .filter_map(|e| e["lattice"].as_u64())
         .collect();
-    match (near_by_run("main"), blind.is_empty()) {
-        (Some(true), false) => lines.push(format!(
-            "The main run flows near T_c, and so does {}, which never saw the lattice's structure at any temperature: \
-             flowing to T_c does not by itself show that the RBM learned an RG of the lattice (Veiga & Vicente's point).",
-            blind.join(" and ")
-        )),
-        (Some(true), true) => lines.push(
-            "The main run flows near T_c and the lattice-blind controls do not: here the flow to T_c needs the lattice data."
-                .to_owned(),
-        ),
-        (Some(false), _) => lines.push("The main run does not settle near T_c.".to_owned()),
-        (None, _) => {}
+    for side in sides {
+        let Some(main) = find("main", side) else {
+            continue;
+        };
+        if let Some(permuted) = find("permuted", side) {
+            let shifts: Vec<f64> = starts
+                .iter()
+                .filter_map(|&s| {
+                    Some(fixed_temperature(permuted, s)?.0 - fixed_temperature(main, s)?.0)
+                })
+                .collect();
+            if !shifts.is_empty() {
+                let largest = shifts.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+                lines.push(if largest <= 0.1 {
+                    format!("L = {side}: hiding the lattice from the RBM (sites permuted) moves the fixed point by at most {largest:.2}: the flow's fixed point does not use the lattice's structure")
+                } else {
+                    format!("L = {side}: hiding the lattice from the RBM (sites permuted) moves the fixed point by up to {largest:.2}: the flow depends on the lattice")
+                });
+            }
+        }
+        let main_near = starts
+            .iter()
+            .filter_map(|&s| fixed_temperature(main, s))
+            .all(near);
+        if let Some(extremes) = find("extremes", side) {
+            let extremes_near = starts
+                .iter()
+                .filter_map(|&s| fixed_temperature(extremes, s))
+                .all(near);
+            lines.push(match (main_near, extremes_near) {
+                (true, true) => format!("L = {side}: the main run and the RBM trained only on T = 0 and T = ∞ both settle near T_c: flowing to T_c does not by itself show an RG of the lattice (Veiga & Vicente's point)"),
+                (true, false) => format!("L = {side}: the main run settles near T_c by the exact thermometer and the T = 0/∞ control does not"),
+                (false, _) => format!("L = {side}: the main run does not settle within {NEAR_CRITICAL} of T_c by the exact thermometer"),
+            });
+        }
     }
     lines
 }
@@ -815,4 +879,91 @@ fn along_training_figure(along: &[(usize, Vec<FlowReading>)], title: &str) -> Re
         height: 560,
         series,
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A summary entry whose flows from up and random settle at `t` (error
+    /// 0.01), read from |m| as `t_m` (agreeing when `t_m` = `t`).
+    fn entry(run: &str, side: u64, t: f64, t_m: f64) -> Value {
+        let flow = |start: &str| {
+            json!({"start": start, "fixed_point": {
+                "temperature": t, "temperature_err": 0.01,
+                "temperature_from_magnetization": t_m,
+                "thermometers_agree": (t - t_m).abs() < 0.05,
+            }})
+        };
+        json!({"run": run, "lattice": side, "flows": [flow("up"), flow("random")]})
+    }
+
+    #[test]
+    fn the_interpretation_says_what_the_controls_show() {
+        let lines = interpretation(&[
+            entry("main", 10, 2.3, 2.3),
+            entry("permuted", 10, 2.32, 2.3),
+            entry("extremes", 10, 4.9, 2.5),
+        ]);
+        let text = lines.join("\n");
+        assert!(
+            text.contains("main (L = 10): from up T* = 2.30 ± 0.01"),
+            "{text}"
+        );
+        assert!(text.contains("near T_c"), "{text}");
+        assert!(text.contains("Its |m| alone reads T = 2.50"), "{text}");
+        assert!(
+            text.contains("does not use the lattice's structure"),
+            "{text}"
+        );
+        assert!(text.contains("the T = 0/∞ control does not"), "{text}");
+        let lines = interpretation(&[entry("main", 20, 1.7, 1.7), entry("permuted", 20, 2.2, 2.2)]);
+        let text = lines.join("\n");
+        assert!(text.contains("away from T_c"), "{text}");
+        assert!(text.contains("the flow depends on the lattice"), "{text}");
+    }
+
+    #[test]
+    fn runs_select_their_temperatures() {
+        let config = FlowExperimentConfig::parse(RG_FLOW_CONFIG, "built in").unwrap();
+        let by_name = |name: &str| {
+            let run = config.runs.iter().find(|r| r.name == name).unwrap();
+            config.run_temperatures(run)
+        };
+        assert_eq!(by_name("main").len(), 25);
+        assert_eq!(
+            by_name("hot"),
+            [4.0, 4.25, 4.5, 4.75, 5.0, 5.25, 5.5, 5.75, 6.0]
+        );
+        assert_eq!(by_name("cold"), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(by_name("extremes"), [0.0, f64::INFINITY]);
+    }
+
+    #[test]
+    fn unpermuting_restores_the_lattice_order() {
+        let pi = permutation(6, 3, families::SITE_PERMUTATION);
+        let mut sorted = pi.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..6).collect::<Vec<_>>());
+        let rows: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        let permuted = permute_rows(&rows, 6, &pi);
+        // An RBM trained on permuted rows, put back in lattice order, sees
+        // each lattice site through the weights its permuted position had.
+        let weights: Vec<f32> = (0..6 * 2).map(|v| v as f32).collect();
+        let rbm = Rbm::from_parameters(
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            weights,
+            (0..6).map(|v| v as f32).collect(),
+            vec![0.0; 2],
+        )
+        .unwrap();
+        let back = unpermute(&rbm, &pi).unwrap();
+        let mut h_permuted = vec![0.0f32; 4];
+        let mut h_back = vec![0.0f32; 4];
+        rbm.visible_to_hidden_input(&permuted, 2, &mut h_permuted)
+            .unwrap();
+        back.visible_to_hidden_input(&rows, 2, &mut h_back).unwrap();
+        assert_eq!(h_permuted, h_back);
+    }
 }
