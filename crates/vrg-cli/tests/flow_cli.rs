@@ -149,6 +149,11 @@ fn bad_flow_inputs_are_refused_before_anything_is_written() {
         &words("rg flow --model copy.safetensors --save-steps 500 --out o"),
         &["--save-steps 500"],
     );
+    vrg_err(
+        d,
+        &words("rg flow --model copy.safetensors --layer 2 --out o"),
+        &["--layer 2", "lattice"],
+    );
     // A start file of the wrong lattice.
     vrg::io::npy::write_i8(d.join("five.npy"), &[3, 5, 5], &[1i8; 75]).unwrap();
     vrg_err(

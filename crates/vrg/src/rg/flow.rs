@@ -175,6 +175,22 @@ pub fn run_flows(
         &[rows, (3 * n).saturating_add(nh)],
         std::mem::size_of::<f32>(),
     )?;
+    // Each chain's (e, |m|) at every step, and the saved configurations.
+    crate::memory::check_product(
+        || format!("{} steps × {rows} chains of (e, |m|)", options.steps + 1),
+        &[options.steps.saturating_add(1), rows],
+        2 * std::mem::size_of::<f64>(),
+    )?;
+    crate::memory::check_product(
+        || {
+            format!(
+                "{} saved steps of {rows} configurations",
+                options.save_steps.len()
+            )
+        },
+        &[options.save_steps.len(), rows, n],
+        1,
+    )?;
     let bernoulli = rbm.visible_units() == VisibleUnits::Bernoulli;
     let family = rng::family(options.seed, rng::families::FLOWS);
     let mut streams = rng::streams(&family, 3).into_iter();

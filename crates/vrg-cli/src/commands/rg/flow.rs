@@ -46,6 +46,12 @@ pub fn run(args: RgFlowArgs) -> Result<()> {
     }
     plan.check()?;
 
+    if let Some(layer) = args.layer.filter(|&l| l > 1) {
+        bail!(
+            "invalid --layer {layer}: a flow moves lattice configurations, and only layer 1's visible units are the lattice's sites (layer {layer}'s are layer {}'s hidden units)",
+            layer - 1
+        );
+    }
     let rbm = crate::inputs::rbm_or_layer(&args.model, args.layer)?;
     let n = rbm.n_visible();
     let side = match args.lattice {
