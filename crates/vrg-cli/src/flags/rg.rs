@@ -163,7 +163,7 @@ pub struct RgFlowArgs {
     #[arg(long, value_name = "L")]
     pub lattice: Option<usize>,
     /// Steps whose configurations are written to
-    /// DIR/start_<name>_step_<k>.npy (±1 int8, shape (chains, L, L))
+    /// `DIR/start_<name>_step_<k>.npy` (±1 int8, shape (chains, L, L))
     /// [default: the first and the last].
     #[arg(long, value_delimiter = ',', value_name = "K,…")]
     pub save_steps: Option<Vec<usize>>,
