@@ -29,6 +29,18 @@ pub enum RgCommand {
     /// sites permuted), flows from T₀ = 0 and ∞ to their fixed points read
     /// by the exact thermometer (built-in examples/rg-flow.toml).
     FlowExperiment(RgFlowExperimentArgs),
+    /// Kadanoff block spins of stored lattice configurations: majority rule
+    /// (seeded random tie-break for even blocks) or decimation, applied
+    /// level after level.
+    Block(RgBlockArgs),
+    /// Swendsen's Monte Carlo RG: the linearised RG matrix between blocking
+    /// levels from operator correlations of equilibrium configurations, and
+    /// the critical exponents y_T and y_H from its eigenvalues.
+    Mcrg(Box<RgMcrgArgs>),
+    /// Kadanoff's 1975 variational (lower-bound, potential-moving) RG and
+    /// the Migdal–Kadanoff recursion for the 2D Ising model: fixed point,
+    /// critical coupling, ν and the free-energy bound.
+    Kadanoff(RgKadanoffArgs),
 }
 
 /// How `vrg rg couplings` computes the couplings.
@@ -192,4 +204,88 @@ pub struct RgFlowExperimentArgs {
     /// lattice size (created if missing).
     #[arg(long, value_name = "DIR", default_value = "vrg-rg-flow")]
     pub out: PathBuf,
+}
+
+/// A block-spin rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlockRule {
+    /// sign of the block's sum; ties (even blocks) broken by a seeded coin.
+    Majority,
+    /// the block's top-left spin.
+    Decimation,
+}
+
+#[derive(Debug, Args)]
+pub struct RgBlockArgs {
+    /// ±1 (or 0/1) configurations, shape (N, L, L) or (N, L²).
+    #[arg(long, value_name = "X.npy")]
+    pub data: PathBuf,
+    #[arg(long, value_enum, default_value_t = BlockRule::Majority)]
+    pub rule: BlockRule,
+    /// Block side b (it must divide L at every level).
+    #[arg(long, default_value_t = 2, value_name = "B")]
+    pub block: usize,
+    /// Blocking levels applied one after another.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub levels: usize,
+    /// Seed of the majority rule's tie-breaks.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// The blocked configurations (±1 int8, shape (N, L/bⁿ, L/bⁿ)).
+    #[arg(long, value_name = "Y.npy")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RgMcrgArgs {
+    /// Equilibrium ±1 (or 0/1) configurations, shape (N, L, L) or (N, L²),
+    /// e.g. from `vrg ising sample` at K_c.
+    #[arg(long, value_name = "X.npy")]
+    pub data: PathBuf,
+    /// Block side b.
+    #[arg(long, default_value_t = 2, value_name = "B")]
+    pub block: usize,
+    #[arg(long, value_enum, default_value_t = BlockRule::Majority)]
+    pub rule: BlockRule,
+    /// Blocking levels [default: as many as leave a lattice of side ≥ 4].
+    #[arg(long, value_name = "N")]
+    pub levels: Option<usize>,
+    /// Configurations of a lattice b times smaller at the same coupling, for
+    /// the matched-lattice variant (level n + 1 of X against level n of
+    /// these).
+    #[arg(long, value_name = "X_SMALL.npy")]
+    pub matched: Option<PathBuf>,
+    /// Jackknife blocks of consecutive configurations for the error bars.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub jackknife: usize,
+    /// Seed of the majority rule's tie-breaks.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// Print the result as JSON to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write mcrg.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Which real-space RG `vrg rg kadanoff` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KadanoffMethod {
+    /// Kadanoff's 1975 lower-bound (potential-moving) variational RG.
+    Variational,
+    /// The Migdal–Kadanoff bond-moving recursion, b = 2.
+    MigdalKadanoff,
+}
+
+#[derive(Debug, Args)]
+pub struct RgKadanoffArgs {
+    #[arg(long, value_enum, default_value_t = KadanoffMethod::Variational)]
+    pub method: KadanoffMethod,
+    /// Also the free-energy bound per spin at these couplings K (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "K,…")]
+    pub free_energy: Option<Vec<f64>>,
+    /// Print the result as JSON to stdout.
+    #[arg(long)]
+    pub json: bool,
 }

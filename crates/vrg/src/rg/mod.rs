@@ -47,7 +47,9 @@ pub mod analysis;
 pub mod block_spin;
 pub mod couplings;
 pub mod flow;
+pub mod kadanoff;
 pub mod lattice;
+pub mod mcrg;
 pub mod receptive;
 pub mod renormalized;
 

@@ -1,0 +1,1 @@
+//! Swendsen's Monte Carlo RG (issue #16; being built).
