@@ -21,13 +21,18 @@ fn json_values_are_the_librarys() {
     ] {
         let v = json(
             dir.path(),
-            &words(&format!("rg kadanoff --method {flag} --free-energy 0.2,0.5 --json")),
+            &words(&format!(
+                "rg kadanoff --method {flag} --free-energy 0.2,0.5 --json"
+            )),
         );
         let r = recursion(method);
         assert_eq!(v["critical_coupling"].as_f64(), Some(r.critical_coupling));
         assert_eq!(v["nu"].as_f64(), Some(r.nu));
         assert_eq!(v["thermal_eigenvalue"].as_f64(), Some(r.thermal_eigenvalue));
-        assert_eq!(v["exact_critical_coupling"].as_f64(), Some(CRITICAL_COUPLING));
+        assert_eq!(
+            v["exact_critical_coupling"].as_f64(),
+            Some(CRITICAL_COUPLING)
+        );
         let fp: Vec<f64> = v["fixed_point"]
             .as_array()
             .unwrap()
@@ -70,6 +75,14 @@ fn bad_couplings_exit_2() {
             &["--free-energy", bad],
         );
     }
-    vrg_err(dir.path(), &words("rg kadanoff --free-energy x"), &["--free-energy"]);
-    vrg_err(dir.path(), &words("rg kadanoff --method nope"), &["--method"]);
+    vrg_err(
+        dir.path(),
+        &words("rg kadanoff --free-energy x"),
+        &["--free-energy"],
+    );
+    vrg_err(
+        dir.path(),
+        &words("rg kadanoff --method nope"),
+        &["--method"],
+    );
 }

@@ -49,7 +49,11 @@ fn variational_fixed_point_eigenvalue_and_critical_coupling() {
     assert!((lambda - r.thermal_eigenvalue).abs() < 1e-7, "{lambda}");
     // What this recursion gives (see the doc of kadanoff_variational): it
     // does not reach the 1% bar on K_c; ν is within 5% of 1.
-    assert!((r.critical_coupling - 0.402_947_073_5).abs() < 1e-8, "{}", r.critical_coupling);
+    assert!(
+        (r.critical_coupling - 0.402_947_073_5).abs() < 1e-8,
+        "{}",
+        r.critical_coupling
+    );
     assert!((r.nu - 0.974_096_149_6).abs() < 1e-8, "{}", r.nu);
     assert!((r.nu - 1.0).abs() < 0.05);
     assert!(r.critical_coupling < CRITICAL_COUPLING);
@@ -59,7 +63,20 @@ fn variational_fixed_point_eigenvalue_and_critical_coupling() {
 fn both_free_energies_are_lower_bounds_on_onsager() {
     // f = −ln Z/N; each moved model has ln Z_moved ≥ ln Z (convexity with
     // ⟨V⟩_H = 0), so the recursions' f lies below the exact one.
-    for &k in &[0.01, 0.05, 0.1, 0.2, 0.3, 0.4, CRITICAL_COUPLING, 0.5, 0.7, 1.0, 2.0, 20.0] {
+    for &k in &[
+        0.01,
+        0.05,
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        CRITICAL_COUPLING,
+        0.5,
+        0.7,
+        1.0,
+        2.0,
+        20.0,
+    ] {
         let exact = -onsager_log_z_per_spin(1.0 / k, 1.0).unwrap();
         for m in [Method::Variational, Method::MigdalKadanoff] {
             let f = free_energy_per_spin(m, k).unwrap();
@@ -73,7 +90,10 @@ fn both_free_energies_are_lower_bounds_on_onsager() {
         let f = free_energy_per_spin(Method::Variational, k).unwrap();
         assert!(exact - f < 0.01 * exact.abs(), "K = {k}: {f} vs {exact}");
         let mk = free_energy_per_spin(Method::MigdalKadanoff, k).unwrap();
-        assert!(mk < f, "K = {k}: bond moving {mk} should be the looser bound");
+        assert!(
+            mk < f,
+            "K = {k}: bond moving {mk} should be the looser bound"
+        );
     }
 }
 

@@ -66,7 +66,10 @@ pub fn run(args: RgKadanoffArgs) -> Result<()> {
     );
     if !rows.is_empty() {
         println!("free energy per spin f = −ln Z/N (a lower bound on the exact f):");
-        println!("  {:>10}  {:>14}  {:>14}  {:>10}", "K", "bound", "Onsager", "rel. diff");
+        println!(
+            "  {:>10}  {:>14}  {:>14}  {:>10}",
+            "K", "bound", "Onsager", "rel. diff"
+        );
         for (k, value, exact) in rows {
             println!(
                 "  {k:>10.6}  {value:>14.10}  {exact:>14.10}  {:>+9.3}%",
