@@ -37,9 +37,10 @@ pub enum RgCommand {
     /// levels from operator correlations of equilibrium configurations, and
     /// the critical exponents y_T and y_H from its eigenvalues.
     Mcrg(Box<RgMcrgArgs>),
-    /// Kadanoff's 1975 variational (lower-bound, potential-moving) RG and
-    /// the Migdal–Kadanoff recursion for the 2D Ising model: fixed point,
-    /// critical coupling, ν and the free-energy bound.
+    /// Lower-bound (potential-moving) real-space RG recursions for the 2D
+    /// Ising model, after Kadanoff (1975): a checkerboard decimation with
+    /// moved next-nearest bonds, or the Migdal–Kadanoff recursion; fixed
+    /// point, critical coupling, ν and the free-energy bound.
     Kadanoff(RgKadanoffArgs),
 }
 
@@ -272,7 +273,9 @@ pub struct RgMcrgArgs {
 /// Which real-space RG `vrg rg kadanoff` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KadanoffMethod {
-    /// Kadanoff's 1975 lower-bound (potential-moving) variational RG.
+    /// A potential-moving lower-bound recursion in (K_nn, K_nnn, K_□),
+    /// checkerboard decimation (b = √2); not yet Kadanoff's one-parameter
+    /// variational transformation (K_c 8.6 % low).
     Variational,
     /// The Migdal–Kadanoff bond-moving recursion, b = 2.
     MigdalKadanoff,
