@@ -164,28 +164,57 @@ pub const OPERATORS: &[Operator] = &[
     },
 ];
 
-/// The values of all [`OPERATORS`] (shapes of at most 4 spins) on one ±1 configuration of a periodic
-/// `side × side` lattice (site r·side + c), written into `out`.
+/// Padding of [`operator_values`]' periodic copy: at least the largest
+/// offset of any shape.
+const PAD: usize = 2;
+
+/// The values of all [`OPERATORS`] (offsets within ±2) on one ±1
+/// configuration of a periodic `side × side` lattice (site r·side + c),
+/// written into `out`. The configuration is first copied into a periodic
+/// padded array, so that every product reads straight rows.
 pub fn operator_values(config: &[i8], side: usize, out: &mut [i64]) {
-    let wrap = |x: usize, d: i32| ((x as i64 + d as i64).rem_euclid(side as i64)) as usize;
+    let width = side + 2 * PAD;
+    let mut padded = vec![0i8; width * width];
+    for pr in 0..width {
+        let r = (pr + side * PAD - PAD) % side;
+        for pc in 0..width {
+            let c = (pc + side * PAD - PAD) % side;
+            padded[pr * width + pc] = config[r * side + c];
+        }
+    }
+    let row_at = |r: usize, (dr, dc): (i32, i32)| {
+        let start = (r as i64 + PAD as i64 + dr as i64) as usize * width
+            + (PAD as i64 + dc as i64) as usize;
+        &padded[start..start + side]
+    };
     for (op, value) in OPERATORS.iter().zip(out.iter_mut()) {
         let mut total = 0i64;
         for shape in op.shapes {
-            let mut sum = 0i64;
-            let mut rows = [0usize; 4];
             for r in 0..side {
-                for (k, &(dr, _)) in shape.iter().enumerate() {
-                    rows[k] = wrap(r, dr) * side;
-                }
-                for c in 0..side {
-                    let mut product = 1i32;
-                    for (k, &(_, dc)) in shape.iter().enumerate() {
-                        product *= config[rows[k] + wrap(c, dc)] as i32;
-                    }
-                    sum += product as i64;
-                }
+                let sum: i32 = match *shape {
+                    [a] => row_at(r, *a).iter().map(|&x| x as i32).sum(),
+                    [a, b] => row_at(r, *a)
+                        .iter()
+                        .zip(row_at(r, *b))
+                        .map(|(&x, &y)| (x * y) as i32)
+                        .sum(),
+                    [a, b, c] => row_at(r, *a)
+                        .iter()
+                        .zip(row_at(r, *b))
+                        .zip(row_at(r, *c))
+                        .map(|((&x, &y), &z)| (x * y * z) as i32)
+                        .sum(),
+                    [a, b, c, d] => row_at(r, *a)
+                        .iter()
+                        .zip(row_at(r, *b))
+                        .zip(row_at(r, *c))
+                        .zip(row_at(r, *d))
+                        .map(|(((&x, &y), &z), &w)| (x * y * z * w) as i32)
+                        .sum(),
+                    _ => unreachable!("OPERATORS' shapes have 1 to 4 spins"),
+                };
+                total += sum as i64;
             }
-            total += sum;
         }
         *value = total;
     }
