@@ -8,7 +8,9 @@ use std::path::Path;
 
 /// `n` pseudo-random ±1 configurations of side `side` (shape (n, side, side)).
 fn write_spins(path: &Path, n: usize, side: usize, seed: u64) -> Vec<i8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let spins: Vec<i8> = (0..n * side * side)
         .map(|_| {
             state = state
@@ -49,8 +51,14 @@ fn block_writes_the_decimated_and_majority_lattices() {
     let (shape, values) = read_npy::<i8>(&dir.path().join("up.npy"));
     assert_eq!((shape, values), (vec![2, 1, 1], vec![1i8, 1]));
     // The same seed gives the same tie-breaks; the command is repeatable.
-    vrg_ok(dir.path(), &words("rg block --data x.npy --seed 4 --out m1.npy"));
-    vrg_ok(dir.path(), &words("rg block --data x.npy --seed 4 --out m2.npy"));
+    vrg_ok(
+        dir.path(),
+        &words("rg block --data x.npy --seed 4 --out m1.npy"),
+    );
+    vrg_ok(
+        dir.path(),
+        &words("rg block --data x.npy --seed 4 --out m2.npy"),
+    );
     assert_eq!(
         read_npy::<i8>(&dir.path().join("m1.npy")),
         read_npy::<i8>(&dir.path().join("m2.npy"))
@@ -120,7 +128,11 @@ fn bad_block_requests_exit_2_naming_the_flag_and_write_nothing() {
         &words("rg mcrg --data x.npy --matched small.npy --jackknife 2 --out out"),
         &["--matched", "small.npy", "6"],
     );
-    assert_eq!(files(dir.path()), before, "a failed command wrote something");
+    assert_eq!(
+        files(dir.path()),
+        before,
+        "a failed command wrote something"
+    );
 }
 
 #[test]
@@ -133,17 +145,19 @@ fn mcrg_prints_a_table_and_writes_json_per_level() {
         &words("rg mcrg --data x.npy --block 2 --jackknife 10 --json --out out"),
     );
     assert!(out.contains("y_T") && out.contains("y_H"), "{out}");
-    let json: Value = serde_json::from_reader(
-        std::fs::File::open(dir.path().join("out/mcrg.json")).unwrap(),
-    )
-    .unwrap();
+    let json: Value =
+        serde_json::from_reader(std::fs::File::open(dir.path().join("out/mcrg.json")).unwrap())
+            .unwrap();
     let levels = json["levels"].as_array().unwrap();
     // 16 → 8 → 4: two levels by default (sides ≥ 4).
     assert_eq!(levels.len(), 2);
     for (l, level) in levels.iter().enumerate() {
         assert_eq!(level["level"], l + 1);
         for key in ["y_t", "y_t_err", "y_h", "y_h_err", "lambda_t", "lambda_h"] {
-            assert!(level[key].is_number() || level[key].is_null(), "{key}: {level}");
+            assert!(
+                level[key].is_number() || level[key].is_null(),
+                "{key}: {level}"
+            );
         }
         assert_eq!(level["operators"], 9);
     }

@@ -23,7 +23,11 @@ fn majority_of_uniform_configurations_is_uniform() {
             for rule in [BlockRule::Majority, BlockRule::Decimation] {
                 let out = block_spins(&spins, 3, side, block, rule, levels, 5).unwrap();
                 let coarse = side / block.pow(levels as u32);
-                assert_eq!(out, vec![sign; 3 * coarse * coarse], "{side} {block} {rule:?}");
+                assert_eq!(
+                    out,
+                    vec![sign; 3 * coarse * coarse],
+                    "{side} {block} {rule:?}"
+                );
             }
         }
     }
@@ -39,7 +43,11 @@ fn decimation_keeps_the_top_left_spins() {
     for r in 0..6 {
         for c in 0..6 {
             let corner = corners[(r / 3) * 2 + c / 3];
-            spins[r * 6 + c] = if r % 3 == 0 && c % 3 == 0 { corner } else { -corner };
+            spins[r * 6 + c] = if r % 3 == 0 && c % 3 == 0 {
+                corner
+            } else {
+                -corner
+            };
         }
     }
     let decimated = block_spins(&spins, 1, 6, 3, BlockRule::Decimation, 1, 1).unwrap();
@@ -121,7 +129,10 @@ fn majority_ties_are_fair_coins_whatever_the_thread_count() {
         }
     }
     let z = (up as f64 - ties as f64 / 2.0) / (ties as f64 / 4.0).sqrt();
-    assert!(ties > 2000 && z.abs() < 4.0, "{ties} ties, {up} up, z = {z}");
+    assert!(
+        ties > 2000 && z.abs() < 4.0,
+        "{ties} ties, {up} up, z = {z}"
+    );
     let other = block_spins(&spins, rows, 8, 2, BlockRule::Majority, 1, 10).unwrap();
     assert_ne!(level1, other);
 }
@@ -145,7 +156,8 @@ fn exact_matrices(k: f64, even: &[usize], odd: &[usize]) -> [(Vec<f64>, Vec<f64>
         for r in 0..4 {
             for c in 0..4 {
                 let s = config[r * 4 + c] as i32;
-                bonds += s * (config[r * 4 + (c + 1) % 4] as i32 + config[((r + 1) % 4) * 4 + c] as i32);
+                bonds +=
+                    s * (config[r * 4 + (c + 1) % 4] as i32 + config[((r + 1) % 4) * 4 + c] as i32);
             }
         }
         let weight = (k * bonds as f64).exp();
@@ -270,7 +282,10 @@ fn linear_algebra_on_known_matrices() {
     }
     let rot = [1.0, -2.0, 2.0, 1.0]; // 1 ± 2i
     let e = eigenvalues(&rot, 2);
-    assert!((e[0].0 - 1.0).abs() < 1e-12 && (e[0].1.abs() - 2.0).abs() < 1e-12, "{e:?}");
+    assert!(
+        (e[0].0 - 1.0).abs() < 1e-12 && (e[0].1.abs() - 2.0).abs() < 1e-12,
+        "{e:?}"
+    );
     // Similar to diag(3, 1, 0.2) by a non-orthogonal P.
     let p = [1.0, 2.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0];
     let d = [3.0, 1.0, 0.2];

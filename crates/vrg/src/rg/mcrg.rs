@@ -291,12 +291,7 @@ pub struct McrgOptions {
 /// holds [S(level 0), S(level 1), …, S(level `levels`)] of configuration
 /// k, each [`OPERATORS`].len() long. Parallel over chunks of
 /// [`TIE_BREAK_CHUNK`] configurations with their own tie-break streams.
-fn operator_table(
-    spins: &[i8],
-    rows: usize,
-    sides: &[usize],
-    options: &McrgOptions,
-) -> Vec<i64> {
+fn operator_table(spins: &[i8], rows: usize, sides: &[usize], options: &McrgOptions) -> Vec<i64> {
     let n_ops = OPERATORS.len();
     let width = n_ops * sides.len();
     let levels = sides.len() - 1;
@@ -453,7 +448,8 @@ pub fn solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
         return None;
     }
     for col in 0..n {
-        let pivot = (col..n).max_by(|&p, &q| a[p * n + col].abs().total_cmp(&a[q * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&p, &q| a[p * n + col].abs().total_cmp(&a[q * n + col].abs()))?;
         if a[pivot * n + col].abs() <= 1e-13 * scale {
             return None;
         }
@@ -496,7 +492,9 @@ pub fn eigenvalues(m: &[f64], n: usize) -> Vec<(f64, f64)> {
         // A = QR by modified Gram–Schmidt on the columns.
         let mut q = vec![0.0f64; n * n];
         let mut r = vec![0.0f64; n * n];
-        let mut cols: Vec<Vec<f64>> = (0..n).map(|c| (0..n).map(|i| at(&a, i, c)).collect()).collect();
+        let mut cols: Vec<Vec<f64>> = (0..n)
+            .map(|c| (0..n).map(|i| at(&a, i, c)).collect())
+            .collect();
         for c in 0..n {
             for p in 0..c {
                 let dot: f64 = (0..n).map(|i| q[i * n + p] * cols[c][i]).sum();
@@ -523,11 +521,13 @@ pub fn eigenvalues(m: &[f64], n: usize) -> Vec<(f64, f64)> {
         // non-negligible (only 1 × 1 and 2 × 2 blocks remain) and each
         // 2 × 2 block has complex eigenvalues or a negligible corner.
         let small = |i: usize, a: &Vec<f64>| {
-            at(a, i + 1, i).abs() <= 1e-12 * (at(a, i, i).abs() + at(a, i + 1, i + 1).abs() + 1e-300)
+            at(a, i + 1, i).abs()
+                <= 1e-12 * (at(a, i, i).abs() + at(a, i + 1, i + 1).abs() + 1e-300)
         };
         let lower_ok = (0..n).all(|r| (0..r.saturating_sub(1)).all(|c| at(&a, r, c).abs() < 1e-12));
         if lower_ok && (0..n.saturating_sub(2)).all(|i| small(i, &a) || small(i + 1, &a)) {
-            let complex_blocks = (0..n.saturating_sub(1)).all(|i| small(i, &a) || block_is_complex(&a, n, i));
+            let complex_blocks =
+                (0..n.saturating_sub(1)).all(|i| small(i, &a) || block_is_complex(&a, n, i));
             if complex_blocks {
                 break;
             }
@@ -536,10 +536,24 @@ pub fn eigenvalues(m: &[f64], n: usize) -> Vec<(f64, f64)> {
     let mut values = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
-        let off = if i + 1 < n { at(&a, i + 1, i).abs() } else { 0.0 };
-        let scale = at(&a, i, i).abs() + if i + 1 < n { at(&a, i + 1, i + 1).abs() } else { 0.0 };
+        let off = if i + 1 < n {
+            at(&a, i + 1, i).abs()
+        } else {
+            0.0
+        };
+        let scale = at(&a, i, i).abs()
+            + if i + 1 < n {
+                at(&a, i + 1, i + 1).abs()
+            } else {
+                0.0
+            };
         if i + 1 < n && off > 1e-12 * (scale + 1e-300) {
-            let (p, q, r, s) = (at(&a, i, i), at(&a, i, i + 1), at(&a, i + 1, i), at(&a, i + 1, i + 1));
+            let (p, q, r, s) = (
+                at(&a, i, i),
+                at(&a, i, i + 1),
+                at(&a, i + 1, i),
+                at(&a, i + 1, i + 1),
+            );
             let (half_trace, det) = ((p + s) / 2.0, p * s - q * r);
             let disc = half_trace * half_trace - det;
             if disc >= 0.0 {
@@ -560,7 +574,12 @@ pub fn eigenvalues(m: &[f64], n: usize) -> Vec<(f64, f64)> {
 }
 
 fn block_is_complex(a: &[f64], n: usize, i: usize) -> bool {
-    let (p, q, r, s) = (a[i * n + i], a[i * n + i + 1], a[(i + 1) * n + i], a[(i + 1) * n + i + 1]);
+    let (p, q, r, s) = (
+        a[i * n + i],
+        a[i * n + i + 1],
+        a[(i + 1) * n + i],
+        a[(i + 1) * n + i + 1],
+    );
     let half_trace = (p + s) / 2.0;
     half_trace * half_trace - (p * s - q * r) < 0.0
 }
@@ -606,8 +625,12 @@ fn sector(
         }
         out
     };
-    let (a, a_err) = jackknife(totals, blocks, |m| Some(matrix(m, pairing.a_rows, pairing.a_cols)))?;
-    let (b, b_err) = jackknife(totals, blocks, |m| Some(matrix(m, pairing.b_rows, pairing.b_cols)))?;
+    let (a, a_err) = jackknife(totals, blocks, |m| {
+        Some(matrix(m, pairing.a_rows, pairing.a_cols))
+    })?;
+    let (b, b_err) = jackknife(totals, blocks, |m| {
+        Some(matrix(m, pairing.b_rows, pairing.b_cols))
+    })?;
     let t_of = |m: &[&Moments]| {
         solve(
             &matrix(m, pairing.a_rows, pairing.a_cols),
@@ -743,7 +766,13 @@ pub fn mcrg(
                 .filter(|&o| OPERATORS[o].odd == odd && OPERATORS[o].fits(sides[level]))
                 .collect()
         };
-        let even = sector(&totals, &block_refs, &fitting(false), pairing, options.block)?;
+        let even = sector(
+            &totals,
+            &block_refs,
+            &fitting(false),
+            pairing,
+            options.block,
+        )?;
         let odd = sector(&totals, &block_refs, &fitting(true), pairing, options.block)?;
         levels.push(LevelResult {
             level,

@@ -15,16 +15,16 @@ pub fn library_rule(rule: BlockRule) -> block_spin::BlockRule {
 
 pub fn run(args: RgBlockArgs) -> Result<()> {
     if args.block < 2 {
-        bail!("invalid --block {}: expected a block side b ≥ 2", args.block);
+        bail!(
+            "invalid --block {}: expected a block side b ≥ 2",
+            args.block
+        );
     }
     if args.levels == 0 {
         bail!("invalid --levels 0: expected at least 1 blocking level");
     }
     if args.out.extension().and_then(|e| e.to_str()) != Some("npy") {
-        bail!(
-            "invalid --out {}: expected a .npy path",
-            args.out.display()
-        );
+        bail!("invalid --out {}: expected a .npy path", args.out.display());
     }
     let mut plan = vrg::io::PathPlan::new();
     plan.input("--data", &args.data).output("--out", &args.out);

@@ -15,7 +15,10 @@ const Y_H_EXACT: f64 = 1.875;
 
 pub fn run(args: RgMcrgArgs) -> Result<()> {
     if args.block < 2 {
-        bail!("invalid --block {}: expected a block side b ≥ 2", args.block);
+        bail!(
+            "invalid --block {}: expected a block side b ≥ 2",
+            args.block
+        );
     }
     if args.levels == Some(0) {
         bail!("invalid --levels 0: expected at least 1 blocking level");
