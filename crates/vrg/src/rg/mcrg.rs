@@ -42,6 +42,12 @@
 //! - T_αβ = ∂K′_α/∂K_β, which near the fixed point is conjugate to the RG
 //!   step (T = (DRⁿ⁻¹)⁻¹ DRⁿ) and has the eigenvalues b^{y}.
 //!
+//! This is well conditioned at level 1 only: after several blockings the
+//! response to every K^{(0)} direction is dominated by the one relevant
+//! direction, A is nearly of rank one, and A⁻¹ amplifies the noise (the
+//! bench `benches/mcrg.sh` shows y_T's jackknife error growing from 0.01
+//! at level 1 to O(1) at level 2 with 10⁵ configurations).
+//!
 //! # Errors bars
 //! Jackknife over blocks of consecutive configurations (Efron 1982): the
 //! data are cut into J blocks, every quantity is recomputed J times with
@@ -745,7 +751,7 @@ pub fn mcrg(
     }
     let block_refs: Vec<&[Moments]> = all_blocks.iter().map(|b| b.as_slice()).collect();
     let mut levels = Vec::new();
-    for level in 1..=options.levels {
+    for (level, &level_side) in sides.iter().enumerate().skip(1) {
         let pairing = if matched.is_some() {
             Pairing {
                 a_rows: (1, level - 1),
@@ -763,7 +769,7 @@ pub fn mcrg(
         };
         let fitting = |odd: bool| -> Vec<usize> {
             (0..n_ops)
-                .filter(|&o| OPERATORS[o].odd == odd && OPERATORS[o].fits(sides[level]))
+                .filter(|&o| OPERATORS[o].odd == odd && OPERATORS[o].fits(level_side))
                 .collect()
         };
         let even = sector(
@@ -776,7 +782,7 @@ pub fn mcrg(
         let odd = sector(&totals, &block_refs, &fitting(true), pairing, options.block)?;
         levels.push(LevelResult {
             level,
-            side: sides[level],
+            side: level_side,
             even,
             odd,
         });
