@@ -301,3 +301,37 @@ fn linear_algebra_on_known_matrices() {
     }
     assert!(solve(&[1.0, 2.0, 2.0, 4.0], &[1.0, 0.0, 0.0, 1.0], 2).is_none());
 }
+
+#[test]
+fn mcrg_does_not_depend_on_the_thread_count() {
+    // Random 8 × 8 configurations (many majority ties), two levels.
+    let rows = 400;
+    let spins = random_spins(rows * 64, 12);
+    let options = McrgOptions {
+        block: 2,
+        rule: BlockRule::Majority,
+        levels: 2,
+        jackknife: 8,
+        seed: 3,
+    };
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let r = pool.install(|| mcrg(&spins, rows, 8, None, &options).unwrap());
+        r.levels
+            .iter()
+            .flat_map(|l| {
+                [&l.even, &l.odd]
+                    .into_iter()
+                    .flat_map(|s| s.t.iter().chain(&s.t_err).chain([&s.y.value, &s.y.error]))
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<u64>>()
+    };
+    let one = in_pool(1);
+    assert!(!one.is_empty());
+    assert_eq!(one, in_pool(4));
+}
