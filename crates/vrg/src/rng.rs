@@ -59,6 +59,8 @@ pub mod families {
     /// A fixed permutation of lattice sites (`vrg rg flow-experiment`'s
     /// lattice-blind control).
     pub const SITE_PERMUTATION: usize = 8;
+    /// Majority-rule tie-breaks of block spins (`vrg rg block`, `vrg rg mcrg`).
+    pub const BLOCK_TIE_BREAKS: usize = 9;
     /// Training epoch e uses family `TRAINING_EPOCHS + e`.
     pub const TRAINING_EPOCHS: usize = 16;
 }

@@ -98,6 +98,174 @@ pub fn majority_rule(spins: &[f32], rows: usize, side: usize, block: usize) -> R
     Ok(out)
 }
 
+/// A block-spin rule for stored ±1 configurations (see [`block_spins`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockRule {
+    /// sign(Σ_{i ∈ block} s_i); a tie (even block²) is broken by a fair
+    /// coin from the seeded tie-break stream.
+    Majority,
+    /// The spin of the block's top-left site (decimation).
+    Decimation,
+}
+
+/// Configurations per tie-break stream: chunk c of a level draws its coins
+/// from its own stream, so the result does not depend on the thread count.
+pub const TIE_BREAK_CHUNK: usize = 64;
+
+/// The tie-break streams of blocking level `level` (1 = the first
+/// blocking) for `rows` configurations, one per chunk of
+/// [`TIE_BREAK_CHUNK`] configurations: family
+/// [`crate::rng::families::BLOCK_TIE_BREAKS`] of `seed`, whose streams are
+/// numbered level by level ((level − 1) · chunks + chunk), so no two levels
+/// or chunks share random numbers and no other use of the seed does either.
+pub(crate) fn tie_break_streams(seed: u64, level: usize, rows: usize) -> Vec<crate::rng::Rng> {
+    let chunks = rows.div_ceil(TIE_BREAK_CHUNK);
+    let mut base = crate::rng::family(seed, crate::rng::families::BLOCK_TIE_BREAKS);
+    for _ in 0..level.saturating_sub(1) * chunks {
+        base.jump();
+    }
+    crate::rng::streams(&base, chunks)
+}
+
+/// One blocking step of the configurations `chunk` (rows of `side²` ±1
+/// spins) into `out` (rows of (side/block)²), drawing tie-break coins
+/// from `rng` in row-major block order (only where a tie occurs).
+pub(crate) fn block_chunk(
+    chunk: &[i8],
+    side: usize,
+    block: usize,
+    rule: BlockRule,
+    rng: &mut crate::rng::Rng,
+    out: &mut [i8],
+) {
+    let coarse = side / block;
+    for (config, blocked) in chunk
+        .chunks_exact(side * side)
+        .zip(out.chunks_exact_mut(coarse * coarse))
+    {
+        for big_row in 0..coarse {
+            for big_col in 0..coarse {
+                let top_left = big_row * block * side + big_col * block;
+                blocked[big_row * coarse + big_col] = match rule {
+                    BlockRule::Decimation => config[top_left],
+                    BlockRule::Majority => {
+                        let mut sum = 0i32;
+                        for dr in 0..block {
+                            let row = &config[top_left + dr * side..top_left + dr * side + block];
+                            sum += row.iter().map(|&s| s as i32).sum::<i32>();
+                        }
+                        match sum.signum() {
+                            0 => {
+                                if crate::rng::uniform(rng) < 0.5 {
+                                    1
+                                } else {
+                                    -1
+                                }
+                            }
+                            sign => sign as i8,
+                        }
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// The lattice sides of `levels` successive blockings of an L = `side`
+/// lattice by `block`: [L, L/b, …, L/bⁿ]. Errors, naming L, b and the
+/// level, if `block` < 2 or b does not divide the side at some level.
+pub fn block_sides(side: usize, block: usize, levels: usize) -> Result<Vec<usize>> {
+    if block < 2 {
+        return Err(Error::invalid("block", block, "a block side b ≥ 2"));
+    }
+    let mut sides = vec![side];
+    for level in 1..=levels {
+        let current = sides[level - 1];
+        if current < block || !current.is_multiple_of(block) {
+            return Err(Error::invalid(
+                "block",
+                block,
+                format!(
+                    "a divisor of the lattice side at every level: level {level} would block side {current} (L = {side}, b = {block}) and b does not divide it"
+                ),
+            ));
+        }
+        sides.push(current / block);
+    }
+    Ok(sides)
+}
+
+/// `levels` successive block-spin transforms (Kadanoff 1966; Swendsen
+/// 1979) of the ±1 configurations `spins` (`rows × side²`, site
+/// row·side + col) with blocks of `block × block` sites: block (R, C) of a
+/// level covers rows R·b .. (R + 1)·b and the same columns of the level
+/// below, and its spin is, for [`BlockRule::Majority`], sign(Σ s_i), a tie
+/// taking ±1 with probability ½ each from the seeded streams of
+/// [`TIE_BREAK_CHUNK`] configurations ([`tie_break_streams`]), and for
+/// [`BlockRule::Decimation`] the top-left spin. Returns the
+/// `rows × (side/bⁿ)²` configurations of the last level (the input for
+/// `levels` = 0). Parallel over chunks; the same for any thread count.
+///
+/// Errors if a value is not ±1, `spins.len()` ≠ rows·side², or `block`
+/// does not divide the side at some level ([`block_sides`]).
+///
+/// # References
+/// - L. P. Kadanoff, Physics 2, 263 (1966).
+/// - R. H. Swendsen, Phys. Rev. Lett. 42, 859 (1979).
+pub fn block_spins(
+    spins: &[i8],
+    rows: usize,
+    side: usize,
+    block: usize,
+    rule: BlockRule,
+    levels: usize,
+    seed: u64,
+) -> Result<Vec<i8>> {
+    let sides = block_sides(side, block, levels)?;
+    check_i8_spins(spins, rows, side)?;
+    let mut current = spins.to_vec();
+    for level in 1..=levels {
+        let (fine, coarse) = (sides[level - 1], sides[level]);
+        let mut next = vec![0i8; rows * coarse * coarse];
+        let mut rngs = tie_break_streams(seed, level, rows);
+        current
+            .par_chunks(TIE_BREAK_CHUNK * fine * fine)
+            .zip(next.par_chunks_mut(TIE_BREAK_CHUNK * coarse * coarse))
+            .zip(rngs.par_iter_mut())
+            .for_each(|((chunk, out), rng)| block_chunk(chunk, fine, block, rule, rng, out));
+        current = next;
+    }
+    Ok(current)
+}
+
+/// Fails unless `spins` holds `rows × side²` values, each ±1 (naming the
+/// first other value's configuration and site).
+pub(crate) fn check_i8_spins(spins: &[i8], rows: usize, side: usize) -> Result<()> {
+    let n_sites = side * side;
+    if spins.len() != rows * n_sites {
+        return Err(Error::ShapeMismatch {
+            what: "spin configurations".into(),
+            expected: format!("{rows} rows × {side}² = {n_sites} sites"),
+            found: format!("{} values", spins.len()),
+        });
+    }
+    if let Some(k) = spins.iter().position(|&s| s != 1 && s != -1) {
+        let (row, site) = (k / n_sites, k % n_sites);
+        return Err(Error::invalid(
+            "spin",
+            format!(
+                "{} at configuration {row}, lattice row {}, column {}",
+                spins[k],
+                site / side,
+                site % side
+            ),
+            "−1 or +1",
+        ));
+    }
+    Ok(())
+}
+
 /// The block spin a unit follows most closely (see [`best_matching_blocks`]).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct BlockMatch {
