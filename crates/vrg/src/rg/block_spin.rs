@@ -202,7 +202,8 @@ pub fn block_sides(side: usize, block: usize, levels: usize) -> Result<Vec<usize
 /// level covers rows R·b .. (R + 1)·b and the same columns of the level
 /// below, and its spin is, for [`BlockRule::Majority`], sign(Σ s_i), a tie
 /// taking ±1 with probability ½ each from the seeded streams of
-/// [`TIE_BREAK_CHUNK`] configurations ([`tie_break_streams`]), and for
+/// [`TIE_BREAK_CHUNK`] configurations (family
+/// [`crate::rng::families::BLOCK_TIE_BREAKS`] of `seed`), and for
 /// [`BlockRule::Decimation`] the top-left spin. Returns the
 /// `rows × (side/bⁿ)²` configurations of the last level (the input for
 /// `levels` = 0). Parallel over chunks; the same for any thread count.
