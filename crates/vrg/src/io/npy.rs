@@ -502,6 +502,36 @@ fn read_up_to(path: &Path, reader: &mut impl Read, buf: &mut [u8]) -> Result<usi
 /// ([`super::limits`]) before the values are allocated; bytes after the
 /// data are ignored, as numpy does.
 pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
+    let mapped = read_mapped(path, |_| Ok(()), |_, _, v| Ok(v))?;
+    Ok(NpyArray {
+        shape: mapped.shape,
+        values: mapped.values,
+        dtype: mapped.dtype,
+    })
+}
+
+/// What [`read_mapped`] read: the shape, numpy's type string and the
+/// mapped values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedArray<T> {
+    pub shape: Vec<usize>,
+    pub values: Vec<T>,
+    /// numpy's type string as in the file, e.g. `<f4`, `|i1`.
+    pub dtype: String,
+}
+
+/// Reads a `.npy` file like [`read`], but `check_shape` sees the shape
+/// before anything is allocated (its result is handed to `map`), and each
+/// value is passed through `map(&checked, index, value)` as it is decoded,
+/// so only the mapped values are held: an int8 file of configurations read
+/// as `i8` takes one byte per value instead of eight. The memory limit is
+/// checked for `size_of::<T>()` bytes per value. An error from either
+/// closure stops the reading and is returned as it is.
+pub fn read_mapped<S, T>(
+    path: impl AsRef<Path>,
+    check_shape: impl FnOnce(&[usize]) -> Result<S>,
+    mut map: impl FnMut(&S, usize, f64) -> Result<T>,
+) -> Result<MappedArray<T>> {
     let path = path.as_ref();
     let (file, len) = limits::open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
@@ -521,9 +551,10 @@ pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
         len.saturating_sub(header.data_offset),
         header.data_offset,
     )?;
-    // count ≤ the file's length, so it fits in usize; the values take 8
-    // bytes each.
-    limits::check_memory(path, what, count * 8)?;
+    let shape: Vec<usize> = header.shape.iter().map(|&d| d as usize).collect();
+    let checked = check_shape(&shape)?;
+    // count ≤ the file's length, so it fits in usize.
+    limits::check_memory(path, what, count * std::mem::size_of::<T>().max(1) as u128)?;
     let count = count as usize;
     let mut values = Vec::with_capacity(count);
     let mut chunk = vec![0u8; element.size * (1 << 13)];
@@ -533,7 +564,10 @@ pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
         reader.read_exact(bytes).map_err(|e| Error::io(path, e))?;
         for b in bytes.chunks_exact(element.size) {
             match element.decode(b) {
-                Some(v) => values.push(v),
+                Some(v) => {
+                    let index = values.len();
+                    values.push(map(&checked, index, v)?);
+                }
                 None => {
                     return Err(invalid(
                         path,
@@ -547,8 +581,8 @@ pub fn read(path: impl AsRef<Path>) -> Result<NpyArray> {
             }
         }
     }
-    Ok(NpyArray {
-        shape: header.shape.iter().map(|&d| d as usize).collect(),
+    Ok(MappedArray {
+        shape,
         values,
         dtype: header.descr,
     })
@@ -637,5 +671,53 @@ mod tests {
             err.contains("junk.npy") && err.contains("not a valid .npy"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod read_mapped_tests {
+    use super::*;
+
+    #[test]
+    fn values_are_mapped_as_read_and_the_shape_is_checked_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.npy");
+        write_i8(&path, &[2, 3], &[1, -1, 1, 1, 1, -1]).unwrap();
+        let mapped = read_mapped(
+            &path,
+            |shape| Ok(shape[1]),
+            |&cols, i, v| Ok((i % cols, v as i8)),
+        )
+        .unwrap();
+        assert_eq!(mapped.shape, vec![2, 3]);
+        assert_eq!(mapped.dtype, "|i1");
+        assert_eq!(mapped.values[4], (1, 1));
+        // A shape refusal comes before any value is mapped.
+        let mut mapped_any = false;
+        let err = read_mapped(
+            &path,
+            |_| Err::<(), _>(Error::invalid("shape", "(2, 3)", "a square")),
+            |_, _, _| {
+                mapped_any = true;
+                Ok(0u8)
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("square"), "{err}");
+        assert!(!mapped_any);
+        // An error from the map stops the reading and is returned as it is.
+        let err = read_mapped(
+            &path,
+            |_| Ok(()),
+            |_, i, _| {
+                if i == 1 {
+                    Err(Error::invalid("value", i, "not the second"))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not the second"), "{err}");
     }
 }

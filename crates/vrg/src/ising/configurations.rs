@@ -105,44 +105,51 @@ pub fn lattice_shape(
 /// or disagrees with it) and for the first value that is neither 1 nor the
 /// convention's other value, with its configuration and site.
 pub fn read(path: &Path, lattice: Option<(usize, &str)>) -> Result<Configurations> {
-    let array = crate::io::npy::read(path)?;
     let invalid = |reason: String| Error::InvalidData {
         path: path.to_path_buf(),
         reason,
     };
-    let (rows, size) = lattice_shape(path, &array.shape, lattice)?;
     // All ±1, or all 0/1: the first value that is neither 1 nor the
-    // convention's other value is reported with its position.
+    // convention's other value is reported with its position. Values are
+    // converted as they are read, one byte each.
     let mut convention: Option<f64> = None; // −1 (spins) or 0 (binary)
-    let n = size * size;
-    let mut spins = Vec::with_capacity(array.values.len());
-    for (index, &v) in array.values.iter().enumerate() {
-        let ok = if v == 1.0 {
-            true
-        } else if let Some(c) = convention {
-            v == c
-        } else if v == -1.0 || v == 0.0 {
-            convention = Some(v);
-            true
-        } else {
-            false
-        };
-        if !ok {
-            let (row, site) = (index / n, index % n);
-            let expected = match convention {
-                Some(c) if c != 0.0 => "±1 like the values before it",
-                Some(_) => "0/1 like the values before it",
-                None => "±1 or 0/1",
+    let array = crate::io::npy::read_mapped(
+        path,
+        |shape| lattice_shape(path, shape, lattice),
+        |&(_, size), index, v| {
+            let ok = if v == 1.0 {
+                true
+            } else if let Some(c) = convention {
+                v == c
+            } else if v == -1.0 || v == 0.0 {
+                convention = Some(v);
+                true
+            } else {
+                false
             };
-            return Err(invalid(format!(
-                "value {v} in configuration {row} at site ({}, {}) is not {expected}",
-                site / size,
-                site % size
-            )));
-        }
-        spins.push(if v == 1.0 { 1 } else { -1 });
-    }
-    Ok(Configurations { spins, size, rows })
+            if !ok {
+                let n = size * size;
+                let (row, site) = (index / n, index % n);
+                let expected = match convention {
+                    Some(c) if c != 0.0 => "±1 like the values before it",
+                    Some(_) => "0/1 like the values before it",
+                    None => "±1 or 0/1",
+                };
+                return Err(invalid(format!(
+                    "value {v} in configuration {row} at site ({}, {}) is not {expected}",
+                    site / size,
+                    site % size
+                )));
+            }
+            Ok(if v == 1.0 { 1i8 } else { -1 })
+        },
+    )?;
+    let (rows, size) = lattice_shape(path, &array.shape, lattice)?;
+    Ok(Configurations {
+        spins: array.values,
+        size,
+        rows,
+    })
 }
 
 #[cfg(test)]
