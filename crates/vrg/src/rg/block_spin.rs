@@ -11,16 +11,34 @@ use super::lattice::torus_distance;
 use crate::{Error, Result};
 use rayon::prelude::*;
 
+/// Fails unless `len` values are `rows` configurations of `side²` sites;
+/// returns `side²`.
+pub(crate) fn check_configuration_shape(len: usize, rows: usize, side: usize) -> Result<usize> {
+    let n_sites = side * side;
+    if len != rows * n_sites {
+        return Err(Error::ShapeMismatch {
+            what: "spin configurations".into(),
+            expected: format!("{rows} rows × {side}² = {n_sites} sites"),
+            found: format!("{len} values"),
+        });
+    }
+    Ok(n_sites)
+}
+
 /// Fails, naming the first offending value's data row and lattice site,
-/// unless every value of `spins` (rows of `side²` sites) at a site where
-/// `present(site)` holds is −1 or +1.
-pub(crate) fn check_spins(
-    spins: &[f32],
+/// unless every value of `spins` (rows of `side²` sites, `f32` or `i8`) at
+/// a site where `present(site)` holds is −1 or +1.
+pub(crate) fn check_spins<T: Copy + Into<f32> + std::fmt::Display>(
+    spins: &[T],
     side: usize,
     present: impl Fn(usize) -> bool,
 ) -> Result<()> {
     let n_sites = side * side;
-    match (0..spins.len()).find(|&k| present(k % n_sites) && spins[k] != 1.0 && spins[k] != -1.0) {
+    let not_spin = |k: usize| {
+        let v: f32 = spins[k].into();
+        present(k % n_sites) && v != 1.0 && v != -1.0
+    };
+    match (0..spins.len()).find(|&k| not_spin(k)) {
         None => Ok(()),
         Some(k) => {
             let (row, site) = (k / n_sites, k % n_sites);
@@ -66,14 +84,7 @@ pub fn majority_rule(spins: &[f32], rows: usize, side: usize, block: usize) -> R
             format!("a divisor of the lattice side {side}"),
         ));
     }
-    let n_sites = side * side;
-    if spins.len() != rows * n_sites {
-        return Err(Error::ShapeMismatch {
-            what: "spin configurations".into(),
-            expected: format!("{rows} rows × {side}² = {n_sites} sites"),
-            found: format!("{} values", spins.len()),
-        });
-    }
+    let n_sites = check_configuration_shape(spins.len(), rows, side)?;
     check_spins(spins, side, |_| true)?;
     let coarse = side / block;
     let mut out = vec![0.0f32; rows * coarse * coarse];
@@ -243,28 +254,8 @@ pub fn block_spins(
 /// Fails unless `spins` holds `rows × side²` values, each ±1 (naming the
 /// first other value's configuration and site).
 pub(crate) fn check_i8_spins(spins: &[i8], rows: usize, side: usize) -> Result<()> {
-    let n_sites = side * side;
-    if spins.len() != rows * n_sites {
-        return Err(Error::ShapeMismatch {
-            what: "spin configurations".into(),
-            expected: format!("{rows} rows × {side}² = {n_sites} sites"),
-            found: format!("{} values", spins.len()),
-        });
-    }
-    if let Some(k) = spins.iter().position(|&s| s != 1 && s != -1) {
-        let (row, site) = (k / n_sites, k % n_sites);
-        return Err(Error::invalid(
-            "spin",
-            format!(
-                "{} at configuration {row}, lattice row {}, column {}",
-                spins[k],
-                site / side,
-                site % side
-            ),
-            "−1 or +1",
-        ));
-    }
-    Ok(())
+    check_configuration_shape(spins.len(), rows, side)?;
+    check_spins(spins, side, |_| true)
 }
 
 /// The block spin a unit follows most closely (see [`best_matching_blocks`]).

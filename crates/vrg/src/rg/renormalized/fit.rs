@@ -346,14 +346,7 @@ impl SiteStatistics {
                 "at least one configuration to fit",
             ));
         }
-        let n_sites = side * side;
-        if spins.len() != rows * n_sites {
-            return Err(Error::ShapeMismatch {
-                what: "spin configurations".into(),
-                expected: format!("{rows} rows × {side}² = {n_sites} sites"),
-                found: format!("{} values", spins.len()),
-            });
-        }
+        let n_sites = crate::rg::block_spin::check_configuration_shape(spins.len(), rows, side)?;
         if let Some(mask) = mask {
             if mask.len() != n_sites {
                 return Err(Error::ShapeMismatch {
