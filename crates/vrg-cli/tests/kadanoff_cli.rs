@@ -17,6 +17,7 @@ fn json_values_are_the_librarys() {
     let dir = tempfile::tempdir().unwrap();
     for (flag, method) in [
         ("variational", Method::Variational),
+        ("checkerboard", Method::Checkerboard),
         ("migdal-kadanoff", Method::MigdalKadanoff),
     ] {
         let v = json(
@@ -25,7 +26,8 @@ fn json_values_are_the_librarys() {
                 "rg kadanoff --method {flag} --free-energy 0.2,0.5 --json"
             )),
         );
-        let r = recursion(method);
+        let r = recursion(method).unwrap();
+        assert_eq!(v["variational_parameter"].as_f64(), r.parameter);
         assert_eq!(v["critical_coupling"].as_f64(), Some(r.critical_coupling));
         assert_eq!(v["nu"].as_f64(), Some(r.nu));
         assert_eq!(v["thermal_eigenvalue"].as_f64(), Some(r.thermal_eigenvalue));
@@ -60,7 +62,13 @@ fn text_names_the_numbers() {
     assert!(out.contains("0.3046889317"), "{out}");
     assert!(out.contains("1.33826579"), "{out}");
     assert!(out.contains("0.4406868"), "{out}");
-    let out = vrg_stdout(dir.path(), &words("rg kadanoff --free-energy 0,0.3"));
+    let out = vrg_stdout(dir.path(), &words("rg kadanoff"));
+    assert!(out.contains("p* = 0.76098"), "{out}");
+    assert!(out.contains("0.48364"), "{out}");
+    let out = vrg_stdout(
+        dir.path(),
+        &words("rg kadanoff --method checkerboard --free-energy 0,0.3"),
+    );
     assert!(out.contains("-0.6931471806"), "{out}"); // K = 0: −ln 2 on both sides
     assert!(out.contains("Onsager"), "{out}");
 }

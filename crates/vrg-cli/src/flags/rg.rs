@@ -38,9 +38,10 @@ pub enum RgCommand {
     /// the critical exponents y_T and y_H from its eigenvalues.
     Mcrg(Box<RgMcrgArgs>),
     /// Lower-bound (potential-moving) real-space RG recursions for the 2D
-    /// Ising model, after Kadanoff (1975): a checkerboard decimation with
-    /// moved next-nearest bonds, or the Migdal–Kadanoff recursion; fixed
-    /// point, critical coupling, ν and the free-energy bound.
+    /// Ising model, after Kadanoff (1975): block spins with a variational
+    /// parameter, a checkerboard decimation with moved next-nearest bonds,
+    /// or the Migdal–Kadanoff recursion; fixed point, critical coupling, ν
+    /// and the free-energy bound.
     Kadanoff(RgKadanoffArgs),
 }
 
@@ -273,10 +274,13 @@ pub struct RgMcrgArgs {
 /// Which real-space RG `vrg rg kadanoff` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KadanoffMethod {
-    /// A potential-moving lower-bound recursion in (K_nn, K_nnn, K_□),
-    /// checkerboard decimation (b = √2); not yet Kadanoff's one-parameter
-    /// variational transformation (K_c 8.6 % low).
+    /// Kadanoff's one-parameter block-spin transformation: 2 × 2 cells
+    /// coupled to their cell spins by p, potentials moved onto the corner
+    /// plaquettes, p chosen where the free-energy bound is best (b = 2).
     Variational,
+    /// Potential moving + checkerboard decimation in (K_nn, K_nnn, K_□),
+    /// no free parameter (b = √2).
+    Checkerboard,
     /// The Migdal–Kadanoff bond-moving recursion, b = 2.
     MigdalKadanoff,
 }

@@ -18,9 +18,10 @@ pub fn run(args: RgKadanoffArgs) -> Result<()> {
     }
     let (method, name) = match args.method {
         KadanoffMethod::Variational => (Method::Variational, "variational"),
+        KadanoffMethod::Checkerboard => (Method::Checkerboard, "checkerboard"),
         KadanoffMethod::MigdalKadanoff => (Method::MigdalKadanoff, "migdal-kadanoff"),
     };
-    let r = recursion(method);
+    let r = recursion(method)?;
     let mut rows = Vec::with_capacity(ks.len());
     for &k in &ks {
         let value = free_energy_per_spin(method, k)?;
@@ -41,6 +42,7 @@ pub fn run(args: RgKadanoffArgs) -> Result<()> {
             "thermal_eigenvalue": r.thermal_eigenvalue,
             "rescaling": r.rescaling,
             "nu": r.nu,
+            "variational_parameter": r.parameter,
             "exact_nu": 1.0,
             "free_energy": rows
                 .iter()
@@ -49,12 +51,15 @@ pub fn run(args: RgKadanoffArgs) -> Result<()> {
         }));
     }
     let names = match method {
-        Method::Variational => "(K1, K2, K4)",
+        Method::Variational | Method::Checkerboard => "(K1, K2, K4)",
         Method::MigdalKadanoff => "K",
     };
     let fp: Vec<String> = r.fixed_point.iter().map(|k| format!("{k:.10}")).collect();
     println!("method: {name} (b = {:.6} per step)", r.rescaling);
     println!("fixed point {names}* = ({})", fp.join(", "));
+    if let Some(p) = r.parameter {
+        println!("variational parameter p* = {p:.10} (the bound is best there at the fixed point)");
+    }
     let rel = (r.critical_coupling / CRITICAL_COUPLING - 1.0) * 100.0;
     println!(
         "critical coupling K_c = {:.10}   exact {CRITICAL_COUPLING:.7} ({rel:+.2}%)",
