@@ -216,3 +216,98 @@ fn bad_options_and_gaussian_units_are_refused() {
         .to_string();
     assert!(e.contains("element 2"), "{e}");
 }
+
+/// One EMF update with sweeps run to convergence, no momentum and no
+/// decay moves the parameters by the learning rate times (data statistics
+/// − ∂ln Z_TAP/∂θ), the gradient of the TAP free energy taken here by
+/// central differences of [`tap_log_partition`] (f64): the envelope-theorem
+/// gradient of the trainer is the derivative of ln Z_TAP.
+#[test]
+fn emf_update_follows_the_derivative_of_the_tap_free_energy() {
+    use vrg::data::Dataset;
+    use vrg::train::{Method, TrainConfig, Trainer};
+    for (pair, method, order) in [
+        (DISCRETE_PAIRS[0], Method::Tap2, TapOrder::Second),
+        (DISCRETE_PAIRS[0], Method::Tap3, TapOrder::Third),
+        (DISCRETE_PAIRS[3], Method::Tap3, TapOrder::Third),
+        (DISCRETE_PAIRS[2], Method::Tap2, TapOrder::Second),
+        (DISCRETE_PAIRS[1], Method::Tap3, TapOrder::Third),
+    ] {
+        let (nv, nh, rows) = (5, 4, 6);
+        let rbm = model(pair, nv, nh, 0.6, 41);
+        let spin = pair.0 == VisibleUnits::Spin;
+        let mut r = rng::root(8);
+        let values: Vec<f32> = (0..rows * nv)
+            .map(|_| match (rng::uniform(&mut r) < 0.5, spin) {
+                (true, _) => 1.0,
+                (false, true) => -1.0,
+                (false, false) => 0.0,
+            })
+            .collect();
+        let data = Dataset::new(rows, nv, values.clone()).unwrap();
+        let lr = 1e-3;
+        let params = TrainConfig::new()
+            .method(method)
+            .epochs(1)
+            .batch_size(rows)
+            .persistent_chains(1)
+            .tap_iterations(400)
+            .learning_rate(lr)
+            .initial_momentum(0.0)
+            .momentum(0.0)
+            .l2(0.0)
+            .check(rows)
+            .unwrap();
+        let mut trainer = Trainer::new(rbm.clone(), params);
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        let after = trainer.rbm();
+        // Data statistics ⟨v_i E[h_j | v]⟩, ⟨v_i⟩, ⟨E[h_j | v]⟩.
+        let mut h0 = vec![0.0f32; rows * nh];
+        rbm.mean_hiddens(&values, rows, &mut h0).unwrap();
+        let opts = TapOptions {
+            tolerance: 1e-13,
+            ..TapOptions::new(order)
+        };
+        let log_z = |m: &Rbm| tap_log_partition(m, &opts).unwrap().log_z;
+        // ∂ln Z_TAP/∂θ by central differences in the f32 parameter.
+        let derivative = |set: &dyn Fn(&mut Rbm, f32)| -> f64 {
+            let (mut up, mut down) = (rbm.clone(), rbm.clone());
+            set(&mut up, 1e-3);
+            set(&mut down, -1e-3);
+            (log_z(&up) - log_z(&down)) / 2e-3
+        };
+        let check = |what: String, moved: f32, data_mean: f64, model: f64| {
+            let step = f64::from(moved) / lr;
+            let expected = data_mean - model;
+            assert!(
+                (step - expected).abs() < 2e-3 * (1.0 + expected.abs()),
+                "{pair:?} {order} {what}: moved {step} per unit rate, expected {expected}"
+            );
+        };
+        for i in 0..nv {
+            for j in 0..nh {
+                let k = i * nh + j;
+                let data_mean = (0..rows)
+                    .map(|r| f64::from(values[r * nv + i]) * f64::from(h0[r * nh + j]))
+                    .sum::<f64>()
+                    / rows as f64;
+                let model = derivative(&|m: &mut Rbm, d| m.weights_mut()[k] += d);
+                let moved = after.weights()[k] - rbm.weights()[k];
+                check(format!("W[{i},{j}]"), moved, data_mean, model);
+            }
+            let data_mean = (0..rows)
+                .map(|r| f64::from(values[r * nv + i]))
+                .sum::<f64>()
+                / rows as f64;
+            let model = derivative(&|m: &mut Rbm, d| m.visible_bias_mut()[i] += d);
+            let moved = after.visible_bias()[i] - rbm.visible_bias()[i];
+            check(format!("b[{i}]"), moved, data_mean, model);
+        }
+        for j in 0..nh {
+            let data_mean = (0..rows).map(|r| f64::from(h0[r * nh + j])).sum::<f64>() / rows as f64;
+            let model = derivative(&|m: &mut Rbm, d| m.hidden_bias_mut()[j] += d);
+            let moved = after.hidden_bias()[j] - rbm.hidden_bias()[j];
+            check(format!("c[{j}]"), moved, data_mean, model);
+        }
+    }
+}
