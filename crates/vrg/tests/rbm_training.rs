@@ -122,16 +122,14 @@ fn training_reduces_the_exact_kl_divergence() {
 
 /// EMF training (gradients of the TAP free energy at persistent
 /// magnetisations, Gabrié et al. 2015) on samples of a known, moderately
-/// coupled RBM (weights ~ N(0, 1), or N(0, ¼) for spins) lowers the exact KL divergence
-/// KL(P_true ‖ P_model) well below its value at initialisation, for 0/1
-/// and ±1 visible units (enumerated over 2^8 states). (With the strongly
-/// coupled teacher of the CD/PCD test, or a larger learning rate, the TAP
-/// approximation's bias takes over as the weights grow and the KL
-/// divergence climbs again after its minimum: the second-order free
-/// energy is not a bound on ln Z. With ±1 visible units on this model
-/// the persistent magnetisations stay near the paramagnetic solution
-/// m ≈ 0 while the model orders, and the KL divergence climbs after a few
-/// epochs even for a weak teacher; Gabrié et al. train 0/1 units.)
+/// coupled RBM (weights ~ N(0, 1)) lowers the exact KL divergence
+/// KL(P_true ‖ P_model) well below its value at initialisation (0/1 units,
+/// enumerated over 2^8 states). With the strongly coupled teacher of the
+/// CD/PCD test, or a larger learning rate, the TAP approximation's bias
+/// takes over as the weights grow and the KL divergence climbs again after
+/// its minimum (the second-order free energy is not a bound on ln Z). With
+/// ±1 visible units the same happens after a few epochs even for a weak
+/// teacher (N(0, ¼) weights): Gabrié et al. train 0/1 units.
 #[test]
 fn emf_training_reduces_the_exact_kl_divergence() {
     for (method, spin, scale) in [(Method::Tap2, false, 1.0), (Method::Tap3, false, 1.0)] {
