@@ -358,7 +358,7 @@ pub fn train_plan_from(
 
 /// One line on a layer's free energies.
 pub fn describe_free_energy(f: &LayerFreeEnergy) -> String {
-    let stderr = if f.log_z_method == "exact" {
+    let stderr = if f.log_z_method != "ais" {
         String::new()
     } else {
         format!(" ± {:.3}", f.log_z_stderr)

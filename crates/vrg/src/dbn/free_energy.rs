@@ -108,7 +108,7 @@ pub fn layer_free_energy_on_inputs(
         log_z_stderr: log_z.stderr(),
         log_z_method: log_z.method_name().into(),
         ess: match &log_z {
-            LogZ::Exact(_) => None,
+            LogZ::Exact(_) | LogZ::Tap(_) => None,
             LogZ::Ais { forward, .. } => Some(forward.ess),
         },
         free_energy: -ln_z,
