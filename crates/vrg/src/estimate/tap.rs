@@ -523,7 +523,8 @@ fn solve(
     let d = options.damping;
     let mut residual = e.residual(&mv, &mh);
     let mut iterations = 0;
-    while !(residual <= options.tolerance) {
+    // A NaN residual is not converged: it stops at the first check.
+    while residual.is_nan() || residual > options.tolerance {
         if iterations == options.max_iterations || !residual.is_finite() {
             return Err(Error::NotConverged {
                 what: format!(
