@@ -5,6 +5,7 @@ mod common;
 use common::{stderr, vrg_err, vrg_ok, words, write_npy};
 use serde_json::Value;
 use std::path::Path;
+use vrg::dbn::file::load_dbn;
 use vrg::rbm::file::load_rbm;
 
 /// 200 rows of 16 bits, unit i on with probability 0.2 + 0.6·i/16.
@@ -151,4 +152,30 @@ fn dbn_layers_take_the_emf_method_and_tap_free_energies() {
     );
     let text = stderr(&o);
     assert!(text.contains("(tap2)"), "{text}");
+}
+
+/// An experiment file selects EMF per layer, with its own settings.
+#[test]
+fn experiment_files_select_emf_per_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    std::fs::write(
+        dir.path().join("exp.toml"),
+        "[train]\nmethod = \"pcd\"\nepochs = 1\nbatch = 20\n\n[[layer]]\nhidden = 8\n\n\
+         [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\n\
+         [analysis]\nlogz = \"none\"\n",
+    )
+    .unwrap();
+    vrg_ok(
+        dir.path(),
+        &words("dbn train --data d.npy --config exp.toml --out e.safetensors"),
+    );
+    let file = load_dbn(dir.path().join("e.safetensors")).unwrap();
+    let (p0, p1) = (
+        file.params[0].clone().unwrap(),
+        file.params[1].clone().unwrap(),
+    );
+    assert_eq!((p0.method().name(), p1.method().name()), ("pcd", "tap3"));
+    assert_eq!((p1.tap_iterations(), p1.tap_damping()), (2, 0.25));
+    assert_eq!((p0.tap_iterations(), p0.tap_damping()), (3, 0.5));
 }
