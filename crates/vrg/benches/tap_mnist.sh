@@ -17,6 +17,10 @@
 # Bars: TAP2 and TAP3 test log-likelihoods within 3 nats of PCD-1's; TAP
 # training throughput (rows/s) at least half of PCD-1's.
 #
+# Extra flags for the two EMF runs come from $VRG_TAP_FLAGS (for example
+# "--chains 20": fewer persistent magnetisations, each update's cost falls in
+# proportion).
+#
 # Long: about 1.5 s per PCD epoch on two cores, EMF epochs a few times that,
 # plus a few minutes of AIS per model. The full MNIST files come from
 # $VRG_MNIST_DIR (default ../shared/data/mnist; relative to the repository
@@ -41,8 +45,11 @@ train=(--data "$mnist/train-images-idx3-ubyte.gz" --binarize stochastic:1 --vali
        --batch 100 --hidden 500 --epochs "$epochs" --lr 0.01 --lr-final 0.0005)
 test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
 
+read -r -a tap_flags <<< "${VRG_TAP_FLAGS:-}"
 for method in pcd tap2 tap3; do
-    "$vrg" rbm train "${train[@]}" --method "$method" \
+    extra=()
+    if [[ $method != pcd ]]; then extra=("${tap_flags[@]}"); fi
+    "$vrg" rbm train "${train[@]}" --method "$method" "${extra[@]}" \
         --log "$out/$method.jsonl" --out "$out/$method.safetensors"
     "$vrg" rbm eval --model "$out/$method.safetensors" "${test[@]}" --logz ais --json \
         > "$out/$method-ais.json"
