@@ -8,7 +8,8 @@ use vrg::estimate::LogZMethod;
 use vrg::rbm::Rbm;
 
 /// ln Z of `rbm` by `method`, as JSON fields: method, log_z, log_z_stderr,
-/// ess, and enumerated_layer and states (exact) or log_z_base, chains and
+/// ess, and enumerated_layer and states (exact), iterations and residual
+/// (TAP: the fixed point's sweeps and residual), or log_z_base, chains and
 /// betas (AIS, with base-rate biases from the rows `data`; a warning on
 /// stderr when the effective sample size is small), and with `bracket` the
 /// reverse-AIS upper-side estimate log_z_upper, log_z_upper_stderr and
@@ -23,11 +24,6 @@ pub(crate) fn estimate_log_z(
     bracket: bool,
 ) -> Result<serde_json::Value> {
     use vrg::estimate::choice;
-    let method = match method {
-        LogZMethod::Exact => choice::LogZMethod::Exact,
-        LogZMethod::Ais => choice::LogZMethod::Ais,
-        LogZMethod::Auto => choice::LogZMethod::Auto,
-    };
     let options = choice::LogZOptions {
         method,
         chains,
@@ -35,7 +31,8 @@ pub(crate) fn estimate_log_z(
         seed,
         bracket,
     };
-    let bar = (!choice::uses_enumeration(rbm, method)).then(|| {
+    let ais = !choice::uses_enumeration(rbm, method) && method.tap_order().is_none();
+    let bar = ais.then(|| {
         progress::spinner(&format!(
             "AIS: {chains} chains × {} temperatures",
             betas.unwrap_or(vrg::estimate::BetaSchedule::salakhutdinov_murray().steps())
@@ -69,6 +66,14 @@ pub(crate) fn log_z_json(estimate: &vrg::estimate::LogZ) -> serde_json::Value {
             "ess": null,
             "enumerated_layer": result.enumerated.name(),
             "states": result.states,
+        }),
+        LogZ::Tap(tap) => json!({
+            "method": tap.order.name(),
+            "log_z": tap.log_z,
+            "log_z_stderr": 0.0,
+            "ess": null,
+            "iterations": tap.iterations,
+            "residual": tap.residual,
         }),
         LogZ::Ais {
             forward,

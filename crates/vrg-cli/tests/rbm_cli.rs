@@ -604,7 +604,7 @@ fn bad_inputs_are_clear_errors_with_exit_code_2_and_no_output() {
         (train(&[("--batch", "500")]), vec!["--batch 500", "180"]),
         (
             train(&[("--method", "foo")]),
-            vec!["--method foo", "cd or pcd"],
+            vec!["--method foo", "cd, pcd, tap2 or tap3"],
         ),
         (
             train(&[("--visible-units", "gauss")]),

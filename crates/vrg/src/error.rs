@@ -103,6 +103,22 @@ pub enum Error {
         /// The memory limit it exceeds.
         bound: crate::io::limits::Bound,
     },
+    /// An iteration (such as the TAP fixed point) did not reach its
+    /// tolerance within its iteration cap, or stopped being finite.
+    #[error(
+        "{} did not converge: residual {residual:.3e} after {iterations} iterations (tolerance {tolerance:.1e}); try more iterations or a larger damping",
+        one_line(what)
+    )]
+    NotConverged {
+        /// What was iterated, e.g. `the TAP2 fixed point (damping 0.5)`.
+        what: String,
+        /// Iterations done.
+        iterations: usize,
+        /// The residual at the end (NaN or infinite if it diverged).
+        residual: f64,
+        /// The tolerance asked for.
+        tolerance: f64,
+    },
     /// An exact computation would enumerate too many states.
     #[error("exact enumeration of {n_spins} spins is too large (at most {max_spins})")]
     TooManySpins { n_spins: usize, max_spins: usize },

@@ -81,6 +81,16 @@ fn check_stack(visible: VisibleUnits, hidden: HiddenUnits, sizes: &[usize], seed
             f.log_z
         );
         assert_eq!(f.log_z_method, "exact");
+        // The second-order TAP ln Z beside it, as the library computes it.
+        let tap = vrg::estimate::tap_log_partition(
+            rbm,
+            &vrg::estimate::TapOptions::new(vrg::estimate::TapOrder::Second),
+        )
+        .ok()
+        .map(|t| t.log_z);
+        // (None where the layer has Gaussian units or its TAP fixed point
+        // does not converge, as for this spin stack's strong random weights.)
+        assert_eq!(f.log_z_tap2, tap, "layer {l}");
         assert_eq!((f.n_visible, f.n_hidden), (sizes[l], sizes[l + 1]));
         let per_unit = -log_z / sizes[l] as f64;
         assert!((f.free_energy_per_unit - per_unit).abs() < 1e-9);

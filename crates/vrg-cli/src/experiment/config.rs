@@ -67,7 +67,7 @@ pub struct DataSettings {
 pub struct AnalysisSettings {
     /// Side of the window of the locality measure.
     pub window: Option<usize>,
-    /// exact, ais or auto.
+    /// exact, ais, auto, tap1, tap2 or tap3.
     pub logz: Option<String>,
     /// AIS temperatures.
     pub betas: Option<usize>,

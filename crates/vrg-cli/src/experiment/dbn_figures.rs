@@ -878,6 +878,7 @@ mod tests {
             log_z_stderr: se,
             log_z_method: "ais".into(),
             ess: None,
+            log_z_tap2: None,
             free_energy: -log_z,
             free_energy_per_unit: f,
             delta_free_energy: None,

@@ -358,7 +358,7 @@ pub fn train_plan_from(
 
 /// One line on a layer's free energies.
 pub fn describe_free_energy(f: &LayerFreeEnergy) -> String {
-    let stderr = if f.log_z_method == "exact" {
+    let stderr = if f.log_z_method != "ais" {
         String::new()
     } else {
         format!(" ± {:.3}", f.log_z_stderr)
@@ -369,8 +369,12 @@ pub fn describe_free_energy(f: &LayerFreeEnergy) -> String {
     let validation = f
         .log_likelihood_validation
         .map_or(String::new(), |v| format!(", validation {v:.3}"));
+    let tap = match f.log_z_tap2 {
+        Some(t) if f.log_z_method != "tap2" => format!(" [TAP2 {t:.3}]"),
+        _ => String::new(),
+    };
     format!(
-        "layer {} ({}×{}): ln Z = {:.3}{stderr} ({}), f = −ln Z/n = {:.4}{delta}; ⟨H(v)⟩ = {:.3}; ln p(v): train {:.3}{validation}",
+        "layer {} ({}×{}): ln Z = {:.3}{stderr} ({}){tap}, f = −ln Z/n = {:.4}{delta}; ⟨H(v)⟩ = {:.3}; ln p(v): train {:.3}{validation}",
         f.layer + 1,
         f.n_visible,
         f.n_hidden,

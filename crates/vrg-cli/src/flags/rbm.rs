@@ -190,8 +190,10 @@ pub struct RbmEvalArgs {
     #[command(flatten)]
     pub data: RbmDataArgs,
     /// How to get ln Z: exact (every state of the smaller discrete layer),
-    /// ais (annealed importance sampling from a base-rate model) or auto
-    /// (exact up to 25 enumerated units, else AIS).
+    /// ais (annealed importance sampling from a base-rate model), auto
+    /// (exact up to 25 enumerated units, else AIS), or tap1, tap2, tap3 (the
+    /// TAP free energy at first, second or third order: naive mean field
+    /// and its Plefka corrections, Bernoulli and spin units only).
     #[arg(long, value_enum, default_value_t = LogZMethod::Auto, value_name = "METHOD")]
     pub logz: LogZMethod,
     /// AIS chains.
@@ -206,7 +208,8 @@ pub struct RbmEvalArgs {
     pub seed: u64,
     /// Print JSON with keys log_z, log_z_stderr, method, avg_log_likelihood,
     /// avg_log_likelihood_stderr, avg_free_energy, n_samples, ess (and
-    /// enumerated_layer, or log_z_base, chains, betas and the reverse-AIS
+    /// enumerated_layer; or iterations and residual for TAP; or
+    /// log_z_base, chains, betas and the reverse-AIS
     /// upper-side estimate log_z_upper, log_z_upper_stderr, ess_reverse).
     #[arg(long)]
     pub json: bool,

@@ -17,8 +17,13 @@
 //! layer l + 1 is a new RBM trained on layer l's (mean-field) up-pass, not
 //! on samples of H_l(h), so its Z_{l+1} is not Z_l. For each layer this
 //! module reports
-//! - F_l = −ln Z_l (exact enumeration when small, AIS otherwise) and the
-//!   per-unit value f_l = F_l / n_l over the layer's visible units;
+//! - F_l = −ln Z_l (exact enumeration when small, AIS otherwise, or the
+//!   TAP free energy when asked for) and the per-unit value f_l = F_l / n_l
+//!   over the layer's visible units;
+//! - beside it, ln Z_l by the second-order TAP free energy
+//!   ([`crate::estimate::tap`]), for layers of discrete units whose TAP
+//!   fixed point converges: a deterministic mean-field figure to compare
+//!   with the exact or AIS value;
 //! - ΔF_l = F_l − F_{l−1} and Δf_l = f_l − f_{l−1}: zero for a stack of exact
 //!   RG steps (in total), and per unit the analogue of the free energy per
 //!   site that an RG flow conserves up to the constants it sheds;
@@ -34,7 +39,9 @@
 
 use super::Dbn;
 use crate::data::Dataset;
-use crate::estimate::{estimate_log_partition, LogZ, LogZOptions};
+use crate::estimate::{
+    estimate_log_partition, tap_log_partition, LogZ, LogZOptions, TapOptions, TapOrder,
+};
 use crate::rbm::Rbm;
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -54,6 +61,10 @@ pub struct LayerFreeEnergy {
     pub log_z_method: String,
     /// AIS effective sample size (`None` when exact).
     pub ess: Option<f64>,
+    /// ln Z_l by the second-order TAP free energy, beside `log_z` (`None`
+    /// for Gaussian units or when the TAP fixed point does not converge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_z_tap2: Option<f64>,
     /// F_l = −ln Z_l.
     pub free_energy: f64,
     /// f_l = F_l / n_visible.
@@ -108,8 +119,14 @@ pub fn layer_free_energy_on_inputs(
         log_z_stderr: log_z.stderr(),
         log_z_method: log_z.method_name().into(),
         ess: match &log_z {
-            LogZ::Exact(_) => None,
+            LogZ::Exact(_) | LogZ::Tap(_) => None,
             LogZ::Ais { forward, .. } => Some(forward.ess),
+        },
+        log_z_tap2: match &log_z {
+            LogZ::Tap(t) if t.order == TapOrder::Second => Some(t.log_z),
+            _ => tap_log_partition(rbm, &TapOptions::new(TapOrder::Second))
+                .ok()
+                .map(|t| t.log_z),
         },
         free_energy: -ln_z,
         free_energy_per_unit: -ln_z / rbm.n_visible() as f64,

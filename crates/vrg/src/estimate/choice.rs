@@ -1,9 +1,11 @@
 //! One entry point for ln Z: exact enumeration when the smaller discrete
-//! layer is small, annealed importance sampling otherwise; and
+//! layer is small, annealed importance sampling otherwise, or the TAP
+//! free energy of a chosen order ([`super::tap`]); and
 //! [`check_feasible`], whether exact ln Z can be had for a DBN.
 
 use super::ais::{ais_bracket, ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
 use super::exact::{log_partition_exact, smaller_layer, ExactLogZ, Layer, MAX_ENUMERATED_UNITS};
+use super::tap::{tap_log_partition, TapEstimate, TapOptions, TapOrder};
 use crate::rbm::{Rbm, VisibleUnits};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,24 @@ pub enum LogZMethod {
     Ais,
     /// Exact up to [`AUTO_EXACT_UNITS`] enumerated units, else AIS.
     Auto,
+    /// −Γ of the first-order (naive mean-field) TAP free energy.
+    Tap1,
+    /// −Γ of the second-order TAP free energy (with the Onsager term).
+    Tap2,
+    /// −Γ of the third-order TAP free energy.
+    Tap3,
+}
+
+impl LogZMethod {
+    /// The order of a TAP method (`None` for exact, AIS and auto).
+    pub fn tap_order(self) -> Option<TapOrder> {
+        match self {
+            LogZMethod::Tap1 => Some(TapOrder::First),
+            LogZMethod::Tap2 => Some(TapOrder::Second),
+            LogZMethod::Tap3 => Some(TapOrder::Third),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for LogZMethod {
@@ -31,6 +51,9 @@ impl std::fmt::Display for LogZMethod {
             LogZMethod::Exact => "exact",
             LogZMethod::Ais => "ais",
             LogZMethod::Auto => "auto",
+            LogZMethod::Tap1 => "tap1",
+            LogZMethod::Tap2 => "tap2",
+            LogZMethod::Tap3 => "tap3",
         })
     }
 }
@@ -42,7 +65,14 @@ impl std::str::FromStr for LogZMethod {
             "exact" => Ok(LogZMethod::Exact),
             "ais" => Ok(LogZMethod::Ais),
             "auto" => Ok(LogZMethod::Auto),
-            other => Err(Error::invalid("logz", other, "exact, ais or auto")),
+            "tap1" => Ok(LogZMethod::Tap1),
+            "tap2" => Ok(LogZMethod::Tap2),
+            "tap3" => Ok(LogZMethod::Tap3),
+            other => Err(Error::invalid(
+                "logz",
+                other,
+                "exact, ais, auto, tap1, tap2 or tap3",
+            )),
         }
     }
 }
@@ -83,6 +113,9 @@ pub enum LogZ {
         reverse: Option<AisEstimate>,
         betas: usize,
     },
+    /// The TAP approximation (deterministic: no standard error; its bias
+    /// falls as the next power of the weights, see [`super::tap`]).
+    Tap(TapEstimate),
 }
 
 impl LogZ {
@@ -90,22 +123,26 @@ impl LogZ {
         match self {
             LogZ::Exact(e) => e.log_z,
             LogZ::Ais { forward, .. } => forward.log_z,
+            LogZ::Tap(t) => t.log_z,
         }
     }
 
-    /// Standard error of ln Z (0 when exact).
+    /// Standard error of ln Z (0 when exact, and for TAP, whose error is
+    /// a bias, not noise).
     pub fn stderr(&self) -> f64 {
         match self {
             LogZ::Exact(_) => 0.0,
             LogZ::Ais { forward, .. } => forward.log_z_stderr,
+            LogZ::Tap(_) => 0.0,
         }
     }
 
-    /// "exact" or "ais".
+    /// "exact", "ais", "tap1", "tap2" or "tap3".
     pub fn method_name(&self) -> &'static str {
         match self {
             LogZ::Exact(_) => "exact",
             LogZ::Ais { .. } => "ais",
+            LogZ::Tap(t) => t.order.name(),
         }
     }
 }
@@ -118,7 +155,7 @@ pub fn uses_enumeration(rbm: &Rbm, method: LogZMethod) -> bool {
     };
     match method {
         LogZMethod::Exact => true,
-        LogZMethod::Ais => false,
+        LogZMethod::Ais | LogZMethod::Tap1 | LogZMethod::Tap2 | LogZMethod::Tap3 => false,
         LogZMethod::Auto => units <= AUTO_EXACT_UNITS,
     }
 }
@@ -162,8 +199,13 @@ pub fn check_feasible(
 }
 
 /// ln Z of `rbm` by `options.method`. AIS starts from the base-rate model
-/// of `data` (rows of `rbm`'s visible units; [`base_rate_biases`]).
+/// of `data` (rows of `rbm`'s visible units; [`base_rate_biases`]); TAP
+/// uses [`TapOptions::new`] (tolerance 10⁻⁹, damping ½) and fails with
+/// [`Error::NotConverged`] when its fixed point is not reached.
 pub fn estimate_log_partition(rbm: &Rbm, data: &[f32], options: &LogZOptions) -> Result<LogZ> {
+    if let Some(order) = options.method.tap_order() {
+        return Ok(LogZ::Tap(tap_log_partition(rbm, &TapOptions::new(order))?));
+    }
     if uses_enumeration(rbm, options.method) {
         return Ok(LogZ::Exact(log_partition_exact(rbm)?));
     }

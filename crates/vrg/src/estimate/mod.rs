@@ -1,12 +1,18 @@
 //! Partition functions and likelihoods of learned models: exact ln Z by
 //! enumerating the smaller layer ([`exact`]), and annealed importance
-//! sampling from a base-rate model ([`ais`]).
+//! sampling from a base-rate model ([`ais`]), and the TAP (mean-field)
+//! free energy ([`tap`]).
 
 pub mod ais;
 pub mod choice;
 pub mod exact;
 mod layer_sums;
+pub mod tap;
 
 pub use ais::{ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
 pub use choice::{estimate_log_partition, LogZ, LogZMethod, LogZOptions, AUTO_EXACT_UNITS};
 pub use exact::{log_partition_enumerating, log_partition_exact, ExactLogZ, Layer};
+pub use tap::{
+    tap_gibbs_free_energy, tap_log_partition, tap_log_partition_from, tap_residual, TapEstimate,
+    TapOptions, TapOrder,
+};

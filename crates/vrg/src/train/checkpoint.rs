@@ -5,7 +5,8 @@
 //! The training parameters are metadata in JSON (`train_params` in an RBM
 //! file). The optimiser state is tensors prefixed `train.`:
 //! `train.velocity_W`, `train.velocity_b`, `train.velocity_c`,
-//! `train.chains` (hidden states of the PCD chains, n_chains × n_hidden) and
+//! `train.chains` (hidden states of the PCD chains, or the persistent hidden
+//! magnetisations of EMF training, n_chains × n_hidden) and
 //! `train.hidden_activity`; readers that only want the model ignore them.
 //! Reading the state checks that the chains are as many as the parameters
 //! ask for.
@@ -90,6 +91,7 @@ pub(crate) fn read_state(
         let (method, expected) = match p.method {
             Method::Pcd => ("PCD", p.n_chains()),
             Method::Cd => ("CD", 0),
+            Method::Tap2 | Method::Tap3 => ("EMF", p.n_chains()),
         };
         if chains_rows != expected {
             return Err(invalid(

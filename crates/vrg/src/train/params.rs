@@ -39,6 +39,13 @@ pub enum Method {
     /// Persistent contrastive divergence: k Gibbs steps continuing
     /// persistent chains across updates (Tieleman 2008).
     Pcd,
+    /// EMF training with the second-order TAP free energy: the negative
+    /// statistics are the gradient of ln Z_TAP at persistent magnetisations
+    /// advanced by --tap-iterations damped sweeps per update
+    /// (Gabrié, Tramel & Krzakala 2015).
+    Tap2,
+    /// EMF training with the third-order TAP free energy.
+    Tap3,
 }
 
 impl Method {
@@ -47,7 +54,25 @@ impl Method {
         match self {
             Method::Cd => "cd",
             Method::Pcd => "pcd",
+            Method::Tap2 => "tap2",
+            Method::Tap3 => "tap3",
         }
+    }
+
+    /// The order of the TAP free energy of an EMF method (`None` for CD
+    /// and PCD).
+    pub fn tap_order(self) -> Option<crate::estimate::TapOrder> {
+        match self {
+            Method::Cd | Method::Pcd => None,
+            Method::Tap2 => Some(crate::estimate::TapOrder::Second),
+            Method::Tap3 => Some(crate::estimate::TapOrder::Third),
+        }
+    }
+
+    /// Whether the method keeps persistent state across updates (PCD's
+    /// chains, EMF's magnetisations).
+    pub fn is_persistent(self) -> bool {
+        self != Method::Cd
     }
 }
 
@@ -63,7 +88,9 @@ impl std::str::FromStr for Method {
         match s {
             "cd" => Ok(Method::Cd),
             "pcd" => Ok(Method::Pcd),
-            other => Err(Error::invalid("method", other, "cd or pcd")),
+            "tap2" => Ok(Method::Tap2),
+            "tap3" => Ok(Method::Tap3),
+            other => Err(Error::invalid("method", other, "cd, pcd, tap2 or tap3")),
         }
     }
 }
@@ -376,7 +403,8 @@ macro_rules! hyper_parameters {
 
 hyper_parameters! {
     /// Negative phase: cd (contrastive divergence, chains restart at the
-    /// data) or pcd (persistent chains) [default: pcd].
+    /// data), pcd (persistent chains), or tap2 / tap3 (EMF: the gradient of
+    /// the TAP free energy at persistent magnetisations) [default: pcd].
     method: Method [Method] = Method::Pcd, key "method", flag "method", value "METHOD";
     /// Gibbs steps per update (≥ 1) [default: 1].
     k: usize [usize] = 1, key "k", flag "k", value "K";
@@ -414,8 +442,14 @@ hyper_parameters! {
     /// Probability in [0, 0.99] of dropping each hidden unit per training
     /// case (Srivastava et al. 2014) [default: 0].
     dropout: f64 [f64] = 0.0, key "dropout", flag "dropout", value "P";
-    /// Persistent chains for PCD (≥ 1) [default: the batch size].
+    /// Persistent chains for PCD, or persistent magnetisations for
+    /// tap2/tap3 (≥ 1) [default: the batch size].
     persistent_chains: Option<usize> [usize] = None, key "chains", flag "chains", value "C";
+    /// Damped TAP sweeps per update for tap2/tap3 (≥ 1) [default: 3].
+    tap_iterations: usize [usize] = 3, key "tap_iterations", flag "tap-iterations", value "N";
+    /// Damping d in [0, 1) of the TAP sweeps, m ← d·m + (1 − d)·f(h), for
+    /// tap2/tap3 [default: 0.5].
+    tap_damping: f64 [f64] = 0.5, key "tap_damping", flag "tap-damping", value "D";
     /// Standard deviation in [0, 10] of the initial weights [default: 0.01].
     init_std: f64 [f64] = 0.01, key "init_std", flag "init-std", value "S";
     /// Seed of the weights, the validation split and every training stream
@@ -511,6 +545,20 @@ impl TrainParams {
             0.99,
             "a dropout probability in [0, 0.99]",
         )?;
+        if self.tap_iterations == 0 {
+            return Err(Error::invalid(
+                "tap-iterations",
+                0,
+                "at least 1 TAP sweep per update",
+            ));
+        }
+        check_range(
+            "tap-damping",
+            self.tap_damping,
+            0.0,
+            0.999_999,
+            "a damping in [0, 1)",
+        )?;
         if self.persistent_chains == Some(0) {
             return Err(Error::invalid("chains", 0, "at least 1 persistent chain"));
         }
@@ -555,7 +603,7 @@ impl TrainParams {
         }
     }
 
-    /// Number of persistent chains (PCD).
+    /// Number of persistent chains (PCD) or magnetisations (tap2/tap3).
     pub fn n_chains(&self) -> usize {
         self.persistent_chains.unwrap_or(self.batch_size)
     }

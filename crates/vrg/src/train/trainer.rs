@@ -1,4 +1,4 @@
-//! The training loop shared by CD-k and PCD-k.
+//! The training loop shared by CD-k, PCD-k and EMF (tap2, tap3).
 //!
 //! One update on a minibatch V⁰ (B rows):
 //! 1. positive phase H⁰ = E[h | V⁰] (σ or tanh of V⁰W + c), times a dropout
@@ -6,6 +6,10 @@
 //! 2. negative phase: k block Gibbs steps h → v → h started from a sample of
 //!    H⁰ (CD) or from the persistent chains (PCD), ending with visible
 //!    samples Vⁿ and hidden means Hⁿ;
+//!    (EMF, tap2/tap3: Vⁿ and Hⁿ are instead the TAP magnetisations of
+//!    the persistent states after --tap-iterations damped sweeps, and the
+//!    weight gradient gains the Onsager terms of ∂ln Z_TAP/∂W; see
+//!    [`super::emf`]);
 //! 3. velocity update with momentum μ and learning rate ε:
 //!    ΔW ← μΔW + ε(V⁰ᵀH⁰/B − VⁿᵀHⁿ/Bⁿ − λ₂W − λ₁ sign W − s),
 //!    Δb ← μΔb + ε(⟨v⁰⟩ − ⟨vⁿ⟩), Δc ← μΔc + ε(⟨h⁰⟩ − ⟨hⁿ⟩ − s_c), then
@@ -53,6 +57,7 @@
 //! - N. Srivastava et al., "Dropout: a simple way to prevent neural networks
 //!   from overfitting", JMLR 15, 1929 (2014), §8 (dropout RBMs).
 
+use super::emf::{self, EmfWork};
 use super::momentum::{momentum_step, MomentumStep};
 use super::params::{Method, TrainParams};
 use super::phases::{
@@ -114,6 +119,8 @@ struct Workspace {
     positive: SparseRows,
     negative: SparseRows,
     columns: SparseRows,
+    /// Buffers of the EMF negative phase.
+    emf: EmfWork,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -130,8 +137,24 @@ pub struct Trainer {
 }
 
 /// Errors for a sparsity target on Gaussian hidden units: the target is a
-/// probability of being on, which a real-valued unit does not have.
-fn check_sparsity_units(hidden_units: HiddenUnits, params: &TrainParams) -> Result<()> {
+/// probability of being on, which a real-valued unit does not have; and
+/// for EMF training (tap2, tap3) of Gaussian units, which the TAP
+/// expansion does not cover.
+fn check_sparsity_units(
+    visible_units: VisibleUnits,
+    hidden_units: HiddenUnits,
+    params: &TrainParams,
+) -> Result<()> {
+    if params.method.tap_order().is_some()
+        && (!visible_units.is_discrete() || !hidden_units.is_discrete())
+    {
+        return Err(Error::invalid(
+            "method",
+            params.method,
+            "cd or pcd for Gaussian units (the TAP free energy of tap2/tap3 is for \
+             Bernoulli and spin units)",
+        ));
+    }
     if hidden_units == HiddenUnits::Gaussian {
         if let Some(p) = params.sparsity_target {
             return Err(Error::invalid(
@@ -156,7 +179,7 @@ pub fn initial_rbm(
     hidden_units: HiddenUnits,
     params: &TrainParams,
 ) -> Result<Rbm> {
-    check_sparsity_units(hidden_units, params)?;
+    check_sparsity_units(visible_units, hidden_units, params)?;
     let n_visible = train.n_features;
     let mut rbm = Rbm::new(n_visible, n_hidden, visible_units, hidden_units)?;
     let biases = crate::estimate::base_rate_biases(&train.values, n_visible, visible_units);
@@ -288,7 +311,11 @@ impl Trainer {
             });
         }
         self.params.check_batch(train.n_rows)?;
-        check_sparsity_units(self.rbm.hidden_units(), &self.params)?;
+        check_sparsity_units(
+            self.rbm.visible_units(),
+            self.rbm.hidden_units(),
+            &self.params,
+        )?;
         // Buffers this epoch allocates: the weights' work copies (W, its
         // velocity and gradient), the batch's and the chains' states.
         crate::memory::check_product(|| format!("training {nv} × {nh} weights"), &[nv, nh, 3], 4)?;
@@ -323,8 +350,9 @@ impl Trainer {
         w.velocity.reshape(nv, nh);
         w.velocity.copy_from(&self.state.velocity_weights);
         w.gradient.reshape(nv, nh);
-        if self.params.method == Method::Pcd && self.state.chains.is_empty() {
-            // Chains start from hidden samples of random training rows.
+        if self.params.method.is_persistent() && self.state.chains.is_empty() {
+            // Chains start from hidden samples of random training rows (PCD),
+            // magnetisations from their hidden means (EMF).
             let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
             let mut start = Vec::with_capacity(n_chains * nv);
             for _ in 0..n_chains {
@@ -341,14 +369,16 @@ impl Trainer {
                 nh,
                 None,
             );
-            let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
-            let kind = hidden_kind(self.rbm.hidden_units());
-            sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+            if self.params.method == Method::Pcd {
+                let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
+                let kind = hidden_kind(self.rbm.hidden_units());
+                sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+            }
             self.state.chains = chains;
         }
         let negative_rows = match self.params.method {
             Method::Cd => batch,
-            Method::Pcd => n_chains,
+            Method::Pcd | Method::Tap2 | Method::Tap3 => n_chains,
         };
         let w = &mut self.work;
         w.visible.resize((batch + negative_rows) * nv, 0.0);
@@ -365,6 +395,7 @@ impl Trainer {
                 n_chains
             };
             let batch_chunks = b.div_ceil(CHUNK_ROWS);
+            // EMF draws nothing: its negative phase is deterministic.
             let chain_chunks = if self.params.method == Method::Pcd {
                 neg.div_ceil(CHUNK_ROWS)
             } else {
@@ -479,38 +510,58 @@ impl Trainer {
             multiply_rows(h0, hs, mask, nh);
         }
         // 2. Negative phase: k steps h → v → h from the data (CD) or from
-        // the chains' hidden states (PCD).
-        let streams = match params.method {
-            Method::Cd => {
-                sample_in_place(h_sample, nh, hidden, batch_streams, Some((h0, hs)), None);
-                if dropout > 0.0 {
-                    multiply_rows(h_sample, nh, mask, nh);
-                }
-                batch_streams
-            }
-            Method::Pcd => {
-                h_sample.copy_from_slice(&state.chains);
-                chain_streams
-            }
-        };
-        let masked = dropout > 0.0 && params.method == Method::Cd;
+        // the chains' hidden states (PCD); or damped TAP sweeps of the
+        // persistent magnetisations (EMF).
         let mut sparse_negative = false;
-        for step in 0..params.k {
-            visible_means(rbm, &w.weights, h_sample, neg, v_neg);
-            let nonzeros = try_sparse.then_some(&mut w.negative);
-            sample_in_place(v_neg, nv, visible, streams, None, nonzeros);
-            sparse_negative = try_sparse && w.negative.density() <= SPARSE_DENSITY;
-            let negative = sparse_negative.then_some(&w.negative);
-            hidden_means(rbm, &w.weights, v_neg, neg, h_neg, hs, negative);
-            if masked {
-                multiply_rows(h_neg, hs, mask, nh);
-            }
-            if step + 1 < params.k || params.method == Method::Pcd {
-                sample_in_place(h_sample, nh, hidden, streams, Some((h_neg, hs)), None);
-            }
-        }
-        if params.method == Method::Pcd {
+        if let Some(order) = params.method.tap_order() {
+            h_sample.copy_from_slice(&state.chains);
+            emf::negative_phase(
+                rbm,
+                &w.weights,
+                order,
+                params.tap_iterations,
+                params.tap_damping as f32,
+                neg,
+                v_neg,
+                h_sample,
+                &mut w.emf,
+            );
             state.chains.copy_from_slice(h_sample);
+            for (dst, src) in h_neg.chunks_mut(hs).zip(h_sample.chunks_exact(nh)) {
+                dst[..nh].copy_from_slice(src);
+            }
+        } else {
+            let streams = match params.method {
+                Method::Cd => {
+                    sample_in_place(h_sample, nh, hidden, batch_streams, Some((h0, hs)), None);
+                    if dropout > 0.0 {
+                        multiply_rows(h_sample, nh, mask, nh);
+                    }
+                    batch_streams
+                }
+                _ => {
+                    h_sample.copy_from_slice(&state.chains);
+                    chain_streams
+                }
+            };
+            let masked = dropout > 0.0 && params.method == Method::Cd;
+            for step in 0..params.k {
+                visible_means(rbm, &w.weights, h_sample, neg, v_neg);
+                let nonzeros = try_sparse.then_some(&mut w.negative);
+                sample_in_place(v_neg, nv, visible, streams, None, nonzeros);
+                sparse_negative = try_sparse && w.negative.density() <= SPARSE_DENSITY;
+                let negative = sparse_negative.then_some(&w.negative);
+                hidden_means(rbm, &w.weights, v_neg, neg, h_neg, hs, negative);
+                if masked {
+                    multiply_rows(h_neg, hs, mask, nh);
+                }
+                if step + 1 < params.k || params.method == Method::Pcd {
+                    sample_in_place(h_sample, nh, hidden, streams, Some((h_neg, hs)), None);
+                }
+            }
+            if params.method == Method::Pcd {
+                state.chains.copy_from_slice(h_sample);
+            }
         }
         // 3. Updates: the column means (for the biases and the sparsity
         // term) and, on the sparse path, the nonzeros of the stacked
@@ -598,6 +649,11 @@ impl Trainer {
                 },
             );
         } else {
+            let tap_order = params.method.tap_order();
+            if let Some(order) = tap_order {
+                // The Onsager sums of ∂ln Z_TAP/∂W, before Vⁿ is scaled.
+                emf::onsager_statistics(rbm, order, neg, v_neg, h_sample, &mut w.emf);
+            }
             v_neg.iter_mut().for_each(|v| *v *= scale);
             gemm_with_stride(
                 w.gradient.as_mut_slice(),
@@ -607,6 +663,9 @@ impl Trainer {
                 1.0,
                 false,
             );
+            if let Some(order) = tap_order {
+                emf::add_onsager_gradient(rbm, &w.weights, order, scale, &mut w.gradient, &w.emf);
+            }
             // In slabs of the sparse products' column tiles: each thread
             // updates the columns of W that its share of them reads next.
             let gradient = w.gradient.as_slice();

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# EMF training on the TAP free energy (Gabrié, Tramel & Krzakala 2015) beside
+# PCD-1 on stochastically binarised MNIST, 784×500 (issue #17).
+#
+#   bash crates/vrg/benches/tap_mnist.sh [OUT_DIR] [EPOCHS]
+#
+# Trains three RBMs with the same epochs (default 20), batch (100),
+# learning-rate schedule (0.01 → 0.0005), momentum and weight decay: PCD-1,
+# TAP2 and TAP3 (3 damped sweeps, damping 0.5, as Boltzmann.jl), on the
+# 60 000 training images (each pixel 1 with probability intensity/255, drawn
+# once with seed 1; the convention of likelihood_quality.sh). Each is
+# evaluated on the 10 000 test images (binarised with seed 2) with AIS
+# (100 chains × 14 500 temperatures), and its TAP1/TAP2/TAP3 ln Z is printed
+# beside the AIS ln Z. Training time is the sum of the log's per-epoch
+# seconds.
+#
+# Bars: TAP2 and TAP3 test log-likelihoods within 3 nats of PCD-1's; TAP
+# training throughput (rows/s) at least half of PCD-1's.
+#
+# Extra flags for the two EMF runs come from $VRG_TAP_FLAGS (for example
+# "--chains 20": fewer persistent magnetisations, each update's cost falls in
+# proportion).
+#
+# Long: about 1.5 s per PCD epoch on two cores, EMF epochs a few times that,
+# plus a few minutes of AIS per model. The full MNIST files come from
+# $VRG_MNIST_DIR (default ../shared/data/mnist; relative to the repository
+# root). The summary runs $VRG_PYTHON (default python3; standard library).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+out=${1:-/tmp/vrg-tap-mnist}
+epochs=${2:-20}
+python=${VRG_PYTHON:-python3}
+mnist=${VRG_MNIST_DIR:-../shared/data/mnist}
+for file in train-images-idx3-ubyte.gz t10k-images-idx3-ubyte.gz; do
+    if [[ ! -f $mnist/$file ]]; then
+        echo "$0: the full MNIST files are needed and $mnist/$file (from $PWD) does not exist;" \
+            "set VRG_MNIST_DIR to a directory holding the original IDX files" >&2
+        exit 2
+    fi
+done
+mkdir -p "$out"
+cargo build --release -p vrg-cli
+vrg=target/release/vrg
+train=(--data "$mnist/train-images-idx3-ubyte.gz" --binarize stochastic:1 --validation-fraction 0
+       --batch 100 --hidden 500 --epochs "$epochs" --lr 0.01 --lr-final 0.0005)
+test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
+
+read -r -a tap_flags <<< "${VRG_TAP_FLAGS:-}"
+for method in pcd tap2 tap3; do
+    extra=()
+    if [[ $method != pcd ]]; then extra=("${tap_flags[@]}"); fi
+    "$vrg" rbm train "${train[@]}" --method "$method" "${extra[@]}" \
+        --log "$out/$method.jsonl" --out "$out/$method.safetensors"
+    "$vrg" rbm eval --model "$out/$method.safetensors" "${test[@]}" --logz ais --json \
+        > "$out/$method-ais.json"
+    for order in tap1 tap2 tap3; do
+        "$vrg" rbm eval --model "$out/$method.safetensors" "${test[@]}" --logz "$order" --json \
+            > "$out/$method-$order.json" || echo "{\"method\": \"$order\", \"log_z\": null}" \
+            > "$out/$method-$order.json"
+    done
+done
+
+"$python" - "$out" <<'PY'
+import json, sys, os
+out = sys.argv[1]
+load = lambda name: json.load(open(os.path.join(out, name)))
+def seconds(method):
+    lines = [json.loads(l) for l in open(os.path.join(out, f"{method}.jsonl")) if l.strip()]
+    return sum(l.get("seconds", 0.0) for l in lines)
+rows = 60000
+results = {}
+for method in ("pcd", "tap2", "tap3"):
+    ais = load(f"{method}-ais.json")
+    s = seconds(method)
+    epochs = sum(1 for l in open(os.path.join(out, f"{method}.jsonl")) if l.strip())
+    results[method] = (ais["avg_log_likelihood"], epochs * rows / s if s > 0 else float("nan"))
+    taps = []
+    for order in ("tap1", "tap2", "tap3"):
+        t = load(f"{method}-{order}.json")
+        taps.append(f"{order} {t['log_z']:.2f}" if t.get("log_z") is not None else f"{order} (no convergence)")
+    print(f"784×500 {method.upper()}: test log-likelihood {ais['avg_log_likelihood']:.2f} ± "
+          f"{ais['avg_log_likelihood_stderr']:.2f} nats; ln Z AIS {ais['log_z']:.2f} ± {ais['log_z_stderr']:.2f} "
+          f"(ESS {ais['ess']:.1f}); {', '.join(taps)}; training {s:.0f} s ({results[method][1]:.0f} rows/s)")
+pcd_ll, pcd_rate = results["pcd"]
+for method in ("tap2", "tap3"):
+    ll, rate = results[method]
+    print(f"{method.upper()} − PCD: {ll - pcd_ll:+.2f} nats (bar: ≥ −3); throughput {rate / pcd_rate:.2f} of PCD-1's (bar: ≥ 0.5)")
+PY

@@ -1,0 +1,338 @@
+//! The negative phase of EMF training (Gabrié, Tramel & Krzakala 2015):
+//! the model's statistics come from the TAP free energy
+//! ([`crate::estimate::tap`]) at its fixed point instead of from Gibbs
+//! chains.
+//!
+//! Each persistent "chain" is a pair of magnetisations (m_v, m_h). Per
+//! update, starting from the persistent hidden magnetisations m_h (the
+//! state kept across updates and in checkpoints, `n_chains × n_hidden`):
+//! 1. m_v ← f(b + W m_h), the naive mean-field start;
+//! 2. `iterations` damped sweeps of the TAP equations (eq. T2 of
+//!    [`crate::estimate::tap`]), visible layer first:
+//!    m_v ← d·m_v + (1 − d)·f(b + W m_h + ½κ₂′(m_v)·W²κ₂(m_h) + ⅙κ₃′(m_v)·W³κ₃(m_h)),
+//!    then the same for m_h given the new m_v (the third-order terms only
+//!    at order 3);
+//! 3. the gradient of ln Z_TAP = −Γ(m*) (the envelope theorem: at the
+//!    fixed point ∂Γ/∂m = 0, so only the explicit dependence counts):
+//!    ∂ln Z/∂b_i = m_i, ∂ln Z/∂c_j = m_j and
+//!    ∂ln Z/∂W_ij = m_i m_j + W_ij κ₂(m_i) κ₂(m_j) + ½ W_ij² κ₃(m_i) κ₃(m_j),
+//!    averaged over the chains: the negative statistics of the update.
+//!
+//! Boltzmann.jl (the authors' code) uses 3 sweeps with damping ½, the
+//! defaults of `--tap-iterations` and `--tap-damping`. The sweeps are not
+//! iterated to convergence: as with PCD's one Gibbs step, the persistent
+//! magnetisations follow the slowly changing model.
+//!
+//! # References
+//! - M. Gabrié, E. W. Tramel and F. Krzakala, "Training Restricted
+//!   Boltzmann Machines via the Thouless-Anderson-Palmer free energy",
+//!   NeurIPS 2015, eqs. (4)–(7) and §3 (persistent magnetisations).
+
+use crate::estimate::tap::{Discrete, TapOrder};
+use crate::linalg::aligned::AlignedRows;
+use crate::linalg::{gemm, Operand};
+use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+
+/// Scratch buffers of the EMF negative phase, allocated once.
+#[derive(Clone, Debug, Default)]
+pub(super) struct EmfWork {
+    /// W² and W³, row-major n_visible × n_hidden.
+    w2: Vec<f32>,
+    w3: Vec<f32>,
+    /// Fields of one layer (chains × n), and the cumulant rows of the other.
+    field: Vec<f32>,
+    second: Vec<f32>,
+    third: Vec<f32>,
+    kappa2: Vec<f32>,
+    kappa3: Vec<f32>,
+    /// The cumulants of both layers, for the gradient's correction.
+    kappa2_v: Vec<f32>,
+    kappa3_v: Vec<f32>,
+    kappa2_h: Vec<f32>,
+    kappa3_h: Vec<f32>,
+}
+
+fn visible_discrete(units: VisibleUnits) -> Discrete {
+    match units {
+        VisibleUnits::Spin => Discrete::Spin,
+        // Gaussian units are refused before training (trainer.rs).
+        _ => Discrete::Bernoulli,
+    }
+}
+
+fn hidden_discrete(units: HiddenUnits) -> Discrete {
+    match units {
+        HiddenUnits::Spin => Discrete::Spin,
+        _ => Discrete::Bernoulli,
+    }
+}
+
+/// Which layer a sweep updates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Visible,
+    Hidden,
+}
+
+/// The EMF negative phase: `hidden` (`chains × n_hidden`, the persistent
+/// magnetisations) is advanced by `iterations` damped TAP sweeps and
+/// `visible` (`chains × n_visible`) receives the matching visible
+/// magnetisations; W from `weights`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn negative_phase(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    order: TapOrder,
+    iterations: usize,
+    damping: f32,
+    chains: usize,
+    visible: &mut [f32],
+    hidden: &mut [f32],
+    work: &mut EmfWork,
+) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let ws = weights.stride();
+    if order >= TapOrder::Second {
+        work.w2.resize(nv * nh, 0.0);
+        if order >= TapOrder::Third {
+            work.w3.resize(nv * nh, 0.0);
+        }
+        for i in 0..nv {
+            let row = &weights.as_slice()[i * ws..i * ws + nh];
+            for (j, &w) in row.iter().enumerate() {
+                work.w2[i * nh + j] = w * w;
+                if order >= TapOrder::Third {
+                    work.w3[i * nh + j] = w * w * w;
+                }
+            }
+        }
+    }
+    let vu = visible_discrete(rbm.visible_units());
+    let hu = hidden_discrete(rbm.hidden_units());
+    // 1. The naive mean-field start m_v = f(b + W m_h).
+    let w = Operand::with_stride(weights.as_slice(), nv, nh, ws);
+    let field = &mut work.field;
+    field.resize(chains * nv.max(nh), 0.0);
+    {
+        let f = &mut field[..chains * nv];
+        gemm(f, Operand::new(hidden, chains, nh), w.t(), 1.0, false);
+        for (row, out) in f.chunks_exact(nv).zip(visible.chunks_exact_mut(nv)) {
+            for ((x, m), &b) in row.iter().zip(out.iter_mut()).zip(rbm.visible_bias()) {
+                *m = vu.mean(f64::from(x + b)) as f32;
+            }
+        }
+    }
+    // 2. Damped sweeps, visible layer first.
+    for _ in 0..iterations {
+        sweep(
+            rbm,
+            weights,
+            order,
+            damping,
+            chains,
+            visible,
+            hidden,
+            Side::Visible,
+            vu,
+            hu,
+            work,
+        );
+        sweep(
+            rbm,
+            weights,
+            order,
+            damping,
+            chains,
+            visible,
+            hidden,
+            Side::Hidden,
+            vu,
+            hu,
+            work,
+        );
+    }
+}
+
+/// W (n_visible × n_hidden) as the right operand of a product giving
+/// `side`'s fields: Wᵀ for the visible layer, W for the hidden layer.
+fn oriented(w: Operand<'_>, side: Side) -> Operand<'_> {
+    match side {
+        Side::Visible => w.t(),
+        Side::Hidden => w,
+    }
+}
+
+/// One damped update of `side`'s magnetisations given the other layer's.
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    order: TapOrder,
+    damping: f32,
+    chains: usize,
+    visible: &mut [f32],
+    hidden: &mut [f32],
+    side: Side,
+    vu: Discrete,
+    hu: Discrete,
+    work: &mut EmfWork,
+) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let ws = weights.stride();
+    let w = Operand::with_stride(weights.as_slice(), nv, nh, ws);
+    let (own, other, n, n_other, own_units, other_units, bias): (
+        &mut [f32],
+        &[f32],
+        usize,
+        usize,
+        Discrete,
+        Discrete,
+        &[f32],
+    ) = match side {
+        Side::Visible => (visible, hidden, nv, nh, vu, hu, rbm.visible_bias()),
+        Side::Hidden => (hidden, visible, nh, nv, hu, vu, rbm.hidden_bias()),
+    };
+    // The other layer's magnetisations times W (or Wᵀ), and its cumulants
+    // times W² and W³.
+    let field = &mut work.field[..chains * n];
+    gemm(
+        field,
+        Operand::new(other, chains, n_other),
+        oriented(w, side),
+        1.0,
+        false,
+    );
+    if order >= TapOrder::Second {
+        work.kappa2.resize(chains * n_other, 0.0);
+        for (k, &m) in work.kappa2.iter_mut().zip(other) {
+            *k = other_units.kappa2(f64::from(m)) as f32;
+        }
+        work.second.resize(chains * n, 0.0);
+        gemm(
+            &mut work.second,
+            Operand::new(&work.kappa2, chains, n_other),
+            oriented(Operand::new(&work.w2, nv, nh), side),
+            1.0,
+            false,
+        );
+    }
+    if order >= TapOrder::Third {
+        work.kappa3.resize(chains * n_other, 0.0);
+        for (k, &m) in work.kappa3.iter_mut().zip(other) {
+            *k = other_units.kappa3(f64::from(m)) as f32;
+        }
+        work.third.resize(chains * n, 0.0);
+        gemm(
+            &mut work.third,
+            Operand::new(&work.kappa3, chains, n_other),
+            oriented(Operand::new(&work.w3, nv, nh), side),
+            1.0,
+            false,
+        );
+    }
+    for (r, (row, out)) in field
+        .chunks_exact(n)
+        .zip(own.chunks_exact_mut(n))
+        .enumerate()
+    {
+        for (k, (&x, m)) in row.iter().zip(out.iter_mut()).enumerate() {
+            let mi = f64::from(*m);
+            let mut h = f64::from(x) + f64::from(bias[k]);
+            if order >= TapOrder::Second {
+                h += 0.5 * own_units.kappa2_slope(mi) * f64::from(work.second[r * n + k]);
+            }
+            if order >= TapOrder::Third {
+                h += own_units.kappa3_slope(mi) / 6.0 * f64::from(work.third[r * n + k]);
+            }
+            let target = own_units.mean(h);
+            *m = (f64::from(damping) * mi + (1.0 - f64::from(damping)) * target) as f32;
+        }
+    }
+}
+
+/// The chains' sums behind the Onsager part of the negative statistics,
+/// C₂ = Σ_chains κ₂(m_i) κ₂(m_j) and C₃ = Σ_chains κ₃(m_i) κ₃(m_j)
+/// (`n_visible × n_hidden`, kept in `work` for [`add_onsager_gradient`]),
+/// from the magnetisations `visible` (`chains × n_visible`) and `hidden`
+/// (`chains × n_hidden`).
+pub(super) fn onsager_statistics(
+    rbm: &Rbm,
+    order: TapOrder,
+    chains: usize,
+    visible: &[f32],
+    hidden: &[f32],
+    work: &mut EmfWork,
+) {
+    if order < TapOrder::Second {
+        return;
+    }
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let vu = visible_discrete(rbm.visible_units());
+    let hu = hidden_discrete(rbm.hidden_units());
+    let cumulants = |units: Discrete, m: &[f32], out: &mut Vec<f32>, third: bool| {
+        out.clear();
+        out.extend(m.iter().map(|&x| {
+            let x = f64::from(x);
+            (if third {
+                units.kappa3(x)
+            } else {
+                units.kappa2(x)
+            }) as f32
+        }));
+    };
+    cumulants(vu, visible, &mut work.kappa2_v, false);
+    cumulants(hu, hidden, &mut work.kappa2_h, false);
+    work.second.resize(nv * nh, 0.0);
+    gemm(
+        &mut work.second,
+        Operand::new(&work.kappa2_v, chains, nv).t(),
+        Operand::new(&work.kappa2_h, chains, nh),
+        1.0,
+        false,
+    );
+    if order >= TapOrder::Third {
+        cumulants(vu, visible, &mut work.kappa3_v, true);
+        cumulants(hu, hidden, &mut work.kappa3_h, true);
+        work.third.resize(nv * nh, 0.0);
+        gemm(
+            &mut work.third,
+            Operand::new(&work.kappa3_v, chains, nv).t(),
+            Operand::new(&work.kappa3_h, chains, nh),
+            1.0,
+            false,
+        );
+    }
+}
+
+/// Adds to the gradient G (`n_visible × n_hidden`) the Onsager part of the
+/// negative statistics times `scale` (−B/Bⁿ):
+/// G_ij += scale · (W_ij C₂_ij + ½ W_ij² C₃_ij), with C₂, C₃ from
+/// [`onsager_statistics`]. (The m_i m_j part is in the trainer's stacked
+/// product.)
+pub(super) fn add_onsager_gradient(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    order: TapOrder,
+    scale: f32,
+    gradient: &mut AlignedRows,
+    work: &EmfWork,
+) {
+    if order < TapOrder::Second {
+        return;
+    }
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let third = order >= TapOrder::Third;
+    let (ws, gs) = (weights.stride(), gradient.stride());
+    let g = gradient.as_mut_slice();
+    for i in 0..nv {
+        let w = &weights.as_slice()[i * ws..i * ws + nh];
+        let row = &mut g[i * gs..i * gs + nh];
+        for j in 0..nh {
+            let mut term = w[j] * work.second[i * nh + j];
+            if third {
+                term += 0.5 * w[j] * w[j] * work.third[i * nh + j];
+            }
+            row[j] += scale * term;
+        }
+    }
+}
