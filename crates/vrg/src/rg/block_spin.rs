@@ -237,7 +237,24 @@ pub fn block_spins(
     let sides = block_sides(side, block, levels)?;
     check_i8_spins(spins, rows, side)?;
     let mut current = spins.to_vec();
-    for level in 1..=levels {
+    blocking_steps(&mut current, rows, &sides, rule, seed, |_| {});
+    Ok(current)
+}
+
+/// Blocks `current` (`rows × sides[0]²`) level by level to `sides[1]`,
+/// `sides[2]`, … (each dividing the one before), leaving the last level
+/// in `current` and handing each level's configurations to `each` as they
+/// are made. Level n draws its tie-breaks from [`tie_break_streams`] of
+/// level n.
+fn blocking_steps(
+    current: &mut Vec<i8>,
+    rows: usize,
+    sides: &[usize],
+    rule: BlockRule,
+    seed: u64,
+    mut each: impl FnMut(&[i8]),
+) {
+    for level in 1..sides.len() {
         let (fine, coarse) = (sides[level - 1], sides[level]);
         let mut next = vec![0i8; rows * coarse * coarse];
         let mut rngs = tie_break_streams(seed, level, rows);
@@ -245,10 +262,51 @@ pub fn block_spins(
             .par_chunks(TIE_BREAK_CHUNK * fine * fine)
             .zip(next.par_chunks_mut(TIE_BREAK_CHUNK * coarse * coarse))
             .zip(rngs.par_iter_mut())
-            .for_each(|((chunk, out), rng)| block_chunk(chunk, fine, block, rule, rng, out));
-        current = next;
+            .for_each(|((chunk, out), rng)| {
+                block_chunk(chunk, fine, fine / coarse, rule, rng, out)
+            });
+        each(&next);
+        *current = next;
     }
-    Ok(current)
+}
+
+/// Successive block-spin transforms of the ±1 configurations `spins`
+/// (`rows × side²`) with block sides `blocks[0]`, `blocks[1]`, … (level n
+/// blocks level n − 1 by b_n), as [`block_spins`] does with one block
+/// side: the same rules, and level n draws the same tie-breaks from the
+/// same streams of `seed`, so with equal block sides level n equals
+/// `block_spins(.., n, seed)`. Returns every level's configurations,
+/// level 1 first (`rows × (side/(b_1⋯b_n))²` each).
+///
+/// Errors if a value is not ±1, `spins.len()` ≠ rows·side², a block side
+/// is below 2 or does not divide the side of the level it blocks.
+pub fn block_levels(
+    spins: &[i8],
+    rows: usize,
+    side: usize,
+    blocks: &[usize],
+    rule: BlockRule,
+    seed: u64,
+) -> Result<Vec<Vec<i8>>> {
+    let mut sides = vec![side];
+    for (n, &b) in blocks.iter().enumerate() {
+        let current = sides[n];
+        if b < 2 || current < b || !current.is_multiple_of(b) {
+            return Err(Error::invalid(
+                "block",
+                b,
+                format!("a block side b ≥ 2 dividing the side {current} of level {n} (L = {side})"),
+            ));
+        }
+        sides.push(current / b);
+    }
+    check_i8_spins(spins, rows, side)?;
+    let mut current = spins.to_vec();
+    let mut levels = Vec::with_capacity(blocks.len());
+    blocking_steps(&mut current, rows, &sides, rule, seed, |level| {
+        levels.push(level.to_vec())
+    });
+    Ok(levels)
 }
 
 /// Fails unless `spins` holds `rows × side²` values, each ±1 (naming the

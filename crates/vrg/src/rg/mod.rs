@@ -24,6 +24,9 @@
 //! - [`analyze_dbn`] puts these together for a DBN, level by level;
 //!   [`block_spin_figure`] lays out configurations beside their block
 //!   spins and the hidden units at their centres.
+//! - [`learned_mcrg`] places a DBN's hidden levels on coarse lattices and
+//!   measures the exponents y_T and y_H of the learned coarse-graining by
+//!   Swendsen's MCRG ([`mcrg`]), beside majority rule's.
 //! - [`renormalized`] fits the Hamiltonian (field, nearest- and
 //!   next-nearest-neighbour and plaquette couplings) that coarse-grained
 //!   spins obey, by pseudo-likelihood with bootstrap errors, and follows
@@ -49,6 +52,7 @@ pub mod couplings;
 pub mod flow;
 pub mod kadanoff;
 pub mod lattice;
+pub mod learned_mcrg;
 pub mod mcrg;
 pub mod receptive;
 pub mod renormalized;
@@ -61,6 +65,7 @@ pub use block_spin::{
     best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
 };
 pub use lattice::{lattice_side, torus_delta, torus_distance};
+pub use learned_mcrg::{learned_and_majority, place_units, Exponents, LevelMcrg, Placement};
 pub use receptive::{
     best_window_mass_fractions, field_locality, layer_locality, participation_ratio,
     receptive_fields, summarize_locality, Locality, LocalitySummary,
