@@ -5,7 +5,7 @@
 //! # Placement
 //! A level of m² hidden units above L × L data, with m dividing L, is put
 //! on the m × m coarse lattice of b × b blocks (b = L/m): unit u goes to
-//! the majority-rule block it follows most closely ([`best_matching_blocks`],
+//! the majority-rule block it follows most closely ([`super::best_matching_blocks`],
 //! the largest |Pearson correlation| between the unit's mean-field
 //! activation and the block spin over the analysed rows), and its sampled
 //! spin s_u (2h − 1 for Bernoulli units) enters as σ_u s_u, σ_u the sign

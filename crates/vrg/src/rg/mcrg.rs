@@ -48,6 +48,16 @@
 //! bench `benches/mcrg.sh` shows y_T's jackknife error growing from 0.01
 //! at level 1 to O(1) at level 2 with 10⁵ configurations).
 //!
+//! # Given levels
+//! [`mcrg`] makes its levels by blocking one lattice repeatedly;
+//! [`mcrg_levels`] takes the levels' configurations instead, from any
+//! coarse-graining (e.g. a DBN's hidden units placed on coarse lattices,
+//! [`super::learned_mcrg`]), each level's T then using its own block
+//! side b_n = L_{n−1}/L_n. Both share the operator values, the integer
+//! moments, the jackknife and the solve of B = A T; fed the levels of
+//! [`super::block_spin::block_levels`], [`mcrg_levels`] gives [`mcrg`]'s
+//! plain-form results bit for bit.
+//!
 //! # Errors bars
 //! Jackknife over blocks of consecutive configurations (Efron 1982): the
 //! data are cut into J blocks, every quantity is recomputed J times with
@@ -841,7 +851,7 @@ pub struct LevelSpins<'a> {
 /// coarse lattice. Row k of every level must come from the same
 /// configuration k of level 0. Level n's T maps level n − 1 to level n
 /// with the block side b_n = L_{n−1}/L_n, so y = ln λ / ln b_n. With the
-/// levels of [`block_levels`] this is exactly [`mcrg`]'s plain form
+/// levels of [`super::block_spin::block_levels`] this is exactly [`mcrg`]'s plain form
 /// (bit for bit).
 ///
 /// Errors if fewer than 2 levels are given, a side does not divide the
