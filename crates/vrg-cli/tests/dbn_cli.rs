@@ -292,10 +292,21 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
         if !m["placed"].as_bool().unwrap() {
             assert!(m["reason"].as_str().unwrap().len() > 10, "{m}");
             assert!(m["learned"].is_null() && m["majority"].is_null(), "{m}");
+            assert!(m["mean_abs_correlation"].is_null(), "{m}");
+        } else {
+            // The one-to-one assignment's quality.
+            let f = |k: &str| m[k].as_f64().unwrap();
+            let (mean, min, best) = (
+                f("mean_abs_correlation"),
+                f("min_abs_correlation"),
+                f("best_block_fraction"),
+            );
+            assert!(0.0 < min && min <= mean && mean <= 1.0, "{m}");
+            assert!((0.0..=1.0).contains(&best), "{m}");
         }
     }
     let report = std::fs::read_to_string(r.join("report.html")).unwrap();
-    assert!(report.contains("y_T learned"));
+    assert!(report.contains("y_T learned") && report.contains("best block"));
     let csv = std::fs::read_to_string(r.join("layers.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
 

@@ -45,6 +45,9 @@ for l in s["levels"][1:]:
     e = lambda x: "-" if x is None else f"y_T = {x['y_t']:.3f} ± {x['y_t_err']:.3f}, y_H = {x['y_h']:.3f} ± {x['y_h_err']:.3f}"
     step = f"from level {m['from_level']}, b = {m['block']}" if m["block"] else "not in the chain"
     print(f"  level {l['level']} ({step}): learned {e(m['learned'])} | majority {e(m['majority'])}" + (f"  [{m['reason']}]" if m["reason"] else ""))
+    if m.get("mean_abs_correlation") is not None:
+        print(f"    units assigned one-to-one to blocks (Hungarian): |corr| mean {m['mean_abs_correlation']:.3f}, "
+              f"min {m['min_abs_correlation']:.3f}, {100 * m['best_block_fraction']:.0f}% on their best-matching block")
 print("figures:", ", ".join(f"{sys.argv[1].rsplit('/',1)[0]}/{v}" for v in s["figures"].values()))
 PY
 /usr/bin/time -f "renormalized couplings: wall %e s" ./target/release/vrg rg renormalized \

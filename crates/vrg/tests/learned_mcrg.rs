@@ -2,14 +2,15 @@
 //! 4): `mcrg_levels` fed majority-rule levels is `mcrg` bit for bit; a
 //! "learned" level that is the majority rule with its units permuted and
 //! some negated is placed back exactly and gives majority rule's exponents
-//! bit for bit; a placement that is not a bijection is reported as not
-//! placeable.
+//! bit for bit; units whose best-matching blocks collide are placed by
+//! the optimal one-to-one assignment (checked against all permutations).
 
 use vrg::ising::{run_chain, Algorithm, IsingModel, SamplingPlan};
 use vrg::rg::block_spin::{block_levels, block_spins, BlockRule};
 use vrg::rg::mcrg::{mcrg, mcrg_levels, LevelResult, LevelSpins, McrgOptions};
 use vrg::rg::{
-    best_matching_blocks, learned_and_majority, place_units, BlockMatch, LevelMcrg, Placement,
+    best_matching_blocks, block_correlations, learned_and_majority, place_units, LevelMcrg,
+    Placement,
 };
 use vrg::rng;
 
@@ -184,20 +185,35 @@ fn permuted_negated_majority_units_are_placed_back_and_match_majority_exactly() 
             assert_eq!(mt.block, perm[u]);
             assert_eq!(mt.correlation.signum() as f32, signs[u]);
         }
-        let placement = place_units(&hidden, rows, &matches, m).unwrap();
-        assert_eq!(
-            placement,
-            Placement::Placed {
-                side: m,
-                spins: blocks.clone()
-            }
+        let correlations =
+            block_correlations(&hidden, m * m, &as_f32(blocks), m * m, rows).unwrap();
+        let placement = place_units(&hidden, rows, &correlations, m).unwrap();
+        let Placement::Placed {
+            side: placed_side,
+            spins: placed,
+            blocks: assigned,
+            quality,
+        } = &placement
+        else {
+            panic!("not placed: {placement:?}");
+        };
+        assert_eq!((*placed_side, placed, assigned), (m, blocks, &perm));
+        assert!(
+            (quality.mean_abs_correlation - 1.0).abs() < 1e-12,
+            "{quality:?}"
         );
+        assert!(
+            (quality.min_abs_correlation - 1.0).abs() < 1e-12,
+            "{quality:?}"
+        );
+        assert_eq!(quality.best_block_fraction, 1.0);
         placements.push(placement);
     }
     let result = learned_and_majority(&spins, rows, side, &placements, 8, seed).unwrap();
     assert_eq!(result.len(), 2);
     for (n, level) in result.iter().enumerate() {
         assert!(level.placed && level.reason.is_none(), "{level:?}");
+        assert_eq!(level.assignment.unwrap().best_block_fraction, 1.0);
         assert_eq!(level.from_level, Some(n));
         assert_eq!(level.block, Some(2));
         let (learned, majority) = (level.learned.unwrap(), level.majority.unwrap());
@@ -224,61 +240,123 @@ fn permuted_negated_majority_units_are_placed_back_and_match_majority_exactly() 
     }
 }
 
+/// Every permutation of 0..n (Heap's algorithm).
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut counters = vec![0usize; n];
+    let mut out = vec![perm.clone()];
+    let mut i = 0;
+    while i < n {
+        if counters[i] < i {
+            perm.swap(if i % 2 == 0 { 0 } else { counters[i] }, i);
+            out.push(perm.clone());
+            counters[i] += 1;
+            i = 0;
+        } else {
+            counters[i] = 0;
+            i += 1;
+        }
+    }
+    out
+}
+
 #[test]
-fn a_placement_that_is_not_a_bijection_is_not_placeable() {
-    let (side, rows) = (16, 200);
+fn colliding_best_matches_are_resolved_by_the_optimal_assignment() {
+    let (side, rows) = (8, 300);
     let spins = ising(side, rows, 8);
+    // 2 × 2 coarse lattice of 4 × 4 blocks; units 0 and 1 are both mostly
+    // block 0 (so both best-match it), unit 1 with some of block 1 mixed
+    // in; units 2 and 3 are blocks 2 and 3 negated.
     let blocks = block_spins(&spins, rows, side, 4, BlockRule::Majority, 1, 2).unwrap();
-    let hidden: Vec<f32> = blocks.iter().map(|&x| f32::from(x)).collect();
-    // Units 0 and 1 both claim block 0: block 1 is left unclaimed.
-    let mut matches: Vec<BlockMatch> = (0..16)
-        .map(|b| BlockMatch {
-            block: b,
-            correlation: 0.9,
+    let mut r = rng::root(21);
+    let hidden: Vec<f32> = blocks
+        .chunks_exact(4)
+        .flat_map(|b| {
+            let u1 = if rng::uniform(&mut r) < 0.3 {
+                b[1]
+            } else {
+                b[0]
+            };
+            [b[0], u1, -b[2], -b[3]].map(f32::from)
         })
         .collect();
-    matches[1].block = 0;
-    let placement = place_units(&hidden, rows, &matches, 4).unwrap();
-    let Placement::NotPlaceable { reason } = &placement else {
-        panic!("placed: {placement:?}");
+    let as_f32: Vec<f32> = blocks.iter().map(|&x| f32::from(x)).collect();
+    let matches = best_matching_blocks(&hidden, 4, &as_f32, 4, rows).unwrap();
+    assert_eq!((matches[0].block, matches[1].block), (0, 0), "{matches:?}");
+    let correlations = block_correlations(&hidden, 4, &as_f32, 4, rows).unwrap();
+    let placement = place_units(&hidden, rows, &correlations, 2).unwrap();
+    let Placement::Placed {
+        spins: placed,
+        blocks: assigned,
+        quality,
+        ..
+    } = &placement
+    else {
+        panic!("not placed: {placement:?}");
     };
-    assert!(reason.contains("1 of 16 blocks unclaimed"), "{reason}");
-    // A unit with no correlation has no sign.
-    let mut flat = (0..16)
-        .map(|b| BlockMatch {
-            block: b,
-            correlation: 0.5,
-        })
-        .collect::<Vec<_>>();
-    flat[3].correlation = 0.0;
-    assert!(matches!(
-        place_units(&hidden, rows, &flat, 4).unwrap(),
-        Placement::NotPlaceable { .. }
-    ));
+    // A permutation, and the best one over all 4! of them.
+    let total = |p: &[usize]| {
+        (0..4)
+            .map(|u| correlations[u * 4 + p[u]].abs())
+            .sum::<f64>()
+    };
+    let best = permutations(4).iter().map(|p| total(p)).fold(0.0, f64::max);
+    let mut sorted = assigned.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![0, 1, 2, 3]);
+    assert!((total(assigned) - best).abs() < 1e-12);
+    assert_eq!(assigned, &vec![0, 1, 2, 3]);
+    // Units 2 and 3 are placed back un-negated; unit 0 is block 0 itself.
+    for (k, row) in placed.chunks_exact(4).enumerate() {
+        assert_eq!(
+            [row[0], row[2], row[3]],
+            [blocks[4 * k], blocks[4 * k + 2], blocks[4 * k + 3]]
+        );
+    }
+    // Quality: three exact pairs, unit 1 off its best match.
+    let c11 = correlations[5].abs();
+    assert!(c11 > 0.0 && c11 < 1.0, "{c11}");
+    assert!((quality.mean_abs_correlation - (3.0 + c11) / 4.0).abs() < 1e-12);
+    assert_eq!(quality.min_abs_correlation, c11);
+    assert_eq!(quality.best_block_fraction, 0.75);
+    // A unit with no correlation with any block has no sign.
+    let mut flat = correlations.clone();
+    flat[12..16].fill(0.0);
+    let not = place_units(&hidden, rows, &flat, 2).unwrap();
+    let Placement::NotPlaceable { reason } = &not else {
+        panic!("placed: {not:?}");
+    };
+    assert!(reason.contains("unit 3"), "{reason}");
     // Reported, not an error, and without numbers; the placeable level
     // above it steps from the data.
     let good = Placement::Placed {
         side: 4,
-        spins: block_spins(&spins, rows, side, 4, BlockRule::Majority, 1, 2).unwrap(),
+        spins: block_spins(&spins, rows, side, 2, BlockRule::Majority, 1, 2).unwrap(),
+        blocks: (0..16).collect(),
+        quality: *quality,
     };
-    let result = learned_and_majority(&spins, rows, side, &[placement, good], 5, 2).unwrap();
-    assert!(!result[0].placed);
+    let result = learned_and_majority(&spins, rows, side, &[not, good], 5, 2).unwrap();
+    assert!(!result[0].placed && result[0].assignment.is_none());
     assert!(result[0].learned.is_none() && result[0].majority.is_none());
-    assert!(result[0].reason.as_deref().unwrap().contains("unclaimed"));
+    assert!(result[0].reason.as_deref().unwrap().contains("no sign"));
     assert_eq!(result[1].from_level, Some(0));
-    assert_eq!(result[1].block, Some(4));
+    assert_eq!(result[1].block, Some(2));
     assert_eq!(result[1].learned, result[1].majority);
     assert!(result[1].learned.is_some());
+    assert_eq!(result[1].assignment, Some(*quality));
     // Bad inputs are errors: values that are not ±1, wrong shapes.
     let zeros = vec![0.0f32; hidden.len()];
-    assert!(place_units(&zeros, rows, &matches, 4).is_err());
-    assert!(place_units(&hidden[1..], rows, &matches, 4).is_err());
-    assert!(place_units(&hidden, rows, &matches, 3).is_err());
+    assert!(place_units(&zeros, rows, &correlations, 2).is_err());
+    assert!(place_units(&hidden[1..], rows, &correlations, 2).is_err());
+    assert!(place_units(&hidden, rows, &correlations[1..], 2).is_err());
+    assert!(place_units(&hidden, rows, &correlations, 3).is_err());
     // A level whose side does not divide the placed level below it stays
     // out of the chain, with the reason.
     let three = Placement::Placed {
         side: 3,
         spins: vec![1; rows * 9],
+        blocks: (0..9).collect(),
+        quality: *quality,
     };
     let level = result_level(&spins, rows, side, three);
     assert!(level.placed && level.learned.is_none(), "{level:?}");
@@ -286,9 +364,14 @@ fn a_placement_that_is_not_a_bijection_is_not_placeable() {
 }
 
 fn result_level(spins: &[i8], rows: usize, side: usize, placement: Placement) -> LevelMcrg {
+    let Placement::Placed { quality, .. } = &placement else {
+        panic!("not placed");
+    };
     let good = Placement::Placed {
         side: 4,
-        spins: block_spins(spins, rows, side, 4, BlockRule::Majority, 1, 2).unwrap(),
+        spins: block_spins(spins, rows, side, 2, BlockRule::Majority, 1, 2).unwrap(),
+        blocks: (0..16).collect(),
+        quality: *quality,
     };
     learned_and_majority(spins, rows, side, &[good, placement], 5, 2)
         .unwrap()

@@ -348,7 +348,19 @@ pub fn print_headlines(summary: &Value, dir: &Path) {
                     (Some(from), Some(b)) => format!(" from level {from}, b = {b}"),
                     _ => String::new(),
                 };
-                format!("\n  MCRG{step}: {}", parts.join("; "))
+                let assignment = match (
+                    mcrg["mean_abs_correlation"].as_f64(),
+                    mcrg["min_abs_correlation"].as_f64(),
+                    mcrg["best_block_fraction"].as_f64(),
+                ) {
+                    (Some(mean), Some(min), Some(best)) => format!(
+                        "\n  units assigned one-to-one to blocks: |corr| mean {mean:.3}, \
+                         min {min:.3}; {:.0}% on their best-matching block",
+                        100.0 * best
+                    ),
+                    _ => String::new(),
+                };
+                format!("{assignment}\n  MCRG{step}: {}", parts.join("; "))
             } else {
                 String::new()
             };

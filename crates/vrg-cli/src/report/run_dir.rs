@@ -552,6 +552,9 @@ fn mcrg_table(s: &Value, levels: usize) -> Option<Table> {
     let columns = [
         ("from level", "from_level"),
         ("b", "block"),
+        ("mean |corr|", "mean_abs_correlation"),
+        ("min |corr|", "min_abs_correlation"),
+        ("best block", "best_block_fraction"),
         ("y_T learned", "learned/y_t"),
         ("±", "learned/y_t_err"),
         ("y_T majority", "majority/y_t"),
@@ -565,9 +568,11 @@ fn mcrg_table(s: &Value, levels: usize) -> Option<Table> {
     Some(per_level_table(
         s,
         "MCRG exponents (Swendsen 1979; 2D Ising: y_T = 1, y_H = 15/8) of each step between \
-         placed levels: the hidden units on the coarse lattice of their best-matching blocks \
-         (learned), beside the data blocked by majority rule with the same block side b \
-         (majority), with jackknife errors",
+         placed levels: the hidden units placed on the coarse lattice by the optimal \
+         one-to-one assignment of units to blocks (Hungarian algorithm, maximising the total \
+         |corr| of unit and block spin; mean and min |corr| of the assigned pairs, and the \
+         fraction of units on their best-matching block) (learned), beside the data blocked \
+         by majority rule with the same block side b (majority), with jackknife errors",
         1..levels,
         "mcrg/",
         &columns,

@@ -13,12 +13,14 @@
 //! of L).
 //!
 //! Each level whose units can be placed on the coarse lattice of the
-//! block comparison (a bijection from units to blocks, see
-//! [`super::learned_mcrg`]) also gets the MCRG exponents y_T and y_H of
+//! block comparison (by the optimal one-to-one assignment of units to
+//! blocks, see [`super::learned_mcrg`]) also gets the MCRG exponents y_T and y_H of
 //! the learned coarse-graining, beside majority rule's on the same data
 //! with the same block sides ([`LevelReport::mcrg`]).
 
-use super::block_spin::{best_matching_blocks, level_observables, majority_rule, LevelObservables};
+use super::block_spin::{
+    best_blocks, block_correlations, level_observables, majority_rule, LevelObservables,
+};
 use super::learned_mcrg::{learned_and_majority, place_units, LevelMcrg, Placement};
 use super::receptive::{
     best_window_mass_fractions, layer_locality, receptive_fields, summarize_locality, Locality,
@@ -274,7 +276,8 @@ pub fn analyze_dbn(
                 let blocks = majority_rule(&data_spins, rows, side, b)?;
                 let per_side = side / b;
                 let n_blocks = per_side * per_side;
-                let matches = best_matching_blocks(&means, n_units, &blocks, n_blocks, rows)?;
+                let correlations = block_correlations(&means, n_units, &blocks, n_blocks, rows)?;
+                let matches = best_blocks(&correlations, n_blocks);
                 let block_centre = |k: usize| {
                     let (r, c) = (k / per_side, k % per_side);
                     (
@@ -293,7 +296,7 @@ pub fn analyze_dbn(
                         reason: "Gaussian hidden units are not ±1 spins".into(),
                     }
                 } else {
-                    place_units(&spins, rows, &matches, per_side)?
+                    place_units(&spins, rows, &correlations, per_side)?
                 };
                 let comparison = BlockComparison {
                     block: b,
@@ -354,6 +357,10 @@ pub fn analyze_dbn(
             .iter()
             .map(|p| LevelMcrg {
                 placed: matches!(p, Placement::Placed { .. }),
+                assignment: match p {
+                    Placement::Placed { quality, .. } => Some(*quality),
+                    Placement::NotPlaceable { .. } => None,
+                },
                 from_level: None,
                 block: None,
                 learned: None,

@@ -342,13 +342,13 @@ fn centred_columns(values: &[f32], rows: usize, cols: usize) -> (Vec<f64>, Vec<f
     (centred, norms)
 }
 
-/// For each hidden unit, the block spin with the largest |Pearson
-/// correlation| across the `rows` configurations, and that correlation
-/// (signed): ρ(x, y) = Σ (x − x̄)(y − ȳ) / sqrt(Σ (x − x̄)² Σ (y − ȳ)²),
-/// taken as 0 when either column is constant. `activations` is
-/// `rows × n_units` (e.g. a DBN up-pass), `blocks` is `rows × n_blocks`
-/// (e.g. [`majority_rule`] of the same data). Exact ties go to the lowest
-/// block index. Accumulates in f64; parallel over units.
+/// The signed Pearson correlation of each hidden unit with each block spin
+/// across the `rows` configurations, row-major `n_units × n_blocks`:
+/// ρ(x, y) = Σ (x − x̄)(y − ȳ) / sqrt(Σ (x − x̄)² Σ (y − ȳ)²), taken as 0
+/// when either column is constant. `activations` is `rows × n_units`
+/// (e.g. a DBN up-pass), `blocks` is `rows × n_blocks` (e.g.
+/// [`majority_rule`] of the same data). Accumulates in f64; parallel over
+/// units.
 ///
 /// Errors if `rows` or `n_blocks` is 0, a length is not rows × its count,
 /// or a value is not finite.
@@ -356,13 +356,13 @@ fn centred_columns(values: &[f32], rows: usize, cols: usize) -> (Vec<f64>, Vec<f
 /// # References
 /// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), §V (hidden units
 ///   as block spins).
-pub fn best_matching_blocks(
+pub fn block_correlations(
     activations: &[f32],
     n_units: usize,
     blocks: &[f32],
     n_blocks: usize,
     rows: usize,
-) -> Result<Vec<BlockMatch>> {
+) -> Result<Vec<f64>> {
     if rows == 0 {
         return Err(Error::invalid("rows", 0, "at least one configuration"));
     }
@@ -397,21 +397,37 @@ pub fn best_matching_blocks(
     let (centred_units, unit_norms) = centred_columns(activations, rows, n_units);
     Ok((0..n_units)
         .into_par_iter()
-        .map(|u| {
+        .flat_map_iter(|u| {
             let unit = &centred_units[u * rows..(u + 1) * rows];
-            let mut best = BlockMatch {
-                block: 0,
-                correlation: 0.0,
-            };
-            for b in 0..n_blocks {
+            let (centred_blocks, block_norms, unit_norms) =
+                (&centred_blocks, &block_norms, &unit_norms);
+            (0..n_blocks).map(move |b| {
                 let denominator = unit_norms[u] * block_norms[b];
-                let correlation = if denominator > 0.0 {
+                if denominator > 0.0 {
                     let block = &centred_blocks[b * rows..(b + 1) * rows];
                     let dot: f64 = unit.iter().zip(block).map(|(x, y)| x * y).sum();
                     (dot / denominator).clamp(-1.0, 1.0)
                 } else {
                     0.0
-                };
+                }
+            })
+        })
+        .collect())
+}
+
+/// Each row's block with the largest |correlation| of the row-major
+/// `n_units × n_blocks` matrix `correlations` ([`block_correlations`]),
+/// exact ties to the lowest block index; a row of zeros gives block 0 with
+/// correlation 0.
+pub fn best_blocks(correlations: &[f64], n_blocks: usize) -> Vec<BlockMatch> {
+    correlations
+        .chunks_exact(n_blocks.max(1))
+        .map(|row| {
+            let mut best = BlockMatch {
+                block: 0,
+                correlation: 0.0,
+            };
+            for (b, &correlation) in row.iter().enumerate() {
                 if correlation.abs() > best.correlation.abs() {
                     best = BlockMatch {
                         block: b,
@@ -421,7 +437,28 @@ pub fn best_matching_blocks(
             }
             best
         })
-        .collect())
+        .collect()
+}
+
+/// For each hidden unit, the block spin with the largest |Pearson
+/// correlation| across the `rows` configurations, and that correlation
+/// (signed; [`block_correlations`], [`best_blocks`]). Exact ties go to the
+/// lowest block index.
+///
+/// Errors as [`block_correlations`].
+///
+/// # References
+/// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), §V (hidden units
+///   as block spins).
+pub fn best_matching_blocks(
+    activations: &[f32],
+    n_units: usize,
+    blocks: &[f32],
+    n_blocks: usize,
+    rows: usize,
+) -> Result<Vec<BlockMatch>> {
+    let correlations = block_correlations(activations, n_units, blocks, n_blocks, rows)?;
+    Ok(best_blocks(&correlations, n_blocks))
 }
 
 /// Magnetisation and nearest-neighbour correlation of one level's

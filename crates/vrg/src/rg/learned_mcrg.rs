@@ -4,19 +4,24 @@
 //!
 //! # Placement
 //! A level of m² hidden units above L × L data, with m dividing L, is put
-//! on the m × m coarse lattice of b × b blocks (b = L/m): unit u goes to
-//! the majority-rule block it follows most closely ([`super::best_matching_blocks`],
-//! the largest |Pearson correlation| between the unit's mean-field
-//! activation and the block spin over the analysed rows), and its sampled
-//! spin s_u (2h − 1 for Bernoulli units) enters as σ_u s_u, σ_u the sign
-//! of that correlation: a learned unit may encode its block spin negated,
-//! and the sign makes every placed spin correlate positively with its
-//! block. The placement must be a bijection (a permutation of the m²
-//! blocks); when two units claim the same block, some block is left
-//! unclaimed and the level is reported as not placeable, with how many
-//! blocks are unclaimed, rather than analysed on a lattice with holes.
-//! A unit whose correlation with every block is 0 (a constant unit) has
-//! no sign and makes its level not placeable too.
+//! on the m × m coarse lattice of b × b blocks (b = L/m) by the optimal
+//! one-to-one assignment of units to majority-rule blocks: the permutation
+//! π maximising Σ_u |ρ(u, π(u))|, ρ the Pearson correlation between the
+//! unit's mean-field activation and the block spin over the analysed rows
+//! ([`super::block_correlations`]), solved exactly by the Hungarian
+//! algorithm ([`super::max_weight_assignment`]; Kuhn 1955, Munkres 1957).
+//! Each unit's own best-matching block ([`super::best_matching_blocks`])
+//! may be claimed by several units; the assignment resolves such
+//! collisions at the least cost in total |correlation|, and
+//! [`AssignmentQuality`] says how block-like the result is (mean and
+//! minimum |ρ| of the assigned pairs, the fraction of units assigned their
+//! best-matching block). Unit u's sampled spin s_u (2h − 1 for Bernoulli
+//! units) enters at block π(u) as σ_u s_u, σ_u the sign of ρ(u, π(u)): a
+//! learned unit may encode its block spin negated, and the sign makes
+//! every placed spin correlate positively with its block. A unit whose
+//! correlation with every block is 0 (a constant unit), or that is
+//! assigned a block it does not correlate with, has no sign and makes its
+//! level not placeable.
 //!
 //! # The two flows
 //! The placed levels, in order, form a chain level 0 (the data) → l₁ →
@@ -34,44 +39,75 @@
 //!   42, 859 (1979).
 //! - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), §V.
 //! - L. P. Kadanoff, Physics 2, 263 (1966).
+//! - H. W. Kuhn, Naval Research Logistics Quarterly 2, 83 (1955); J.
+//!   Munkres, J. SIAM 5, 32 (1957) (the assignment).
 
-use super::block_spin::{block_levels, BlockMatch, BlockRule};
+use super::assignment::max_weight_assignment;
+use super::block_spin::{block_levels, BlockRule};
 use super::mcrg::{mcrg_levels, LevelResult, LevelSpins};
 use crate::{Error, Result};
 use serde::Serialize;
 
+/// How block-like a level's placement is: over the assigned (unit, block)
+/// pairs, the mean and minimum |Pearson correlation|, and the fraction of
+/// units assigned a block of the largest |correlation| they have with any
+/// block (their best-matching block; 1 when no two units collide).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AssignmentQuality {
+    pub mean_abs_correlation: f64,
+    pub min_abs_correlation: f64,
+    pub best_block_fraction: f64,
+}
+
 /// A hidden level on its coarse lattice, or why it is not there.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Placement {
-    /// `rows × side²` ±1 spins of the side × side coarse lattice.
-    Placed { side: usize, spins: Vec<i8> },
+    /// `rows × side²` ±1 spins of the side × side coarse lattice; unit u
+    /// sits at block `blocks[u]`.
+    Placed {
+        side: usize,
+        spins: Vec<i8>,
+        blocks: Vec<usize>,
+        quality: AssignmentQuality,
+    },
     /// Why the level has no place on a coarse lattice.
     NotPlaceable { reason: String },
 }
 
-/// Places the sampled ±1 spins `hidden` (`rows × n_units`, n_units =
-/// `matches.len()` = side²) of one hidden level on the side × side coarse
-/// lattice: unit u at block `matches[u].block` with sign
-/// sign(`matches[u].correlation`) (see the module documentation).
-/// Returns [`Placement::NotPlaceable`] with the reason when a unit has
-/// correlation 0 or the units do not claim every block once.
+/// Places the sampled ±1 spins `hidden` (`rows × n`, n = side² units) of
+/// one hidden level on the side × side coarse lattice by the optimal
+/// one-to-one assignment of units to blocks, from the row-major n × n
+/// signed unit–block correlations `correlations`
+/// ([`super::block_correlations`]): unit u at block π(u) with sign
+/// sign(ρ(u, π(u))), π maximising Σ_u |ρ(u, π(u))| (see the module
+/// documentation). Returns [`Placement::NotPlaceable`] with the reason
+/// when a unit correlates with no block, or is assigned one it has
+/// correlation 0 with.
 ///
 /// # Errors
-/// When the number of units is not side², `hidden` does not hold
-/// `rows × n_units` values, a value is not ±1, or a block index is not
-/// below side².
+/// When `hidden` does not hold `rows × side²` values, `correlations` does
+/// not hold side⁴, a value is not ±1, or a correlation is not finite.
 pub fn place_units(
     hidden: &[f32],
     rows: usize,
-    matches: &[BlockMatch],
+    correlations: &[f64],
     side: usize,
 ) -> Result<Placement> {
-    let n = matches.len();
-    if n == 0 || side * side != n || rows.checked_mul(n) != Some(hidden.len()) {
+    let n = side * side;
+    if n == 0
+        || n.checked_mul(n) != Some(correlations.len())
+        || rows.checked_mul(n) != Some(hidden.len())
+    {
         return Err(Error::ShapeMismatch {
             what: "hidden spins to place".into(),
-            expected: format!("rows × side² = {rows} × {side}² values, one match per unit"),
-            found: format!("{} values, {n} matches", hidden.len()),
+            expected: format!(
+                "rows × side² = {rows} × {side}² values, side⁴ unit–block correlations"
+            ),
+            found: format!(
+                "{} values, {} correlations",
+                hidden.len(),
+                correlations.len()
+            ),
         });
     }
     if let Some(k) = hidden.iter().position(|&s| s != 1.0 && s != -1.0) {
@@ -81,39 +117,57 @@ pub fn place_units(
             "±1 (sampled units)",
         ));
     }
-    if let Some(m) = matches.iter().find(|m| m.block >= n) {
-        return Err(Error::invalid(
-            "block",
-            m.block,
-            format!("a block index below {n}"),
-        ));
-    }
-    if let Some(u) = matches.iter().position(|m| m.correlation == 0.0) {
+    let abs: Vec<f64> = correlations.iter().map(|c| c.abs()).collect();
+    if let Some(u) = abs
+        .chunks_exact(n)
+        .position(|row| row.iter().all(|&c| c == 0.0))
+    {
         return Ok(Placement::NotPlaceable {
             reason: format!("unit {u} correlates with no block spin (it has no sign)"),
         });
     }
-    let mut claims = vec![0usize; n];
-    for m in matches {
-        claims[m.block] += 1;
-    }
-    let unclaimed = claims.iter().filter(|&&c| c == 0).count();
-    if unclaimed > 0 {
+    let blocks = max_weight_assignment(&abs, n)?;
+    if let Some(u) = (0..n).find(|&u| abs[u * n + blocks[u]] == 0.0) {
         return Ok(Placement::NotPlaceable {
             reason: format!(
-                "{unclaimed} of {n} blocks unclaimed: units share best-matching blocks, \
-                 so the units are not a permutation of the blocks"
+                "unit {u} is assigned block {} with correlation 0 (it has no sign)",
+                blocks[u]
             ),
         });
     }
+    let assigned: Vec<f64> = (0..n).map(|u| abs[u * n + blocks[u]]).collect();
+    let best = (0..n)
+        .filter(|&u| {
+            let top = abs[u * n..(u + 1) * n].iter().cloned().fold(0.0, f64::max);
+            assigned[u] == top
+        })
+        .count();
+    let quality = AssignmentQuality {
+        mean_abs_correlation: assigned.iter().sum::<f64>() / n as f64,
+        min_abs_correlation: assigned.iter().cloned().fold(f64::INFINITY, f64::min),
+        best_block_fraction: best as f64 / n as f64,
+    };
+    let signs: Vec<i8> = (0..n)
+        .map(|u| {
+            if correlations[u * n + blocks[u]] > 0.0 {
+                1
+            } else {
+                -1
+            }
+        })
+        .collect();
     let mut spins = vec![0i8; rows * n];
     for (out, row) in spins.chunks_exact_mut(n).zip(hidden.chunks_exact(n)) {
-        for (m, &s) in matches.iter().zip(row) {
-            let sign = if m.correlation > 0.0 { 1 } else { -1 };
-            out[m.block] = sign * s as i8;
+        for u in 0..n {
+            out[blocks[u]] = signs[u] * row[u] as i8;
         }
     }
-    Ok(Placement::Placed { side, spins })
+    Ok(Placement::Placed {
+        side,
+        spins,
+        blocks,
+        quality,
+    })
 }
 
 /// y_T and y_H of one RG step, with jackknife errors.
@@ -159,6 +213,11 @@ impl Exponents {
 pub struct LevelMcrg {
     /// Whether the level was placed on a coarse lattice.
     pub placed: bool,
+    /// How block-like the placement is, when placed (flattened into the
+    /// JSON as `mean_abs_correlation`, `min_abs_correlation`,
+    /// `best_block_fraction`).
+    #[serde(flatten)]
+    pub assignment: Option<AssignmentQuality>,
     /// The level the step starts from (the last placed level below, 0 the
     /// data), when the level is in the chain.
     pub from_level: Option<usize>,
@@ -199,6 +258,7 @@ pub fn learned_and_majority(
         let level = i + 1;
         let mut result = LevelMcrg {
             placed: false,
+            assignment: None,
             from_level: None,
             block: None,
             learned: None,
@@ -207,9 +267,15 @@ pub fn learned_and_majority(
         };
         match placement {
             Placement::NotPlaceable { reason } => result.reason = Some(reason.clone()),
-            Placement::Placed { side: m, spins } => {
+            Placement::Placed {
+                side: m,
+                spins,
+                quality,
+                ..
+            } => {
                 super::block_spin::check_i8_spins(spins, rows, *m)?;
                 result.placed = true;
+                result.assignment = Some(*quality);
                 let &(from, below, _) = chain.last().expect("the chain starts at the data");
                 if *m == 0 || *m >= below || !below.is_multiple_of(*m) {
                     result.reason = Some(format!(

@@ -47,6 +47,7 @@
 //!   263 (1966).
 
 pub mod analysis;
+pub mod assignment;
 pub mod block_spin;
 pub mod couplings;
 pub mod flow;
@@ -61,11 +62,15 @@ pub use analysis::{
     analyze_dbn, block_spin_figure, dead_units, AnalysisOptions, BlockComparison, BlockSpinFigure,
     DbnAnalysis, LevelReport, DEAD_UNIT_STD,
 };
+pub use assignment::max_weight_assignment;
 pub use block_spin::{
-    best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
+    best_blocks, best_matching_blocks, block_correlations, level_observables, majority_rule,
+    BlockMatch, LevelObservables,
 };
 pub use lattice::{lattice_side, torus_delta, torus_distance};
-pub use learned_mcrg::{learned_and_majority, place_units, Exponents, LevelMcrg, Placement};
+pub use learned_mcrg::{
+    learned_and_majority, place_units, AssignmentQuality, Exponents, LevelMcrg, Placement,
+};
 pub use receptive::{
     best_window_mass_fractions, field_locality, layer_locality, participation_ratio,
     receptive_fields, summarize_locality, Locality, LocalitySummary,
