@@ -12,13 +12,13 @@
 
 use crate::{Error, Result};
 
-/// The permutation π maximising Σ_r w[r][π(r)] over all permutations of
+/// The permutation π maximising Σ_r w(r, π(r)) over all permutations of
 /// 0..n, for the row-major `n × n` weights `weights`: `result[r]` is the
 /// column assigned to row r. Exact (ties go to any optimum), O(n³) in f64:
 /// the Hungarian algorithm (Kuhn 1955, Munkres 1957) in its
 /// shortest-augmenting-path form (Jonker & Volgenant 1987) on the costs
 /// −w, adding one row at a time with dual potentials u, v kept feasible
-/// (u_r + v_c ≤ cost[r][c], equality on assigned pairs).
+/// (u_r + v_c ≤ cost(r, c), equality on assigned pairs).
 ///
 /// # Errors
 /// When n is 0, `weights` does not hold n² values, or a weight is not
