@@ -271,6 +271,42 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
     assert_eq!(summary["levels"][1]["block_spins"]["block"], 2);
     assert_eq!(summary["levels"][2]["block_spins"]["block"], 4);
     assert_eq!(summary["generated"]["samples"], 9);
+    // MCRG of the learned levels beside majority rule's: each hidden level
+    // has finite exponents for both, or the reason why not.
+    assert!(summary["levels"][0]["mcrg"].is_null());
+    for level in 1..=2 {
+        let m = &summary["levels"][level]["mcrg"];
+        assert!(m["placed"].is_boolean(), "{m}");
+        match m["reason"].as_str() {
+            Some(reason) => assert!(!reason.is_empty()),
+            None => {
+                for which in ["learned", "majority"] {
+                    for key in ["y_t", "y_t_err", "y_h", "y_h_err"] {
+                        assert!(m[which][key].as_f64().unwrap().is_finite(), "{m}");
+                    }
+                }
+                let b = m["block"].as_u64().unwrap();
+                assert!(b == 2 || b == 4, "{m}");
+            }
+        }
+        if !m["placed"].as_bool().unwrap() {
+            assert!(m["reason"].as_str().unwrap().len() > 10, "{m}");
+            assert!(m["learned"].is_null() && m["majority"].is_null(), "{m}");
+            assert!(m["mean_abs_correlation"].is_null(), "{m}");
+        } else {
+            // The one-to-one assignment's quality.
+            let f = |k: &str| m[k].as_f64().unwrap();
+            let (mean, min, best) = (
+                f("mean_abs_correlation"),
+                f("min_abs_correlation"),
+                f("best_block_fraction"),
+            );
+            assert!(0.0 < min && min <= mean && mean <= 1.0, "{m}");
+            assert!((0.0..=1.0).contains(&best), "{m}");
+        }
+    }
+    let report = std::fs::read_to_string(r.join("report.html")).unwrap();
+    assert!(report.contains("y_T learned") && report.contains("best block"));
     let csv = std::fs::read_to_string(r.join("layers.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
 
@@ -329,6 +365,25 @@ fn analyze_writes_figures_and_summary_and_sample_generates() {
         &words("dbn analyze --model dbn.safetensors --data ising.npy --window 9 --out x"),
         &["window", "9"],
     );
+    vrg_err(
+        d,
+        &words("dbn analyze --model dbn.safetensors --data ising.npy --mcrg-jackknife 1 --out x"),
+        &["--mcrg-jackknife 1", "at least 2"],
+    );
+    // More jackknife blocks than half the rows: every hidden level reports
+    // why it has no exponents; the analysis still succeeds.
+    vrg_ok(
+        d,
+        &words("dbn analyze --model dbn.safetensors --data ising.npy --rows 20 --generate 0 --mcrg-jackknife 15 --out few"),
+    );
+    let few: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("few/summary.json")).unwrap())
+            .unwrap();
+    for level in 1..=2 {
+        let m = &few["levels"][level]["mcrg"];
+        assert!(m["learned"].is_null() && m["majority"].is_null(), "{m}");
+        assert!(m["reason"].as_str().unwrap().len() > 10, "{m}");
+    }
     std::fs::write(d.join("afile"), "x").unwrap();
     vrg_err(
         d,

@@ -6,7 +6,8 @@
 # receptive-field radius growing with depth, per-layer free energies; then
 # the renormalized couplings of each level (issue #14: `vrg rg renormalized`,
 # learned layers beside 2×2, 4×4 and 8×8 majority-rule blocks, which way
-# each flows relative to K_c).
+# each flows relative to K_c); the MCRG exponents y_T, y_H of each placed
+# hidden level (learned coarse-graining) beside majority rule's (issue #16).
 #
 # Usage: bash crates/vrg/benches/mehta_schwab.sh [OUT_DIR]   (default /tmp/vrg-mehta-schwab)
 #
@@ -38,6 +39,15 @@ for l in s["levels"]:
     print(f"  level {l['level']} ({l['n_units']} units): |m| = {o['magnetisation']:.3f}, NN <s s'> = {o['nearest_neighbour_correlation']:.3f}{extra}")
 t = s["training"]
 print(f"layer-1 held-out ln p(v) per spin {t['layer0_log_likelihood_per_spin_validation']:.4f} vs exact bound -s = {t['best_possible_log_likelihood_per_spin']:.4f}")
+print("MCRG exponents (y_T = 1, y_H = 15/8 exactly): learned coarse-graining vs majority rule, same data and b")
+for l in s["levels"][1:]:
+    m = l["mcrg"]
+    e = lambda x: "-" if x is None else f"y_T = {x['y_t']:.3f} ± {x['y_t_err']:.3f}, y_H = {x['y_h']:.3f} ± {x['y_h_err']:.3f}"
+    step = f"from level {m['from_level']}, b = {m['block']}" if m["block"] else "not in the chain"
+    print(f"  level {l['level']} ({step}): learned {e(m['learned'])} | majority {e(m['majority'])}" + (f"  [{m['reason']}]" if m["reason"] else ""))
+    if m.get("mean_abs_correlation") is not None:
+        print(f"    units assigned one-to-one to blocks (Hungarian): |corr| mean {m['mean_abs_correlation']:.3f}, "
+              f"min {m['min_abs_correlation']:.3f}, {100 * m['best_block_fraction']:.0f}% on their best-matching block")
 print("figures:", ", ".join(f"{sys.argv[1].rsplit('/',1)[0]}/{v}" for v in s["figures"].values()))
 PY
 /usr/bin/time -f "renormalized couplings: wall %e s" ./target/release/vrg rg renormalized \

@@ -176,6 +176,7 @@ fn analysis_of_an_exact_block_spin_stack() {
             ..LogZOptions::default()
         }),
         seed: 1,
+        mcrg_jackknife: 10,
     };
     let report = analyze_dbn(&dbn, &data, side, &options, &|_| {}).unwrap();
     assert_eq!(report.levels.len(), 3);
@@ -250,6 +251,7 @@ fn block_spin_figure_lays_out_data_blocks_and_hidden_units() {
         window: 2,
         logz: None,
         seed: 1,
+        mcrg_jackknife: 10,
     };
     let analysis = analyze_dbn(&dbn, &data, side, &options, &|_| {}).unwrap();
     let figure = block_spin_figure(&dbn, &data, &analysis, 2).unwrap();

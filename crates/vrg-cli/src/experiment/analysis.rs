@@ -267,6 +267,13 @@ pub fn analysis_run(
         .or(config.analysis.gibbs_steps)
         .unwrap_or(1000);
     let generate = flags.generate.or(config.analysis.generate).unwrap_or(64);
+    let mcrg_jackknife = flags
+        .mcrg_jackknife
+        .or(config.analysis.mcrg_jackknife)
+        .unwrap_or(10);
+    if mcrg_jackknife < 2 {
+        bail!("invalid --mcrg-jackknife {mcrg_jackknife}: expected at least 2 jackknife blocks");
+    }
     if generate > 0 && gibbs_steps == 0 {
         bail!("invalid --gibbs-steps 0: expected at least 1 step");
     }
@@ -275,6 +282,7 @@ pub fn analysis_run(
             window,
             logz: logz_options(&flags.logz, config, flags.seed)?,
             seed: flags.seed,
+            mcrg_jackknife,
         },
         generate,
         gibbs_steps,
@@ -316,8 +324,48 @@ pub fn print_headlines(summary: &Value, dir: &Path) {
                             l["block_spins"]["block"]
                         )
                     });
+            let mcrg = &l["mcrg"];
+            let exponents = |which: &str| {
+                let e = &mcrg[which];
+                let f = |k: &str| e[k].as_f64().unwrap_or(f64::NAN);
+                e.is_object().then(|| {
+                    format!(
+                        "{which} y_T = {:.3} ± {:.3}, y_H = {:.3} ± {:.3}",
+                        f("y_t"),
+                        f("y_t_err"),
+                        f("y_h"),
+                        f("y_h_err")
+                    )
+                })
+            };
+            let mcrg_line = if mcrg.is_object() {
+                let parts: Vec<String> = ["learned", "majority"]
+                    .into_iter()
+                    .filter_map(exponents)
+                    .chain(mcrg["reason"].as_str().map(|r| format!("({r})")))
+                    .collect();
+                let step = match (mcrg["from_level"].as_u64(), mcrg["block"].as_u64()) {
+                    (Some(from), Some(b)) => format!(" from level {from}, b = {b}"),
+                    _ => String::new(),
+                };
+                let assignment = match (
+                    mcrg["mean_abs_correlation"].as_f64(),
+                    mcrg["min_abs_correlation"].as_f64(),
+                    mcrg["best_block_fraction"].as_f64(),
+                ) {
+                    (Some(mean), Some(min), Some(best)) => format!(
+                        "\n  units assigned one-to-one to blocks: |corr| mean {mean:.3}, \
+                         min {min:.3}; {:.0}% on their best-matching block",
+                        100.0 * best
+                    ),
+                    _ => String::new(),
+                };
+                format!("{assignment}\n  MCRG{step}: {}", parts.join("; "))
+            } else {
+                String::new()
+            };
             eprintln!(
-                "level {} ({} units): |m| = {:.3}, nearest-neighbour ⟨s s'⟩ = {:.3}{block}",
+                "level {} ({} units): |m| = {:.3}, nearest-neighbour ⟨s s'⟩ = {:.3}{block}{mcrg_line}",
                 l["level"],
                 l["n_units"],
                 l["observables"]["magnetisation"]

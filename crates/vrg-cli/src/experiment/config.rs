@@ -79,6 +79,8 @@ pub struct AnalysisSettings {
     pub gibbs_steps: Option<usize>,
     /// Rows of the data analysed (the first ones).
     pub rows: Option<usize>,
+    /// Jackknife blocks of the MCRG exponents' error bars.
+    pub mcrg_jackknife: Option<usize>,
 }
 
 /// A whole experiment file.

@@ -742,6 +742,7 @@ mod tests {
                 block_spins: None,
                 reconstruction_error: 0.0,
                 dead_units: 0,
+                mcrg: None,
             }
         };
         DbnAnalysis {

@@ -168,6 +168,10 @@ pub struct AnalysisFlags {
     /// Analyse at most the first N rows [default: 10000].
     #[arg(long, value_name = "N")]
     pub rows: Option<usize>,
+    /// Jackknife blocks of the error bars of the MCRG exponents (learned
+    /// coarse-graining and majority rule) [default: 10].
+    #[arg(long, value_name = "J")]
+    pub mcrg_jackknife: Option<usize>,
     /// Seed of sampling, generation and AIS.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,

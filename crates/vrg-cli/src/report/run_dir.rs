@@ -202,6 +202,7 @@ pub fn report_for_summary(summary: &Value, figures: &mut Vec<(String, Figure)>) 
             n("levels")
                 .map(|levels| levels_table(s, levels))
                 .into_iter()
+                .chain(n("levels").and_then(|levels| mcrg_table(s, levels)))
                 .collect(),
         ),
         (
@@ -500,23 +501,82 @@ fn levels_table(s: &Value, levels: usize) -> Table {
             columns.push((head.into(), key));
         }
     }
+    let columns: Vec<(&str, &str)> = columns.iter().map(|(h, k)| (h.as_str(), *k)).collect();
+    per_level_table(
+        s,
+        "Each level read as spins (the data is level 0)",
+        0..levels,
+        "",
+        &columns,
+    )
+}
+
+/// A table of one row per level in `levels`, its columns (heading, key)
+/// read from `levels/l/{prefix}{key}`, after a column of the level.
+fn per_level_table(
+    s: &Value,
+    caption: &str,
+    levels: std::ops::Range<usize>,
+    prefix: &str,
+    columns: &[(&str, &str)],
+) -> Table {
     let mut head = vec!["level".to_owned()];
-    head.extend(columns.iter().map(|(h, _)| h.clone()));
+    head.extend(columns.iter().map(|(h, _)| (*h).to_owned()));
     Table {
-        caption: "Each level read as spins (the data is level 0)".into(),
+        caption: caption.into(),
         head,
-        rows: (0..levels)
+        rows: levels
             .map(|l| {
                 std::iter::once(Cell::at(s, &format!("/levels/{l}/level")))
                     .chain(
                         columns
                             .iter()
-                            .map(|(_, key)| Cell::at(s, &format!("/levels/{l}/{key}"))),
+                            .map(|(_, key)| Cell::at(s, &format!("/levels/{l}/{prefix}{key}"))),
                     )
                     .collect()
             })
             .collect(),
     }
+}
+
+/// The MCRG exponents of the learned coarse-graining beside majority
+/// rule's (`levels/l/mcrg`, vrg::rg::learned_mcrg), when any level has them.
+fn mcrg_table(s: &Value, levels: usize) -> Option<Table> {
+    let present = (1..levels).any(|l| {
+        s.pointer(&format!("/levels/{l}/mcrg"))
+            .is_some_and(|v| v.is_object())
+    });
+    if !present {
+        return None;
+    }
+    let columns = [
+        ("from level", "from_level"),
+        ("b", "block"),
+        ("mean |corr|", "mean_abs_correlation"),
+        ("min |corr|", "min_abs_correlation"),
+        ("best block", "best_block_fraction"),
+        ("y_T learned", "learned/y_t"),
+        ("±", "learned/y_t_err"),
+        ("y_T majority", "majority/y_t"),
+        ("±", "majority/y_t_err"),
+        ("y_H learned", "learned/y_h"),
+        ("±", "learned/y_h_err"),
+        ("y_H majority", "majority/y_h"),
+        ("±", "majority/y_h_err"),
+        ("note", "reason"),
+    ];
+    Some(per_level_table(
+        s,
+        "MCRG exponents (Swendsen 1979; 2D Ising: y_T = 1, y_H = 15/8) of each step between \
+         placed levels: the hidden units placed on the coarse lattice by the optimal \
+         one-to-one assignment of units to blocks (Hungarian algorithm, maximising the total \
+         |corr| of unit and block spin; mean and min |corr| of the assigned pairs, and the \
+         fraction of units on their best-matching block) (learned), beside the data blocked \
+         by majority rule with the same block side b (majority), with jackknife errors",
+        1..levels,
+        "mcrg/",
+        &columns,
+    ))
 }
 
 fn generated_table(s: &Value) -> Table {

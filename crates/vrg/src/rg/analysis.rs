@@ -11,8 +11,17 @@
 //! and Kadanoff's majority rule with blocks of side L/√n_l, so that level l
 //! has as many blocks as units (skipped when √n_l is not a whole divisor
 //! of L).
+//!
+//! Each level whose units can be placed on the coarse lattice of the
+//! block comparison (by the optimal one-to-one assignment of units to
+//! blocks, see [`super::learned_mcrg`]) also gets the MCRG exponents y_T and y_H of
+//! the learned coarse-graining, beside majority rule's on the same data
+//! with the same block sides ([`LevelReport::mcrg`]).
 
-use super::block_spin::{best_matching_blocks, level_observables, majority_rule, LevelObservables};
+use super::block_spin::{
+    best_blocks, block_correlations, level_observables, majority_rule, LevelObservables,
+};
+use super::learned_mcrg::{learned_and_majority, place_units, LevelMcrg, Placement};
 use super::receptive::{
     best_window_mass_fractions, layer_locality, receptive_fields, summarize_locality, Locality,
     LocalitySummary,
@@ -32,8 +41,12 @@ pub struct AnalysisOptions {
     pub window: usize,
     /// How to get each layer's ln Z (`None`: free energies not computed).
     pub logz: Option<LogZOptions>,
-    /// Seed of the sampled up-pass.
+    /// Seed of the sampled up-pass (and of the majority rule's
+    /// tie-breaks in the MCRG comparison).
     pub seed: u64,
+    /// Jackknife blocks of the MCRG error bars (≥ 2; a level whose MCRG
+    /// cannot use them gets a reason instead of exponents).
+    pub mcrg_jackknife: usize,
 }
 
 /// Kadanoff blocks against hidden units at one level.
@@ -68,6 +81,9 @@ pub struct LevelReport {
     pub reconstruction_error: f64,
     /// How many of the level's units are dead ([`dead_units`]; 0 at level 0).
     pub dead_units: usize,
+    /// The learned coarse-graining's MCRG exponents beside majority
+    /// rule's (levels ≥ 1; [`super::learned_mcrg`]).
+    pub mcrg: Option<LevelMcrg>,
 }
 
 /// Everything [`analyze_dbn`] measures; figures are drawn from it.
@@ -221,7 +237,9 @@ pub fn analyze_dbn(
         block_spins: None,
         reconstruction_error: 0.0,
         dead_units: 0,
+        mcrg: None,
     }];
+    let mut placements = Vec::new();
     let mut localities = Vec::new();
     let mut dead_per_level = Vec::new();
     let mut fields_per_level = Vec::new();
@@ -253,12 +271,13 @@ pub fn analyze_dbn(
         let observables = level_observables(&spins, rows, &centres, side)?;
         let means = dbn.up(&data.values, rows, level)?;
         let dead = dead_units(&means, rows, n_units, !hidden_bernoulli)?;
-        let block_spins = match block_side(side, n_units) {
+        let (block_spins, placement) = match block_side(side, n_units) {
             Some(b) => {
                 let blocks = majority_rule(&data_spins, rows, side, b)?;
-                let n_blocks = (side / b) * (side / b);
-                let matches = best_matching_blocks(&means, n_units, &blocks, n_blocks, rows)?;
                 let per_side = side / b;
+                let n_blocks = per_side * per_side;
+                let correlations = block_correlations(&means, n_units, &blocks, n_blocks, rows)?;
+                let matches = best_blocks(&correlations, n_blocks);
                 let block_centre = |k: usize| {
                     let (r, c) = (k / per_side, k % per_side);
                     (
@@ -272,16 +291,32 @@ pub fn analyze_dbn(
                     .zip(&centres)
                     .map(|(m, &c)| super::lattice::torus_distance(c, block_centre(m.block), side))
                     .collect();
-                Some(BlockComparison {
+                let placement = if dbn.layers()[level - 1].hidden_units() == HiddenUnits::Gaussian {
+                    Placement::NotPlaceable {
+                        reason: "Gaussian hidden units are not ±1 spins".into(),
+                    }
+                } else {
+                    place_units(&spins, rows, &correlations, per_side)?
+                };
+                let comparison = BlockComparison {
                     block: b,
                     n_blocks,
                     mean_abs_correlation: abs.iter().sum::<f64>() / abs.len() as f64,
                     median_abs_correlation: median(&abs),
                     median_centre_distance: median(&distances),
-                })
+                };
+                (Some(comparison), placement)
             }
-            None => None,
+            None => (
+                None,
+                Placement::NotPlaceable {
+                    reason: format!(
+                        "{n_units} units are not m² with m dividing the lattice side {side}"
+                    ),
+                },
+            ),
         };
+        placements.push(placement);
         let reconstruction = dbn.reconstruct(&data.values, rows, level)?;
         let reconstruction_error = data
             .values
@@ -299,10 +334,43 @@ pub fn analyze_dbn(
             block_spins,
             reconstruction_error,
             dead_units: dead.len(),
+            mcrg: None,
         });
         dead_per_level.push(dead);
         localities.push(locality);
         fields_per_level.push(fields);
+    }
+    step_done("MCRG of the learned and majority-rule maps");
+    let mcrg: Vec<LevelMcrg> = if data_spins.iter().all(|&s| s == 1.0 || s == -1.0) {
+        let data_i8: Vec<i8> = data_spins.iter().map(|&s| s as i8).collect();
+        learned_and_majority(
+            &data_i8,
+            rows,
+            side,
+            &placements,
+            options.mcrg_jackknife,
+            options.seed,
+        )?
+    } else {
+        let reason = "the data are not ±1 spins (0/1 for binary units)".to_owned();
+        placements
+            .iter()
+            .map(|p| LevelMcrg {
+                placed: matches!(p, Placement::Placed { .. }),
+                assignment: match p {
+                    Placement::Placed { quality, .. } => Some(*quality),
+                    Placement::NotPlaceable { .. } => None,
+                },
+                from_level: None,
+                block: None,
+                learned: None,
+                majority: None,
+                reason: Some(reason.clone()),
+            })
+            .collect()
+    };
+    for (level, m) in levels[1..].iter_mut().zip(mcrg) {
+        level.mcrg = Some(m);
     }
     let free_energies = match &options.logz {
         Some(logz) => {

@@ -237,7 +237,24 @@ pub fn block_spins(
     let sides = block_sides(side, block, levels)?;
     check_i8_spins(spins, rows, side)?;
     let mut current = spins.to_vec();
-    for level in 1..=levels {
+    blocking_steps(&mut current, rows, &sides, rule, seed, |_| {});
+    Ok(current)
+}
+
+/// Blocks `current` (`rows × sides[0]²`) level by level to `sides[1]`,
+/// `sides[2]`, … (each dividing the one before), leaving the last level
+/// in `current` and handing each level's configurations to `each` as they
+/// are made. Level n draws its tie-breaks from [`tie_break_streams`] of
+/// level n.
+fn blocking_steps(
+    current: &mut Vec<i8>,
+    rows: usize,
+    sides: &[usize],
+    rule: BlockRule,
+    seed: u64,
+    mut each: impl FnMut(&[i8]),
+) {
+    for level in 1..sides.len() {
         let (fine, coarse) = (sides[level - 1], sides[level]);
         let mut next = vec![0i8; rows * coarse * coarse];
         let mut rngs = tie_break_streams(seed, level, rows);
@@ -245,10 +262,51 @@ pub fn block_spins(
             .par_chunks(TIE_BREAK_CHUNK * fine * fine)
             .zip(next.par_chunks_mut(TIE_BREAK_CHUNK * coarse * coarse))
             .zip(rngs.par_iter_mut())
-            .for_each(|((chunk, out), rng)| block_chunk(chunk, fine, block, rule, rng, out));
-        current = next;
+            .for_each(|((chunk, out), rng)| {
+                block_chunk(chunk, fine, fine / coarse, rule, rng, out)
+            });
+        each(&next);
+        *current = next;
     }
-    Ok(current)
+}
+
+/// Successive block-spin transforms of the ±1 configurations `spins`
+/// (`rows × side²`) with block sides `blocks[0]`, `blocks[1]`, … (level n
+/// blocks level n − 1 by b_n), as [`block_spins`] does with one block
+/// side: the same rules, and level n draws the same tie-breaks from the
+/// same streams of `seed`, so with equal block sides level n equals
+/// `block_spins(.., n, seed)`. Returns every level's configurations,
+/// level 1 first (`rows × (side/(b_1⋯b_n))²` each).
+///
+/// Errors if a value is not ±1, `spins.len()` ≠ rows·side², a block side
+/// is below 2 or does not divide the side of the level it blocks.
+pub fn block_levels(
+    spins: &[i8],
+    rows: usize,
+    side: usize,
+    blocks: &[usize],
+    rule: BlockRule,
+    seed: u64,
+) -> Result<Vec<Vec<i8>>> {
+    let mut sides = vec![side];
+    for (n, &b) in blocks.iter().enumerate() {
+        let current = sides[n];
+        if b < 2 || current < b || !current.is_multiple_of(b) {
+            return Err(Error::invalid(
+                "block",
+                b,
+                format!("a block side b ≥ 2 dividing the side {current} of level {n} (L = {side})"),
+            ));
+        }
+        sides.push(current / b);
+    }
+    check_i8_spins(spins, rows, side)?;
+    let mut current = spins.to_vec();
+    let mut levels = Vec::with_capacity(blocks.len());
+    blocking_steps(&mut current, rows, &sides, rule, seed, |level| {
+        levels.push(level.to_vec())
+    });
+    Ok(levels)
 }
 
 /// Fails unless `spins` holds `rows × side²` values, each ±1 (naming the
@@ -284,13 +342,13 @@ fn centred_columns(values: &[f32], rows: usize, cols: usize) -> (Vec<f64>, Vec<f
     (centred, norms)
 }
 
-/// For each hidden unit, the block spin with the largest |Pearson
-/// correlation| across the `rows` configurations, and that correlation
-/// (signed): ρ(x, y) = Σ (x − x̄)(y − ȳ) / sqrt(Σ (x − x̄)² Σ (y − ȳ)²),
-/// taken as 0 when either column is constant. `activations` is
-/// `rows × n_units` (e.g. a DBN up-pass), `blocks` is `rows × n_blocks`
-/// (e.g. [`majority_rule`] of the same data). Exact ties go to the lowest
-/// block index. Accumulates in f64; parallel over units.
+/// The signed Pearson correlation of each hidden unit with each block spin
+/// across the `rows` configurations, row-major `n_units × n_blocks`:
+/// ρ(x, y) = Σ (x − x̄)(y − ȳ) / sqrt(Σ (x − x̄)² Σ (y − ȳ)²), taken as 0
+/// when either column is constant. `activations` is `rows × n_units`
+/// (e.g. a DBN up-pass), `blocks` is `rows × n_blocks` (e.g.
+/// [`majority_rule`] of the same data). Accumulates in f64; parallel over
+/// units.
 ///
 /// Errors if `rows` or `n_blocks` is 0, a length is not rows × its count,
 /// or a value is not finite.
@@ -298,13 +356,13 @@ fn centred_columns(values: &[f32], rows: usize, cols: usize) -> (Vec<f64>, Vec<f
 /// # References
 /// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), §V (hidden units
 ///   as block spins).
-pub fn best_matching_blocks(
+pub fn block_correlations(
     activations: &[f32],
     n_units: usize,
     blocks: &[f32],
     n_blocks: usize,
     rows: usize,
-) -> Result<Vec<BlockMatch>> {
+) -> Result<Vec<f64>> {
     if rows == 0 {
         return Err(Error::invalid("rows", 0, "at least one configuration"));
     }
@@ -339,21 +397,37 @@ pub fn best_matching_blocks(
     let (centred_units, unit_norms) = centred_columns(activations, rows, n_units);
     Ok((0..n_units)
         .into_par_iter()
-        .map(|u| {
+        .flat_map_iter(|u| {
             let unit = &centred_units[u * rows..(u + 1) * rows];
-            let mut best = BlockMatch {
-                block: 0,
-                correlation: 0.0,
-            };
-            for b in 0..n_blocks {
+            let (centred_blocks, block_norms, unit_norms) =
+                (&centred_blocks, &block_norms, &unit_norms);
+            (0..n_blocks).map(move |b| {
                 let denominator = unit_norms[u] * block_norms[b];
-                let correlation = if denominator > 0.0 {
+                if denominator > 0.0 {
                     let block = &centred_blocks[b * rows..(b + 1) * rows];
                     let dot: f64 = unit.iter().zip(block).map(|(x, y)| x * y).sum();
                     (dot / denominator).clamp(-1.0, 1.0)
                 } else {
                     0.0
-                };
+                }
+            })
+        })
+        .collect())
+}
+
+/// Each row's block with the largest |correlation| of the row-major
+/// `n_units × n_blocks` matrix `correlations` ([`block_correlations`]),
+/// exact ties to the lowest block index; a row of zeros gives block 0 with
+/// correlation 0.
+pub fn best_blocks(correlations: &[f64], n_blocks: usize) -> Vec<BlockMatch> {
+    correlations
+        .chunks_exact(n_blocks.max(1))
+        .map(|row| {
+            let mut best = BlockMatch {
+                block: 0,
+                correlation: 0.0,
+            };
+            for (b, &correlation) in row.iter().enumerate() {
                 if correlation.abs() > best.correlation.abs() {
                     best = BlockMatch {
                         block: b,
@@ -363,7 +437,28 @@ pub fn best_matching_blocks(
             }
             best
         })
-        .collect())
+        .collect()
+}
+
+/// For each hidden unit, the block spin with the largest |Pearson
+/// correlation| across the `rows` configurations, and that correlation
+/// (signed; [`block_correlations`], [`best_blocks`]). Exact ties go to the
+/// lowest block index.
+///
+/// Errors as [`block_correlations`].
+///
+/// # References
+/// - P. Mehta and D. J. Schwab, arXiv:1410.3831 (2014), §V (hidden units
+///   as block spins).
+pub fn best_matching_blocks(
+    activations: &[f32],
+    n_units: usize,
+    blocks: &[f32],
+    n_blocks: usize,
+    rows: usize,
+) -> Result<Vec<BlockMatch>> {
+    let correlations = block_correlations(activations, n_units, blocks, n_blocks, rows)?;
+    Ok(best_blocks(&correlations, n_blocks))
 }
 
 /// Magnetisation and nearest-neighbour correlation of one level's

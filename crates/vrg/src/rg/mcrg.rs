@@ -48,6 +48,16 @@
 //! bench `benches/mcrg.sh` shows y_T's jackknife error growing from 0.01
 //! at level 1 to O(1) at level 2 with 10⁵ configurations).
 //!
+//! # Given levels
+//! [`mcrg`] makes its levels by blocking one lattice repeatedly;
+//! [`mcrg_levels`] takes the levels' configurations instead, from any
+//! coarse-graining (e.g. a DBN's hidden units placed on coarse lattices,
+//! [`super::learned_mcrg`]), each level's T then using its own block
+//! side b_n = L_{n−1}/L_n. Both share the operator values, the integer
+//! moments, the jackknife and the solve of B = A T; fed the levels of
+//! [`super::block_spin::block_levels`], [`mcrg_levels`] gives [`mcrg`]'s
+//! plain-form results bit for bit.
+//!
 //! # Errors bars
 //! Jackknife over blocks of consecutive configurations (Efron 1982): the
 //! data are cut into J blocks, every quantity is recomputed J times with
@@ -340,9 +350,15 @@ fn operator_table(spins: &[i8], rows: usize, sides: &[usize], options: &McrgOpti
     table
 }
 
-/// The moments of each jackknife block of the operator table.
-fn block_moments(table: &[i64], rows: usize, width: usize, jackknife: usize) -> Vec<Moments> {
-    (0..jackknife)
+/// The moments of each jackknife block of the operator table, and their
+/// total.
+fn block_moments(
+    table: &[i64],
+    rows: usize,
+    width: usize,
+    jackknife: usize,
+) -> (Moments, Vec<Moments>) {
+    let blocks: Vec<Moments> = (0..jackknife)
         .into_par_iter()
         .map(|j| {
             let (start, end) = (j * rows / jackknife, (j + 1) * rows / jackknife);
@@ -352,7 +368,10 @@ fn block_moments(table: &[i64], rows: usize, width: usize, jackknife: usize) -> 
             }
             m
         })
-        .collect()
+        .collect();
+    let mut total = Moments::new(width);
+    blocks.iter().for_each(|b| total.add(b, 1));
+    (total, blocks)
 }
 
 /// An estimate with its jackknife error.
@@ -675,21 +694,60 @@ fn check_options(options: &McrgOptions, rows: usize) -> Result<()> {
     if options.levels == 0 {
         return Err(Error::invalid("levels", 0, "at least 1 blocking level"));
     }
-    if options.jackknife < 2 {
+    check_jackknife(options.jackknife, rows)
+}
+
+fn check_jackknife(jackknife: usize, rows: usize) -> Result<()> {
+    if jackknife < 2 {
         return Err(Error::invalid(
             "jackknife",
-            options.jackknife,
+            jackknife,
             "at least 2 jackknife blocks",
         ));
     }
-    if rows < 2 * options.jackknife {
+    if rows < 2 * jackknife {
         return Err(Error::invalid(
             "jackknife",
-            options.jackknife,
+            jackknife,
             format!("at most half the number of configurations ({rows})"),
         ));
     }
     Ok(())
+}
+
+/// The even and odd sectors of level `level` (side `level_side`, T from
+/// the level below with blocks of side `block`): the operators that fit
+/// on the level's lattice, A and B from the moments `pairing` names.
+fn level_result(
+    totals: &[Moments],
+    blocks: &[&[Moments]],
+    level: usize,
+    level_side: usize,
+    pairing: Pairing,
+    block: usize,
+) -> Result<LevelResult> {
+    let fitting = |odd: bool| -> Vec<usize> {
+        (0..OPERATORS.len())
+            .filter(|&o| OPERATORS[o].odd == odd && OPERATORS[o].fits(level_side))
+            .collect()
+    };
+    Ok(LevelResult {
+        level,
+        side: level_side,
+        even: sector(totals, blocks, &fitting(false), pairing, block)?,
+        odd: sector(totals, blocks, &fitting(true), pairing, block)?,
+    })
+}
+
+/// The plain-form pairing of level n: A from level n with itself, B from
+/// level n with level n − 1, all in data set 0.
+fn plain_pairing(level: usize) -> Pairing {
+    Pairing {
+        a_rows: (0, level),
+        a_cols: (0, level),
+        b_rows: (0, level),
+        b_cols: (0, level - 1),
+    }
 }
 
 /// The default number of levels: as many as leave a lattice of side ≥ 4
@@ -724,16 +782,11 @@ pub fn mcrg(
     let sides = block_sides(side, options.block, options.levels)?;
     check_i8_spins(spins, rows, side)?;
     let n_ops = OPERATORS.len();
-    let mut totals = Vec::new();
-    let mut all_blocks = Vec::new();
-    let width = n_ops * sides.len();
     let table = operator_table(spins, rows, &sides, options);
-    let blocks = block_moments(&table, rows, width, options.jackknife);
+    let (total, blocks) = block_moments(&table, rows, n_ops * sides.len(), options.jackknife);
     drop(table);
-    let mut total = Moments::new(width);
-    blocks.iter().for_each(|b| total.add(b, 1));
-    totals.push(total);
-    all_blocks.push(blocks);
+    let mut totals = vec![total];
+    let mut all_blocks = vec![blocks];
     let mut matched_shape = None;
     if let Some((small, small_rows)) = matched {
         check_options(options, small_rows)?;
@@ -742,51 +795,37 @@ pub fn mcrg(
         check_i8_spins(small, small_rows, small_side)?;
         let small_width = n_ops * small_sides.len();
         let table = operator_table(small, small_rows, &small_sides, options);
-        let blocks = block_moments(&table, small_rows, small_width, options.jackknife);
-        let mut total = Moments::new(small_width);
-        blocks.iter().for_each(|b| total.add(b, 1));
+        let (total, blocks) = block_moments(&table, small_rows, small_width, options.jackknife);
         totals.push(total);
         all_blocks.push(blocks);
         matched_shape = Some((small_side, small_rows));
     }
     let block_refs: Vec<&[Moments]> = all_blocks.iter().map(|b| b.as_slice()).collect();
-    let mut levels = Vec::new();
-    for (level, &level_side) in sides.iter().enumerate().skip(1) {
-        let pairing = if matched.is_some() {
-            Pairing {
-                a_rows: (1, level - 1),
-                a_cols: (1, 0),
-                b_rows: (0, level),
-                b_cols: (0, 0),
-            }
-        } else {
-            Pairing {
-                a_rows: (0, level),
-                a_cols: (0, level),
-                b_rows: (0, level),
-                b_cols: (0, level - 1),
-            }
-        };
-        let fitting = |odd: bool| -> Vec<usize> {
-            (0..n_ops)
-                .filter(|&o| OPERATORS[o].odd == odd && OPERATORS[o].fits(level_side))
-                .collect()
-        };
-        let even = sector(
-            &totals,
-            &block_refs,
-            &fitting(false),
-            pairing,
-            options.block,
-        )?;
-        let odd = sector(&totals, &block_refs, &fitting(true), pairing, options.block)?;
-        levels.push(LevelResult {
-            level,
-            side: level_side,
-            even,
-            odd,
-        });
-    }
+    let levels = sides
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(level, &level_side)| {
+            let pairing = if matched.is_some() {
+                Pairing {
+                    a_rows: (1, level - 1),
+                    a_cols: (1, 0),
+                    b_rows: (0, level),
+                    b_cols: (0, 0),
+                }
+            } else {
+                plain_pairing(level)
+            };
+            level_result(
+                &totals,
+                &block_refs,
+                level,
+                level_side,
+                pairing,
+                options.block,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(McrgResult {
         options: *options,
         size: side,
@@ -794,4 +833,89 @@ pub fn mcrg(
         matched: matched_shape,
         levels,
     })
+}
+
+/// The configurations of one level given to [`mcrg_levels`]: `rows ×
+/// side²` ±1 spins of a periodic `side × side` lattice (site r·side + c).
+#[derive(Clone, Copy, Debug)]
+pub struct LevelSpins<'a> {
+    pub side: usize,
+    pub spins: &'a [i8],
+}
+
+/// Swendsen's MCRG (plain form, see the module documentation) on levels
+/// given explicitly instead of blocked here: `levels[0]` are the
+/// configurations of the finest lattice (side L₀), `levels[n]` (n ≥ 1)
+/// those of a lattice of side L_n dividing L_{n−1}, produced by any
+/// coarse-graining, e.g. a trained network's hidden units placed on the
+/// coarse lattice. Row k of every level must come from the same
+/// configuration k of level 0. Level n's T maps level n − 1 to level n
+/// with the block side b_n = L_{n−1}/L_n, so y = ln λ / ln b_n. With the
+/// levels of [`super::block_spin::block_levels`] this is exactly [`mcrg`]'s plain form
+/// (bit for bit).
+///
+/// Errors if fewer than 2 levels are given, a side does not divide the
+/// side below it (or equals it), a level is not `rows × side²` ±1 spins,
+/// `jackknife` < 2 or more than half the rows, or A is singular.
+///
+/// # References
+/// - R. H. Swendsen, Phys. Rev. Lett. 42, 859 (1979).
+pub fn mcrg_levels(
+    levels: &[LevelSpins],
+    rows: usize,
+    jackknife: usize,
+) -> Result<Vec<LevelResult>> {
+    if levels.len() < 2 {
+        return Err(Error::invalid(
+            "levels",
+            levels.len(),
+            "at least 2 levels (the configurations and one coarse-graining)",
+        ));
+    }
+    check_jackknife(jackknife, rows)?;
+    for (n, pair) in levels.windows(2).enumerate() {
+        let (fine, coarse) = (pair[0].side, pair[1].side);
+        if coarse == 0 || coarse >= fine || !fine.is_multiple_of(coarse) {
+            return Err(Error::invalid(
+                "level side",
+                format!("{coarse} at level {} (level {n} has side {fine})", n + 1),
+                "a proper divisor of the side of the level below",
+            ));
+        }
+    }
+    for level in levels {
+        check_i8_spins(level.spins, rows, level.side)?;
+    }
+    let n_ops = OPERATORS.len();
+    let width = n_ops * levels.len();
+    let mut table = vec![0i64; rows * width];
+    table
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(k, out)| {
+            for (n, level) in levels.iter().enumerate() {
+                let area = level.side * level.side;
+                operator_values(
+                    &level.spins[k * area..(k + 1) * area],
+                    level.side,
+                    &mut out[n * n_ops..(n + 1) * n_ops],
+                );
+            }
+        });
+    let (total, blocks) = block_moments(&table, rows, width, jackknife);
+    drop(table);
+    let totals = [total];
+    let block_refs = [blocks.as_slice()];
+    (1..levels.len())
+        .map(|n| {
+            level_result(
+                &totals,
+                &block_refs,
+                n,
+                levels[n].side,
+                plain_pairing(n),
+                levels[n - 1].side / levels[n].side,
+            )
+        })
+        .collect()
 }

@@ -24,6 +24,9 @@
 //! - [`analyze_dbn`] puts these together for a DBN, level by level;
 //!   [`block_spin_figure`] lays out configurations beside their block
 //!   spins and the hidden units at their centres.
+//! - [`learned_mcrg`] places a DBN's hidden levels on coarse lattices and
+//!   measures the exponents y_T and y_H of the learned coarse-graining by
+//!   Swendsen's MCRG ([`mcrg`]), beside majority rule's.
 //! - [`renormalized`] fits the Hamiltonian (field, nearest- and
 //!   next-nearest-neighbour and plaquette couplings) that coarse-grained
 //!   spins obey, by pseudo-likelihood with bootstrap errors, and follows
@@ -44,11 +47,13 @@
 //!   263 (1966).
 
 pub mod analysis;
+pub mod assignment;
 pub mod block_spin;
 pub mod couplings;
 pub mod flow;
 pub mod kadanoff;
 pub mod lattice;
+pub mod learned_mcrg;
 pub mod mcrg;
 pub mod receptive;
 pub mod renormalized;
@@ -57,10 +62,15 @@ pub use analysis::{
     analyze_dbn, block_spin_figure, dead_units, AnalysisOptions, BlockComparison, BlockSpinFigure,
     DbnAnalysis, LevelReport, DEAD_UNIT_STD,
 };
+pub use assignment::max_weight_assignment;
 pub use block_spin::{
-    best_matching_blocks, level_observables, majority_rule, BlockMatch, LevelObservables,
+    best_blocks, best_matching_blocks, block_correlations, level_observables, majority_rule,
+    BlockMatch, LevelObservables,
 };
 pub use lattice::{lattice_side, torus_delta, torus_distance};
+pub use learned_mcrg::{
+    learned_and_majority, place_units, AssignmentQuality, Exponents, LevelMcrg, Placement,
+};
 pub use receptive::{
     best_window_mass_fractions, field_locality, layer_locality, participation_ratio,
     receptive_fields, summarize_locality, Locality, LocalitySummary,
