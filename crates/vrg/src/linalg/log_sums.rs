@@ -82,12 +82,12 @@ impl SumPath {
 
     /// Whether the running processor can take this path.
     pub fn supported(self) -> bool {
-        match (self, isa()) {
-            (SumPath::Portable, _) => true,
-            (SumPath::Avx2, Isa::Avx2 | Isa::Avx512) => true,
-            (SumPath::Avx512, Isa::Avx512) => true,
-            _ => false,
-        }
+        matches!(
+            (self, isa()),
+            (SumPath::Portable, _)
+                | (SumPath::Avx2, Isa::Avx2 | Isa::Avx512)
+                | (SumPath::Avx512, Isa::Avx512)
+        )
     }
 
     /// The path [`log_sum`] and [`axpy_log_sum`] take here.
@@ -375,35 +375,85 @@ mod x86 {
     pub(super) unsafe fn log1p_avx512(e: *mut f64, n: usize, f: *const f64, scale: bool) -> f64 {
         let vectors = n / 8;
         let one = _mm512_set1_pd(1.0);
-        let mut product = one;
-        let mut exponents = _mm512_setzero_pd();
-        for start in (0..vectors).step_by(RENORMALISE_EVERY) {
-            for v in start..vectors.min(start + RENORMALISE_EVERY) {
-                // SAFETY: v·8 + 8 ≤ n, within the caller's slices.
-                let value = unsafe {
-                    let p = e.add(8 * v);
-                    let value = _mm512_loadu_pd(p);
-                    if scale {
-                        let value = _mm512_mul_pd(value, _mm512_loadu_pd(f.add(8 * v)));
-                        _mm512_storeu_pd(p, value);
-                        value
-                    } else {
-                        value
-                    }
+        // Four independent products and exponent sums: one chain would wait
+        // on each multiply's latency.
+        let mut product = [one; 4];
+        let mut exponents = [_mm512_setzero_pd(); 4];
+        // The factor 1 + e_v (after e_v ← e_v·f_v) of vector v.
+        let term = |v: usize| {
+            // SAFETY: v·8 + 8 ≤ n, within the caller's slices.
+            unsafe {
+                let p = e.add(8 * v);
+                let value = _mm512_loadu_pd(p);
+                let value = if scale {
+                    let value = _mm512_mul_pd(value, _mm512_loadu_pd(f.add(8 * v)));
+                    _mm512_storeu_pd(p, value);
+                    value
+                } else {
+                    value
                 };
-                let term = _mm512_add_pd(one, value);
-                exponents = _mm512_add_pd(exponents, _mm512_getexp_pd(term));
-                product = _mm512_mul_pd(
-                    product,
-                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(term),
-                );
+                _mm512_add_pd(one, value)
             }
-            exponents = _mm512_add_pd(exponents, _mm512_getexp_pd(product));
-            product = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(product);
+        };
+        for start in (0..vectors).step_by(RENORMALISE_EVERY) {
+            let end = vectors.min(start + RENORMALISE_EVERY);
+            let mut v = start;
+            let [mut p0, mut p1, mut p2, mut p3] = product;
+            let [mut x0, mut x1, mut x2, mut x3] = exponents;
+            while v + 4 <= end {
+                let (t0, t1, t2, t3) = (term(v), term(v + 1), term(v + 2), term(v + 3));
+                x0 = _mm512_add_pd(x0, _mm512_getexp_pd(t0));
+                x1 = _mm512_add_pd(x1, _mm512_getexp_pd(t1));
+                x2 = _mm512_add_pd(x2, _mm512_getexp_pd(t2));
+                x3 = _mm512_add_pd(x3, _mm512_getexp_pd(t3));
+                p0 = _mm512_mul_pd(
+                    p0,
+                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(t0),
+                );
+                p1 = _mm512_mul_pd(
+                    p1,
+                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(t1),
+                );
+                p2 = _mm512_mul_pd(
+                    p2,
+                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(t2),
+                );
+                p3 = _mm512_mul_pd(
+                    p3,
+                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(t3),
+                );
+                v += 4;
+            }
+            while v < end {
+                let t = term(v);
+                x0 = _mm512_add_pd(x0, _mm512_getexp_pd(t));
+                p0 = _mm512_mul_pd(
+                    p0,
+                    _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(t),
+                );
+                v += 1;
+            }
+            product = [p0, p1, p2, p3];
+            exponents = [x0, x1, x2, x3];
+            for (p, x) in product.iter_mut().zip(exponents.iter_mut()) {
+                *x = _mm512_add_pd(*x, _mm512_getexp_pd(*p));
+                *p = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(*p);
+            }
         }
+        // Four mantissas below 2 multiply to below 16.
+        let all = _mm512_mul_pd(
+            _mm512_mul_pd(product[0], product[1]),
+            _mm512_mul_pd(product[2], product[3]),
+        );
+        let exponents = _mm512_add_pd(
+            _mm512_add_pd(exponents[0], exponents[1]),
+            _mm512_add_pd(exponents[2], exponents[3]),
+        );
+        let exponents = _mm512_add_pd(exponents, _mm512_getexp_pd(all));
+        let all = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_ZERO>(all);
         let mut mantissas = [0.0f64; 8];
         // SAFETY: `mantissas` holds 8 f64.
-        unsafe { _mm512_storeu_pd(mantissas.as_mut_ptr(), product) };
+        unsafe { _mm512_storeu_pd(mantissas.as_mut_ptr(), all) };
         // SAFETY: the remainder lies within the caller's slices.
         let rest = unsafe { log1p_tail(e, f, 8 * vectors, n, scale) };
         log_of_split_product(_mm512_reduce_add_pd(exponents), &mantissas) + rest
