@@ -3,7 +3,8 @@
 //! softplus and ln 2cosh equal the standard library's scalar forms summed
 //! in order within the documented bound `max_error`, on random inputs of
 //! magnitudes up to 700 and lengths that leave every remainder; the fused
-//! update x ← x + δw stores the same x as a plain multiply-add.
+//! update x ← x + δw stores the same x as a plain multiply-add; the product
+//! walk's Σ ln(1 + e_i) matches `ln_1p` within its bound for e up to e^{±300}.
 
 use rand::{Rng as _, RngCore};
 use vrg::linalg::log_sums::{
@@ -113,4 +114,58 @@ fn the_default_entry_points_take_the_best_path() {
         );
         assert_eq!(a, b);
     }
+}
+
+/// The product walk's sum Σ ln(1 + e_i) (after e ← e·f) on every path
+/// against the standard library's `ln_1p` in order, for e from e^{−600}
+/// to e^{600}, within the documented bound (n + 32)·ε·Σ(1 + ln(1 + e_i)).
+#[test]
+fn scaled_log1p_sums_match_ln_1p_within_the_bound() {
+    use vrg::linalg::log_sums::{scaled_log1p_sum, scaled_log1p_sum_on};
+    let mut rng = vrg::rng::root(11);
+    for path in SumPath::ALL.into_iter().filter(|p| p.supported()) {
+        let mut worst = 0.0f64;
+        for &n in &[0usize, 1, 7, 8, 33, 784, 4101, 9000] {
+            for &scale in &[1.0, 30.0, 300.0] {
+                let e: Vec<f64> = inputs(&mut rng, n, scale)
+                    .iter()
+                    .map(|a| (a.clamp(-300.0, 300.0)).exp())
+                    .collect();
+                let f: Vec<f64> = inputs(&mut rng, n, 1.0)
+                    .iter()
+                    .map(|w| w.clamp(-1.0, 1.0).exp())
+                    .collect();
+                let scaled: Vec<f64> = e.iter().zip(&f).map(|(a, b)| a * b).collect();
+                let expected: f64 = scaled.iter().map(|v| v.ln_1p()).sum();
+                let bound = (n as f64 + 32.0)
+                    * f64::EPSILON
+                    * scaled.iter().map(|v| 1.0 + v.ln_1p()).sum::<f64>();
+                let mut walked = e.clone();
+                let found = scaled_log1p_sum_on(path, &mut walked, Some(&f)).unwrap();
+                assert_eq!(walked, scaled, "{} n={n}: e ← e·f", path.name());
+                let error = (found - expected).abs();
+                assert!(
+                    error <= bound,
+                    "{} n={n} scale={scale}: {found} vs {expected} (bound {bound:e})",
+                    path.name()
+                );
+                let mut again = scaled.clone();
+                let plain = scaled_log1p_sum_on(path, &mut again, None).unwrap();
+                assert_eq!(again, scaled);
+                assert!((plain - expected).abs() <= bound);
+                if n > 0 {
+                    worst = worst.max(error / bound);
+                }
+            }
+        }
+        println!(
+            "{:>8} ln(1 + e) sums: worst error {worst:.2e} of the bound",
+            path.name()
+        );
+    }
+    let mut e = vec![1.0; 20];
+    assert_eq!(
+        scaled_log1p_sum(&mut e, None),
+        scaled_log1p_sum_on(SumPath::best(), &mut vec![1.0; 20], None).unwrap()
+    );
 }
