@@ -166,6 +166,6 @@ fn scaled_log1p_sums_match_ln_1p_within_the_bound() {
     let mut e = vec![1.0; 20];
     assert_eq!(
         scaled_log1p_sum(&mut e, None),
-        scaled_log1p_sum_on(SumPath::best(), &mut vec![1.0; 20], None).unwrap()
+        scaled_log1p_sum_on(SumPath::best(), &mut [1.0; 20], None).unwrap()
     );
 }
