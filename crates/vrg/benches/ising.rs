@@ -8,7 +8,8 @@
 //! time of a 24-spin exact enumeration. Each figure is the median of 5
 //! repetitions of ≥ 0.5 s; the machine's idle fraction (from /proc/stat)
 //! during the whole run is printed so contaminated runs can be spotted.
-//! Pass `--quick` for a short smoke run (CI builds but never runs this).
+//! Pass `--quick` for a short smoke run (CI builds but never runs this),
+//! `--wolff` to time only Wolff (against the previous cluster loop).
 
 use std::time::Instant;
 use vrg::hamiltonian::SpinHamiltonian;
@@ -16,6 +17,58 @@ use vrg::ising::exact::critical_temperature;
 use vrg::ising::sequential::SiteOrder;
 use vrg::ising::{IsingModel, MultiSpinMetropolis, SequentialMetropolis, Wolff};
 use vrg::rng;
+
+/// Wolff's cluster loop as it was before issue #18 (same rule), for a
+/// same-run comparison.
+struct PreviousWolff {
+    l: usize,
+    spins: Vec<i8>,
+    threshold: u64,
+    rng: vrg::rng::Rng,
+    stack: Vec<u32>,
+}
+
+impl PreviousWolff {
+    fn new(l: usize, t: f64) -> Self {
+        let p_add = -(-2.0 / t).exp_m1();
+        PreviousWolff {
+            l,
+            spins: vec![1; l * l],
+            threshold: (p_add * 18446744073709551616.0) as u64,
+            rng: rng::root(5),
+            stack: Vec::with_capacity(l * l),
+        }
+    }
+
+    fn cluster_update(&mut self) -> usize {
+        use rand::RngCore;
+        let (l, n) = (self.l, self.l * self.l);
+        let seed = (((self.rng.next_u64() >> 32) * n as u64) >> 32) as usize;
+        let orientation = self.spins[seed];
+        self.spins[seed] = -orientation;
+        self.stack.clear();
+        self.stack.push(seed as u32);
+        let mut size = 1;
+        while let Some(site) = self.stack.pop() {
+            let site = site as usize;
+            let (row, col) = (site / l, site % l);
+            let neighbours = [
+                if row == 0 { site + n - l } else { site - l },
+                if row + 1 == l { site + l - n } else { site + l },
+                if col == 0 { site + l - 1 } else { site - 1 },
+                if col + 1 == l { site + 1 - l } else { site + 1 },
+            ];
+            for nb in neighbours {
+                if self.spins[nb] == orientation && self.rng.next_u64() < self.threshold {
+                    self.spins[nb] = -orientation;
+                    self.stack.push(nb as u32);
+                    size += 1;
+                }
+            }
+        }
+        size
+    }
+}
 
 /// (busy, total) jiffies of all CPUs from /proc/stat.
 fn cpu_jiffies() -> Option<(u64, u64)> {
@@ -70,7 +123,9 @@ fn main() {
         "{:>6} {:>8} {:>14} {:>14} {:>10}",
         "L", "threads", "multi-spin", "byte-per-spin", "ratio"
     );
-    for l in [64usize, 256, 1024] {
+    let wolff_only = std::env::args().any(|a| a == "--wolff");
+    let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &[64, 256, 1024] };
+    for &l in metropolis_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
         let start: Vec<i8> = {
             let mut r = rng::root(1);
@@ -104,7 +159,9 @@ fn main() {
             );
         }
     }
-    println!("\nWolff at T = T_c: ns per flipped spin");
+    println!("\nWolff at T = T_c: ns per flipped spin (previous: the cluster loop before");
+    println!("issue #18 — division for the column, a 64-bit draw per aligned neighbour —");
+    println!("run on the same lattice and temperature in this run)");
     for l in [64usize, 256, 1024] {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
         let mut wolff = Wolff::new(model, &vec![1; l * l], rng::root(4)).unwrap();
@@ -117,10 +174,21 @@ fn main() {
         while start.elapsed().as_secs_f64() < target {
             flipped += wolff.cluster_update() as u64;
         }
+        let ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
+        let mut previous = PreviousWolff::new(l, tc);
+        let mut warm = 0;
+        while warm < 20 * l * l {
+            warm += previous.cluster_update();
+        }
+        let (mut flipped, start) = (0u64, Instant::now());
+        while start.elapsed().as_secs_f64() < target {
+            flipped += previous.cluster_update() as u64;
+        }
+        let previous_ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
         println!(
-            "{l:>6} {:>10.2} ns/flipped spin  (mean cluster {:.0} spins)",
-            start.elapsed().as_secs_f64() / flipped as f64 * 1e9,
-            wolff.mean_cluster_size()
+            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0} spins); previous {previous_ns:.2} ({:.2}x)",
+            wolff.mean_cluster_size(),
+            previous_ns / ns
         );
     }
     println!("\nExact enumeration, 4×6 Ising (2^24 states), {cores} threads");

@@ -219,6 +219,24 @@ fn multispin_metropolis_across_word_boundaries_matches_kaufman() {
     check_against_kaufman(128, Algorithm::Metropolis, &[2.6], 20_000);
 }
 
+/// Below L = 128 a word holds several sublattice rows (L = 4: 2 rows of 2
+/// sites, L = 6: 3 of 3, L = 8: 4 of 4, L = 64: 2 of 32), each wrapping
+/// inside its field and the first and last words rotated: every layout
+/// against Kaufman (L = 4 is also checked against enumeration above).
+#[test]
+fn multispin_metropolis_with_several_rows_per_word_matches_kaufman() {
+    for size in [6, 8] {
+        check_against_kaufman(size, Algorithm::Metropolis, &temperatures(), 100_000);
+    }
+    check_against_kaufman(64, Algorithm::Metropolis, &[2.6, 3.0], 20_000);
+}
+
+#[test]
+fn wolff_at_l_8_and_64_matches_kaufman() {
+    check_against_kaufman(8, Algorithm::Wolff, &temperatures(), 50_000);
+    check_against_kaufman(64, Algorithm::Wolff, &[critical_temperature(1.0)], 5_000);
+}
+
 /// The chain is a function of the seed alone, whatever the thread count.
 #[test]
 fn results_do_not_depend_on_thread_count() {

@@ -45,3 +45,20 @@ pub fn load_mnist(dir: &Path, name: &str, options: &LoadOptions) -> Dataset {
         std::process::exit(2)
     })
 }
+
+/// This process's user + system CPU time in seconds (10 ms ticks, Linux;
+/// NaN elsewhere): on a shared machine it shows the work apart from the wait.
+#[allow(dead_code)]
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |k: usize| fields.get(k).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}

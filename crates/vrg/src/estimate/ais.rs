@@ -37,7 +37,8 @@
 //!   belief networks", ICML 2008.
 
 use super::layer_sums;
-use crate::linalg::{gemm, Operand};
+use crate::linalg::sparse::{sparse_times_dense, SparseRows};
+use crate::linalg::{gemm, transpose, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
@@ -152,6 +153,18 @@ pub fn base_rate_biases(data: &[f32], n_features: usize, units: VisibleUnits) ->
         .collect()
 }
 
+/// How the chains' layer inputs are multiplied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Products {
+    /// Layers of {0, 1} units by the sparse products of
+    /// [`crate::linalg::sparse`] (only their nonzeros are read); other
+    /// layers densely. The default.
+    #[default]
+    Sparse,
+    /// Every product dense (the reference the sparse one is tested against).
+    Dense,
+}
+
 /// AIS estimate of ln Z for `rbm` with `chains` chains over `schedule`,
 /// from the base model with visible biases `base_bias` (see
 /// [`base_rate_biases`]), seeded by `seed`.
@@ -162,8 +175,29 @@ pub fn ais_log_partition(
     schedule: &BetaSchedule,
     seed: u64,
 ) -> Result<AisEstimate> {
+    ais_log_partition_with(rbm, base_bias, chains, schedule, seed, Products::Sparse)
+}
+
+/// [`ais_log_partition`] with the products chosen.
+pub fn ais_log_partition_with(
+    rbm: &Rbm,
+    base_bias: &[f32],
+    chains: usize,
+    schedule: &BetaSchedule,
+    seed: u64,
+    products: Products,
+) -> Result<AisEstimate> {
     check_arguments(rbm, base_bias, chains)?;
-    let walks = walk(rbm, base_bias, chains, schedule.betas(), None, 0, seed, 0);
+    let walks = walk(
+        rbm,
+        base_bias,
+        chains,
+        schedule.betas(),
+        None,
+        0,
+        (seed, products),
+        0,
+    );
     Ok(summarize(
         walks.log_weights,
         base_log_partition(rbm, base_bias),
@@ -187,6 +221,18 @@ pub fn ais_bracket(
     schedule: &BetaSchedule,
     seed: u64,
 ) -> Result<(AisEstimate, AisEstimate)> {
+    ais_bracket_with(rbm, base_bias, chains, schedule, seed, Products::Sparse)
+}
+
+/// [`ais_bracket`] with the products chosen.
+pub fn ais_bracket_with(
+    rbm: &Rbm,
+    base_bias: &[f32],
+    chains: usize,
+    schedule: &BetaSchedule,
+    seed: u64,
+    products: Products,
+) -> Result<(AisEstimate, AisEstimate)> {
     check_arguments(rbm, base_bias, chains)?;
     let log_z_base = base_log_partition(rbm, base_bias);
     let forward = walk(
@@ -196,7 +242,7 @@ pub fn ais_bracket(
         schedule.betas(),
         None,
         REVERSE_BURN_IN,
-        seed,
+        (seed, products),
         0,
     );
     let backwards: Vec<f64> = schedule.betas().iter().rev().copied().collect();
@@ -208,7 +254,7 @@ pub fn ais_bracket(
         &backwards,
         Some(&forward.end_states),
         0,
-        seed,
+        (seed, products),
         chunks,
     );
     Ok((
@@ -303,7 +349,7 @@ fn walk(
     betas: &[f64],
     start: Option<&[f32]>,
     extra_steps: usize,
-    seed: u64,
+    (seed, products): (u64, Products),
     first_stream: usize,
 ) -> Walks {
     let nv = rbm.n_visible();
@@ -317,7 +363,7 @@ fn walk(
             let first = c * CHAINS_PER_CHUNK;
             let rows = CHAINS_PER_CHUNK.min(chains - first);
             let start = start.map(|s| &s[first * nv..(first + rows) * nv]);
-            Path::new(rbm, base_bias, rows).run(betas, start, extra_steps, stream)
+            Path::new(rbm, base_bias, rows, products).run(betas, start, extra_steps, stream)
         })
         .collect();
     let mut walks = Walks {
@@ -360,11 +406,25 @@ struct Path<'a> {
     h: Vec<f32>,
     x: Vec<f32>,
     scratch: Vec<f64>,
+    /// Sparse products of the {0, 1} visible layer (V·W) and hidden layer
+    /// (H·Wᵀ, with Wᵀ stored), where chosen.
+    sparse_visible: bool,
+    sparse_hidden: bool,
+    nonzeros: SparseRows,
+    weights_t: Vec<f32>,
 }
 
 impl<'a> Path<'a> {
-    fn new(rbm: &'a Rbm, base_bias: &'a [f32], rows: usize) -> Self {
+    fn new(rbm: &'a Rbm, base_bias: &'a [f32], rows: usize, products: Products) -> Self {
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let sparse = products == Products::Sparse;
+        let sparse_visible = sparse && rbm.visible_units() == VisibleUnits::Bernoulli;
+        let sparse_hidden = sparse && rbm.hidden_units() == HiddenUnits::Bernoulli;
+        let mut weights_t = Vec::new();
+        if sparse_hidden {
+            weights_t = vec![0.0; nv * nh];
+            transpose(rbm.weights(), nv, nh, &mut weights_t);
+        }
         Path {
             rbm,
             base_bias,
@@ -373,6 +433,51 @@ impl<'a> Path<'a> {
             h: vec![0.0; rows * nh],
             x: vec![0.0; rows * nh],
             scratch: vec![0.0; nh],
+            sparse_visible,
+            sparse_hidden,
+            nonzeros: SparseRows::default(),
+            weights_t,
+        }
+    }
+
+    /// x = V·W (no bias), sparse for {0, 1} visible units when chosen.
+    fn visible_times_weights(&mut self) {
+        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        if self.sparse_visible {
+            self.nonzeros.fill_from_dense(&self.v, self.rows, nv, false);
+            sparse_times_dense(
+                &mut self.x,
+                &self.nonzeros,
+                self.rbm.weights(),
+                nh,
+                nh,
+                false,
+            );
+        } else {
+            gemm(
+                &mut self.x,
+                Operand::new(&self.v, self.rows, nv),
+                Operand::new(self.rbm.weights(), nv, nh),
+                1.0,
+                false,
+            );
+        }
+    }
+
+    /// v = H·Wᵀ (no bias), sparse for {0, 1} hidden units when chosen.
+    fn hidden_times_weights(&mut self) {
+        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        if self.sparse_hidden {
+            self.nonzeros.fill_from_dense(&self.h, self.rows, nh, false);
+            sparse_times_dense(&mut self.v, &self.nonzeros, &self.weights_t, nv, nv, false);
+        } else {
+            gemm(
+                &mut self.v,
+                Operand::new(&self.h, self.rows, nh),
+                Operand::new(self.rbm.weights(), nv, nh).t(),
+                1.0,
+                false,
+            );
         }
     }
 
@@ -403,13 +508,7 @@ impl<'a> Path<'a> {
         for k in 1..betas.len() {
             let (before, beta) = (betas[k - 1], betas[k]);
             // x = c + Wᵀv for the current v.
-            gemm(
-                &mut self.x,
-                Operand::new(&self.v, rows, nv),
-                Operand::new(self.rbm.weights(), nv, nh),
-                1.0,
-                false,
-            );
+            self.visible_times_weights();
             let c = self.rbm.hidden_bias();
             for (r, (v, x)) in self
                 .v
@@ -452,14 +551,8 @@ impl<'a> Path<'a> {
 
     /// x = c + Wᵀv for the current v.
     fn hidden_inputs(&mut self) {
-        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
-        gemm(
-            &mut self.x,
-            Operand::new(&self.v, self.rows, nv),
-            Operand::new(self.rbm.weights(), nv, nh),
-            1.0,
-            false,
-        );
+        let nh = self.rbm.n_hidden();
+        self.visible_times_weights();
         for x in self.x.chunks_exact_mut(nh) {
             for (xj, &cj) in x.iter_mut().zip(self.rbm.hidden_bias()) {
                 *xj += cj;
@@ -471,7 +564,7 @@ impl<'a> Path<'a> {
     /// already computed for v; h ~ N(β x, 1) for Gaussian units), then v ~ p_β(v | h) from the inputs
     /// (1 − β) b_A + β (b + W h).
     fn transition(&mut self, beta: f64, rng: &mut Rng) {
-        let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
+        let nv = self.rbm.n_visible();
         let beta32 = beta as f32;
         for (h, &x) in self.h.iter_mut().zip(&self.x) {
             *h = beta32 * x;
@@ -481,13 +574,7 @@ impl<'a> Path<'a> {
             HiddenUnits::Spin => crate::rbm::sample_binary(&mut self.h, rng, true),
             HiddenUnits::Gaussian => crate::rbm::add_standard_normal(&mut self.h, rng),
         }
-        gemm(
-            &mut self.v,
-            Operand::new(&self.h, self.rows, nh),
-            Operand::new(self.rbm.weights(), nv, nh).t(),
-            1.0,
-            false,
-        );
+        self.hidden_times_weights();
         let (b, b_a) = (self.rbm.visible_bias(), self.base_bias);
         for row in self.v.chunks_exact_mut(nv) {
             for ((a, &bi), &ai) in row.iter_mut().zip(b).zip(b_a) {

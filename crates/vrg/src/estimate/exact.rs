@@ -19,8 +19,12 @@
 //! being recomputed (n·m); each block starts from a directly computed input,
 //! which bounds the rounding drift of the updates. Blocks run in parallel
 //! and their partial sums are combined in block order, so the result does
-//! not depend on the thread count. The cost is 2ⁿ·m evaluations of softplus
-//! (or ln 2cosh) with a vectorised f64 kernel.
+//! not depend on the thread count. The cost is 2ⁿ·m evaluations of
+//! e^{−|a|}, each fused with its update a ← a ± w_j into one pass
+//! ([`crate::linalg::log_sums::axpy_log_sum`]: the logarithms of the per-unit factors
+//! 1 + e^{−|a|} are taken once per state, of their product). A blocked
+//! product (the inputs of 2^k states at once as a matrix product) would cost
+//! n multiply-adds per input against the walk's one, so the walk stays.
 //!
 //! # References
 //! - P. Mehta and D. J. Schwab, "An exact mapping between the Variational
@@ -30,6 +34,7 @@
 
 use super::layer_sums;
 use crate::linalg;
+use crate::linalg::log_sums::{axpy_log_sum, scaled_log1p_sum, LogSum};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -106,8 +111,8 @@ pub fn log_partition_enumerating(rbm: &Rbm, layer: Layer) -> Result<f64> {
     let partial: Vec<(f64, f64)> = (0..blocks)
         .into_par_iter()
         .map_init(
-            || vec![0.0f64; problem.m],
-            |input, block| problem.block(block, bits, input),
+            || (vec![0.0f64; problem.m], vec![0.0f64; problem.m]),
+            |(input, scratch), block| problem.block(block, bits, input, scratch),
         )
         .collect();
     let max = partial
@@ -141,7 +146,30 @@ struct Enumeration {
     other_bias: Vec<f64>,
     other: Other,
     constant: f64,
+    /// The product walk's tables ([`ProductWalk`]); `None` for Gaussian units.
+    products: Option<ProductWalk>,
 }
+
+/// Tables of the product walk: with e_i = e^{s·a_i} (s = 1 for softplus,
+/// 2 for ln 2cosh), flipping unit j multiplies e by e^{±s·d·w_j} (d the
+/// unit's step, 1 or 2), and Σ_i f(a_i) = Σ_i ln(1 + e_i) for softplus,
+/// −Σ_i a_i + Σ_i ln(1 + e_i) for ln 2cosh (ln 2cosh a = −a + ln(1 + e^{2a})),
+/// summed by [`scaled_log1p_sum`] without an exponential per element.
+struct ProductWalk {
+    /// s: 1 (softplus) or 2 (ln 2cosh).
+    scale: f64,
+    /// Row j: e^{s·d·w_j} (unit j switched on) and e^{−s·d·w_j} (off).
+    on: Vec<f64>,
+    off: Vec<f64>,
+    /// Σ_i w_ji per enumerated unit (tracks Σ_i a_i for ln 2cosh).
+    row_sums: Vec<f64>,
+    /// Σ_{j < bits} d·|w_ji| per other unit i: how far a_i can move within a block.
+    reach: Vec<f64>,
+}
+
+/// A block takes the product walk when every s·a_i stays within ±this during
+/// it, so that e^{s·a_i} stays a normal, finite f64 (e^{±600} ≈ 10^{±261}).
+const PRODUCT_WALK_LIMIT: f64 = 600.0;
 
 impl Enumeration {
     fn new(rbm: &Rbm, layer: Layer) -> Result<Self> {
@@ -170,7 +198,7 @@ impl Enumeration {
                 max_spins: MAX_ENUMERATED_UNITS,
             });
         }
-        Ok(match layer {
+        let mut problem = match layer {
             Layer::Visible => {
                 if !rbm.visible_units().is_discrete() {
                     return Err(Error::InvalidParameter {
@@ -197,6 +225,7 @@ impl Enumeration {
                     } else {
                         nh as f64 * crate::rbm::HALF_LN_2PI
                     },
+                    products: None,
                 }
             }
             Layer::Hidden => {
@@ -234,8 +263,50 @@ impl Enumeration {
                     other_bias: b,
                     other,
                     constant,
+                    products: None,
                 }
             }
+        };
+        problem.products = problem.product_walk();
+        Ok(problem)
+    }
+
+    /// The product walk's tables for discrete other units.
+    fn product_walk(&self) -> Option<ProductWalk> {
+        let scale = match self.other {
+            Other::Bernoulli => 1.0,
+            Other::Spin => 2.0,
+            Other::Gaussian => return None,
+        };
+        let step = if self.spin { 2.0 } else { 1.0 };
+        let on: Vec<f64> = self
+            .weights
+            .iter()
+            .map(|&w| (scale * step * w).exp())
+            .collect();
+        let off: Vec<f64> = self
+            .weights
+            .iter()
+            .map(|&w| (-scale * step * w).exp())
+            .collect();
+        let row_sums = self
+            .weights
+            .chunks_exact(self.m.max(1))
+            .map(|row| row.iter().sum())
+            .collect();
+        let bits = BLOCK_BITS.min(self.n);
+        let mut reach = vec![0.0f64; self.m];
+        for row in self.weights.chunks_exact(self.m.max(1)).take(bits) {
+            for (r, &w) in reach.iter_mut().zip(row) {
+                *r += step * w.abs();
+            }
+        }
+        Some(ProductWalk {
+            scale,
+            on,
+            off,
+            row_sums,
+            reach,
         })
     }
 
@@ -259,9 +330,22 @@ impl Enumeration {
             }
     }
 
+    /// a ← a + δ·w, then Σ_i f(a_i) + constant over the new a (one pass for
+    /// discrete units: [`crate::linalg::log_sums::axpy_log_sum`]).
+    fn update_and_sum(&self, a: &mut [f64], delta: f64, w: &[f64]) -> f64 {
+        match self.other {
+            Other::Bernoulli => self.constant + axpy_log_sum(LogSum::Softplus, a, delta, w),
+            Other::Spin => self.constant + axpy_log_sum(LogSum::Ln2Cosh, a, delta, w),
+            Other::Gaussian => {
+                linalg::axpy_f64(a, delta, w);
+                self.other_sum(a)
+            }
+        }
+    }
+
     /// (max, Σ e^{x − max}) over the log-weights of the states of one block:
     /// Gray codes g(s) = s ⊕ (s ≫ 1) for s in block·2^bits .. (block+1)·2^bits.
-    fn block(&self, block: usize, bits: usize, a: &mut [f64]) -> (f64, f64) {
+    fn block(&self, block: usize, bits: usize, a: &mut [f64], e: &mut [f64]) -> (f64, f64) {
         let first = (block as u64) << bits;
         let gray = |s: u64| s ^ (s >> 1);
         let mut x = gray(first);
@@ -277,16 +361,43 @@ impl Enumeration {
         }
         let states = 1u64 << bits;
         let mut values = Vec::with_capacity(states as usize);
-        for s in first..first + states {
-            values.push(own + self.other_sum(a));
-            if s + 1 < first + states {
-                // g(s + 1) differs from g(s) in bit trailing_zeros(s + 1).
-                let j = (s + 1).trailing_zeros() as usize;
+        let walk = self.products.as_ref().filter(|p| {
+            a.iter()
+                .zip(&p.reach)
+                .all(|(&ai, &r)| p.scale * (ai.abs() + r) <= PRODUCT_WALK_LIMIT)
+        });
+        if let Some(p) = walk {
+            // The product walk: e_i = e^{s·a_i}, multiplied at each flip.
+            for (ei, &ai) in e.iter_mut().zip(a.iter()) {
+                *ei = (p.scale * ai).exp();
+            }
+            let spin_other = matches!(self.other, Other::Spin);
+            let mut sum_a: f64 = if spin_other { a.iter().sum() } else { 0.0 };
+            values.push(own + self.constant - sum_a + scaled_log1p_sum(e, None));
+            for s in first + 1..first + states {
+                let j = s.trailing_zeros() as usize;
                 let (before, after) = (self.unit(x, j), self.unit(x ^ (1 << j), j));
                 x ^= 1 << j;
                 let delta = after - before;
-                linalg::axpy_f64(a, delta, &self.weights[j * self.m..(j + 1) * self.m]);
                 own += delta * self.own_bias[j];
+                if spin_other {
+                    sum_a += delta * p.row_sums[j];
+                }
+                let table = if delta > 0.0 { &p.on } else { &p.off };
+                let factor = &table[j * self.m..(j + 1) * self.m];
+                values.push(own + self.constant - sum_a + scaled_log1p_sum(e, Some(factor)));
+            }
+        } else {
+            values.push(own + self.other_sum(a));
+            for s in first + 1..first + states {
+                // g(s) differs from g(s − 1) in bit trailing_zeros(s).
+                let j = s.trailing_zeros() as usize;
+                let (before, after) = (self.unit(x, j), self.unit(x ^ (1 << j), j));
+                x ^= 1 << j;
+                let delta = after - before;
+                own += delta * self.own_bias[j];
+                let w = &self.weights[j * self.m..(j + 1) * self.m];
+                values.push(own + self.update_and_sum(a, delta, w));
             }
         }
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);

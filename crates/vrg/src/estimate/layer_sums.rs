@@ -1,42 +1,19 @@
 //! The summed-out layer's term of a free energy in f64, vectorised:
 //! Σ_j softplus(a_j) for Bernoulli units and Σ_j ln 2cosh(a_j) for spins,
 //! with a_j the unit's input (exact enumeration and AIS sum these over
-//! millions of states).
+//! millions of states). The kernels and their error bound are in
+//! [`crate::linalg::log_sums`].
 
-use crate::linalg::dispatch::multiversion;
-use crate::linalg::{ln_2cosh_f64, softplus_f64};
+use crate::linalg::log_sums::{log_sum, LogSum};
 
-/// Σ_i f(a_i) in f64 with 32 running sums (four independent vectors of
-/// polynomial chains in flight per iteration), then added in order; inlined
-/// into each `multiversion!` kernel that uses it, so it vectorises there.
-#[inline(always)]
-fn lane_sum_f64(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 32];
-    let mut chunks = a.chunks_exact(32);
-    for c in &mut chunks {
-        for l in 0..32 {
-            lanes[l] += f(c[l]);
-        }
-    }
-    let mut total: f64 = lanes.iter().sum();
-    for &x in chunks.remainder() {
-        total += f(x);
-    }
-    total
+/// Σ_i softplus(a_i) in f64.
+pub fn softplus_sum_f64(a: &[f64]) -> f64 {
+    log_sum(LogSum::Softplus, a)
 }
 
-multiversion! {
-    /// Σ_i softplus(a_i) in f64.
-    pub fn softplus_sum_f64(a: &[f64]) -> f64 {
-        lane_sum_f64(a, softplus_f64)
-    }
-}
-
-multiversion! {
-    /// Σ_i ln 2cosh(a_i) in f64.
-    pub fn ln_2cosh_sum_f64(a: &[f64]) -> f64 {
-        lane_sum_f64(a, ln_2cosh_f64)
-    }
+/// Σ_i ln 2cosh(a_i) in f64.
+pub fn ln_2cosh_sum_f64(a: &[f64]) -> f64 {
+    log_sum(LogSum::Ln2Cosh, a)
 }
 
 #[cfg(test)]

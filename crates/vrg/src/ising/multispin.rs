@@ -20,8 +20,17 @@
 //!    spins). The comparison is exact: a lane undecided after 64 bits has
 //!    u = p to 64 bits and is rejected.
 //!
-//! Rows are grouped into fixed chunks, each with its own random stream, so
-//! the chain is the same whatever the number of threads.
+//! When a sublattice row has fewer than 64 sites (L < 128), G rows share a
+//! word so that words stay full: word p holds rows p, p + R, …, p + (G−1)R
+//! (R = L/G, G the largest divisor of L with G·L/2 ≤ 64 and R even), each
+//! in its own field of L/2 bits. The rows of one word then have the same
+//! parity, their up and down neighbours are the same fields of words p ∓ 1
+//! — for p = 0 and p = R − 1, the other end's word with its fields rotated
+//! by one — and the same-row shift wraps inside each field. At L = 64 a
+//! word holds two rows of 32 sites instead of one.
+//!
+//! Rows (or words of rows) are grouped into fixed chunks, each with its own
+//! random stream, so the chain is the same whatever the number of threads.
 //!
 //! # References
 //! - N. Metropolis, A. W. Rosenbluth, M. N. Rosenbluth, A. H. Teller and
@@ -188,7 +197,11 @@ pub struct MultiSpinMetropolis {
     model: IsingModel,
     /// Sites per sublattice row, L/2.
     half: usize,
-    /// Words per sublattice row, ⌈L/2 / 64⌉.
+    /// Rows per word, G (1 when L/2 > 32).
+    fields: usize,
+    /// Words (rows of storage) per sublattice, R = L/G.
+    storage_rows: usize,
+    /// Words per storage row: ⌈L/2 / 64⌉ (1 when G > 1).
     words: usize,
     /// Valid bits of each row's last word.
     last_mask: u64,
@@ -225,21 +238,28 @@ impl MultiSpinMetropolis {
             });
         }
         let half = l / 2;
-        let words = half.div_ceil(64);
-        let tail = half % 64;
+        let fields = (1..=(64 / half).max(1))
+            .rev()
+            .find(|&g| l.is_multiple_of(g) && (l / g).is_multiple_of(2))
+            .unwrap_or(1);
+        let storage_rows = l / fields;
+        let words = (fields * half).div_ceil(64);
+        let tail = (fields * half) % 64;
         let last_mask = if tail == 0 {
             u64::MAX
         } else {
             (1u64 << tail) - 1
         };
-        let chunks = l.div_ceil(ROWS_PER_CHUNK);
+        let chunks = storage_rows.div_ceil(ROWS_PER_CHUNK);
         let mut sampler = MultiSpinMetropolis {
             model,
             half,
+            fields,
+            storage_rows,
             words,
             last_mask,
-            black: vec![0; l * words],
-            white: vec![0; l * words],
+            black: vec![0; storage_rows * words],
+            white: vec![0; storage_rows * words],
             rules: Rules::new(&model),
             streams: rng::streams(rng, chunks),
         };
@@ -260,25 +280,30 @@ impl MultiSpinMetropolis {
         }
     }
 
+    /// Where site j of sublattice row `row` lives: (word index, bit).
+    fn position(&self, row: usize, j: usize) -> (usize, usize) {
+        let (storage_row, field) = (row % self.storage_rows, row / self.storage_rows);
+        let bit = field * self.half + j;
+        (storage_row * self.words + bit / 64, bit % 64)
+    }
+
     /// Overwrites the configuration with `spins` (L×L, row-major, ±1).
     pub fn load(&mut self, spins: &[i8]) {
         let l = self.model.size;
+        self.black.fill(0);
+        self.white.fill(0);
         for row in 0..l {
             for colour in [Colour::Black, Colour::White] {
-                for k in 0..self.words {
-                    let mut word = 0u64;
-                    for bit in 0..64 {
-                        let j = k * 64 + bit;
-                        if j < self.half && spins[row * l + self.site(row, j, colour)] > 0 {
-                            word |= 1 << bit;
-                        }
+                for j in 0..self.half {
+                    if spins[row * l + self.site(row, j, colour)] > 0 {
+                        let (word, bit) = self.position(row, j);
+                        let target = if colour == Colour::Black {
+                            &mut self.black
+                        } else {
+                            &mut self.white
+                        };
+                        target[word] |= 1 << bit;
                     }
-                    let target = if colour == Colour::Black {
-                        &mut self.black
-                    } else {
-                        &mut self.white
-                    };
-                    target[row * self.words + k] = word;
                 }
             }
         }
@@ -290,11 +315,28 @@ impl MultiSpinMetropolis {
         for row in 0..l {
             for (colour, source) in [(Colour::Black, &self.black), (Colour::White, &self.white)] {
                 for j in 0..self.half {
-                    let word = source[row * self.words + j / 64];
-                    let up = (word >> (j % 64)) & 1 == 1;
+                    let (word, bit) = self.position(row, j);
+                    let up = (source[word] >> bit) & 1 == 1;
                     spins[row * l + self.site(row, j, colour)] = if up { 1 } else { -1 };
                 }
             }
+        }
+    }
+
+    fn geometry(&self) -> Geometry {
+        let field_low = if self.fields > 1 {
+            (0..self.fields).fold(0u64, |m, f| m | 1 << (f * self.half))
+        } else {
+            0
+        };
+        Geometry {
+            rows: self.storage_rows,
+            half: self.half,
+            fields: self.fields,
+            words: self.words,
+            last_mask: self.last_mask,
+            field_low,
+            field_high: field_low << (self.half - 1),
         }
     }
 
@@ -307,12 +349,7 @@ impl MultiSpinMetropolis {
     fn half_sweep(&mut self, colour: Colour) {
         let l = self.model.size;
         let words = self.words;
-        let geometry = Geometry {
-            size: l,
-            half: self.half,
-            words,
-            last_mask: self.last_mask,
-        };
+        let geometry = self.geometry();
         let (target, other) = match colour {
             Colour::Black => (&mut self.black, &self.white),
             Colour::White => (&mut self.white, &self.black),
@@ -353,15 +390,10 @@ impl MultiSpinMetropolis {
     /// anti-aligned bonds is the sum over black words of their four XORs.
     pub fn bond_and_spin_sums(&self) -> (i64, i64) {
         let l = self.model.size;
-        let geometry = Geometry {
-            size: l,
-            half: self.half,
-            words: self.words,
-            last_mask: self.last_mask,
-        };
+        let geometry = self.geometry();
         let mut anti = 0u64;
         let mut up = 0u64;
-        for row in 0..l {
+        for row in 0..self.storage_rows {
             let neighbours = geometry.row_neighbours(Colour::Black, row, &self.white);
             for k in 0..self.words {
                 let mask = if k + 1 == self.words {
@@ -386,10 +418,16 @@ impl MultiSpinMetropolis {
 
 /// The sublattice layout, shared read-only by the chunks of a half sweep.
 struct Geometry {
-    size: usize,
+    /// Storage rows per sublattice (R).
+    rows: usize,
     half: usize,
+    /// Rows per word (G).
+    fields: usize,
     words: usize,
     last_mask: u64,
+    /// Bits of each field's first and last site (G > 1; 0 otherwise).
+    field_low: u64,
+    field_high: u64,
 }
 
 impl Geometry {
@@ -403,9 +441,19 @@ impl Geometry {
         other: &'a [u64],
     ) -> RowNeighbours<'a> {
         let w = self.words;
-        let up_row = if row == 0 { self.size - 1 } else { row - 1 };
-        let down_row = if row + 1 == self.size { 0 } else { row + 1 };
+        let up_row = if row == 0 { self.rows - 1 } else { row - 1 };
+        let down_row = if row + 1 == self.rows { 0 } else { row + 1 };
         RowNeighbours {
+            fields: (self.fields > 1).then_some(Fields {
+                half: self.half as u32,
+                rest: ((self.fields - 1) * self.half) as u32,
+                low: self.field_low,
+                high: self.field_high,
+                first: (1u64 << self.half) - 1,
+                valid: self.last_mask,
+                rotate_up: row == 0,
+                rotate_down: row + 1 == self.rows,
+            }),
             up: &other[up_row * w..(up_row + 1) * w],
             down: &other[down_row * w..(down_row + 1) * w],
             same: &other[row * w..(row + 1) * w],
@@ -417,8 +465,25 @@ impl Geometry {
     }
 }
 
+/// Several rows per word: the field layout and whether the up or down
+/// word is the other end's, rotated by one field.
+#[derive(Clone, Copy)]
+struct Fields {
+    /// Bits per field (L/2) and in the other G − 1 fields.
+    half: u32,
+    rest: u32,
+    /// Each field's first and last bit; the first field; all G fields.
+    low: u64,
+    high: u64,
+    first: u64,
+    valid: u64,
+    rotate_up: bool,
+    rotate_down: bool,
+}
+
 /// The three neighbouring rows of one sublattice row.
 struct RowNeighbours<'a> {
+    fields: Option<Fields>,
     up: &'a [u64],
     down: &'a [u64],
     same: &'a [u64],
@@ -433,6 +498,26 @@ impl RowNeighbours<'_> {
     /// being zero.
     #[inline(always)]
     fn word(&self, k: usize) -> [u64; 4] {
+        if let Some(f) = self.fields {
+            // One word of G rows (k = 0).
+            let s = self.same[0];
+            let mut up = self.up[0];
+            if f.rotate_up {
+                // Field i ← field i − 1 (field 0 ← field G − 1).
+                up = ((up << f.half) | (up >> f.rest)) & f.valid;
+            }
+            let mut down = self.down[0];
+            if f.rotate_down {
+                // Field i ← field i + 1 (field G − 1 ← field 0).
+                down = (down >> f.half) | ((down & f.first) << f.rest);
+            }
+            let shifted = if self.from_previous {
+                ((s << 1) & !f.low & f.valid) | ((s >> (f.half - 1)) & f.low)
+            } else {
+                ((s >> 1) & !f.high) | ((s & f.low) << (f.half - 1))
+            };
+            return [up, down, s, shifted];
+        }
         let same = self.same;
         let w = same.len();
         let shifted = if self.from_previous {
@@ -551,7 +636,9 @@ mod tests {
 
     #[test]
     fn pack_unpack_round_trip_and_sums() {
-        for l in [2, 4, 6, 10, 64, 126, 128, 130, 200, 256] {
+        for l in [
+            2, 4, 6, 8, 10, 12, 16, 20, 30, 32, 62, 64, 126, 128, 130, 200, 256,
+        ] {
             let spins = random_spins(l, l as u64);
             let model = IsingModel::new(l, 1.0, 0.0, 2.0).unwrap();
             let sampler = MultiSpinMetropolis::new(model, &spins, &rng::root(0)).unwrap();
@@ -572,27 +659,29 @@ mod tests {
     /// can be checked site by site against a byte-per-spin computation.
     #[test]
     fn zero_temperature_half_sweep_matches_byte_rule() {
-        for l in [2, 4, 6, 66, 130] {
+        for l in [2, 4, 6, 8, 10, 12, 16, 32, 64, 66, 130] {
             let spins = random_spins(l, 99 + l as u64);
             let model = IsingModel::new(l, 1.0, 0.0, 1e-3).unwrap();
-            let mut sampler = MultiSpinMetropolis::new(model, &spins, &rng::root(1)).unwrap();
-            sampler.half_sweep(Colour::Black);
-            let mut after = vec![0i8; l * l];
-            sampler.store(&mut after);
-            for row in 0..l {
-                for col in 0..l {
-                    let i = row * l + col;
-                    let expected = if (row + col) % 2 == 0 {
-                        let nb = neighbour_sum(&spins, l, row, col);
-                        if model.flip_delta(spins[i], nb) <= 0.0 {
-                            -spins[i]
+            for (colour, parity) in [(Colour::Black, 0), (Colour::White, 1)] {
+                let mut sampler = MultiSpinMetropolis::new(model, &spins, &rng::root(1)).unwrap();
+                sampler.half_sweep(colour);
+                let mut after = vec![0i8; l * l];
+                sampler.store(&mut after);
+                for row in 0..l {
+                    for col in 0..l {
+                        let i = row * l + col;
+                        let expected = if (row + col) % 2 == parity {
+                            let nb = neighbour_sum(&spins, l, row, col);
+                            if model.flip_delta(spins[i], nb) <= 0.0 {
+                                -spins[i]
+                            } else {
+                                spins[i]
+                            }
                         } else {
                             spins[i]
-                        }
-                    } else {
-                        spins[i]
-                    };
-                    assert_eq!(after[i], expected, "L={l} site ({row},{col})");
+                        };
+                        assert_eq!(after[i], expected, "L={l} site ({row},{col})");
+                    }
                 }
             }
         }

@@ -31,7 +31,10 @@ pub struct Wolff {
     /// p_add as a 64-bit threshold: add ⇔ u64 draw < threshold.
     add_threshold: u64,
     rng: Rng,
-    stack: Vec<u32>,
+    /// The cluster's frontier, reused across clusters: entries
+    /// site << 32 | column, N + 1 slots (pushes are branch-free, so one
+    /// slot past the last live entry is written).
+    stack: Vec<u64>,
     /// Spins flipped beyond the last whole sweep (carried over), while the
     /// sweep length is not yet frozen.
     credit: u64,
@@ -91,7 +94,7 @@ impl Wolff {
             spins: spins.to_vec(),
             add_threshold,
             rng,
-            stack: Vec::with_capacity(model.n_spins()),
+            stack: vec![0; model.n_spins() + 1],
             credit: 0,
             clusters_per_sweep: 0,
             flipped_total: 0,
@@ -105,6 +108,14 @@ impl Wolff {
     }
 
     /// Builds and flips one cluster; returns its size.
+    ///
+    /// Each popped site draws two 64-bit words, four 32-bit uniforms, one
+    /// per neighbour: a bond to an aligned neighbour is added when
+    /// u < p_add, compared to the 64-bit threshold exactly (the high 32
+    /// bits first; only on a tie, probability 2⁻³², a further 32 bits).
+    /// Neighbours come from the column kept beside each site (no division),
+    /// the spins themselves mark the cluster (a site joins by flipping), and
+    /// pushes are branch-free.
     pub fn cluster_update(&mut self) -> usize {
         let l = self.model.size;
         let n = l * l;
@@ -112,25 +123,50 @@ impl Wolff {
         let seed = (((self.rng.next_u64() >> 32) * n as u64) >> 32) as usize;
         let orientation = self.spins[seed];
         self.spins[seed] = -orientation;
-        self.stack.clear();
-        self.stack.push(seed as u32);
+        let (high, low) = ((self.add_threshold >> 32) as u32, self.add_threshold as u32);
+        let entry = |site: usize, col: usize| ((site as u64) << 32) | col as u64;
+        let stack = &mut self.stack;
+        let spins = &mut self.spins;
+        let rng = &mut self.rng;
+        stack[0] = entry(seed, seed % l);
+        let mut top = 1;
         let mut size = 1;
-        while let Some(site) = self.stack.pop() {
-            let site = site as usize;
-            let (row, col) = (site / l, site % l);
-            let neighbours = [
-                if row == 0 { site + n - l } else { site - l },
-                if row + 1 == l { site + l - n } else { site + l },
-                if col == 0 { site + l - 1 } else { site - 1 },
-                if col + 1 == l { site + 1 - l } else { site + 1 },
+        while top > 0 {
+            top -= 1;
+            let popped = stack[top];
+            let (site, col) = ((popped >> 32) as usize, (popped as u32) as usize);
+            let up = if site >= l { site - l } else { site + n - l };
+            let down = if site + l < n { site + l } else { site + l - n };
+            let (left, left_col) = if col == 0 {
+                (site + l - 1, l - 1)
+            } else {
+                (site - 1, col - 1)
+            };
+            let (right, right_col) = if col + 1 == l {
+                (site + 1 - l, 0)
+            } else {
+                (site + 1, col + 1)
+            };
+            let (r1, r2) = (rng.next_u64(), rng.next_u64());
+            let draws = [
+                (up, col, r1 as u32),
+                (down, col, (r1 >> 32) as u32),
+                (left, left_col, r2 as u32),
+                (right, right_col, (r2 >> 32) as u32),
             ];
-            for nb in neighbours {
-                // Aligned with the cluster's original orientation and not yet flipped.
-                if self.spins[nb] == orientation && self.rng.next_u64() < self.add_threshold {
-                    self.spins[nb] = -orientation;
-                    self.stack.push(nb as u32);
-                    size += 1;
+            for (nb, nb_col, u) in draws {
+                let s = spins[nb];
+                let mut bond = u < high;
+                if u == high {
+                    bond = (rng.next_u64() as u32) < low;
                 }
+                // Aligned with the cluster's original orientation (so not yet
+                // flipped) and bonded.
+                let add = (s == orientation) & bond;
+                spins[nb] = if add { -orientation } else { s };
+                stack[top] = entry(nb, nb_col);
+                top += add as usize;
+                size += add as usize;
             }
         }
         self.flipped_total += size as u64;

@@ -31,6 +31,7 @@
 pub mod aligned;
 mod disjoint;
 pub(crate) mod dispatch;
+pub mod log_sums;
 pub mod maths;
 pub mod product;
 pub mod sampling;
