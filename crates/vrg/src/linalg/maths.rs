@@ -126,6 +126,33 @@ multiversion! {
     }
 }
 
+/// ln 2 split for Cody–Waite reduction in f64 (the fdlibm constants):
+/// `LN2_HI_F64` has its low mantissa bits zero, so `k · LN2_HI_F64` is
+/// exact for the exponents |k| ≤ 1100 used here, and `LN2_LO_F64` carries
+/// the rest of ln 2.
+pub(crate) const LN2_HI_F64: f64 = 0.693_147_180_369_123_8;
+/// The low part of ln 2 (see [`LN2_HI_F64`]).
+pub(crate) const LN2_LO_F64: f64 = 1.908_214_929_270_587_7e-10;
+/// 1/n! for n = 0…13: the Taylor polynomial of e^r on |r| ≤ ln 2 / 2
+/// (truncation below 2·10⁻¹⁶ relative), shared by [`exp_neg_f64`] and the
+/// vectorised log-sum kernels.
+pub(crate) const EXP_TAYLOR_F64: [f64; 14] = [
+    1.0,
+    1.0,
+    0.5,
+    1.666_666_666_666_666_6e-1,
+    4.166_666_666_666_666_4e-2,
+    8.333_333_333_333_333e-3,
+    1.388_888_888_888_889e-3,
+    1.984_126_984_126_984e-4,
+    2.480_158_730_158_73e-5,
+    2.755_731_922_398_589e-6,
+    2.755_731_922_398_589_3e-7,
+    2.505_210_838_544_172e-8,
+    2.087_675_698_786_81e-9,
+    1.605_904_383_682_161_3e-10,
+];
+
 /// e^x for f64, x ≤ 0: x = k ln 2 + r with |r| ≤ ln 2 / 2 (Cody–Waite,
 /// two-part ln 2), e^r by its Taylor polynomial to degree 13 (truncation
 /// below 2·10⁻¹⁶ relative), then 2^k through the exponent bits; 0 below
@@ -135,29 +162,14 @@ multiversion! {
 /// kernels) and a correctly rounded library call elsewhere.
 #[inline(always)]
 pub fn exp_neg_f64(x: f64) -> f64 {
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LN2_HI: f64 = LN2_HI_F64;
+    const LN2_LO: f64 = LN2_LO_F64;
     let tiny = x < -708.0;
     let x = x.max(-708.0);
     let k = (x * std::f64::consts::LOG2_E).round();
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
     // Horner form of Σ_{n ≤ 13} rⁿ/n!.
-    const C: [f64; 14] = [
-        1.0,
-        1.0,
-        0.5,
-        1.666_666_666_666_666_6e-1,
-        4.166_666_666_666_666_4e-2,
-        8.333_333_333_333_333e-3,
-        1.388_888_888_888_889e-3,
-        1.984_126_984_126_984e-4,
-        2.480_158_730_158_73e-5,
-        2.755_731_922_398_589e-6,
-        2.755_731_922_398_589_3e-7,
-        2.505_210_838_544_172e-8,
-        2.087_675_698_786_81e-9,
-        1.605_904_383_682_161_3e-10,
-    ];
+    const C: [f64; 14] = EXP_TAYLOR_F64;
     let mut p = C[13];
     for &c in C[..13].iter().rev() {
         p = p.mul_add(r, c);

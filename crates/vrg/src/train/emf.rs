@@ -162,6 +162,54 @@ fn oriented(w: Operand<'_>, side: Side) -> Operand<'_> {
     }
 }
 
+/// Sizes of one sweep: `chains` magnetisation rows, `n` units on the
+/// updated side and `n_other` on the other, the weight matrix `nv × nh`,
+/// and which side is updated.
+#[derive(Clone, Copy)]
+struct Shape {
+    chains: usize,
+    n: usize,
+    n_other: usize,
+    nv: usize,
+    nh: usize,
+    side: Side,
+}
+
+/// `out = κ(m_other) · Wᵏ` (oriented for `shape.side`): the other layer's
+/// cumulants κ₂ or κ₃ of its magnetisations `other` (written to `kappa`)
+/// times the element-wise power `w_power` = W² or W³ of the weights, the
+/// sums behind the order-2 and order-3 reaction terms of (T2) in
+/// [`crate::estimate::tap`].
+fn reaction_product(
+    out: &mut Vec<f32>,
+    kappa: &mut Vec<f32>,
+    other: &[f32],
+    cumulant: impl Fn(f64) -> f64,
+    w_power: &[f32],
+    shape: Shape,
+) {
+    let Shape {
+        chains,
+        n,
+        n_other,
+        nv,
+        nh,
+        side,
+    } = shape;
+    kappa.resize(chains * n_other, 0.0);
+    for (k, &m) in kappa.iter_mut().zip(other) {
+        *k = cumulant(f64::from(m)) as f32;
+    }
+    out.resize(chains * n, 0.0);
+    gemm(
+        out,
+        Operand::new(kappa, chains, n_other),
+        oriented(Operand::new(w_power, nv, nh), side),
+        1.0,
+        false,
+    );
+}
+
 /// One damped update of `side`'s magnetisations given the other layer's.
 #[allow(clippy::too_many_arguments)]
 fn sweep(
@@ -202,32 +250,32 @@ fn sweep(
         1.0,
         false,
     );
+    let shape = Shape {
+        chains,
+        n,
+        n_other,
+        nv,
+        nh,
+        side,
+    };
     if order >= TapOrder::Second {
-        work.kappa2.resize(chains * n_other, 0.0);
-        for (k, &m) in work.kappa2.iter_mut().zip(other) {
-            *k = other_units.kappa2(f64::from(m)) as f32;
-        }
-        work.second.resize(chains * n, 0.0);
-        gemm(
+        reaction_product(
             &mut work.second,
-            Operand::new(&work.kappa2, chains, n_other),
-            oriented(Operand::new(&work.w2, nv, nh), side),
-            1.0,
-            false,
+            &mut work.kappa2,
+            other,
+            |m| other_units.kappa2(m),
+            &work.w2,
+            shape,
         );
     }
     if order >= TapOrder::Third {
-        work.kappa3.resize(chains * n_other, 0.0);
-        for (k, &m) in work.kappa3.iter_mut().zip(other) {
-            *k = other_units.kappa3(f64::from(m)) as f32;
-        }
-        work.third.resize(chains * n, 0.0);
-        gemm(
+        reaction_product(
             &mut work.third,
-            Operand::new(&work.kappa3, chains, n_other),
-            oriented(Operand::new(&work.w3, nv, nh), side),
-            1.0,
-            false,
+            &mut work.kappa3,
+            other,
+            |m| other_units.kappa3(m),
+            &work.w3,
+            shape,
         );
     }
     for (r, (row, out)) in field
