@@ -317,37 +317,36 @@ pub(super) fn onsager_statistics(
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let vu = visible_discrete(rbm.visible_units());
     let hu = hidden_discrete(rbm.hidden_units());
-    let cumulants = |units: Discrete, m: &[f32], out: &mut Vec<f32>, third: bool| {
-        out.clear();
-        out.extend(m.iter().map(|&x| {
-            let x = f64::from(x);
-            (if third {
-                units.kappa3(x)
-            } else {
-                units.kappa2(x)
-            }) as f32
-        }));
-    };
-    cumulants(vu, visible, &mut work.kappa2_v, false);
-    cumulants(hu, hidden, &mut work.kappa2_h, false);
-    work.second.resize(nv * nh, 0.0);
-    gemm(
-        &mut work.second,
-        Operand::new(&work.kappa2_v, chains, nv).t(),
-        Operand::new(&work.kappa2_h, chains, nh),
-        1.0,
-        false,
-    );
-    if order >= TapOrder::Third {
-        cumulants(vu, visible, &mut work.kappa3_v, true);
-        cumulants(hu, hidden, &mut work.kappa3_h, true);
-        work.third.resize(nv * nh, 0.0);
+    // Σ_chains κ(m_i) κ(m_j) = κ_vᵀ κ_h for one cumulant κ of both layers.
+    let cross_sum = |kappa: fn(Discrete, f64) -> f64,
+                     kappa_v: &mut Vec<f32>,
+                     kappa_h: &mut Vec<f32>,
+                     out: &mut Vec<f32>| {
+        for (units, m, buffer) in [(vu, visible, &mut *kappa_v), (hu, hidden, &mut *kappa_h)] {
+            buffer.clear();
+            buffer.extend(m.iter().map(|&x| kappa(units, f64::from(x)) as f32));
+        }
+        out.resize(nv * nh, 0.0);
         gemm(
-            &mut work.third,
-            Operand::new(&work.kappa3_v, chains, nv).t(),
-            Operand::new(&work.kappa3_h, chains, nh),
+            out,
+            Operand::new(kappa_v, chains, nv).t(),
+            Operand::new(kappa_h, chains, nh),
             1.0,
             false,
+        );
+    };
+    cross_sum(
+        Discrete::kappa2,
+        &mut work.kappa2_v,
+        &mut work.kappa2_h,
+        &mut work.second,
+    );
+    if order >= TapOrder::Third {
+        cross_sum(
+            Discrete::kappa3,
+            &mut work.kappa3_v,
+            &mut work.kappa3_h,
+            &mut work.third,
         );
     }
 }
