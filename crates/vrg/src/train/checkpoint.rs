@@ -6,8 +6,9 @@
 //! file). The optimiser state is tensors prefixed `train.`:
 //! `train.velocity_W`, `train.velocity_b`, `train.velocity_c`,
 //! `train.chains` (hidden states of the PCD chains, or the persistent hidden
-//! magnetisations of EMF training, n_chains × n_hidden) and
-//! `train.hidden_activity`; readers that only want the model ignore them.
+//! magnetisations of EMF training, n_chains × n_hidden),
+//! `train.visible_chains` (EMF only: the persistent visible
+//! magnetisations, n_chains × n_visible) and `train.hidden_activity`; readers that only want the model ignore them.
 //! Reading the state checks that the chains are as many as the parameters
 //! ask for.
 //!
@@ -65,6 +66,13 @@ pub(crate) fn insert_state(tensors: &mut Tensors, s: &TrainState, nv: usize, nh:
     ] {
         tensors.insert(name.into(), (shape, f32_bytes(values)));
     }
+    if !s.visible_chains.is_empty() {
+        let rows = s.visible_chains.len() / nv.max(1);
+        tensors.insert(
+            "train.visible_chains".into(),
+            (vec![rows, nv], f32_bytes(&s.visible_chains)),
+        );
+    }
 }
 
 /// The optimiser state `train.velocity_W`, …, `train.hidden_activity` of a
@@ -109,6 +117,12 @@ pub(crate) fn read_state(
         velocity_visible_bias: read_f32(path, contents, "train.velocity_b", &[nv])?,
         velocity_hidden_bias: read_f32(path, contents, "train.velocity_c", &[nh])?,
         chains: read_f32(path, contents, "train.chains", &[chains_rows, nh])?,
+        // Only EMF keeps them, and checkpoints from before they were kept
+        // lack them (the trainer restarts them from the naive mean field).
+        visible_chains: match contents.tensors.get("train.visible_chains") {
+            Some(_) => read_f32(path, contents, "train.visible_chains", &[chains_rows, nv])?,
+            None => Vec::new(),
+        },
         hidden_activity: read_f32(path, contents, "train.hidden_activity", &[nh])?,
     })
 }

@@ -3,20 +3,25 @@
 //! ([`crate::estimate::tap`]) at its fixed point instead of from Gibbs
 //! chains.
 //!
-//! Each persistent "chain" is a pair of magnetisations (m_v, m_h). Per
-//! update, starting from the persistent hidden magnetisations m_h (the
-//! state kept across updates and in checkpoints, `n_chains × n_hidden`):
-//! 1. m_v ← f(b + W m_h), the naive mean-field start;
-//! 2. `iterations` damped sweeps of the TAP equations (eq. T2 of
+//! Each persistent "chain" is a pair of magnetisations (m_v, m_h), both
+//! kept across updates and in checkpoints (`train.visible_chains`,
+//! `n_chains × n_visible`, and `train.chains`, `n_chains × n_hidden`), as
+//! the persistent magnetisations of §3 of the paper and of Boltzmann.jl.
+//! They start from random training rows and their hidden means. Per update:
+//! 1. `iterations` damped sweeps of the TAP equations (eq. T2 of
 //!    [`crate::estimate::tap`]), visible layer first:
 //!    m_v ← d·m_v + (1 − d)·f(b + W m_h + ½κ₂′(m_v)·W²κ₂(m_h) + ⅙κ₃′(m_v)·W³κ₃(m_h)),
 //!    then the same for m_h given the new m_v (the third-order terms only
 //!    at order 3);
-//! 3. the gradient of ln Z_TAP = −Γ(m*) (the envelope theorem: at the
+//! 2. the gradient of ln Z_TAP = −Γ(m*) (the envelope theorem: at the
 //!    fixed point ∂Γ/∂m = 0, so only the explicit dependence counts):
 //!    ∂ln Z/∂b_i = m_i, ∂ln Z/∂c_j = m_j and
 //!    ∂ln Z/∂W_ij = m_i m_j + W_ij κ₂(m_i) κ₂(m_j) + ½ W_ij² κ₃(m_i) κ₃(m_j),
 //!    averaged over the chains: the negative statistics of the update.
+//!
+//! A checkpoint written before the visible magnetisations were kept has
+//! only m_h; m_v then restarts once from the naive mean field f(b + W m_h)
+//! ([`naive_visible`]).
 //!
 //! Boltzmann.jl (the authors' code) uses 3 sweeps with damping ½, the
 //! defaults of `--tap-iterations` and `--tap-damping`. The sweeps are not
@@ -74,10 +79,9 @@ enum Side {
     Hidden,
 }
 
-/// The EMF negative phase: `hidden` (`chains × n_hidden`, the persistent
-/// magnetisations) is advanced by `iterations` damped TAP sweeps and
-/// `visible` (`chains × n_visible`) receives the matching visible
-/// magnetisations; W from `weights`.
+/// The EMF negative phase: the persistent magnetisations `visible`
+/// (`chains × n_visible`) and `hidden` (`chains × n_hidden`) are advanced
+/// by `iterations` damped TAP sweeps; W from `weights`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn negative_phase(
     rbm: &Rbm,
@@ -109,47 +113,40 @@ pub(super) fn negative_phase(
     }
     let vu = visible_discrete(rbm.visible_units());
     let hu = hidden_discrete(rbm.hidden_units());
-    // 1. The naive mean-field start m_v = f(b + W m_h).
-    let w = Operand::with_stride(weights.as_slice(), nv, nh, ws);
-    let field = &mut work.field;
-    field.resize(chains * nv.max(nh), 0.0);
-    {
-        let f = &mut field[..chains * nv];
-        gemm(f, Operand::new(hidden, chains, nh), w.t(), 1.0, false);
-        for (row, out) in f.chunks_exact(nv).zip(visible.chunks_exact_mut(nv)) {
-            for ((x, m), &b) in row.iter().zip(out.iter_mut()).zip(rbm.visible_bias()) {
-                *m = vu.mean(f64::from(x + b)) as f32;
-            }
+    work.field.resize(chains * nv.max(nh), 0.0);
+    // Damped sweeps, visible layer first.
+    for _ in 0..iterations {
+        for side in [Side::Visible, Side::Hidden] {
+            sweep(
+                rbm, weights, order, damping, chains, visible, hidden, side, vu, hu, work,
+            );
         }
     }
-    // 2. Damped sweeps, visible layer first.
-    for _ in 0..iterations {
-        sweep(
-            rbm,
-            weights,
-            order,
-            damping,
-            chains,
-            visible,
-            hidden,
-            Side::Visible,
-            vu,
-            hu,
-            work,
-        );
-        sweep(
-            rbm,
-            weights,
-            order,
-            damping,
-            chains,
-            visible,
-            hidden,
-            Side::Hidden,
-            vu,
-            hu,
-            work,
-        );
+}
+
+/// The naive mean-field visible magnetisations m_v = f(b + W m_h) of the
+/// hidden magnetisations `hidden` (`chains × n_hidden`), written to
+/// `visible` (`chains × n_visible`): the start of m_v when a checkpoint
+/// holds only m_h.
+pub(super) fn naive_visible(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    chains: usize,
+    hidden: &[f32],
+    visible: &mut [f32],
+    work: &mut EmfWork,
+) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let w = Operand::with_stride(weights.as_slice(), nv, nh, weights.stride());
+    let vu = visible_discrete(rbm.visible_units());
+    let field = &mut work.field;
+    field.resize(chains * nv.max(nh), 0.0);
+    let f = &mut field[..chains * nv];
+    gemm(f, Operand::new(hidden, chains, nh), w.t(), 1.0, false);
+    for (row, out) in f.chunks_exact(nv).zip(visible.chunks_exact_mut(nv)) {
+        for ((x, m), &b) in row.iter().zip(out.iter_mut()).zip(rbm.visible_bias()) {
+            *m = vu.mean(f64::from(x + b)) as f32;
+        }
     }
 }
 

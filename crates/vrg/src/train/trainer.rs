@@ -91,8 +91,12 @@ pub struct TrainState {
     pub velocity_visible_bias: Vec<f32>,
     pub velocity_hidden_bias: Vec<f32>,
     /// PCD chains: the hidden state of each persistent chain,
-    /// `n_chains × n_hidden` (empty for CD).
+    /// `n_chains × n_hidden` (empty for CD); EMF: the persistent hidden
+    /// magnetisations.
     pub chains: Vec<f32>,
+    /// EMF: the persistent visible magnetisations, `n_chains × n_visible`
+    /// (empty for CD and PCD, and until EMF training starts).
+    pub visible_chains: Vec<f32>,
     /// Running mean activity q of each hidden unit (sparsity).
     pub hidden_activity: Vec<f32>,
 }
@@ -211,6 +215,7 @@ impl Trainer {
             velocity_visible_bias: vec![0.0; nv],
             velocity_hidden_bias: vec![0.0; nh],
             chains: Vec::new(),
+            visible_chains: Vec::new(),
             hidden_activity: vec![params.sparsity_target.unwrap_or(0.0) as f32; nh],
         };
         Self::from_parts(rbm, params, state)
@@ -251,6 +256,18 @@ impl Trainer {
                 what: "persistent chains".into(),
                 expected: format!("{} × {nh}", params.n_chains()),
                 found: format!("{} values", state.chains.len()),
+            });
+        }
+        let visible_expected = if params.method.tap_order().is_some() {
+            params.n_chains() * nv
+        } else {
+            0
+        };
+        if !state.visible_chains.is_empty() && state.visible_chains.len() != visible_expected {
+            return Err(Error::ShapeMismatch {
+                what: "persistent visible magnetisations".into(),
+                expected: format!("{} × {nv}", visible_expected / nv.max(1)),
+                found: format!("{} values", state.visible_chains.len()),
             });
         }
         Ok(Self::from_parts(rbm, params, state))
@@ -373,8 +390,24 @@ impl Trainer {
                 let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
                 let kind = hidden_kind(self.rbm.hidden_units());
                 sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+            } else if self.params.method.tap_order().is_some() {
+                // EMF's visible magnetisations start at the rows themselves.
+                self.state.visible_chains = start;
             }
             self.state.chains = chains;
+        }
+        if self.params.method.tap_order().is_some() && self.state.visible_chains.is_empty() {
+            // A checkpoint that kept only the hidden magnetisations.
+            let mut visible = vec![0.0f32; n_chains * nv];
+            emf::naive_visible(
+                &self.rbm,
+                &w.weights,
+                n_chains,
+                &self.state.chains,
+                &mut visible,
+                &mut w.emf,
+            );
+            self.state.visible_chains = visible;
         }
         let negative_rows = match self.params.method {
             Method::Cd => batch,
@@ -515,6 +548,7 @@ impl Trainer {
         let mut sparse_negative = false;
         if let Some(order) = params.method.tap_order() {
             h_sample.copy_from_slice(&state.chains);
+            v_neg.copy_from_slice(&state.visible_chains);
             emf::negative_phase(
                 rbm,
                 &w.weights,
@@ -527,6 +561,7 @@ impl Trainer {
                 &mut w.emf,
             );
             state.chains.copy_from_slice(h_sample);
+            state.visible_chains.copy_from_slice(v_neg);
             for (dst, src) in h_neg.chunks_mut(hs).zip(h_sample.chunks_exact(nh)) {
                 dst[..nh].copy_from_slice(src);
             }
