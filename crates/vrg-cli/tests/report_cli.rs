@@ -120,6 +120,12 @@ fn demo_writes_a_report_that_vrg_report_rebuilds() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     for layer in 0..2 {
         assert!(html.contains(&format!("data-source=\"/free_energies/{layer}/log_z\"")));
+        // The TAP2 estimate sits beside ln Z, traced to the same summary.
+        let tap2 = s["free_energies"][layer]["log_z_tap2"].as_f64();
+        assert!(tap2.is_some_and(f64::is_finite), "layer {layer}: {tap2:?}");
+        assert!(html.contains(&format!(
+            "data-source=\"/free_energies/{layer}/log_z_tap2\""
+        )));
     }
     // The header says what was run.
     let run = &s["run"];

@@ -433,6 +433,7 @@ fn free_energy_table(s: &Value, layers: usize) -> Table {
         ("ln Z", "log_z"),
         ("± std. error", "log_z_stderr"),
         ("method", "log_z_method"),
+        ("ln Z (TAP2)", "log_z_tap2"),
         ("f = −ln Z/n", "free_energy_per_unit"),
         ("Δf", "delta_free_energy_per_unit"),
         ("⟨H(v)⟩", "mean_free_energy"),
@@ -443,9 +444,10 @@ fn free_energy_table(s: &Value, layers: usize) -> Table {
     let mut head = vec!["layer".to_owned()];
     head.extend(columns.iter().map(|(h, _)| (*h).to_owned()));
     Table {
-        caption: "Each layer's RBM: partition function, free energy per visible unit f and its \
-                  change Δf from the layer below, mean free energy and log-likelihood per \
-                  configuration (nats)"
+        caption: "Each layer's RBM: partition function (and its second-order TAP estimate \
+                  beside it, — where the TAP equations do not converge), free energy per \
+                  visible unit f and its change Δf from the layer below, mean free energy and \
+                  log-likelihood per configuration (nats)"
             .into(),
         head,
         rows: (0..layers)
