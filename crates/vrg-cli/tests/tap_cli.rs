@@ -56,11 +56,20 @@ fn emf_training_resumes_bit_exactly() {
         let params = a.params.unwrap();
         assert_eq!(params.method().name(), method);
         assert_eq!((params.tap_iterations(), params.tap_damping()), (4, 0.4));
-        // 20 persistent magnetisations (the batch size) of 8 hidden units,
-        // each in [0, 1].
-        let chains = &a.state.unwrap().chains;
-        assert_eq!(chains.len(), 20 * 8);
-        assert!(chains.iter().all(|m| (0.0..=1.0).contains(m)), "{chains:?}");
+        // 20 persistent magnetisation pairs (the batch size) of 8 hidden
+        // and 16 visible units, each in [0, 1].
+        let state = a.state.unwrap();
+        let (chains, visible) = (&state.chains, &state.visible_chains);
+        assert_eq!((chains.len(), visible.len()), (20 * 8, 20 * 16));
+        for m in chains.iter().chain(visible) {
+            assert!((0.0..=1.0).contains(m), "{chains:?} {visible:?}");
+        }
+        // The log reports the sweeps per update: all 4, without a tolerance.
+        let log = std::fs::read_to_string(dir.path().join(format!("{straight}.jsonl"))).unwrap();
+        for line in log.lines() {
+            let record: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(record["tap_sweeps"], 4.0, "{line}");
+        }
     }
     // A resumed run may not change the EMF settings.
     let mut args = words(
@@ -126,6 +135,14 @@ fn bad_emf_settings_are_clear_errors() {
             &["tap-iterations", "0"][..],
         ),
         ("--method tap4", &["tap4"][..]),
+        (
+            "--method tap2 --tap-tolerance -0.1",
+            &["tap-tolerance", "-0.1"][..],
+        ),
+        (
+            "--method tap2 --tap-tolerance NaN",
+            &["tap-tolerance", "NaN"][..],
+        ),
         (
             "--method tap2 --visible-units gaussian",
             &["method", "tap2", "Gaussian"][..],

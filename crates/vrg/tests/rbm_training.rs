@@ -247,6 +247,79 @@ fn resume_equals_an_uninterrupted_run() {
     }
 }
 
+/// EMF sweeps stop once no magnetisation moves by more than
+/// --tap-tolerance (one sweep per update at tolerance 1, more for smaller
+/// tolerances, at most --tap-iterations; at 0 only at an exact fixed
+/// point); a checkpoint without the visible magnetisations
+/// (written before they were kept) resumes by restarting them, and one
+/// with too few is refused, naming the tensor.
+#[test]
+fn emf_sweeps_stop_at_the_tolerance_and_checkpoints_keep_both_layers() {
+    let data = toy_data(200, 12, 5);
+    let config = |iterations: usize, tolerance: f64| {
+        TrainConfig::new()
+            .method(Method::Tap2)
+            .epochs(2)
+            .batch_size(20)
+            .tap_iterations(iterations)
+            .tap_tolerance(tolerance)
+            .check(data.n_rows)
+            .unwrap()
+    };
+    let run = |iterations: usize, tolerance: f64| {
+        let params = config(iterations, tolerance);
+        let rbm = initial_rbm(
+            &data,
+            6,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        let mut trainer = Trainer::new(rbm, params);
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        trainer
+    };
+    assert_eq!(run(2, 0.0).tap_sweeps(), (2 * 10, 10));
+    assert_eq!(run(50, 1.0).tap_sweeps(), (10, 10));
+    let sweeps: Vec<usize> = [1e-2, 1e-4, 0.0]
+        .map(|t| run(50, t).tap_sweeps().0)
+        .to_vec();
+    assert!(
+        10 < sweeps[0] && sweeps.windows(2).all(|w| w[0] <= w[1]),
+        "{sweeps:?}"
+    );
+    assert!(sweeps[2] <= 50 * 10, "{sweeps:?}");
+    let trainer = run(50, 1e-4);
+
+    let state = trainer.state();
+    assert_eq!(
+        (state.chains.len(), state.visible_chains.len()),
+        (20 * 6, 20 * 12)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint.safetensors");
+    let mut old = state.clone();
+    old.visible_chains.clear();
+    save_rbm(&path, trainer.rbm(), Some(trainer.params()), Some(&old)).unwrap();
+    let file = load_rbm(&path).unwrap();
+    assert!(file.state.as_ref().unwrap().visible_chains.is_empty());
+    let mut resumed = Trainer::resume(file.rbm, file.params.unwrap(), file.state.unwrap()).unwrap();
+    resumed.train_epoch(&data, &|_| {}).unwrap();
+    let visible = &resumed.state().visible_chains;
+    assert_eq!(visible.len(), 20 * 12);
+    assert!(
+        visible.iter().all(|m| (0.0..=1.0).contains(m)),
+        "{visible:?}"
+    );
+
+    let mut short = state.clone();
+    short.visible_chains.truncate(19 * 12);
+    save_rbm(&path, trainer.rbm(), Some(trainer.params()), Some(&short)).unwrap();
+    let error = load_rbm(&path).unwrap_err().to_string();
+    assert!(error.contains("train.visible_chains"), "{error}");
+}
+
 /// A Bernoulli-visible RBM with `n_hidden` units initialised from `data`
 /// and trained two epochs, on a pool of `threads` threads.
 fn two_epochs_on_threads(

@@ -76,7 +76,8 @@ pub struct RbmTrainArgs {
     /// Append one JSON line per epoch to FILE.jsonl (keys epoch,
     /// free_energy_train, free_energy_validation, free_energy_gap,
     /// reconstruction_error, pseudo_log_likelihood, seconds, learning_rate,
-    /// momentum); a fresh run replaces the file, --resume appends.
+    /// momentum, and for tap2/tap3 tap_sweeps, the mean TAP sweeps per
+    /// update); a fresh run replaces the file, --resume appends.
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
     /// Draw the training curves into a `.png` figure, redrawn (atomically)

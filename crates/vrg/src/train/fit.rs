@@ -167,17 +167,23 @@ pub fn fit(
     while trainer.epochs_done() < total {
         let epoch = trainer.epochs_done();
         let started = Instant::now();
+        let sweeps_before = trainer.tap_sweeps();
         trainer.train_epoch(train, hooks.progress().unwrap_or(&|_| {}))?;
         let seconds = started.elapsed().as_secs_f64();
         let done = trainer.epochs_done();
         let params = trainer.params();
-        let metrics = monitor.evaluate(
+        let mut metrics = monitor.evaluate(
             trainer.rbm(),
             done,
             params.learning_rate_at(epoch),
             params.momentum_at(epoch),
             seconds,
         )?;
+        if params.method.tap_order().is_some() {
+            let (sweeps, updates) = trainer.tap_sweeps();
+            let updates = (updates - sweeps_before.1).max(1);
+            metrics.tap_sweeps = Some((sweeps - sweeps_before.0) as f64 / updates as f64);
+        }
         let evaluate = options
             .evaluate_every
             .is_some_and(|every| done.is_multiple_of(every) || done == total);

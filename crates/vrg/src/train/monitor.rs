@@ -33,6 +33,10 @@ pub struct EpochMetrics {
     pub momentum: f64,
     /// Wall-clock seconds of the epoch's training (monitor excluded).
     pub seconds: f64,
+    /// EMF training: mean TAP sweeps per update in the epoch (absent for
+    /// CD and PCD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tap_sweeps: Option<f64>,
 }
 
 /// Fixed data the monitor evaluates every epoch.
@@ -93,6 +97,7 @@ impl Monitor {
             learning_rate,
             momentum,
             seconds,
+            tap_sweeps: None,
         })
     }
 }

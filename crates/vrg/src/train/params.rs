@@ -445,8 +445,13 @@ hyper_parameters! {
     /// Persistent chains for PCD, or persistent magnetisations for
     /// tap2/tap3 (≥ 1) [default: the batch size].
     persistent_chains: Option<usize> [usize] = None, key "chains", flag "chains", value "C";
-    /// Damped TAP sweeps per update for tap2/tap3 (≥ 1) [default: 3].
+    /// Damped TAP sweeps per update for tap2/tap3, at most (≥ 1)
+    /// [default: 3].
     tap_iterations: usize [usize] = 3, key "tap_iterations", flag "tap-iterations", value "N";
+    /// The sweeps of an update stop early once no magnetisation moved by
+    /// more than this in a sweep (in [0, 1]; at 0 only at an exact fixed
+    /// point) [default: 0].
+    tap_tolerance: f64 [f64] = 0.0, key "tap_tolerance", flag "tap-tolerance", value "T";
     /// Damping d in [0, 1) of the TAP sweeps, m ← d·m + (1 − d)·f(h), for
     /// tap2/tap3 [default: 0.5].
     tap_damping: f64 [f64] = 0.5, key "tap_damping", flag "tap-damping", value "D";
@@ -552,6 +557,13 @@ impl TrainParams {
                 "at least 1 TAP sweep per update",
             ));
         }
+        check_range(
+            "tap-tolerance",
+            self.tap_tolerance,
+            0.0,
+            1.0,
+            "a largest change of a magnetisation in [0, 1]",
+        )?;
         check_range(
             "tap-damping",
             self.tap_damping,

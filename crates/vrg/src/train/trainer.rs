@@ -138,6 +138,8 @@ pub struct Trainer {
     sparse_products: bool,
     /// Updates done with the sparse products since this trainer was made.
     sparse_updates: usize,
+    /// EMF: TAP sweeps and updates done since this trainer was made.
+    tap_sweeps: (usize, usize),
 }
 
 /// Errors for a sparsity target on Gaussian hidden units: the target is a
@@ -230,6 +232,7 @@ impl Trainer {
             work: Workspace::default(),
             sparse_products: true,
             sparse_updates: 0,
+            tap_sweeps: (0, 0),
         }
     }
 
@@ -282,6 +285,13 @@ impl Trainer {
     /// Updates done with the sparse products since this trainer was made.
     pub fn sparse_updates(&self) -> usize {
         self.sparse_updates
+    }
+
+    /// EMF training: the TAP sweeps done and the updates they served since
+    /// this trainer was made (fewer sweeps than updates × --tap-iterations
+    /// when --tap-tolerance stops them early).
+    pub fn tap_sweeps(&self) -> (usize, usize) {
+        self.tap_sweeps
     }
 
     pub fn rbm(&self) -> &Rbm {
@@ -549,17 +559,20 @@ impl Trainer {
         if let Some(order) = params.method.tap_order() {
             h_sample.copy_from_slice(&state.chains);
             v_neg.copy_from_slice(&state.visible_chains);
-            emf::negative_phase(
+            let sweeps = emf::negative_phase(
                 rbm,
                 &w.weights,
                 order,
                 params.tap_iterations,
+                params.tap_tolerance as f32,
                 params.tap_damping as f32,
                 neg,
                 v_neg,
                 h_sample,
                 &mut w.emf,
             );
+            self.tap_sweeps.0 += sweeps;
+            self.tap_sweeps.1 += 1;
             state.chains.copy_from_slice(h_sample);
             state.visible_chains.copy_from_slice(v_neg);
             for (dst, src) in h_neg.chunks_mut(hs).zip(h_sample.chunks_exact(nh)) {

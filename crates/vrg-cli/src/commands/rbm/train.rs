@@ -505,9 +505,12 @@ impl FitHooks for TrainHooks<'_> {
                 optional(l.log_likelihood_validation, 3)
             )
         });
+        let sweeps = m
+            .tap_sweeps
+            .map_or_else(String::new, |s| format!("  TAP sweeps {s:.1}"));
         self.bar.suspend(|| {
             eprintln!(
-                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}  {:.2} s",
+                "epoch {done}/{total}  F(train) {:.4}  F(held out) {}  gap {}  recon {:.5}  PLL {}{likelihood}  lr {}  momentum {}{sweeps}  {:.2} s",
                 m.free_energy_train,
                 optional(m.free_energy_validation, 4),
                 optional(m.free_energy_gap, 4),
