@@ -1,5 +1,6 @@
 //! Reading a [`Dataset`] from `.npy`, IDX or PNG, chosen by content.
 
+use super::preprocess::{binarize_bytes, RowBinarizer};
 use super::{binarize, Binarize, Dataset};
 use crate::error::shape_text;
 use crate::io::{idx, image, limits, npy};
@@ -102,10 +103,19 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
             "scale applies only to .npy data; IDX and PNG pixels are always divided by 255",
         ));
     }
+    // IDX and PNG directories are binarized as they are read (packed, never
+    // held as f32); the others after.
+    let mut binarized = false;
     let mut data = match format {
-        None => load_png_dir(path, options.limit)?,
+        None => {
+            binarized = options.binarize.is_some();
+            load_png_dir(path, options.limit, options.binarize)?
+        }
         Some(Format::Npy) => load_npy(path, options)?,
-        Some(Format::Idx) => load_idx(path, options.limit)?,
+        Some(Format::Idx) => {
+            binarized = options.binarize.is_some();
+            load_idx(path, options.limit, options.binarize)?
+        }
         Some(Format::Png) => {
             let img = image::read_grey_f32(path)?;
             let mut data = Dataset::new(1, img.height * img.width, img.pixels)?;
@@ -115,7 +125,10 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
     };
     data.source = Some(path.to_path_buf());
     if let Some(how) = options.binarize {
-        binarize(&mut data, how)?;
+        if !binarized {
+            binarize(&mut data, how)?;
+        }
+        data.pack();
     }
     Ok(data)
 }
@@ -194,9 +207,30 @@ fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     Ok(data)
 }
 
-fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
+/// Fails unless `n_rows` packed rows of `n_features` bits fit in the
+/// memory limit.
+fn check_packed_memory(
+    path: &Path,
+    shape: &[usize],
+    n_rows: usize,
+    n_features: usize,
+) -> Result<()> {
+    limits::check_memory(
+        path,
+        || format!("the data of shape {} as bits", shape_text(shape)),
+        n_rows as u128 * n_features.div_ceil(64) as u128 * 8,
+    )
+}
+
+fn load_idx(path: &Path, limit: Option<usize>, binarize: Option<Binarize>) -> Result<Dataset> {
     let array = idx::read_with_limit(path, limit)?;
     let layout = rows_and_features(path, &array.shape)?;
+    if let Some(how) = binarize {
+        check_packed_memory(path, &array.shape, layout.n_rows, layout.n_features)?;
+        let mut data = binarize_bytes(layout.n_rows, layout.n_features, &array.values, how)?;
+        data.shape_hint = layout.shape_hint;
+        return Ok(data);
+    }
     check_f32_memory(path, &array.shape, array.values.len())?;
     let table = byte_scale();
     let values: Vec<f32> = array.values.iter().map(|&b| table[b as usize]).collect();
@@ -205,7 +239,7 @@ fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
     Ok(data)
 }
 
-fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
+fn load_png_dir(dir: &Path, limit: Option<usize>, binarize: Option<Binarize>) -> Result<Dataset> {
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
@@ -226,6 +260,44 @@ fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
     let first = image::read_grey_f32(&files[0])?;
     let (height, width) = (first.height, first.width);
     let total = files.len() as u128 * (height * width) as u128;
+    let check_size = |file: &Path, img: &image::GreyImage<f32>| {
+        if (img.height, img.width) != (height, width) {
+            return Err(invalid(
+                file,
+                format!(
+                    "image is {}×{} but {} is {height}×{width}; all images in {} must have the same size",
+                    img.height,
+                    img.width,
+                    files[0].display(),
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    if let Some(how) = binarize {
+        let shape = [files.len(), height, width];
+        check_packed_memory(dir, &shape, files.len(), height * width)?;
+        let mut rows = RowBinarizer::new(files.len(), height * width, how)?;
+        for (i, file) in files.iter().enumerate() {
+            let img = if i == 0 {
+                None
+            } else {
+                Some(image::read_grey_f32(file)?)
+            };
+            let img = img.as_ref().unwrap_or(&first);
+            check_size(file, img)?;
+            rows.push(&img.pixels).map_err(|j| {
+                invalid(
+                    file,
+                    format!("pixel {j}: {} is not in [0, 1]", img.pixels[j]),
+                )
+            })?;
+        }
+        let mut data = rows.finish();
+        data.shape_hint = Some((height, width));
+        return Ok(data);
+    }
     limits::check_memory(
         dir,
         || {
@@ -240,18 +312,7 @@ fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
     values.extend_from_slice(&first.pixels);
     for file in &files[1..] {
         let img = image::read_grey_f32(file)?;
-        if (img.height, img.width) != (height, width) {
-            return Err(invalid(
-                file,
-                format!(
-                    "image is {}×{} but {} is {height}×{width}; all images in {} must have the same size",
-                    img.height,
-                    img.width,
-                    files[0].display(),
-                    dir.display()
-                ),
-            ));
-        }
+        check_size(file, &img)?;
         values.extend_from_slice(&img.pixels);
     }
     let mut data = Dataset::new(files.len(), height * width, values)?;
