@@ -777,3 +777,51 @@ fn unit_maps_and_checks_on_packed_data() {
         .to_string();
     assert_eq!(e, e_dense);
 }
+
+/// Rows wider than 4 MiB / 256 are read 256 at a time: pieces of whole
+/// random streams, binarized as the f32 pixels are.
+#[test]
+fn idx_binarized_in_several_pieces_equals_binarizing_the_f32_pixels() {
+    let (rows, features) = (520usize, 16_400usize);
+    let pixels: Vec<u8> = (0..rows * features)
+        .map(|k| ((k * 2_654_435_761usize) >> 11) as u8)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("wide.idx");
+    std::fs::write(&p, idx_bytes(&[rows as u32, features as u32], &pixels)).unwrap();
+    for limit in [None, Some(300)] {
+        let how = Binarize::Stochastic(8);
+        let options = LoadOptions {
+            limit,
+            binarize: Some(how),
+            ..Default::default()
+        };
+        let packed = load(&p, &options).unwrap();
+        let mut dense = load(
+            &p,
+            &LoadOptions {
+                limit,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        binarize(&mut dense, how).unwrap();
+        assert!(packed.is_binary());
+        assert_eq!((packed.n_rows, packed.n_features), (dense.n_rows, features));
+        assert_eq!(bits(&packed.dense_values()), bits(&dense.dense_values()));
+    }
+    // A file cut short fails as the whole read does: plain (from its
+    // length) and gzip (once the stream ends, a few pieces in).
+    let cut = &idx_bytes(&[rows as u32, features as u32], &pixels)[..6_000_000];
+    let options = LoadOptions {
+        binarize: Some(Binarize::Threshold(0.5)),
+        ..Default::default()
+    };
+    for bytes in [cut.to_vec(), gzip(cut, flate2::Compression::fast())] {
+        std::fs::write(&p, bytes).unwrap();
+        let e = load(&p, &options).unwrap_err().to_string();
+        let whole = load(&p, &LoadOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("truncated IDX data"), "{e}");
+        assert_eq!(e, whole);
+    }
+}

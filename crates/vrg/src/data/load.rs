@@ -1,6 +1,8 @@
 //! Reading a [`Dataset`] from `.npy`, IDX or PNG, chosen by content.
 
-use super::preprocess::{binarize_bytes, RowBinarizer};
+use super::preprocess::{
+    binarize_byte_rows, check_threshold, row_streams, RowBinarizer, ROWS_PER_STREAM,
+};
 use super::{binarize, Binarize, Dataset};
 use crate::error::shape_text;
 use crate::io::{idx, image, limits, npy};
@@ -222,15 +224,68 @@ fn check_packed_memory(
     )
 }
 
+/// IDX pixels binarized into packed rows as they are read, a piece of
+/// whole stream chunks at a time ([`binarize_byte_rows`]).
+struct PackPixels {
+    how: Binarize,
+    layout: Option<Layout>,
+    words: Vec<u64>,
+    streams: Vec<crate::rng::Rng>,
+    rows: usize,
+}
+
+impl idx::ItemSink for PackPixels {
+    fn begin(&mut self, path: &Path, shape: &[usize], _: &dyn Fn() -> String) -> Result<()> {
+        let layout = rows_and_features(path, shape)?;
+        check_packed_memory(path, shape, layout.n_rows, layout.n_features)?;
+        self.words = vec![0u64; layout.n_rows * layout.n_features.div_ceil(64)];
+        self.streams = row_streams(self.how, layout.n_rows);
+        self.layout = Some(layout);
+        Ok(())
+    }
+
+    fn items(&mut self, values: &[u8]) -> Result<()> {
+        let layout = self.layout.as_ref().expect("begin comes first");
+        let (nf, wpr) = (layout.n_features, layout.n_features.div_ceil(64));
+        let rows = values.len() / nf;
+        debug_assert_eq!(self.rows % ROWS_PER_STREAM, 0);
+        binarize_byte_rows(
+            self.how,
+            nf,
+            values,
+            &mut self.words[self.rows * wpr..(self.rows + rows) * wpr],
+            &mut self.streams[self.rows / ROWS_PER_STREAM..],
+        );
+        self.rows += rows;
+        Ok(())
+    }
+
+    fn items_multiple(&self) -> usize {
+        ROWS_PER_STREAM
+    }
+}
+
 fn load_idx(path: &Path, limit: Option<usize>, binarize: Option<Binarize>) -> Result<Dataset> {
-    let array = idx::read_with_limit(path, limit)?;
-    let layout = rows_and_features(path, &array.shape)?;
     if let Some(how) = binarize {
-        check_packed_memory(path, &array.shape, layout.n_rows, layout.n_features)?;
-        let mut data = binarize_bytes(layout.n_rows, layout.n_features, &array.values, how)?;
+        if let Binarize::Threshold(threshold) = how {
+            check_threshold(threshold)?;
+        }
+        let mut sink = PackPixels {
+            how,
+            layout: None,
+            words: Vec::new(),
+            streams: Vec::new(),
+            rows: 0,
+        };
+        idx::read_items(path, limit, &mut sink)?;
+        let layout = sink.layout.expect("a checked header");
+        let mut data =
+            Dataset::from_packed(layout.n_rows, layout.n_features, sink.words, [0.0, 1.0]);
         data.shape_hint = layout.shape_hint;
         return Ok(data);
     }
+    let array = idx::read_with_limit(path, limit)?;
+    let layout = rows_and_features(path, &array.shape)?;
     check_f32_memory(path, &array.shape, array.values.len())?;
     let table = byte_scale();
     let values: Vec<f32> = array.values.iter().map(|&b| table[b as usize]).collect();

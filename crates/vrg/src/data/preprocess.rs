@@ -71,7 +71,7 @@ pub fn binarize(data: &mut Dataset, how: Binarize) -> Result<()> {
     Ok(())
 }
 
-fn check_threshold(threshold: f32) -> Result<()> {
+pub(crate) fn check_threshold(threshold: f32) -> Result<()> {
     if !threshold.is_finite() {
         return Err(Error::invalid("threshold", threshold, "a finite number"));
     }
@@ -105,7 +105,7 @@ fn binarize_row(
 
 /// The random streams of [`binarize`] for `n_rows` rows (one per
 /// [`ROWS_PER_STREAM`] rows).
-fn row_streams(how: Binarize, n_rows: usize) -> Vec<rng::Rng> {
+pub(crate) fn row_streams(how: Binarize, n_rows: usize) -> Vec<rng::Rng> {
     let seed = match how {
         Binarize::Stochastic(seed) => seed,
         Binarize::Threshold(_) => 0,
@@ -114,36 +114,33 @@ fn row_streams(how: Binarize, n_rows: usize) -> Vec<rng::Rng> {
     rng::streams(&rng::family(seed, rng::families::BINARIZATION), n_chunks)
 }
 
-/// Binarizes pixel bytes (`n_rows × n_features`, row-major, each value
-/// `p / 255`) straight into packed rows, chunk by chunk, never holding them
-/// as `f32`: the same bits as [`binarize`] on the `f32` pixels.
-pub(crate) fn binarize_bytes(
-    n_rows: usize,
+/// Binarizes consecutive rows of pixel bytes (each value `p / 255`)
+/// straight into their packed words, never holding them as `f32`: the bits
+/// [`binarize`] sets on the `f32` pixels. The rows start at a multiple of
+/// [`ROWS_PER_STREAM`]; `words` are theirs (clear) and `streams` their
+/// streams of [`row_streams`], from the first row's on.
+pub(crate) fn binarize_byte_rows(
+    how: Binarize,
     n_features: usize,
     bytes: &[u8],
-    how: Binarize,
-) -> Result<Dataset> {
-    if let Binarize::Threshold(threshold) = how {
-        check_threshold(threshold)?;
-    }
-    debug_assert_eq!(bytes.len(), n_rows * n_features);
+    words: &mut [u64],
+    streams: &mut [rng::Rng],
+) {
     let table: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
     let wpr = super::dataset::words_per_row(n_features);
-    let mut words = vec![0u64; n_rows * wpr];
     words
-        .par_chunks_mut((ROWS_PER_STREAM * wpr).max(1))
-        .zip(bytes.par_chunks((ROWS_PER_STREAM * n_features).max(1)))
-        .zip(row_streams(how, n_rows))
-        .for_each(|((words, bytes), mut stream)| {
+        .par_chunks_mut(ROWS_PER_STREAM * wpr)
+        .zip(bytes.par_chunks(ROWS_PER_STREAM * n_features))
+        .zip(streams.par_iter_mut())
+        .for_each(|((words, bytes), stream)| {
             for (bits, row) in words
                 .chunks_exact_mut(wpr)
                 .zip(bytes.chunks_exact(n_features))
             {
                 let values = row.iter().map(|&b| table[usize::from(b)]);
-                binarize_row(how, &mut stream, values, bits);
+                binarize_row(how, stream, values, bits);
             }
         });
-    Ok(Dataset::from_packed(n_rows, n_features, words, [0.0, 1.0]))
 }
 
 /// Binarizes rows given one at a time, in order, into packed rows: the same
