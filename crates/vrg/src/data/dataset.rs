@@ -192,7 +192,7 @@ impl Dataset {
     /// of rows). Panics if they run past the last row.
     pub fn rows_into(&self, first: usize, out: &mut [f32]) {
         let nf = self.n_features;
-        assert!(out.len() % nf == 0 && first + out.len() / nf <= self.n_rows);
+        assert!(out.len().is_multiple_of(nf) && first + out.len() / nf <= self.n_rows);
         match &self.storage {
             Storage::Dense(values) => out.copy_from_slice(&values[first * nf..][..out.len()]),
             Storage::Packed {

@@ -258,12 +258,10 @@ fn read_from(
     // Pieces of whole items; the buffer grows with the data read, not with
     // what the header claims.
     let item_size = item_size as usize;
-    let piece = if item_size == 0 {
-        0
-    } else {
-        let multiple = sink.items_multiple().max(1);
-        (PIECE_BYTES / item_size / multiple).max(1) * multiple * item_size
-    };
+    let multiple = sink.items_multiple().max(1);
+    let piece = PIECE_BYTES
+        .checked_div(item_size)
+        .map_or(0, |items| (items / multiple).max(1) * multiple * item_size);
     let mut buffer = Vec::new();
     let mut read = 0;
     while read < wanted {
