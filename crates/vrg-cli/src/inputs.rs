@@ -159,9 +159,13 @@ fn source_name(data: &Dataset) -> String {
 }
 
 /// Fits `data` to the visible units ([`data::fit_units`]), saying on
-/// stderr when 0/1 data became ±1 spins or ±1 data became 0/1.
+/// stderr when 0/1 data became ±1 spins or ±1 data became 0/1; then packs
+/// binary data one bit per value ([`Dataset::pack`]: the same values, 32
+/// times less memory).
 pub(crate) fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<()> {
-    let note = match data::fit_units(data, units)? {
+    let mapping = data::fit_units(data, units)?;
+    data.pack();
+    let note = match mapping {
         None => return Ok(()),
         Some(UnitMapping::BinaryToSpin) => {
             "0/1 values mapped to ±1 spins (s = 2v − 1) for spin visible units"

@@ -17,7 +17,7 @@ use vrg::rbm::Rbm;
 pub(crate) fn estimate_log_z(
     rbm: &Rbm,
     method: LogZMethod,
-    data: &[f32],
+    data: &vrg::data::Dataset,
     chains: usize,
     betas: Option<usize>,
     seed: u64,

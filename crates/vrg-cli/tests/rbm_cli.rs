@@ -422,7 +422,8 @@ fn sample_transform_and_free_energy() {
     let data =
         vrg::data::load(dir.path().join("d.npy"), &vrg::data::LoadOptions::default()).unwrap();
     let mut expected = vec![0.0f32; 200 * 16];
-    rbm.mean_hiddens(&data.values, 200, &mut expected).unwrap();
+    rbm.mean_hiddens(&data.dense_values(), 200, &mut expected)
+        .unwrap();
     let expected: Vec<f64> = expected.into_iter().map(f64::from).collect();
     assert_eq!(values, expected);
     // --limit applies too.
@@ -452,7 +453,7 @@ fn sample_transform_and_free_energy() {
         (mean - recomputed).abs() <= 1e-12 * mean.abs(),
         "{mean} vs {recomputed}"
     );
-    let library = rbm.free_energy_visible(&data.values, 200).unwrap();
+    let library = rbm.free_energy_visible(&data.dense_values(), 200).unwrap();
     for (a, b) in energies.iter().zip(&library) {
         assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
     }

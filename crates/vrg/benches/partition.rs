@@ -162,7 +162,11 @@ fn main() {
             Some(k) => BetaSchedule::scaled(k.parse().expect("--betas K")).unwrap(),
             None => BetaSchedule::salakhutdinov_murray(),
         };
-        let base = base_rate_biases(&data.values, data.n_features, VisibleUnits::Bernoulli);
+        let base = base_rate_biases(
+            &data.dense_values(),
+            data.n_features,
+            VisibleUnits::Bernoulli,
+        );
         let start = Instant::now();
         let products = if args.iter().any(|a| a == "--dense") {
             Products::Dense

@@ -74,7 +74,11 @@ fn an_rbm_trained_on_mnist_within_error_bars() {
     }
     let rbm = trainer.rbm();
     let exact = log_partition_exact(rbm).unwrap().log_z;
-    let base = base_rate_biases(&data.values, data.n_features, VisibleUnits::Bernoulli);
+    let base = base_rate_biases(
+        &data.dense_values(),
+        data.n_features,
+        VisibleUnits::Bernoulli,
+    );
     let ais = ais_log_partition(rbm, &base, 100, &BetaSchedule::scaled(2000).unwrap(), 9).unwrap();
     let z = z_score(ais.log_z, ais.log_z_stderr, exact);
     assert!(

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use vrg::data::{
-    binarize, load, split_validation, to_binary, to_spins, validate_units, Binarize, Dataset,
-    LoadOptions, UnitKind,
+    binarize, fit_units, load, split_validation, to_binary, to_spins, validate_units, Binarize,
+    Dataset, LoadOptions, UnitKind,
 };
 use vrg::io::{idx, image, npy};
+use vrg::rbm::VisibleUnits;
 
 mod common;
 use common::{gunzip, gzip, idx_bytes, md5_hex, mnist_subset as mnist, write_npy};
@@ -80,22 +81,22 @@ fn mnist_train_and_test_images() {
     eprintln!("MNIST train images loaded in {:?}", start.elapsed());
     assert_eq!((train.n_rows, train.n_features), (TRAIN_ROWS, 784));
     assert_eq!(train.shape_hint, Some((28, 28)));
-    assert!(train.values.iter().all(|v| (0.0..=1.0).contains(v)));
-    assert!(train.values.contains(&0.0) && train.values.contains(&1.0));
+    assert!(train.dense_values().iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(train.dense_values().contains(&0.0) && train.dense_values().contains(&1.0));
     // Every value is a pixel / 255, and they add up to the subset's pixels
     // (mean intensity 0.13018; the full training set's is 0.1307).
     assert!(train
-        .values
+        .dense_values()
         .iter()
         .all(|&v| ((v * 255.0).round() / 255.0 - v).abs() < 1e-7));
-    assert_eq!(pixel_sum(&train.values), 52_050_445);
-    assert_eq!(pixel_sum(train.row(0)), 27_525);
+    assert_eq!(pixel_sum(&train.dense_values()), 52_050_445);
+    assert_eq!(pixel_sum(&train.dense_values()[..784]), 27_525);
     validate_units(&train, UnitKind::Bernoulli).unwrap();
 
     let test = load(mnist("t10k-images-idx3-ubyte.gz"), &LoadOptions::default()).unwrap();
     assert_eq!((test.n_rows, test.n_features), (TEST_ROWS, 784));
-    assert!(test.values.iter().all(|v| (0.0..=1.0).contains(v)));
-    assert_eq!(pixel_sum(&test.values), 24_443_134);
+    assert!(test.dense_values().iter().all(|v| (0.0..=1.0).contains(v)));
+    assert_eq!(pixel_sum(&test.dense_values()), 24_443_134);
 
     let first = load(
         mnist("train-images-idx3-ubyte.gz"),
@@ -106,7 +107,7 @@ fn mnist_train_and_test_images() {
     )
     .unwrap();
     assert_eq!(first.n_rows, 100);
-    assert_eq!(first.values[..], train.values[..100 * 784]);
+    assert_eq!(first.dense_values()[..], train.dense_values()[..100 * 784]);
 }
 
 #[test]
@@ -160,7 +161,7 @@ fn idx_round_trip_plain_and_gzipped() {
             (3, 20, Some((4, 5)))
         );
         let expected: Vec<f32> = values.iter().map(|&v| v as f32 / 255.0).collect();
-        assert_eq!(d.values, expected);
+        assert_eq!(d.dense_values(), expected);
         let limited = load(
             p,
             &LoadOptions {
@@ -170,7 +171,7 @@ fn idx_round_trip_plain_and_gzipped() {
         )
         .unwrap();
         assert_eq!(limited.n_rows, 2);
-        assert_eq!(limited.values[..], expected[..40]);
+        assert_eq!(limited.dense_values()[..], expected[..40]);
     }
 }
 
@@ -232,15 +233,21 @@ fn npy_dtypes_flattening_and_scale() {
     write_npy(&p, &[2, 3], &[0.5f32, -1.25, 3.0, 4.0, 1e-3, 6.0]);
     let d = load(&p, &opts).unwrap();
     assert_eq!((d.n_rows, d.n_features, d.shape_hint), (2, 3, None));
-    assert_eq!(d.values, vec![0.5, -1.25, 3.0, 4.0, 1e-3, 6.0]);
+    assert_eq!(d.dense_values(), vec![0.5, -1.25, 3.0, 4.0, 1e-3, 6.0]);
 
     let p = dir.path().join("f64.npy");
     write_npy(&p, &[2, 2], &[0.25f64, 0.5, 0.75, 1.0]);
-    assert_eq!(load(&p, &opts).unwrap().values, vec![0.25, 0.5, 0.75, 1.0]);
+    assert_eq!(
+        load(&p, &opts).unwrap().into_values(),
+        vec![0.25, 0.5, 0.75, 1.0]
+    );
 
     let p = dir.path().join("u8.npy");
     write_npy(&p, &[1, 3], &[0u8, 128, 255]);
-    assert_eq!(load(&p, &opts).unwrap().values, vec![0.0, 128.0, 255.0]);
+    assert_eq!(
+        load(&p, &opts).unwrap().into_values(),
+        vec![0.0, 128.0, 255.0]
+    );
     let scaled = load(
         &p,
         &LoadOptions {
@@ -249,17 +256,20 @@ fn npy_dtypes_flattening_and_scale() {
         },
     )
     .unwrap();
-    assert_eq!(scaled.values, vec![0.0, 128.0 / 255.0, 1.0]);
+    assert_eq!(scaled.dense_values(), vec![0.0, 128.0 / 255.0, 1.0]);
 
     let p = dir.path().join("i8.npy");
     npy::write_i8(&p, &[2, 2], &[1, -1, -1, 1]).unwrap();
     let spins = load(&p, &opts).unwrap();
-    assert_eq!(spins.values, vec![1.0, -1.0, -1.0, 1.0]);
+    assert_eq!(spins.dense_values(), vec![1.0, -1.0, -1.0, 1.0]);
     validate_units(&spins, UnitKind::Spin).unwrap();
 
     let p = dir.path().join("bool.npy");
     write_npy(&p, &[2, 2], &[true, false, false, true]);
-    assert_eq!(load(&p, &opts).unwrap().values, vec![1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(
+        load(&p, &opts).unwrap().into_values(),
+        vec![1.0, 0.0, 0.0, 1.0]
+    );
 
     // 3-D (n, a, b) → (n, a·b) with the image shape kept as a hint.
     let p = dir.path().join("cube.npy");
@@ -270,7 +280,7 @@ fn npy_dtypes_flattening_and_scale() {
         (d.n_rows, d.n_features, d.shape_hint),
         (2, 12, Some((3, 4)))
     );
-    assert_eq!(d.row(1)[0], 12.0);
+    assert_eq!(d.dense_values()[12], 12.0);
     let first = load(
         &p,
         &LoadOptions {
@@ -279,7 +289,7 @@ fn npy_dtypes_flattening_and_scale() {
         },
     )
     .unwrap();
-    assert_eq!(first.values, d.row(0));
+    assert_eq!(first.dense_values()[..], d.dense_values()[..12]);
 
     let p = dir.path().join("line.npy");
     npy::write_f64(&p, &[3], &[1.0, 2.0, 3.0]).unwrap();
@@ -371,7 +381,7 @@ fn png_grey_rgb_16bit_and_palette() {
     let d = load(&p, &LoadOptions::default()).unwrap();
     assert_eq!((d.n_rows, d.n_features, d.shape_hint), (1, 6, Some((2, 3))));
     let expected: Vec<f32> = grey.iter().map(|&v| v as f32 / 255.0).collect();
-    assert_eq!(d.values, expected);
+    assert_eq!(d.dense_values(), expected);
 
     // RGB → luminance 0.299 R + 0.587 G + 0.114 B.
     let rgb = [255u8, 0, 0, 0, 255, 0, 0, 0, 255, 200, 200, 200];
@@ -435,7 +445,9 @@ fn png_directory_rows_sorted_and_sizes_checked() {
     let d = load(dir.path(), &LoadOptions::default()).unwrap();
     assert_eq!((d.n_rows, d.n_features, d.shape_hint), (3, 4, Some((2, 2))));
     for (i, v) in [10u8, 20, 30].iter().enumerate() {
-        assert!(d.row(i).iter().all(|&x| x == *v as f32 / 255.0));
+        assert!(d.dense_values()[i * 4..(i + 1) * 4]
+            .iter()
+            .all(|&x| x == *v as f32 / 255.0));
     }
     let two = load(
         dir.path(),
@@ -469,11 +481,18 @@ fn dataset(n_rows: usize, n_features: usize, f: impl Fn(usize, usize) -> f32) ->
     Dataset::new(n_rows, n_features, values).unwrap()
 }
 
+/// `d` with value `k` (row-major) replaced by `v`.
+fn with_value(d: &Dataset, k: usize, v: f32) -> Dataset {
+    let mut values = d.dense_values().into_owned();
+    values[k] = v;
+    Dataset::new(d.n_rows, d.n_features, values).unwrap()
+}
+
 #[test]
 fn threshold_binarization() {
     let mut d = dataset(2, 3, |r, c| (r * 3 + c) as f32 / 5.0);
     binarize(&mut d, Binarize::Threshold(0.5)).unwrap();
-    assert_eq!(d.values, vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+    assert_eq!(d.dense_values(), vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
     let mut nan = dataset(2, 2, |r, c| if (r, c) == (1, 0) { f32::NAN } else { 0.0 });
     let err = binarize(&mut nan, Binarize::Threshold(0.5))
         .unwrap_err()
@@ -487,9 +506,13 @@ fn stochastic_binarization_matches_intensity() {
     let n = 20_000;
     let mut d = dataset(n, ps.len(), |_, c| ps[c]);
     binarize(&mut d, Binarize::Stochastic(7)).unwrap();
-    assert!(d.values.iter().all(|&v| v == 0.0 || v == 1.0));
+    assert!(d.dense_values().iter().all(|&v| v == 0.0 || v == 1.0));
     for (c, &p) in ps.iter().enumerate() {
-        let ones = d.rows().filter(|r| r[c] == 1.0).count() as f64;
+        let values = d.dense_values();
+        let ones = values
+            .chunks_exact(ps.len())
+            .filter(|r| r[c] == 1.0)
+            .count() as f64;
         let p = f64::from(p);
         if p == 0.0 || p == 1.0 {
             assert_eq!(ones, p * n as f64);
@@ -511,7 +534,7 @@ fn stochastic_binarization_is_deterministic_across_threads() {
         let mut d = original.clone();
         pool.install(|| binarize(&mut d, Binarize::Stochastic(seed)))
             .unwrap();
-        d.values
+        d.into_values()
     };
     let one = run(1, 42);
     assert_eq!(one, run(4, 42));
@@ -534,19 +557,19 @@ fn stochastic_binarization_is_deterministic_across_threads() {
 fn spins_and_binary_are_inverse() {
     let mut d = dataset(2, 2, |r, c| ((r + c) % 2) as f32);
     to_spins(&mut d);
-    assert_eq!(d.values, vec![-1.0, 1.0, 1.0, -1.0]);
+    assert_eq!(d.dense_values(), vec![-1.0, 1.0, 1.0, -1.0]);
     validate_units(&d, UnitKind::Spin).unwrap();
     to_binary(&mut d);
-    assert_eq!(d.values, vec![0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(d.dense_values(), vec![0.0, 1.0, 1.0, 0.0]);
 }
 
 #[test]
 fn validate_units_names_row_column_and_file() {
-    let mut spins = dataset(5, 10, |r, c| if (r + c) % 2 == 0 { 1.0 } else { -1.0 });
+    let spins = dataset(5, 10, |r, c| if (r + c) % 2 == 0 { 1.0 } else { -1.0 });
     validate_units(&spins, UnitKind::Spin).unwrap();
     validate_units(&spins, UnitKind::Gaussian).unwrap();
     assert!(validate_units(&spins, UnitKind::Bernoulli).is_err());
-    spins.values[3 * 10 + 7] = 0.5;
+    let mut spins = with_value(&spins, 3 * 10 + 7, 0.5);
     spins.source = Some(PathBuf::from("spins.npy"));
     let err = validate_units(&spins, UnitKind::Spin)
         .unwrap_err()
@@ -563,16 +586,14 @@ fn validate_units_names_row_column_and_file() {
     let probs = dataset(3, 3, |_, _| 0.25);
     validate_units(&probs, UnitKind::Bernoulli).unwrap();
     for bad in [f32::NAN, f32::INFINITY, -0.1, 1.5] {
-        let mut d = probs.clone();
-        d.values[4] = bad;
+        let d = with_value(&probs, 4, bad);
         let err = validate_units(&d, UnitKind::Bernoulli)
             .unwrap_err()
             .to_string();
         assert!(err.contains("row 1") && err.contains("column 1"), "{err}");
     }
     for bad in [f32::NAN, f32::NEG_INFINITY] {
-        let mut d = probs.clone();
-        d.values[8] = bad;
+        let d = with_value(&probs, 8, bad);
         let err = validate_units(&d, UnitKind::Gaussian)
             .unwrap_err()
             .to_string();
@@ -588,19 +609,27 @@ fn split_validation_sizes_disjoint_and_deterministic() {
     let d = dataset(101, 1, |r, _| r as f32);
     let (train, val) = split_validation(&d, 0.2, 9).unwrap();
     assert_eq!((train.n_rows, val.n_rows), (81, 20));
-    let mut all: Vec<f32> = train.values.iter().chain(&val.values).copied().collect();
+    let mut all: Vec<f32> = train
+        .dense_values()
+        .iter()
+        .chain(val.dense_values().iter())
+        .copied()
+        .collect();
     all.sort_by(f32::total_cmp);
-    assert_eq!(all, d.values, "disjoint and covering");
+    assert_eq!(all[..], d.dense_values()[..], "disjoint and covering");
     assert!(
-        train.values.windows(2).all(|w| w[0] < w[1]),
+        train.dense_values().windows(2).all(|w| w[0] < w[1]),
         "original order kept"
     );
     let (train2, val2) = split_validation(&d, 0.2, 9).unwrap();
     assert_eq!((&train, &val), (&train2, &val2));
     let (_, val3) = split_validation(&d, 0.2, 10).unwrap();
-    assert_ne!(val.values, val3.values);
+    assert_ne!(val.dense_values(), val3.dense_values());
     // The validation set is not just the first or last rows.
-    assert!(val.values.iter().any(|&v| v < 50.0) && val.values.iter().any(|&v| v >= 50.0));
+    assert!(
+        val.dense_values().iter().any(|&v| v < 50.0)
+            && val.dense_values().iter().any(|&v| v >= 50.0)
+    );
 
     let (train, val) = split_validation(&d, 0.0, 1).unwrap();
     assert_eq!((train.n_rows, val.n_rows), (101, 0));
@@ -612,4 +641,187 @@ fn split_validation_sizes_disjoint_and_deterministic() {
     assert!(split_validation(&tiny, 0.6, 1).is_err());
     let (train, val) = split_validation(&tiny, 0.4, 1).unwrap();
     assert_eq!((train.n_rows, val.n_rows), (1, 0));
+}
+
+// ------------------------------------------------------ packed binarization
+
+/// Bit patterns of `values`, for bit-for-bit comparisons.
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Loading IDX pixels with `binarize` packs them chunk by chunk straight
+/// from the bytes; the bits are those of binarizing the f32 pixels whole
+/// (the path every version before packing took), across the 256-row
+/// stream boundary and with rows of 65 (not 64·k) values.
+#[test]
+fn idx_binarized_while_loading_equals_binarizing_the_f32_pixels() {
+    let (rows, h, w) = (300, 5, 13);
+    let pixels: Vec<u8> = (0..rows * h * w)
+        .map(|k| ((k * 2_654_435_761usize) >> 9) as u8)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pixels.gz");
+    let bytes = idx_bytes(&[rows as u32, h as u32, w as u32], &pixels);
+    std::fs::write(&p, gzip(&bytes, flate2::Compression::fast())).unwrap();
+    for how in [
+        Binarize::Stochastic(3),
+        Binarize::Stochastic(4),
+        Binarize::Threshold(0.4),
+    ] {
+        for limit in [None, Some(257)] {
+            let options = LoadOptions {
+                limit,
+                binarize: Some(how),
+                ..Default::default()
+            };
+            let packed = load(&p, &options).unwrap();
+            assert!(packed.is_binary(), "{how:?}");
+            assert_eq!(packed.shape_hint, Some((h, w)));
+            let mut dense = load(
+                &p,
+                &LoadOptions {
+                    limit,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(!dense.is_binary());
+            binarize(&mut dense, how).unwrap();
+            assert_eq!(packed.n_rows, dense.n_rows);
+            assert_eq!(
+                bits(&packed.dense_values()),
+                bits(&dense.dense_values()),
+                "{how:?}, limit {limit:?}"
+            );
+            assert_eq!(packed.storage_bytes(), packed.n_rows * 2 * 8);
+        }
+    }
+}
+
+/// The same for a directory of PNG files, binarized image by image.
+#[test]
+fn png_directory_binarized_while_loading_equals_binarizing_the_f32_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 260;
+    for i in 0..rows {
+        let grey: Vec<u8> = (0..6).map(|k| ((i * 37 + k * 101) % 256) as u8).collect();
+        image::write_grey_png(dir.path().join(format!("{i:03}.png")), 3, 2, &grey).unwrap();
+    }
+    for how in [Binarize::Stochastic(5), Binarize::Threshold(0.5)] {
+        let options = LoadOptions {
+            binarize: Some(how),
+            ..Default::default()
+        };
+        let packed = load(dir.path(), &options).unwrap();
+        assert!(packed.is_binary());
+        let mut dense = load(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(
+            (packed.n_rows, packed.n_features, packed.shape_hint),
+            (rows, 6, dense.shape_hint)
+        );
+        binarize(&mut dense, how).unwrap();
+        assert_eq!(bits(&packed.dense_values()), bits(&dense.dense_values()));
+    }
+}
+
+/// Splits of packed data are the splits of the same data dense, and stay
+/// packed.
+#[test]
+fn split_of_packed_data_equals_split_of_dense_data() {
+    let dense = dataset(130, 67, |r, c| ((r * 7 + c * 3) % 5 == 0) as u8 as f32);
+    let mut packed = dense.clone();
+    assert!(packed.pack());
+    let (train_p, val_p) = split_validation(&packed, 0.3, 11).unwrap();
+    let (train_d, val_d) = split_validation(&dense, 0.3, 11).unwrap();
+    assert!(train_p.is_binary() && val_p.is_binary());
+    assert_eq!((train_p.n_rows, val_p.n_rows), (91, 39));
+    assert_eq!(bits(&train_p.dense_values()), bits(&train_d.dense_values()));
+    assert_eq!(bits(&val_p.dense_values()), bits(&val_d.dense_values()));
+}
+
+/// Spin maps, unit fitting and unit checks act on packed data as on dense.
+#[test]
+fn unit_maps_and_checks_on_packed_data() {
+    let dense = dataset(70, 65, |r, c| ((r + 2 * c) % 3 == 0) as u8 as f32);
+    let mut packed = dense.clone();
+    packed.pack();
+    for units in [VisibleUnits::Spin, VisibleUnits::Bernoulli] {
+        let (mut a, mut b) = (dense.clone(), packed.clone());
+        assert_eq!(
+            fit_units(&mut a, units).unwrap(),
+            fit_units(&mut b, units).unwrap()
+        );
+        assert!(b.is_binary());
+        assert_eq!(bits(&a.dense_values()), bits(&b.dense_values()));
+        // and back
+        let back = match units {
+            VisibleUnits::Spin => VisibleUnits::Bernoulli,
+            _ => VisibleUnits::Spin,
+        };
+        assert_eq!(
+            fit_units(&mut a, back).unwrap(),
+            fit_units(&mut b, back).unwrap()
+        );
+        assert_eq!(bits(&a.dense_values()), bits(&b.dense_values()));
+    }
+    let mut spins = packed.clone();
+    to_spins(&mut spins);
+    let e = validate_units(&spins, UnitKind::Bernoulli)
+        .unwrap_err()
+        .to_string();
+    let mut spins_dense = dense.clone();
+    to_spins(&mut spins_dense);
+    let e_dense = validate_units(&spins_dense, UnitKind::Bernoulli)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, e_dense);
+}
+
+/// Rows wider than 4 MiB / 256 are read 256 at a time: pieces of whole
+/// random streams, binarized as the f32 pixels are.
+#[test]
+fn idx_binarized_in_several_pieces_equals_binarizing_the_f32_pixels() {
+    let (rows, features) = (520usize, 16_400usize);
+    let pixels: Vec<u8> = (0..rows * features)
+        .map(|k| ((k * 2_654_435_761usize) >> 11) as u8)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("wide.idx");
+    std::fs::write(&p, idx_bytes(&[rows as u32, features as u32], &pixels)).unwrap();
+    for limit in [None, Some(300)] {
+        let how = Binarize::Stochastic(8);
+        let options = LoadOptions {
+            limit,
+            binarize: Some(how),
+            ..Default::default()
+        };
+        let packed = load(&p, &options).unwrap();
+        let mut dense = load(
+            &p,
+            &LoadOptions {
+                limit,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        binarize(&mut dense, how).unwrap();
+        assert!(packed.is_binary());
+        assert_eq!((packed.n_rows, packed.n_features), (dense.n_rows, features));
+        assert_eq!(bits(&packed.dense_values()), bits(&dense.dense_values()));
+    }
+    // A file cut short fails as the whole read does: plain (from its
+    // length) and gzip (once the stream ends, a few pieces in).
+    let cut = &idx_bytes(&[rows as u32, features as u32], &pixels)[..6_000_000];
+    let options = LoadOptions {
+        binarize: Some(Binarize::Threshold(0.5)),
+        ..Default::default()
+    };
+    for bytes in [cut.to_vec(), gzip(cut, flate2::Compression::fast())] {
+        std::fs::write(&p, bytes).unwrap();
+        let e = load(&p, &options).unwrap_err().to_string();
+        let whole = load(&p, &LoadOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("truncated IDX data"), "{e}");
+        assert_eq!(e, whole);
+    }
 }

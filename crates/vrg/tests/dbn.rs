@@ -190,7 +190,7 @@ fn greedy_training_stacks_layers_trained_on_the_up_pass() {
     assert_eq!(layers_seen, vec![(0, 1, 16, Some(30)), (1, 2, 8, Some(30))]);
     assert_eq!(run(2).0, dbn);
     // Layer 1 alone, on the up-pass through layer 0.
-    let up = Dataset::new(rows, 8, dbn.up(&data.values, rows, 1).unwrap()).unwrap();
+    let up = Dataset::new(rows, 8, dbn.up(&data.dense_values(), rows, 1).unwrap()).unwrap();
     let rbm = initial_rbm(
         &up,
         4,

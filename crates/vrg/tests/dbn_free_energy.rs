@@ -95,7 +95,7 @@ fn check_stack(visible: VisibleUnits, hidden: HiddenUnits, sizes: &[usize], seed
         let per_unit = -log_z / sizes[l] as f64;
         assert!((f.free_energy_per_unit - per_unit).abs() < 1e-9);
         let mean = |data: &Dataset| {
-            let up = dbn.up(&data.values, data.n_rows, l).unwrap();
+            let up = dbn.up(&data.dense_values(), data.n_rows, l).unwrap();
             up.chunks(sizes[l])
                 .map(|v| brute_free_energy(rbm, v))
                 .sum::<f64>()
@@ -167,7 +167,8 @@ fn gaussian_data_layer_free_energies_match_enumeration() {
     let top = &dbn.layers()[1];
     assert!((figures[1].log_z - brute_log_z(top)).abs() < 1e-9 * figures[1].log_z.abs().max(1.0));
     let m0 = train
-        .rows()
+        .dense_values()
+        .chunks_exact(train.n_features)
         .map(|v| brute_free_energy(&dbn.layers()[0], v))
         .sum::<f64>()
         / 8.0;

@@ -305,10 +305,11 @@ fn reconstruction_error(rbm: &Rbm, data: &Dataset) -> f64 {
     let rows = data.n_rows;
     let mut h = vec![0.0f32; rows * rbm.n_hidden()];
     let mut v = vec![0.0f32; rows * rbm.n_visible()];
-    rbm.mean_hiddens(&data.values, rows, &mut h).unwrap();
+    rbm.mean_hiddens(&data.dense_values(), rows, &mut h)
+        .unwrap();
     rbm.mean_visibles(&h, rows, &mut v).unwrap();
     let total: f64 = data
-        .values
+        .dense_values()
         .iter()
         .zip(&v)
         .map(|(&a, &b)| f64::from(a - b).powi(2))

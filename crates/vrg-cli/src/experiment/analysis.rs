@@ -116,7 +116,8 @@ pub fn analyze_into(
     // Reconstructions from every level beside the input.
     let examples = data.n_rows.min(8);
     let depth = dbn.layers().len();
-    let inputs = &data.values[..examples * n0];
+    let inputs = data.rows_f32(0..examples);
+    let inputs = &inputs[..];
     let mut columns = vec![inputs.to_vec()];
     for level in 1..=depth {
         columns.push(dbn.reconstruct(inputs, examples, level)?);

@@ -34,13 +34,13 @@ impl From<VisibleUnits> for UnitKind {
 /// [`validate_units`]'s: the first value the units cannot take, with its
 /// file, row and column.
 pub fn fit_units(data: &mut Dataset, units: VisibleUnits) -> Result<Option<UnitMapping>> {
-    let all = |data: &Dataset, a: f32, b: f32| data.values.iter().all(|&v| v == a || v == b);
+    let all = |data: &Dataset, a: f32, b: f32| data.find(|v| v == a || v == b).is_none();
     let mapping = match units {
         VisibleUnits::Spin if all(data, 0.0, 1.0) => {
             to_spins(data);
             Some(UnitMapping::BinaryToSpin)
         }
-        VisibleUnits::Bernoulli if data.values.contains(&-1.0) && all(data, -1.0, 1.0) => {
+        VisibleUnits::Bernoulli if data.find(|v| v != -1.0).is_some() && all(data, -1.0, 1.0) => {
             to_binary(data);
             Some(UnitMapping::SpinToBinary)
         }
@@ -57,7 +57,7 @@ mod tests {
     fn fitted(values: &[f32], units: VisibleUnits) -> (Result<Option<UnitMapping>>, Vec<f32>) {
         let mut data = Dataset::new(1, values.len(), values.to_vec()).unwrap();
         let result = fit_units(&mut data, units);
-        (result, data.values)
+        (result, data.into_values())
     }
 
     #[test]

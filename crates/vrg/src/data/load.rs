@@ -1,5 +1,8 @@
 //! Reading a [`Dataset`] from `.npy`, IDX or PNG, chosen by content.
 
+use super::preprocess::{
+    binarize_byte_rows, check_threshold, row_streams, RowBinarizer, ROWS_PER_STREAM,
+};
 use super::{binarize, Binarize, Dataset};
 use crate::error::shape_text;
 use crate::io::{idx, image, limits, npy};
@@ -102,10 +105,19 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
             "scale applies only to .npy data; IDX and PNG pixels are always divided by 255",
         ));
     }
+    // IDX and PNG directories are binarized as they are read (packed, never
+    // held as f32); the others after.
+    let mut binarized = false;
     let mut data = match format {
-        None => load_png_dir(path, options.limit)?,
+        None => {
+            binarized = options.binarize.is_some();
+            load_png_dir(path, options.limit, options.binarize)?
+        }
         Some(Format::Npy) => load_npy(path, options)?,
-        Some(Format::Idx) => load_idx(path, options.limit)?,
+        Some(Format::Idx) => {
+            binarized = options.binarize.is_some();
+            load_idx(path, options.limit, options.binarize)?
+        }
         Some(Format::Png) => {
             let img = image::read_grey_f32(path)?;
             let mut data = Dataset::new(1, img.height * img.width, img.pixels)?;
@@ -115,7 +127,10 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
     };
     data.source = Some(path.to_path_buf());
     if let Some(how) = options.binarize {
-        binarize(&mut data, how)?;
+        if !binarized {
+            binarize(&mut data, how)?;
+        }
+        data.pack();
     }
     Ok(data)
 }
@@ -194,7 +209,81 @@ fn load_npy(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     Ok(data)
 }
 
-fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
+/// Fails unless `n_rows` packed rows of `n_features` bits fit in the
+/// memory limit.
+fn check_packed_memory(
+    path: &Path,
+    shape: &[usize],
+    n_rows: usize,
+    n_features: usize,
+) -> Result<()> {
+    limits::check_memory(
+        path,
+        || format!("the data of shape {} as bits", shape_text(shape)),
+        n_rows as u128 * n_features.div_ceil(64) as u128 * 8,
+    )
+}
+
+/// IDX pixels binarized into packed rows as they are read, a piece of
+/// whole stream chunks at a time ([`binarize_byte_rows`]).
+struct PackPixels {
+    how: Binarize,
+    layout: Option<Layout>,
+    words: Vec<u64>,
+    streams: Vec<crate::rng::Rng>,
+    rows: usize,
+}
+
+impl idx::ItemSink for PackPixels {
+    fn begin(&mut self, path: &Path, shape: &[usize], _: &dyn Fn() -> String) -> Result<()> {
+        let layout = rows_and_features(path, shape)?;
+        check_packed_memory(path, shape, layout.n_rows, layout.n_features)?;
+        self.words = vec![0u64; layout.n_rows * layout.n_features.div_ceil(64)];
+        self.streams = row_streams(self.how, layout.n_rows);
+        self.layout = Some(layout);
+        Ok(())
+    }
+
+    fn items(&mut self, values: &[u8]) -> Result<()> {
+        let layout = self.layout.as_ref().expect("begin comes first");
+        let (nf, wpr) = (layout.n_features, layout.n_features.div_ceil(64));
+        let rows = values.len() / nf;
+        debug_assert_eq!(self.rows % ROWS_PER_STREAM, 0);
+        binarize_byte_rows(
+            self.how,
+            nf,
+            values,
+            &mut self.words[self.rows * wpr..(self.rows + rows) * wpr],
+            &mut self.streams[self.rows / ROWS_PER_STREAM..],
+        );
+        self.rows += rows;
+        Ok(())
+    }
+
+    fn items_multiple(&self) -> usize {
+        ROWS_PER_STREAM
+    }
+}
+
+fn load_idx(path: &Path, limit: Option<usize>, binarize: Option<Binarize>) -> Result<Dataset> {
+    if let Some(how) = binarize {
+        if let Binarize::Threshold(threshold) = how {
+            check_threshold(threshold)?;
+        }
+        let mut sink = PackPixels {
+            how,
+            layout: None,
+            words: Vec::new(),
+            streams: Vec::new(),
+            rows: 0,
+        };
+        idx::read_items(path, limit, &mut sink)?;
+        let layout = sink.layout.expect("a checked header");
+        let mut data =
+            Dataset::from_packed(layout.n_rows, layout.n_features, sink.words, [0.0, 1.0]);
+        data.shape_hint = layout.shape_hint;
+        return Ok(data);
+    }
     let array = idx::read_with_limit(path, limit)?;
     let layout = rows_and_features(path, &array.shape)?;
     check_f32_memory(path, &array.shape, array.values.len())?;
@@ -205,7 +294,7 @@ fn load_idx(path: &Path, limit: Option<usize>) -> Result<Dataset> {
     Ok(data)
 }
 
-fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
+fn load_png_dir(dir: &Path, limit: Option<usize>, binarize: Option<Binarize>) -> Result<Dataset> {
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
@@ -226,6 +315,44 @@ fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
     let first = image::read_grey_f32(&files[0])?;
     let (height, width) = (first.height, first.width);
     let total = files.len() as u128 * (height * width) as u128;
+    let check_size = |file: &Path, img: &image::GreyImage<f32>| {
+        if (img.height, img.width) != (height, width) {
+            return Err(invalid(
+                file,
+                format!(
+                    "image is {}×{} but {} is {height}×{width}; all images in {} must have the same size",
+                    img.height,
+                    img.width,
+                    files[0].display(),
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    if let Some(how) = binarize {
+        let shape = [files.len(), height, width];
+        check_packed_memory(dir, &shape, files.len(), height * width)?;
+        let mut rows = RowBinarizer::new(files.len(), height * width, how)?;
+        for (i, file) in files.iter().enumerate() {
+            let img = if i == 0 {
+                None
+            } else {
+                Some(image::read_grey_f32(file)?)
+            };
+            let img = img.as_ref().unwrap_or(&first);
+            check_size(file, img)?;
+            rows.push(&img.pixels).map_err(|j| {
+                invalid(
+                    file,
+                    format!("pixel {j}: {} is not in [0, 1]", img.pixels[j]),
+                )
+            })?;
+        }
+        let mut data = rows.finish();
+        data.shape_hint = Some((height, width));
+        return Ok(data);
+    }
     limits::check_memory(
         dir,
         || {
@@ -240,18 +367,7 @@ fn load_png_dir(dir: &Path, limit: Option<usize>) -> Result<Dataset> {
     values.extend_from_slice(&first.pixels);
     for file in &files[1..] {
         let img = image::read_grey_f32(file)?;
-        if (img.height, img.width) != (height, width) {
-            return Err(invalid(
-                file,
-                format!(
-                    "image is {}×{} but {} is {height}×{width}; all images in {} must have the same size",
-                    img.height,
-                    img.width,
-                    files[0].display(),
-                    dir.display()
-                ),
-            ));
-        }
+        check_size(file, &img)?;
         values.extend_from_slice(&img.pixels);
     }
     let mut data = Dataset::new(files.len(), height * width, values)?;

@@ -37,8 +37,7 @@ pub(crate) fn first_offending(
     data: &Dataset,
     ok: impl Fn(f32) -> bool,
 ) -> Option<(usize, usize, f32)> {
-    let k = data.values.iter().position(|&v| !ok(v))?;
-    Some((k / data.n_features, k % data.n_features, data.values[k]))
+    data.find(ok)
 }
 
 /// An [`Error::InvalidData`] naming the dataset's file, the row and column

@@ -104,11 +104,11 @@ pub fn layer_free_energy_on_inputs(
 ) -> Result<LayerFreeEnergy> {
     let mut layer_options = options.clone();
     layer_options.seed = options.seed.wrapping_add(layer as u64);
-    let log_z = estimate_log_partition(rbm, &train_inputs.values, &layer_options)?;
+    let log_z = estimate_log_partition(rbm, train_inputs, &layer_options)?;
     let ln_z = log_z.log_z();
-    let mean_train = mean_free_energy(rbm, &train_inputs.values, train_inputs.n_rows)?;
+    let mean_train = mean_free_energy(rbm, &train_inputs.dense_values(), train_inputs.n_rows)?;
     let mean_validation = match validation_inputs.filter(|v| v.n_rows > 0) {
-        Some(v) => Some(mean_free_energy(rbm, &v.values, v.n_rows)?),
+        Some(v) => Some(mean_free_energy(rbm, &v.dense_values(), v.n_rows)?),
         None => None,
     };
     Ok(LayerFreeEnergy {
@@ -151,7 +151,11 @@ pub fn layer_free_energy(
 ) -> Result<LayerFreeEnergy> {
     dbn.check_layer(l)?;
     let lift = |d: &Dataset| -> Result<Dataset> {
-        Dataset::new(d.n_rows, dbn.sizes()[l], dbn.up(&d.values, d.n_rows, l)?)
+        Dataset::new(
+            d.n_rows,
+            dbn.sizes()[l],
+            dbn.up(&d.dense_values(), d.n_rows, l)?,
+        )
     };
     let train_in = lift(train)?;
     let validation_in = validation.map(lift).transpose()?;

@@ -118,7 +118,7 @@ fn check_discrete_hidden(l: usize, hidden_units: HiddenUnits) -> Result<()> {
 /// The mean-field hidden activations of `rbm` for every row of `inputs`.
 fn propagate(rbm: &Rbm, inputs: &Dataset) -> Result<Dataset> {
     let mut next = vec![0.0f32; inputs.n_rows * rbm.n_hidden()];
-    rbm.mean_hiddens(&inputs.values, inputs.n_rows, &mut next)?;
+    rbm.mean_hiddens(&inputs.dense_values(), inputs.n_rows, &mut next)?;
     Dataset::new(inputs.n_rows, rbm.n_hidden(), next)
 }
 

@@ -37,6 +37,7 @@
 //!   belief networks", ICML 2008.
 
 use super::layer_sums;
+use crate::data::Dataset;
 use crate::linalg::sparse::{sparse_times_dense, SparseRows};
 use crate::linalg::{gemm, transpose, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
@@ -130,14 +131,34 @@ pub struct AisEstimate {
 /// units (Salakhutdinov & Murray 2008, §4; Hinton 2010, §8).
 pub fn base_rate_biases(data: &[f32], n_features: usize, units: VisibleUnits) -> Vec<f32> {
     let rows = data.len() / n_features.max(1);
-    let mut means = vec![0.0f64; n_features];
-    for row in data.chunks_exact(n_features.max(1)) {
-        for (m, &v) in means.iter_mut().zip(row) {
+    let mut sums = vec![0.0f64; n_features];
+    add_columns(&mut sums, data);
+    biases_from_sums(&sums, rows, units)
+}
+
+/// [`base_rate_biases`] of a [`Dataset`], read chunk by chunk (packed rows
+/// are never decoded whole); the same biases, bit for bit.
+pub fn base_rate_biases_of(data: &Dataset, units: VisibleUnits) -> Vec<f32> {
+    let mut sums = vec![0.0f64; data.n_features];
+    let _ = data.for_each_chunk(crate::data::STREAM_ROWS, |_, rows| {
+        add_columns(&mut sums, rows);
+        Ok::<(), ()>(())
+    });
+    biases_from_sums(&sums, data.n_rows, units)
+}
+
+/// Adds each row of `rows` (row-major, rows of `sums.len()`) to `sums`.
+fn add_columns(sums: &mut [f64], rows: &[f32]) {
+    for row in rows.chunks_exact(sums.len().max(1)) {
+        for (m, &v) in sums.iter_mut().zip(row) {
             *m += f64::from(v);
         }
     }
-    means
-        .iter()
+}
+
+/// The base-rate biases from column sums over `rows` rows.
+fn biases_from_sums(sums: &[f64], rows: usize, units: VisibleUnits) -> Vec<f32> {
+    sums.iter()
         .map(|&sum| {
             let m = sum / rows.max(1) as f64;
             let b = match units {

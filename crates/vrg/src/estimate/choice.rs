@@ -3,9 +3,10 @@
 //! free energy of a chosen order ([`super::tap`]); and
 //! [`check_feasible`], whether exact ln Z can be had for a DBN.
 
-use super::ais::{ais_bracket, ais_log_partition, base_rate_biases, AisEstimate, BetaSchedule};
+use super::ais::{ais_bracket, ais_log_partition, base_rate_biases_of, AisEstimate, BetaSchedule};
 use super::exact::{log_partition_exact, smaller_layer, ExactLogZ, Layer, MAX_ENUMERATED_UNITS};
 use super::tap::{tap_log_partition, TapEstimate, TapOptions, TapOrder};
+use crate::data::Dataset;
 use crate::rbm::{Rbm, VisibleUnits};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -199,10 +200,11 @@ pub fn check_feasible(
 }
 
 /// ln Z of `rbm` by `options.method`. AIS starts from the base-rate model
-/// of `data` (rows of `rbm`'s visible units; [`base_rate_biases`]); TAP
+/// of `data` (rows of `rbm`'s visible units, read chunk by chunk;
+/// [`super::ais::base_rate_biases`]); TAP
 /// uses [`TapOptions::new`] (tolerance 10⁻⁹, damping ½) and fails with
 /// [`Error::NotConverged`] when its fixed point is not reached.
-pub fn estimate_log_partition(rbm: &Rbm, data: &[f32], options: &LogZOptions) -> Result<LogZ> {
+pub fn estimate_log_partition(rbm: &Rbm, data: &Dataset, options: &LogZOptions) -> Result<LogZ> {
     if let Some(order) = options.method.tap_order() {
         return Ok(LogZ::Tap(tap_log_partition(rbm, &TapOptions::new(order))?));
     }
@@ -213,7 +215,14 @@ pub fn estimate_log_partition(rbm: &Rbm, data: &[f32], options: &LogZOptions) ->
         Some(k) => BetaSchedule::scaled(k)?,
         None => BetaSchedule::salakhutdinov_murray(),
     };
-    let base = base_rate_biases(data, rbm.n_visible(), rbm.visible_units());
+    if data.n_features != rbm.n_visible() {
+        return Err(Error::ShapeMismatch {
+            what: "AIS base-rate data".into(),
+            expected: format!("rows of {} visible units", rbm.n_visible()),
+            found: format!("rows of {} values", data.n_features),
+        });
+    }
+    let base = base_rate_biases_of(data, rbm.visible_units());
     let (forward, reverse) = if options.bracket {
         let (f, r) = ais_bracket(rbm, &base, options.chains, &schedule, options.seed)?;
         (f, Some(r))

@@ -10,8 +10,8 @@ mod layer_sums;
 pub mod tap;
 
 pub use ais::{
-    ais_bracket_with, ais_log_partition, ais_log_partition_with, base_rate_biases, AisEstimate,
-    BetaSchedule, Products,
+    ais_bracket_with, ais_log_partition, ais_log_partition_with, base_rate_biases,
+    base_rate_biases_of, AisEstimate, BetaSchedule, Products,
 };
 pub use choice::{estimate_log_partition, LogZ, LogZMethod, LogZOptions, AUTO_EXACT_UNITS};
 pub use exact::{log_partition_enumerating, log_partition_exact, ExactLogZ, Layer};

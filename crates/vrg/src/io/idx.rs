@@ -65,7 +65,61 @@ struct Source {
 /// stream is read through a limit of the declared size (plus one byte, to
 /// find trailing data), and must end exactly there.
 pub fn read_with_limit(path: impl AsRef<Path>, limit: Option<usize>) -> Result<IdxArray> {
-    let path = path.as_ref();
+    let mut sink = Collect(Vec::new());
+    let shape = read_into(path.as_ref(), limit, &mut sink)?;
+    Ok(IdxArray {
+        shape,
+        values: sink.0,
+    })
+}
+
+/// Where [`read_items`] puts the values.
+pub trait ItemSink {
+    /// Called once, after the header is checked and before any value is
+    /// read, with the shape kept (the first axis cut to the limit) and what
+    /// the values are (for error messages): the place to check the memory
+    /// the sink will need and to allocate it.
+    fn begin(&mut self, path: &Path, shape: &[usize], what: &dyn Fn() -> String) -> Result<()>;
+    /// The values of the next whole items (along the first axis), in order.
+    fn items(&mut self, values: &[u8]) -> Result<()>;
+    /// Every piece but the last holds a multiple of this many items.
+    fn items_multiple(&self) -> usize {
+        1
+    }
+}
+
+/// Holds every value.
+struct Collect(Vec<u8>);
+
+impl ItemSink for Collect {
+    fn begin(&mut self, path: &Path, shape: &[usize], what: &dyn Fn() -> String) -> Result<()> {
+        let wanted = shape.iter().map(|&d| d as u128).product();
+        limits::check_memory(path, what, wanted)?;
+        Ok(())
+    }
+
+    fn items(&mut self, values: &[u8]) -> Result<()> {
+        self.0.extend_from_slice(values);
+        Ok(())
+    }
+}
+
+/// Values handed to an [`ItemSink`] per call of [`read_items`] (whole items,
+/// at least one).
+const PIECE_BYTES: usize = 1 << 22;
+
+/// Reads an IDX file as [`read_with_limit`] does (same checks, same errors)
+/// but hands the values to `sink` a piece of whole items at a time (about
+/// 4 MiB) instead of holding them all; returns the shape kept.
+pub fn read_items(
+    path: impl AsRef<Path>,
+    limit: Option<usize>,
+    sink: &mut impl ItemSink,
+) -> Result<Vec<usize>> {
+    read_into(path.as_ref(), limit, sink)
+}
+
+fn read_into(path: &Path, limit: Option<usize>, sink: &mut impl ItemSink) -> Result<Vec<usize>> {
     let (file, len) = limits::open_regular(path)?;
     let mut buffered = BufReader::with_capacity(1 << 16, file);
     let head = buffered.fill_buf().map_err(|e| Error::io(path, e))?;
@@ -73,9 +127,9 @@ pub fn read_with_limit(path: impl AsRef<Path>, limit: Option<usize>) -> Result<I
     let source = Source { len, gzipped };
     if gzipped {
         let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
-        read_from(path, decoder, limit, source)
+        read_from(path, decoder, limit, source, sink)
     } else {
-        read_from(path, buffered, limit, source)
+        read_from(path, buffered, limit, source, sink)
     }
 }
 
@@ -108,7 +162,8 @@ fn read_from(
     mut reader: impl Read,
     limit: Option<usize>,
     source: Source,
-) -> Result<IdxArray> {
+    sink: &mut impl ItemSink,
+) -> Result<Vec<usize>> {
     let gzipped = source.gzipped;
     let after = if gzipped { " (after gunzip)" } else { "" };
     let mut magic = [0u8; 4];
@@ -194,26 +249,39 @@ fn read_from(
             ));
         }
     }
-    limits::check_memory(path, what, wanted)?;
-    // Both checks bound `wanted` by the file (or what it inflates to) and
-    // by memory, so it fits in usize. Capacity grows with the data read,
-    // not with what the header claims.
+    // The file (or what it inflates to) bounds `wanted`, so it fits in
+    // usize; the sink checks the memory it needs.
+    let mut kept: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    kept[0] = keep_items as usize;
+    sink.begin(path, &kept, &what)?;
     let wanted = wanted as usize;
-    let mut values = Vec::with_capacity(wanted.min(1 << 20));
-    let read_result = (&mut reader).take(wanted as u64).read_to_end(&mut values);
-    match read_result {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
-        Err(e) => return Err(stream_error(path, e, gzipped)),
+    // Pieces of whole items; the buffer grows with the data read, not with
+    // what the header claims.
+    let item_size = item_size as usize;
+    let multiple = sink.items_multiple().max(1);
+    let piece = PIECE_BYTES
+        .checked_div(item_size)
+        .map_or(0, |items| (items / multiple).max(1) * multiple * item_size);
+    let mut buffer = Vec::new();
+    let mut read = 0;
+    while read < wanted {
+        let n = piece.min(wanted - read);
+        buffer.resize(n, 0);
+        let got = read_fully(path, &mut reader, &mut buffer, gzipped)?;
+        read += got;
+        if got < n {
+            break;
+        }
+        sink.items(&buffer)?;
     }
-    if values.len() < wanted {
+    if read < wanted {
         return Err(invalid(
             path,
             format!(
                 "truncated IDX data{after}: expected {wanted} bytes after the {header}-byte \
                  header (shape {}), found {}",
                 shape_text(&shape),
-                values.len()
+                read
             ),
         ));
     }
@@ -229,9 +297,7 @@ fn read_from(
             ));
         }
     }
-    let mut shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-    shape[0] = keep_items as usize;
-    Ok(IdxArray { shape, values })
+    Ok(kept)
 }
 
 #[cfg(test)]

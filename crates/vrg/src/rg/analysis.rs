@@ -223,7 +223,9 @@ pub fn analyze_dbn(
             "binary or spin data units on a lattice",
         ));
     }
-    let data_spins = as_spins(&data.values, bernoulli_data);
+    // Lattice data of an RG analysis are small: decoded whole.
+    let values = data.dense_values();
+    let data_spins = as_spins(&values, bernoulli_data);
     let sites: Vec<(f64, f64)> = (0..n0)
         .map(|i| ((i / side) as f64, (i % side) as f64))
         .collect();
@@ -265,11 +267,11 @@ pub fn analyze_dbn(
         let centres: Vec<(f64, f64)> = locality.iter().map(|l| l.centre).collect();
 
         step_done(&format!("level {level}: block spins and observables"));
-        let sampled = dbn.sample_up(&data.values, rows, level, &mut rng)?;
+        let sampled = dbn.sample_up(&values, rows, level, &mut rng)?;
         let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
         let spins = as_spins(&sampled, hidden_bernoulli);
         let observables = level_observables(&spins, rows, &centres, side)?;
-        let means = dbn.up(&data.values, rows, level)?;
+        let means = dbn.up(&values, rows, level)?;
         let dead = dead_units(&means, rows, n_units, !hidden_bernoulli)?;
         let (block_spins, placement) = match block_side(side, n_units) {
             Some(b) => {
@@ -317,14 +319,13 @@ pub fn analyze_dbn(
             ),
         };
         placements.push(placement);
-        let reconstruction = dbn.reconstruct(&data.values, rows, level)?;
-        let reconstruction_error = data
-            .values
+        let reconstruction = dbn.reconstruct(&values, rows, level)?;
+        let reconstruction_error = values
             .iter()
             .zip(&reconstruction)
             .map(|(&v, &r)| f64::from(v - r).powi(2))
             .sum::<f64>()
-            / data.values.len() as f64;
+            / values.len() as f64;
         levels.push(LevelReport {
             level,
             n_units,
@@ -442,7 +443,8 @@ pub fn block_spin_figure(
         .iter()
         .filter_map(|l| l.block_spins.as_ref().map(|b| (l.level, b.block)))
         .collect();
-    let data_spins = as_spins(&data.values[..shown * n0], bernoulli_data);
+    let values = data.rows_f32(0..shown);
+    let data_spins = as_spins(&values, bernoulli_data);
     // Site i's block on the (side/b)² coarse lattice.
     let cell_of = |i: usize, b: usize| (i / side / b) * (side / b) + (i % side) / b;
     let mut tiles: Vec<Vec<f64>> = Vec::new();
@@ -453,7 +455,7 @@ pub fn block_spin_figure(
             let blocks = majority_rule(row, 1, side, b)?;
             tiles.push((0..n0).map(|i| f64::from(blocks[cell_of(i, b)])).collect());
             let n = dbn.sizes()[level];
-            let means = dbn.up(&data.values[e * n0..(e + 1) * n0], 1, level)?;
+            let means = dbn.up(&values[e * n0..(e + 1) * n0], 1, level)?;
             let hidden_bernoulli = dbn.layers()[level - 1].hidden_units() == HiddenUnits::Bernoulli;
             let hidden_spins = as_spins(&means, hidden_bernoulli);
             let per_side = side / b;

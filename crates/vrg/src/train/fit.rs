@@ -133,7 +133,7 @@ fn likelihood(
     metrics: &EpochMetrics,
     options: &LogZOptions,
 ) -> Result<Likelihood> {
-    let estimate = estimate_log_partition(trainer.rbm(), &train.values, options)?;
+    let estimate = estimate_log_partition(trainer.rbm(), train, options)?;
     let log_z = estimate.log_z();
     Ok(Likelihood {
         log_z,

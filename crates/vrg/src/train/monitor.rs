@@ -82,9 +82,12 @@ impl Monitor {
         seconds: f64,
     ) -> Result<EpochMetrics> {
         let train = &self.train_subset;
-        let free_energy_train = mean(&rbm.free_energy_visible(&train.values, train.n_rows)?);
+        // The monitored rows are at most `monitor_rows` per set: small
+        // enough to decode whole.
+        let free_energy_train =
+            mean(&rbm.free_energy_visible(&train.dense_values(), train.n_rows)?);
         let free_energy_validation = match &self.validation {
-            Some(v) => Some(mean(&rbm.free_energy_visible(&v.values, v.n_rows)?)),
+            Some(v) => Some(mean(&rbm.free_energy_visible(&v.dense_values(), v.n_rows)?)),
             None => None,
         };
         Ok(EpochMetrics {
@@ -107,10 +110,10 @@ pub fn reconstruction_error(rbm: &Rbm, data: &Dataset) -> Result<f64> {
     let rows = data.n_rows;
     let mut hidden = vec![0.0f32; rows * rbm.n_hidden()];
     let mut visible = vec![0.0f32; rows * rbm.n_visible()];
-    rbm.mean_hiddens(&data.values, rows, &mut hidden)?;
+    let values = data.dense_values();
+    rbm.mean_hiddens(&values, rows, &mut hidden)?;
     rbm.mean_visibles(&hidden, rows, &mut visible)?;
-    let total: f64 = data
-        .values
+    let total: f64 = values
         .iter()
         .zip(&visible)
         .map(|(&a, &b)| ((a - b) as f64).powi(2))
@@ -134,7 +137,8 @@ pub fn pseudo_log_likelihood(rbm: &Rbm, data: &Dataset, max_rows: usize) -> Resu
     if rows == 0 {
         return Ok(None);
     }
-    let values = &data.values[..rows * nv];
+    let values = data.rows_f32(0..rows);
+    let values = &values[..];
     let binary = match rbm.visible_units() {
         VisibleUnits::Bernoulli => values.iter().all(|&v| v == 0.0 || v == 1.0),
         VisibleUnits::Spin => values.iter().all(|&v| v == -1.0 || v == 1.0),

@@ -188,7 +188,7 @@ pub fn initial_rbm(
     check_sparsity_units(visible_units, hidden_units, params)?;
     let n_visible = train.n_features;
     let mut rbm = Rbm::new(n_visible, n_hidden, visible_units, hidden_units)?;
-    let biases = crate::estimate::base_rate_biases(&train.values, n_visible, visible_units);
+    let biases = crate::estimate::base_rate_biases_of(train, visible_units);
     rbm.visible_bias_mut().copy_from_slice(&biases);
     if let Some(p) = params.sparsity_target {
         let c = match hidden_units {
@@ -381,10 +381,10 @@ impl Trainer {
             // Chains start from hidden samples of random training rows (PCD),
             // magnetisations from their hidden means (EMF).
             let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
-            let mut start = Vec::with_capacity(n_chains * nv);
-            for _ in 0..n_chains {
+            let mut start = vec![0.0f32; n_chains * nv];
+            for row in start.chunks_exact_mut(nv) {
                 let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
-                start.extend_from_slice(train.row(r));
+                train.row_into(r, row);
             }
             let mut chains = vec![0.0f32; n_chains * nh];
             hidden_means(
@@ -511,7 +511,7 @@ impl Trainer {
             let gather =
                 |((dst, rows), fill): ((&mut [f32], &[usize]), Option<SparseChunk<'_>>)| {
                     for (dst, &r) in dst.chunks_exact_mut(nv).zip(rows) {
-                        dst.copy_from_slice(train.row(r));
+                        train.row_into(r, dst);
                     }
                     if let Some(mut fill) = fill {
                         fill.fill_from_dense(dst);

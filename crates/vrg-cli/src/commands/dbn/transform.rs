@@ -22,13 +22,14 @@ pub fn run(args: DbnTransformArgs) -> Result<()> {
     )?;
     check_writable(&args.out).context("invalid --out")?;
     let shape = [data.n_rows, dbn.sizes()[level]];
+    let values = data.dense_values();
     if args.sample {
         let mut rng = vrg::rng::family(args.seed, vrg::rng::families::SAMPLING);
-        let h = dbn.sample_up(&data.values, data.n_rows, level, &mut rng)?;
+        let h = dbn.sample_up(&values, data.n_rows, level, &mut rng)?;
         let values: Vec<i8> = h.iter().map(|&x| x as i8).collect();
         vrg::io::npy::write_i8(&args.out, &shape, &values)?;
     } else {
-        let h = dbn.up(&data.values, data.n_rows, level)?;
+        let h = dbn.up(&values, data.n_rows, level)?;
         let values: Vec<f64> = h.iter().map(|&x| f64::from(x)).collect();
         vrg::io::npy::write_f64(&args.out, &shape, &values)?;
     }

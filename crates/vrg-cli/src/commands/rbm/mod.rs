@@ -71,11 +71,12 @@ fn transform(args: RbmTransformArgs) -> Result<()> {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let mut means = Vec::with_capacity(data.n_rows * nh);
     let mut block = vec![0.0f32; ROWS_PER_BLOCK.min(data.n_rows) * nh];
-    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
+    data.for_each_chunk(ROWS_PER_BLOCK, |_, rows| {
         let n = rows.len() / nv;
         rbm.mean_hiddens(rows, n, &mut block[..n * nh])?;
         means.extend(block[..n * nh].iter().map(|&h| f64::from(h)));
-    }
+        Ok::<(), vrg::Error>(())
+    })?;
     vrg::io::npy::write_f64(&args.out, &[data.n_rows, nh], &means)?;
     eprintln!(
         "wrote {}: hidden means E[h|v] of {} rows, shape ({}, {nh})",
@@ -86,13 +87,20 @@ fn transform(args: RbmTransformArgs) -> Result<()> {
     Ok(())
 }
 
-fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
-    let (rbm, data) = model_and_data(&args.model, &args.data)?;
+/// H(v) of every row of `data`, [`ROWS_PER_BLOCK`] rows at a time.
+fn free_energies(rbm: &vrg::rbm::Rbm, data: &vrg::data::Dataset) -> Result<Vec<f64>> {
     let nv = rbm.n_visible();
     let mut energies = Vec::with_capacity(data.n_rows);
-    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
+    data.for_each_chunk(ROWS_PER_BLOCK, |_, rows| {
         energies.extend(rbm.free_energy_visible(rows, rows.len() / nv)?);
-    }
+        Ok::<(), vrg::Error>(())
+    })?;
+    Ok(energies)
+}
+
+fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
+    let (rbm, data) = model_and_data(&args.model, &args.data)?;
+    let energies = free_energies(&rbm, &data)?;
     let mean = energies.iter().sum::<f64>() / energies.len() as f64;
     if args.json {
         return output::print_json(&json!({
@@ -114,17 +122,13 @@ fn free_energy(args: RbmFreeEnergyArgs) -> Result<()> {
 
 fn eval(args: RbmEvalArgs) -> Result<()> {
     let (rbm, data) = model_and_data(&args.model, &args.data)?;
-    let nv = rbm.n_visible();
-    let mut energies = Vec::with_capacity(data.n_rows);
-    for rows in data.values.chunks(ROWS_PER_BLOCK * nv) {
-        energies.extend(rbm.free_energy_visible(rows, rows.len() / nv)?);
-    }
+    let energies = free_energies(&rbm, &data)?;
     let avg_free_energy = energies.iter().sum::<f64>() / energies.len() as f64;
     let start = Instant::now();
     let mut report = estimate_log_z(
         &rbm,
         args.logz,
-        &data.values,
+        &data,
         args.chains,
         args.betas,
         args.seed,

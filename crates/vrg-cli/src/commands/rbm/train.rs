@@ -271,6 +271,8 @@ pub fn run(args: RbmTrainArgs) -> Result<()> {
             );
         }
         let (train_set, held_out) = data::split_validation(&all, fraction, params.seed())?;
+        // The split holds copies of every row: the whole set goes now.
+        drop(all);
         (train_set, (held_out.n_rows > 0).then_some(held_out))
     } else {
         (all, None)

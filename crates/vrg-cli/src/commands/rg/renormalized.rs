@@ -55,7 +55,7 @@ pub fn run(args: RgRenormalizedArgs) -> Result<()> {
     let spinner = crate::progress::spinner("renormalized couplings (pseudo-likelihood, bootstrap)");
     let flow = dbn_coupling_flow(
         &dbn,
-        &data.values,
+        &data.dense_values(),
         data.n_rows,
         side,
         args.window,
