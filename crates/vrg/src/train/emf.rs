@@ -116,27 +116,15 @@ pub(super) fn negative_phase(
         TapOrder::Second => 2,
         TapOrder::Third => 3,
     };
-    if powers >= 2 {
-        work.w2.resize(nv * nh, 0.0);
-        for (row, out) in weights
-            .as_slice()
-            .chunks(ws)
-            .zip(work.w2.chunks_exact_mut(nh))
-        {
-            for (x, &w) in out.iter_mut().zip(&row[..nh]) {
-                *x = w * w;
-            }
+    // W² and W³ (row-major n_visible × n_hidden), as the order needs.
+    for (power, out) in [(2, &mut work.w2), (3, &mut work.w3)] {
+        if power > powers {
+            break;
         }
-    }
-    if powers >= 3 {
-        work.w3.resize(nv * nh, 0.0);
-        for (row, out) in weights
-            .as_slice()
-            .chunks(ws)
-            .zip(work.w3.chunks_exact_mut(nh))
-        {
+        out.resize(nv * nh, 0.0);
+        for (row, out) in weights.as_slice().chunks(ws).zip(out.chunks_exact_mut(nh)) {
             for (x, &w) in out.iter_mut().zip(&row[..nh]) {
-                *x = w * w * w;
+                *x = if power == 2 { w * w } else { w * w * w };
             }
         }
     }
