@@ -46,8 +46,7 @@ pub use maths::{
     softplus_f64, tanh_f32, tanh_rows,
 };
 pub use product::{
-    gemm, gemm_f64, gemm_packed, gemm_then, gemm_with_stride, Finish, Operand, PackedRight,
-    PARALLEL_MULTIPLY_ADDS,
+    gemm, gemm_f64, gemm_then, gemm_with_stride, Finish, Operand, PARALLEL_MULTIPLY_ADDS,
 };
 pub use sampling::{bernoulli_from_bits, bernoulli_in_place, fill_random_bits, spin_in_place};
 pub use transpose::{transpose, transpose_strided};

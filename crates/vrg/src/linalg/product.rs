@@ -97,67 +97,6 @@ pub fn gemm(dst: &mut [f32], a: Operand<'_>, b: Operand<'_>, alpha: f32, accumul
     gemm_with_stride(dst, n, a, b, alpha, accumulate);
 }
 
-/// A right operand B (k × n) packed once for many products A·B
-/// ([`gemm_packed`]): the AVX-512 kernel's panels ([`sgemm::pack_right`]),
-/// or a row-major copy on processors without AVX-512.
-#[derive(Clone, Debug, Default)]
-pub struct PackedRight {
-    k: usize,
-    n: usize,
-    data: Vec<f32>,
-}
-
-impl PackedRight {
-    /// Packs `b`, reusing this operand's memory.
-    pub fn pack(&mut self, b: Operand<'_>) {
-        let (k, n) = b.shape();
-        (self.k, self.n) = (k, n);
-        let s = b.as_strided();
-        match GemmPath::for_this_processor() {
-            GemmPath::Avx512 => sgemm::pack_right(s, k, n, &mut self.data),
-            GemmPath::Matrixmultiply => {
-                self.data.clear();
-                self.data.extend((0..k).flat_map(|p| {
-                    (0..n).map(move |j| s.data[p * s.row_stride + j * s.col_stride])
-                }));
-            }
-        }
-    }
-
-    /// (k, n).
-    pub fn shape(&self) -> (usize, usize) {
-        (self.k, self.n)
-    }
-}
-
-/// [`gemm`] with a right operand packed by [`PackedRight::pack`]: the same
-/// result, bit for bit, without packing B at every product.
-pub fn gemm_packed(dst: &mut [f32], a: Operand<'_>, b: &PackedRight, alpha: f32, accumulate: bool) {
-    let (m, k) = a.shape();
-    let n = b.n;
-    assert_eq!(k, b.k, "gemm: inner dimensions {k} and {} differ", b.k);
-    assert_eq!(dst.len(), m * n, "gemm: destination is not {m} × {n}");
-    if m == 0 || n == 0 {
-        return;
-    }
-    let parallel = m * n * k >= PARALLEL_MULTIPLY_ADDS && rayon::current_num_threads() > 1;
-    match GemmPath::for_this_processor() {
-        GemmPath::Avx512 => sgemm::sgemm_prepacked(
-            m,
-            n,
-            k,
-            alpha,
-            a.as_strided(),
-            &b.data,
-            dst,
-            n,
-            accumulate,
-            parallel,
-        ),
-        GemmPath::Matrixmultiply => gemm(dst, a, Operand::new(&b.data, k, n), alpha, accumulate),
-    }
-}
-
 /// Checks a product's shapes; returns (m, k, n).
 fn product_shape<T>(
     dst_len: usize,
@@ -496,48 +435,6 @@ mod tests {
         (0..rows * stride)
             .map(|i| (i as f32 * 0.37 + seed).sin())
             .collect()
-    }
-
-    /// A right operand packed once gives, product after product, the same
-    /// bits as packing it inside each product: B plain, strided and
-    /// transposed, depth over two packing blocks, a partial last panel,
-    /// a few rows (split by columns) and many (split by rows), one thread
-    /// and two.
-    #[test]
-    fn packed_right_operand_gives_the_unpacked_product_bit_for_bit() {
-        let (k, n) = (sgemm::KC + 77, 3 * sgemm::NR + 5);
-        let plain = matrix(k, n + 7, 0.3);
-        let transposed = matrix(n, k, 0.9);
-        let operands = [
-            Operand::with_stride(&plain, k, n, n + 7),
-            Operand::new(&transposed, n, k).t(),
-        ];
-        for m in [1, 20, 300] {
-            let a = matrix(m, k, 0.1);
-            for b in operands {
-                let mut packed = PackedRight::default();
-                packed.pack(b);
-                assert_eq!(packed.shape(), (k, n));
-                for threads in [1, 2] {
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(threads)
-                        .build()
-                        .unwrap();
-                    let (mut once, mut each) = (vec![1.0f32; m * n], vec![1.0f32; m * n]);
-                    pool.install(|| {
-                        gemm_packed(&mut once, Operand::new(&a, m, k), &packed, 0.5, true);
-                        gemm(&mut each, Operand::new(&a, m, k), b, 0.5, true);
-                    });
-                    assert!(
-                        once.iter()
-                            .zip(&each)
-                            .all(|(x, y)| x.to_bits() == y.to_bits()),
-                        "m = {m}, transposed {}, {threads} threads",
-                        b.transposed
-                    );
-                }
-            }
-        }
     }
 
     #[test]

@@ -97,8 +97,9 @@ fn pack_a(a: Strided<'_>, i0: usize, rows: usize, p0: usize, depth: usize, out: 
 
 /// Packs depth `depth` × columns `cols` of B (starting at (p0, j0)) into
 /// panels of NR columns: for each panel, for each p, NR values (zero-padded).
-fn pack_b(b: Strided<'_>, p0: usize, depth: usize, j0: usize, cols: usize, out: &mut [f32]) {
+fn pack_b(b: Strided<'_>, p0: usize, depth: usize, j0: usize, cols: usize, out: &mut Vec<f32>) {
     let panels = cols.div_ceil(NR);
+    reserve(out, panels * NR * depth);
     for panel in 0..panels {
         let dst = &mut out[panel * NR * depth..(panel + 1) * NR * depth];
         let c_end = (cols - panel * NR).min(NR);
@@ -132,41 +133,6 @@ fn pack_b(b: Strided<'_>, p0: usize, depth: usize, j0: usize, cols: usize, out: 
                 }
             }
         }
-    }
-}
-
-/// Where a product's right operand B comes from: a strided matrix packed
-/// block by block as the product runs, or panels packed once beforehand by
-/// [`pack_right`] for many products with the same B.
-#[derive(Clone, Copy, Debug)]
-enum RightSource<'a> {
-    Strided(Strided<'a>),
-    /// [`pack_right`]'s panels of a k × `n` matrix.
-    Packed {
-        panels: &'a [f32],
-        n: usize,
-    },
-}
-
-/// Packs all of B (k × n) into `out` in the order [`sgemm_prepacked`]
-/// reads it: for each depth block of [`KC`] (the last may be shorter), the
-/// NR-column panels of that block as `pack_b` lays them out. Packing once
-/// saves the per-product packing when one B meets many small A, as in the
-/// EMF sweeps (a few magnetisation rows times W, W², W³ and their
-/// transposes, several times per update).
-pub fn pack_right(b: Strided<'_>, k: usize, n: usize, out: &mut Vec<f32>) {
-    let panels = n.div_ceil(NR);
-    out.resize(panels * NR * k, 0.0);
-    for p0 in (0..k).step_by(KC) {
-        let depth = KC.min(k - p0);
-        pack_b(
-            b,
-            p0,
-            depth,
-            0,
-            n,
-            &mut out[p0 * panels * NR..(p0 + depth) * panels * NR],
-        );
     }
 }
 
@@ -259,52 +225,6 @@ pub fn sgemm(
     parallel: bool,
     finish: Option<Finish<'_>>,
 ) {
-    let b = RightSource::Strided(b);
-    sgemm_from(m, n, k, alpha, a, b, c, ldc, accumulate, parallel, finish);
-}
-
-/// [`sgemm`] with B (k × n) already packed by [`pack_right`] into
-/// `packed_b`: the same sums in the same order, so the same result bit for
-/// bit, without packing B again.
-#[allow(clippy::too_many_arguments)]
-pub fn sgemm_prepacked(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: Strided<'_>,
-    packed_b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-    parallel: bool,
-) {
-    assert_eq!(
-        packed_b.len(),
-        n.div_ceil(NR) * NR * k,
-        "sgemm: B is not packed k × n"
-    );
-    let b = RightSource::Packed {
-        panels: packed_b,
-        n,
-    };
-    sgemm_from(m, n, k, alpha, a, b, c, ldc, accumulate, parallel, None);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn sgemm_from(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: Strided<'_>,
-    b: RightSource<'_>,
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-    parallel: bool,
-    finish: Option<Finish<'_>>,
-) {
     assert!(available(), "sgemm needs AVX-512");
     if m == 0 || n == 0 {
         return;
@@ -378,8 +298,7 @@ fn sgemm_from(
 }
 
 /// One thread's share: rows [i0, i0 + m) of A and C, columns [j0, j0 + n)
-/// of B and C (j0 a multiple of NR); `c` points at C's row i0, column 0,
-/// with row stride `ldc`.
+/// of B and C; `c` points at C's row i0, column 0, with row stride `ldc`.
 ///
 /// # Safety
 /// The processor supports AVX-512F; rows i0.. i0 + m of C hold columns
@@ -391,7 +310,7 @@ unsafe fn block(
     k: usize,
     alpha: f32,
     a: Strided<'_>,
-    b: RightSource<'_>,
+    b: Strided<'_>,
     c: *mut f32,
     ldc: usize,
     i0: usize,
@@ -402,24 +321,14 @@ unsafe fn block(
         let (packed_a, packed_b) = &mut *buffers.borrow_mut();
         for p0 in (0..k).step_by(KC) {
             let depth = KC.min(k - p0);
-            let b_len = n.div_ceil(NR) * NR * depth;
-            let b_panels: &[f32] = match b {
-                RightSource::Strided(b) => {
-                    reserve(packed_b, b_len);
-                    pack_b(b, p0, depth, j0, n, &mut packed_b[..b_len]);
-                    &packed_b[..b_len]
-                }
-                RightSource::Packed { panels, n: n_all } => {
-                    let start = p0 * n_all.div_ceil(NR) * NR + j0 / NR * NR * depth;
-                    &panels[start..start + b_len]
-                }
-            };
+            pack_b(b, p0, depth, j0, n, packed_b);
             let add = accumulate || p0 > 0;
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 pack_a(a, i0 + ic, mc, p0, depth, packed_a);
+                let b_len = n.div_ceil(NR) * NR * depth;
                 let a_len = mc.div_ceil(MR) * MR * depth;
-                for (jp, bpanel) in b_panels.chunks_exact(NR * depth).enumerate() {
+                for (jp, bpanel) in packed_b[..b_len].chunks_exact(NR * depth).enumerate() {
                     let cols = NR.min(n - jp * NR);
                     for (ip, apanel) in packed_a[..a_len].chunks_exact(MR * depth).enumerate() {
                         let rows = MR.min(mc - ip * MR);

@@ -31,10 +31,6 @@
 //! log-likelihood went from −178 nats with 3 sweeps to −141 with 10 and
 //! −130 with 30 (PCD-1: −123; `benches/RESULTS.md`, issue #17).
 //!
-//! The sweeps' products reuse W, W², W³ and their transposes packed once
-//! per update ([`PackedRight`]): with a few magnetisation rows, packing
-//! at every product would cost as much as the products.
-//!
 //! # References
 //! - M. Gabrié, E. W. Tramel and F. Krzakala, "Training Restricted
 //!   Boltzmann Machines via the Thouless-Anderson-Palmer free energy",
@@ -42,7 +38,7 @@
 
 use crate::estimate::tap::{Discrete, TapOrder};
 use crate::linalg::aligned::AlignedRows;
-use crate::linalg::{gemm, gemm_packed, Operand, PackedRight};
+use crate::linalg::{gemm, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
 /// Scratch buffers of the EMF negative phase, allocated once.
@@ -51,11 +47,6 @@ pub(super) struct EmfWork {
     /// W² and W³, row-major n_visible × n_hidden.
     w2: Vec<f32>,
     w3: Vec<f32>,
-    /// Wᵏ (k = 1, 2, 3) as the right operand of the products giving the
-    /// visible fields (transposed, `[0]`) and the hidden fields (`[1]`),
-    /// packed once per update: every sweep reuses them, and with few
-    /// chains packing at each product would cost as much as the products.
-    packed: [[PackedRight; 3]; 2],
     /// Fields of one layer (chains × n), and the cumulant rows of the other.
     field: Vec<f32>,
     second: Vec<f32>,
@@ -128,16 +119,6 @@ pub(super) fn negative_phase(
             }
         }
     }
-    for k in 0..powers {
-        let w = match k {
-            0 => Operand::with_stride(weights.as_slice(), nv, nh, ws),
-            1 => Operand::new(&work.w2, nv, nh),
-            _ => Operand::new(&work.w3, nv, nh),
-        };
-        let [visible_side, hidden_side] = &mut work.packed;
-        visible_side[k].pack(w.t());
-        hidden_side[k].pack(w);
-    }
     let vu = visible_discrete(rbm.visible_units());
     let hu = hidden_discrete(rbm.hidden_units());
     work.field.resize(chains * nv.max(nh), 0.0);
@@ -146,7 +127,7 @@ pub(super) fn negative_phase(
         let mut largest_change = 0.0f32;
         for side in [Side::Visible, Side::Hidden] {
             largest_change = largest_change.max(sweep(
-                rbm, order, damping, chains, visible, hidden, side, vu, hu, work,
+                rbm, weights, order, damping, chains, visible, hidden, side, vu, hu, work,
             ));
         }
         if largest_change <= tolerance {
@@ -182,13 +163,24 @@ pub(super) fn naive_visible(
     }
 }
 
-/// The element-wise power Wᵏ (k = 1, 2, 3) of the weights, packed as the
-/// right operand of a product giving `side`'s fields: (Wᵏ)ᵀ for the
-/// visible layer, Wᵏ for the hidden layer.
-fn power(packed: &[[PackedRight; 3]; 2], k: usize, side: Side) -> &PackedRight {
+/// The element-wise power Wᵏ (k = 1, 2, 3) of the weights as the right
+/// operand of a product giving `side`'s fields: (Wᵏ)ᵀ for the visible
+/// layer, Wᵏ for the hidden layer.
+fn power<'a>(
+    weights: &'a AlignedRows,
+    (w2, w3): (&'a [f32], &'a [f32]),
+    k: usize,
+    side: Side,
+) -> Operand<'a> {
+    let (nv, nh) = (weights.rows(), weights.cols());
+    let w = match k {
+        1 => Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()),
+        2 => Operand::new(w2, nv, nh),
+        _ => Operand::new(w3, nv, nh),
+    };
     match side {
-        Side::Visible => &packed[0][k - 1],
-        Side::Hidden => &packed[1][k - 1],
+        Side::Visible => w.t(),
+        Side::Hidden => w,
     }
 }
 
@@ -202,7 +194,7 @@ fn reaction_product(
     kappa: &mut Vec<f32>,
     other: &[f32],
     cumulant: impl Fn(f64) -> f64,
-    w_power: &PackedRight,
+    w_power: Operand<'_>,
     chains: usize,
 ) {
     let n_other = other.len() / chains.max(1);
@@ -210,8 +202,13 @@ fn reaction_product(
     for (k, &m) in kappa.iter_mut().zip(other) {
         *k = cumulant(f64::from(m)) as f32;
     }
-    out.resize(chains * w_power.shape().1, 0.0);
-    gemm_packed(
+    let n = if w_power.transposed {
+        w_power.rows
+    } else {
+        w_power.cols
+    };
+    out.resize(chains * n, 0.0);
+    gemm(
         out,
         Operand::new(kappa, chains, n_other),
         w_power,
@@ -225,6 +222,7 @@ fn reaction_product(
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     rbm: &Rbm,
+    weights: &AlignedRows,
     order: TapOrder,
     damping: f32,
     chains: usize,
@@ -250,12 +248,12 @@ fn sweep(
     };
     // The other layer's magnetisations times W (or Wᵀ), and its cumulants
     // times W² and W³.
-    let packed = &work.packed;
+    let powers = (&work.w2[..], &work.w3[..]);
     let field = &mut work.field[..chains * n];
-    gemm_packed(
+    gemm(
         field,
         Operand::new(other, chains, n_other),
-        power(packed, 1, side),
+        power(weights, powers, 1, side),
         1.0,
         false,
     );
@@ -265,7 +263,7 @@ fn sweep(
             &mut work.kappa2,
             other,
             |m| other_units.kappa2(m),
-            power(packed, 2, side),
+            power(weights, powers, 2, side),
             chains,
         );
     }
@@ -275,7 +273,7 @@ fn sweep(
             &mut work.kappa3,
             other,
             |m| other_units.kappa3(m),
-            power(packed, 3, side),
+            power(weights, powers, 3, side),
             chains,
         );
     }
