@@ -73,6 +73,27 @@ fn teacher_with_weights(
     (p, Dataset::new(n_samples, n_visible, values).unwrap())
 }
 
+/// The exact KL divergence from `truth` of an 8-hidden-unit RBM trained on
+/// `data` with `params`: before training, and after each epoch.
+fn kl_trace(
+    data: &Dataset,
+    truth: &[f64],
+    units: VisibleUnits,
+    spin: bool,
+    params: &TrainParams,
+) -> (f64, Vec<f64>) {
+    let rbm = initial_rbm(data, 8, units, HiddenUnits::Bernoulli, params).unwrap();
+    let states = all_states(unit_values(spin), 8);
+    let kl_before = kl(truth, &exact_distribution(&rbm, &states));
+    let mut trainer = Trainer::new(rbm, params.clone());
+    let mut trace = Vec::new();
+    for _ in 0..params.epochs() {
+        trainer.train_epoch(data, &|_| {}).unwrap();
+        trace.push(kl(truth, &exact_distribution(trainer.rbm(), &states)));
+    }
+    (kl_before, trace)
+}
+
 /// PCD and CD trained on samples of a known RBM move the exact KL
 /// divergence KL(P_true ‖ P_model) far down from its value at
 /// initialisation (every quantity enumerated exactly over 2^8 states).
@@ -100,15 +121,7 @@ fn training_reduces_the_exact_kl_divergence() {
             .seed(3)
             .check(data.n_rows)
             .unwrap();
-        let rbm = initial_rbm(&data, 8, units, HiddenUnits::Bernoulli, &params).unwrap();
-        let states = all_states(unit_values(spin), 8);
-        let kl_before = kl(&truth, &exact_distribution(&rbm, &states));
-        let mut trainer = Trainer::new(rbm, params.clone());
-        let mut trace = Vec::new();
-        for _ in 0..params.epochs() {
-            trainer.train_epoch(&data, &|_| {}).unwrap();
-            trace.push(kl(&truth, &exact_distribution(trainer.rbm(), &states)));
-        }
+        let (kl_before, trace) = kl_trace(&data, &truth, units, spin, &params);
         let kl_after = *trace.last().unwrap();
         eprintln!("{method:?} spin={spin}: KL {kl_before:.4} -> {kl_after:.4}");
         // The empirical distribution of 4000 samples itself sits ≈ 255/8000
@@ -151,15 +164,7 @@ fn emf_training_reduces_the_exact_kl_divergence() {
             .seed(3)
             .check(data.n_rows)
             .unwrap();
-        let rbm = initial_rbm(&data, 8, units, HiddenUnits::Bernoulli, &params).unwrap();
-        let states = all_states(unit_values(spin), 8);
-        let kl_before = kl(&truth, &exact_distribution(&rbm, &states));
-        let mut trainer = Trainer::new(rbm, params.clone());
-        let mut trace = Vec::new();
-        for _ in 0..params.epochs() {
-            trainer.train_epoch(&data, &|_| {}).unwrap();
-            trace.push(kl(&truth, &exact_distribution(trainer.rbm(), &states)));
-        }
+        let (kl_before, trace) = kl_trace(&data, &truth, units, spin, &params);
         let kl_after = *trace.last().unwrap();
         eprintln!("{method:?} spin={spin}: KL {kl_before:.4} -> {kl_after:.4}");
         assert!(

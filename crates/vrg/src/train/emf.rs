@@ -21,7 +21,7 @@
 //!
 //! A checkpoint written before the visible magnetisations were kept has
 //! only m_h; m_v then restarts once from the naive mean field f(b + W m_h)
-//! ([`naive_visible`]).
+//! (the trainer's `visible_means`).
 //!
 //! Boltzmann.jl (the authors' code) uses 3 sweeps with damping ½, the
 //! defaults of `--tap-iterations` and `--tap-damping`; `--tap-tolerance`
@@ -135,32 +135,6 @@ pub(super) fn negative_phase(
         }
     }
     iterations
-}
-
-/// The naive mean-field visible magnetisations m_v = f(b + W m_h) of the
-/// hidden magnetisations `hidden` (`chains × n_hidden`), written to
-/// `visible` (`chains × n_visible`): the start of m_v when a checkpoint
-/// holds only m_h.
-pub(super) fn naive_visible(
-    rbm: &Rbm,
-    weights: &AlignedRows,
-    chains: usize,
-    hidden: &[f32],
-    visible: &mut [f32],
-    work: &mut EmfWork,
-) {
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let w = Operand::with_stride(weights.as_slice(), nv, nh, weights.stride());
-    let vu = visible_discrete(rbm.visible_units());
-    let field = &mut work.field;
-    field.resize(chains * nv.max(nh), 0.0);
-    let f = &mut field[..chains * nv];
-    gemm(f, Operand::new(hidden, chains, nh), w.t(), 1.0, false);
-    for (row, out) in f.chunks_exact(nv).zip(visible.chunks_exact_mut(nv)) {
-        for ((x, m), &b) in row.iter().zip(out.iter_mut()).zip(rbm.visible_bias()) {
-            *m = vu.mean(f64::from(x + b)) as f32;
-        }
-    }
 }
 
 /// The element-wise power Wᵏ (k = 1, 2, 3) of the weights as the right

@@ -409,13 +409,12 @@ impl Trainer {
         if self.params.method.tap_order().is_some() && self.state.visible_chains.is_empty() {
             // A checkpoint that kept only the hidden magnetisations.
             let mut visible = vec![0.0f32; n_chains * nv];
-            emf::naive_visible(
+            visible_means(
                 &self.rbm,
                 &w.weights,
-                n_chains,
                 &self.state.chains,
+                n_chains,
                 &mut visible,
-                &mut w.emf,
             );
             self.state.visible_chains = visible;
         }
