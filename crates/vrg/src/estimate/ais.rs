@@ -30,6 +30,12 @@
 //! random stream and its own whole path, in parallel; the result does not
 //! depend on the thread count.
 //!
+//! Per temperature and chain the work is two products (V·W and H·Wᵀ, on
+//! the nonzeros of {0, 1} layers, with W and Wᵀ packed once per run as
+//! [`ColumnPanels`]), the two hidden log-partition sums in f64, and the
+//! draws: vectorised σ or tanh of the inputs compared with 24-bit uniforms,
+//! as in the trainer's samplers.
+//!
 //! # References
 //! - R. M. Neal, "Annealed importance sampling", Statistics and Computing
 //!   11, 125 (2001).
@@ -38,8 +44,11 @@
 
 use super::layer_sums;
 use crate::data::Dataset;
-use crate::linalg::sparse::{sparse_times_dense, SparseRows};
-use crate::linalg::{gemm, transpose, Operand};
+use crate::linalg::maths::{dot_f32_f64, sigmoid_affine_rows, tanh_affine_rows};
+use crate::linalg::sparse::{sparse_times_panels, ColumnPanels, SparseRows};
+use crate::linalg::{
+    bernoulli_in_place, fill_random_bits, gemm, spin_in_place, transpose, Operand,
+};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
 use crate::{Error, Result};
@@ -377,6 +386,7 @@ fn walk(
     let chunks = chains.div_ceil(CHAINS_PER_CHUNK);
     let base = rng::family(seed, rng::families::AIS);
     let streams = rng::streams(&base, first_stream + chunks).split_off(first_stream);
+    let panels = WeightPanels::new(rbm, products);
     let results: Vec<(Vec<f64>, Vec<f32>)> = streams
         .into_par_iter()
         .enumerate()
@@ -384,7 +394,7 @@ fn walk(
             let first = c * CHAINS_PER_CHUNK;
             let rows = CHAINS_PER_CHUNK.min(chains - first);
             let start = start.map(|s| &s[first * nv..(first + rows) * nv]);
-            Path::new(rbm, base_bias, rows, products).run(betas, start, extra_steps, stream)
+            Path::new(rbm, base_bias, rows, &panels).run(betas, start, extra_steps, stream)
         })
         .collect();
     let mut walks = Walks {
@@ -427,25 +437,47 @@ struct Path<'a> {
     h: Vec<f32>,
     x: Vec<f32>,
     scratch: Vec<f64>,
-    /// Sparse products of the {0, 1} visible layer (V·W) and hidden layer
-    /// (H·Wᵀ, with Wᵀ stored), where chosen.
-    sparse_visible: bool,
-    sparse_hidden: bool,
+    /// n_hidden zeros: the hidden inputs' bias (x already holds c).
+    zeros: Vec<f32>,
+    /// (1 − β) b_A + β b, the visible inputs' bias at the current β.
+    visible_inputs: Vec<f32>,
+    /// Random words of a layer's draws.
+    bits: Vec<u32>,
+    /// b − b_A in f64: E_A(v) − E_B(v) = (b − b_A)ᵀv for binary visible
+    /// units.
+    bias_gap: Vec<f64>,
+    /// The weights packed for the sparse products, where chosen.
+    panels: &'a WeightPanels,
     nonzeros: SparseRows,
-    weights_t: Vec<f32>,
+}
+
+/// The weights as [`ColumnPanels`] for the sparse products of {0, 1}
+/// layers: W for V·W when the visible units are Bernoulli, Wᵀ for H·Wᵀ
+/// when the hidden units are; packed once per run and shared by the
+/// chunks.
+struct WeightPanels {
+    visible: Option<ColumnPanels>,
+    hidden: Option<ColumnPanels>,
+}
+
+impl WeightPanels {
+    fn new(rbm: &Rbm, products: Products) -> Self {
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let sparse = products == Products::Sparse;
+        let visible = (sparse && rbm.visible_units() == VisibleUnits::Bernoulli)
+            .then(|| ColumnPanels::new(rbm.weights(), nv, nh, nh));
+        let hidden = (sparse && rbm.hidden_units() == HiddenUnits::Bernoulli).then(|| {
+            let mut weights_t = vec![0.0; nv * nh];
+            transpose(rbm.weights(), nv, nh, &mut weights_t);
+            ColumnPanels::new(&weights_t, nh, nv, nv)
+        });
+        WeightPanels { visible, hidden }
+    }
 }
 
 impl<'a> Path<'a> {
-    fn new(rbm: &'a Rbm, base_bias: &'a [f32], rows: usize, products: Products) -> Self {
+    fn new(rbm: &'a Rbm, base_bias: &'a [f32], rows: usize, panels: &'a WeightPanels) -> Self {
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-        let sparse = products == Products::Sparse;
-        let sparse_visible = sparse && rbm.visible_units() == VisibleUnits::Bernoulli;
-        let sparse_hidden = sparse && rbm.hidden_units() == HiddenUnits::Bernoulli;
-        let mut weights_t = Vec::new();
-        if sparse_hidden {
-            weights_t = vec![0.0; nv * nh];
-            transpose(rbm.weights(), nv, nh, &mut weights_t);
-        }
         Path {
             rbm,
             base_bias,
@@ -454,26 +486,26 @@ impl<'a> Path<'a> {
             h: vec![0.0; rows * nh],
             x: vec![0.0; rows * nh],
             scratch: vec![0.0; nh],
-            sparse_visible,
-            sparse_hidden,
+            zeros: vec![0.0; nh],
+            visible_inputs: vec![0.0; nv],
+            bits: Vec::new(),
+            bias_gap: rbm
+                .visible_bias()
+                .iter()
+                .zip(base_bias)
+                .map(|(&b, &a)| f64::from(b) - f64::from(a))
+                .collect(),
+            panels,
             nonzeros: SparseRows::default(),
-            weights_t,
         }
     }
 
     /// x = V·W (no bias), sparse for {0, 1} visible units when chosen.
     fn visible_times_weights(&mut self) {
         let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
-        if self.sparse_visible {
+        if let Some(panels) = &self.panels.visible {
             self.nonzeros.fill_from_dense(&self.v, self.rows, nv, false);
-            sparse_times_dense(
-                &mut self.x,
-                &self.nonzeros,
-                self.rbm.weights(),
-                nh,
-                nh,
-                false,
-            );
+            sparse_times_panels(&mut self.x, &self.nonzeros, panels);
         } else {
             gemm(
                 &mut self.x,
@@ -488,9 +520,9 @@ impl<'a> Path<'a> {
     /// v = H·Wᵀ (no bias), sparse for {0, 1} hidden units when chosen.
     fn hidden_times_weights(&mut self) {
         let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
-        if self.sparse_hidden {
+        if let Some(panels) = &self.panels.hidden {
             self.nonzeros.fill_from_dense(&self.h, self.rows, nh, false);
-            sparse_times_dense(&mut self.v, &self.nonzeros, &self.weights_t, nv, nv, false);
+            sparse_times_panels(&mut self.v, &self.nonzeros, panels);
         } else {
             gemm(
                 &mut self.v,
@@ -518,10 +550,15 @@ impl<'a> Path<'a> {
             Some(states) => self.v.copy_from_slice(states),
             None => {
                 // v_0 from the base model: inputs b_A.
-                for row in self.v.chunks_exact_mut(nv) {
-                    row.copy_from_slice(self.base_bias);
-                }
-                sample_visible(&mut self.v, self.rbm.visible_units(), &mut rng);
+                self.v.fill(0.0);
+                sample_layer(
+                    &mut self.v,
+                    1.0,
+                    self.base_bias,
+                    Units::of_visible(self.rbm.visible_units()),
+                    &mut rng,
+                    &mut self.bits,
+                );
             }
         }
         let mut log_w = vec![0.0f64; rows];
@@ -542,7 +579,10 @@ impl<'a> Path<'a> {
                 }
                 // ln p*_β(v) − ln p*_{β'}(v): (β − β')[E_A(v) − E_B(v)] plus
                 // the hidden log-partition sums at β x and β' x.
-                let visible = visible_energy_gap(v, b, b_a, self.rbm.visible_units());
+                let visible = match self.rbm.visible_units() {
+                    VisibleUnits::Gaussian => gaussian_energy_gap(v, b, b_a),
+                    _ => dot_f32_f64(v, &self.bias_gap),
+                };
                 let at = |scale: f64, scratch: &mut Vec<f64>| {
                     for (s, &xj) in scratch.iter_mut().zip(x.iter()) {
                         *s = scale * f64::from(xj);
@@ -582,51 +622,112 @@ impl<'a> Path<'a> {
     }
 
     /// One block Gibbs step at β: h ~ p_β(h | v) from the inputs β x (x
-    /// already computed for v; h ~ N(β x, 1) for Gaussian units), then v ~ p_β(v | h) from the inputs
-    /// (1 − β) b_A + β (b + W h).
+    /// already computed for v; h ~ N(β x, 1) for Gaussian units), then v ~
+    /// p_β(v | h) from the inputs β W h + (1 − β) b_A + β b.
     fn transition(&mut self, beta: f64, rng: &mut Rng) {
-        let nv = self.rbm.n_visible();
         let beta32 = beta as f32;
-        for (h, &x) in self.h.iter_mut().zip(&self.x) {
-            *h = beta32 * x;
-        }
-        match self.rbm.hidden_units() {
-            HiddenUnits::Bernoulli => crate::rbm::sample_binary(&mut self.h, rng, false),
-            HiddenUnits::Spin => crate::rbm::sample_binary(&mut self.h, rng, true),
-            HiddenUnits::Gaussian => crate::rbm::add_standard_normal(&mut self.h, rng),
-        }
+        self.h.copy_from_slice(&self.x);
+        let no_bias = &self.zeros[..];
+        sample_layer(
+            &mut self.h,
+            beta32,
+            no_bias,
+            Units::of_hidden(self.rbm.hidden_units()),
+            rng,
+            &mut self.bits,
+        );
         self.hidden_times_weights();
         let (b, b_a) = (self.rbm.visible_bias(), self.base_bias);
-        for row in self.v.chunks_exact_mut(nv) {
-            for ((a, &bi), &ai) in row.iter_mut().zip(b).zip(b_a) {
-                *a = (1.0 - beta32) * ai + beta32 * (bi + *a);
-            }
+        for ((a, &bi), &ai) in self.visible_inputs.iter_mut().zip(b).zip(b_a) {
+            *a = (1.0 - beta32) * ai + beta32 * bi;
         }
-        sample_visible(&mut self.v, self.rbm.visible_units(), rng);
+        sample_layer(
+            &mut self.v,
+            beta32,
+            &self.visible_inputs,
+            Units::of_visible(self.rbm.visible_units()),
+            rng,
+            &mut self.bits,
+        );
     }
 }
 
-/// E_A(v) − E_B(v): (b − b_A)ᵀv, or ½‖v − b_A‖² − ½‖v − b‖² for Gaussian
-/// visible units.
-fn visible_energy_gap(v: &[f32], b: &[f32], b_a: &[f32], units: VisibleUnits) -> f64 {
+/// How a layer's units are sampled from their inputs.
+#[derive(Clone, Copy)]
+enum Units {
+    /// 1 with probability σ(a), else 0.
+    Bernoulli,
+    /// +1 with probability σ(2a), else −1.
+    Spin,
+    /// a + N(0, 1).
+    Gaussian,
+}
+
+impl Units {
+    fn of_visible(units: VisibleUnits) -> Self {
+        match units {
+            VisibleUnits::Bernoulli => Units::Bernoulli,
+            VisibleUnits::Spin => Units::Spin,
+            VisibleUnits::Gaussian => Units::Gaussian,
+        }
+    }
+
+    fn of_hidden(units: HiddenUnits) -> Self {
+        match units {
+            HiddenUnits::Bernoulli => Units::Bernoulli,
+            HiddenUnits::Spin => Units::Spin,
+            HiddenUnits::Gaussian => Units::Gaussian,
+        }
+    }
+}
+
+/// Replaces each entry y of `x` (rows of `bias.len()`) by a sample of its
+/// unit with input a = scale·y + bias: Bernoulli with P(1) = σ(a), spin
+/// with P(+1) = σ(2a) = (1 + tanh a)/2, or a + N(0, 1). The binary draws
+/// compare vectorised means with 24-bit uniforms from `bits` (filled from
+/// `rng`), as the trainer's samplers do.
+fn sample_layer(
+    x: &mut [f32],
+    scale: f32,
+    bias: &[f32],
+    units: Units,
+    rng: &mut Rng,
+    bits: &mut Vec<u32>,
+) {
+    let mut uniforms = |rng: &mut Rng| {
+        bits.resize(x.len(), 0);
+        fill_random_bits(rng, bits);
+    };
+    match units {
+        Units::Bernoulli => {
+            uniforms(rng);
+            sigmoid_affine_rows(x, scale, bias);
+            bernoulli_in_place(x, bits);
+        }
+        Units::Spin => {
+            uniforms(rng);
+            tanh_affine_rows(x, scale, bias);
+            spin_in_place(x, bits);
+        }
+        Units::Gaussian => {
+            for row in x.chunks_exact_mut(bias.len().max(1)) {
+                for (y, &b) in row.iter_mut().zip(bias) {
+                    *y = scale * *y + b;
+                }
+            }
+            crate::rbm::add_standard_normal(x, rng);
+        }
+    }
+}
+
+/// E_A(v) − E_B(v) = ½‖v − b_A‖² − ½‖v − b‖² for Gaussian visible units
+/// (for binary units it is (b − b_A)ᵀv, `Path::bias_gap`).
+fn gaussian_energy_gap(v: &[f32], b: &[f32], b_a: &[f32]) -> f64 {
     v.iter()
         .zip(b.iter().zip(b_a))
         .map(|(&vi, (&bi, &ai))| {
             let (vi, bi, ai) = (f64::from(vi), f64::from(bi), f64::from(ai));
-            match units {
-                VisibleUnits::Gaussian => 0.5 * ((vi - ai).powi(2) - (vi - bi).powi(2)),
-                _ => (bi - ai) * vi,
-            }
+            0.5 * ((vi - ai).powi(2) - (vi - bi).powi(2))
         })
         .sum()
-}
-
-/// Replaces each input a by a sample of its visible unit: Bernoulli with
-/// P(1) = σ(a), spin with P(+1) = σ(2a), or a + N(0, 1).
-fn sample_visible(a: &mut [f32], units: VisibleUnits, rng: &mut Rng) {
-    match units {
-        VisibleUnits::Gaussian => crate::rbm::add_standard_normal(a, rng),
-        VisibleUnits::Bernoulli => crate::rbm::sample_binary(a, rng, false),
-        VisibleUnits::Spin => crate::rbm::sample_binary(a, rng, true),
-    }
 }

@@ -68,6 +68,52 @@ multiversion! {
 }
 
 multiversion! {
+    /// x ← σ(scale·x + bias) for each row of `x` (`bias.len()` columns):
+    /// the Bernoulli means at inverse temperature `scale` of AIS's
+    /// intermediate models.
+    pub fn sigmoid_affine_rows(x: &mut [f32], scale: f32, bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v = sigmoid_f32(scale * *v + b);
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// x ← tanh(scale·x + bias) for each row of `x` (the spin means of
+    /// [`sigmoid_affine_rows`]).
+    pub fn tanh_affine_rows(x: &mut [f32], scale: f32, bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v = tanh_f32(scale * *v + b);
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Σ_i x_i y_i in f64 for f32 `x` and f64 `y` (the shorter length),
+    /// summed in 8 interleaved lanes (lane l takes i ≡ l mod 8), then the
+    /// lanes in order: vectorised, and the same sum on every path.
+    pub fn dot_f32_f64(x: &[f32], y: &[f64]) -> f64 {
+        let n = x.len().min(y.len());
+        let (x, y) = (&x[..n], &y[..n]);
+        let mut lanes = [0.0f64; 8];
+        for (xs, ys) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+            for ((lane, &a), &b) in lanes.iter_mut().zip(xs).zip(ys) {
+                *lane += f64::from(a) * b;
+            }
+        }
+        let tail = n - n % 8;
+        for ((lane, &a), &b) in lanes.iter_mut().zip(&x[tail..]).zip(&y[tail..]) {
+            *lane += f64::from(a) * b;
+        }
+        lanes.iter().sum()
+    }
+}
+
+multiversion! {
     /// x ← x + bias for each row of `x`.
     pub fn add_bias_rows(x: &mut [f32], bias: &[f32]) {
         for row in x.chunks_exact_mut(bias.len()) {
@@ -260,6 +306,59 @@ mod tests {
         assert_eq!(big[1], 1.0);
         assert!(big[0] >= 0.0 && big[0] < 1e-30);
         assert!(big.iter().all(|v| v.is_finite()));
+    }
+
+    /// The affine means of AIS's intermediate models: σ(s·x + b) and
+    /// tanh(s·x + b) per row, against f64, including saturated inputs.
+    #[test]
+    fn affine_sigmoid_and_tanh_rows_match_f64() {
+        let bias = [0.5f32, -1.25, 3.0];
+        let x0: Vec<f32> = (-600..600).map(|i| i as f32 * 0.05).collect();
+        for scale in [0.0f32, 0.37, 1.0, 80.0] {
+            let (mut s, mut t) = (x0.clone(), x0.clone());
+            sigmoid_affine_rows(&mut s, scale, &bias);
+            tanh_affine_rows(&mut t, scale, &bias);
+            for (i, &x) in x0.iter().enumerate() {
+                let a = f64::from(scale) * f64::from(x) + f64::from(bias[i % 3]);
+                let sigma = 1.0 / (1.0 + (-a).exp());
+                assert!((f64::from(s[i]) - sigma).abs() < 1e-6, "σ({a}) = {}", s[i]);
+                assert!(
+                    (f64::from(t[i]) - a.tanh()).abs() < 2e-6,
+                    "tanh({a}) = {}",
+                    t[i]
+                );
+            }
+        }
+    }
+
+    /// The f32 · f64 dot product in 8 lanes equals the f64 sum to rounding,
+    /// for every length of tail, and is empty-safe.
+    #[test]
+    fn dot_f32_f64_matches_the_f64_sum() {
+        let x: Vec<f32> = (0..803)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
+        let y: Vec<f64> = (0..803)
+            .map(|i| ((i * 53 % 89) as f64 - 44.0) / 3.0)
+            .collect();
+        for n in [0, 1, 7, 8, 9, 784, 803] {
+            let exact: f64 = x[..n]
+                .iter()
+                .zip(&y[..n])
+                .map(|(&a, &b)| f64::from(a) * b)
+                .sum();
+            let scale: f64 = x[..n]
+                .iter()
+                .zip(&y[..n])
+                .map(|(&a, &b)| (f64::from(a) * b).abs())
+                .sum();
+            let got = dot_f32_f64(&x[..n], &y[..n]);
+            assert!(
+                (got - exact).abs() <= 1e-14 * scale.max(1.0),
+                "n = {n}: {got} vs {exact}"
+            );
+        }
+        assert_eq!(dot_f32_f64(&x[..5], &y[..3]), dot_f32_f64(&x[..3], &y[..3]));
     }
 
     #[test]

@@ -13,8 +13,8 @@ mod gibbs;
 mod model;
 mod units;
 
+pub(crate) use gibbs::add_standard_normal;
 pub use gibbs::SAMPLING_CHUNK_ROWS;
-pub(crate) use gibbs::{add_standard_normal, sample_binary};
 pub use model::Rbm;
 pub(crate) use units::HALF_LN_2PI;
 pub use units::{ln_2cosh, sigmoid, softplus, HiddenUnits, VisibleUnits};

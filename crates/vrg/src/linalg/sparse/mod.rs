@@ -10,8 +10,8 @@
 //!
 //! [`SparseRows`] stores the nonzeros of each row in a fixed slot of
 //! capacity `n_cols` (no prefix sums), so rows are filled and used in
-//! parallel, and every output element is summed in the order of its
-//! nonzeros: results do not depend on the thread count.
+//! parallel, and every output element is summed in an order fixed by its
+//! row's nonzeros alone: results do not depend on the thread count.
 //!
 //! By role: the nonzeros' structure and its filling from dense rows
 //! (`rows`), the transpose of a stack of them for the gradient products
@@ -25,7 +25,10 @@ mod transpose;
 
 pub use super::aligned::AlignedRows;
 pub use super::Finish;
-pub use product::{sparse_times_dense, sparse_times_dense_then, COLUMN_TILE, DEPTH_BLOCK};
+pub use product::{
+    sparse_times_dense, sparse_times_dense_then, sparse_times_panels, ColumnPanels, COLUMN_TILE,
+    DEPTH_BLOCK,
+};
 
 /// Output rows per parallel task.
 const ROWS_PER_TASK: usize = 8;

@@ -111,6 +111,42 @@ fn every_sparse_path_matches_f64_with_padded_strides() {
     }
 }
 
+/// B packed as column panels gives the products of B itself bit for bit
+/// (the same sums in the same order), for widths that leave a partial last
+/// panel, strided B, and rows whose nonzero counts are odd and even (the
+/// kernel's accumulator groups and their remainder).
+#[test]
+fn panel_products_equal_strided_products_bit_for_bit() {
+    for (m, k, n, b_stride) in [
+        (1, 1, 1, 1),
+        (25, 500, 784, 784),
+        (25, 784, 500, 512),
+        (3, 130, 64, 64),
+        (4, 9, 65, 80),
+        (6, 300, 17, 17),
+    ] {
+        let a = sparse_matrix(m, k, 5);
+        let b: Vec<f32> = (0..k * b_stride)
+            .map(|i| ((i * 29 % 103) as f32 - 51.0) / 13.0)
+            .collect();
+        let mut sparse = SparseRows::default();
+        sparse.fill_from_dense(&a, m, k, false);
+        let panels = ColumnPanels::new(&b, k, n, b_stride);
+        assert_eq!((panels.rows(), panels.cols()), (k, n));
+        let (mut direct, mut packed) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+        sparse_times_dense(&mut direct, &sparse, &b, b_stride, n, false);
+        sparse_times_panels(&mut packed, &sparse, &panels);
+        let same = direct
+            .iter()
+            .zip(&packed)
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(
+            same,
+            "{m}×{k}×{n} (stride {b_stride}): panel product differs"
+        );
+    }
+}
+
 #[test]
 fn transpose_of_stack_lists_rows_in_order_with_factors() {
     let (a, b) = (sparse_matrix(6, 19, 2), sparse_matrix(4, 19, 3));
