@@ -54,8 +54,11 @@ use crate::rng::{self, Rng};
 use crate::{Error, Result};
 use rayon::prelude::*;
 
-/// Chains per random stream (and per parallel task).
-pub const CHAINS_PER_CHUNK: usize = 25;
+/// Chains per random stream (and per parallel task). Each block of the
+/// packed weights a chunk's products read is fetched into L1 once per
+/// chunk and step, so larger chunks fetch less per chain: 50 (two chunks
+/// for the usual 100 chains on two cores) ran about 8 % faster than 25.
+pub const CHAINS_PER_CHUNK: usize = 50;
 
 /// Gibbs steps at β = 1 between the forward run's end and the reverse
 /// run's start in [`ais_bracket`], so that the reverse chains start closer
