@@ -9,7 +9,9 @@
 //! repetitions of ≥ 0.5 s; the machine's idle fraction (from /proc/stat)
 //! during the whole run is printed so contaminated runs can be spotted.
 //! Pass `--quick` for a short smoke run (CI builds but never runs this),
-//! `--wolff` to time only Wolff (against the previous cluster loop).
+//! `--wolff` to time only Wolff (against the previous cluster loop),
+//! `--metropolis` only Metropolis, `--size L` one lattice size (64, 256 or
+//! 1024; for profiling).
 
 use std::time::Instant;
 use vrg::hamiltonian::SpinHamiltonian;
@@ -124,7 +126,17 @@ fn main() {
         "L", "threads", "multi-spin", "byte-per-spin", "ratio"
     );
     let wolff_only = std::env::args().any(|a| a == "--wolff");
-    let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &[64, 256, 1024] };
+    let metropolis_only = std::env::args().any(|a| a == "--metropolis");
+    // `--size L` restricts both samplers to one lattice size (for profiling).
+    let only_size: Option<usize> = std::env::args()
+        .skip_while(|a| a != "--size")
+        .nth(1)
+        .and_then(|v| v.parse().ok());
+    let sizes: Vec<usize> = [64, 256, 1024]
+        .into_iter()
+        .filter(|&l| only_size.is_none_or(|o| o == l))
+        .collect();
+    let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &sizes };
     for &l in metropolis_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
         let start: Vec<i8> = {
@@ -162,7 +174,8 @@ fn main() {
     println!("\nWolff at T = T_c: ns per flipped spin (previous: the cluster loop before");
     println!("issue #18 — division for the column, a 64-bit draw per aligned neighbour —");
     println!("run on the same lattice and temperature in this run)");
-    for l in [64usize, 256, 1024] {
+    let wolff_sizes: &[usize] = if metropolis_only { &[] } else { &sizes };
+    for &l in wolff_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
         let mut wolff = Wolff::new(model, &vec![1; l * l], rng::root(4)).unwrap();
         for _ in 0..20 {
@@ -191,6 +204,10 @@ fn main() {
             previous_ns / ns
         );
     }
+    if wolff_only || metropolis_only || only_size.is_some() {
+        report_load(before, own_before, cores);
+        return;
+    }
     println!("\nExact enumeration, 4×6 Ising (2^24 states), {cores} threads");
     let h = SpinHamiltonian::from_ising_square(4, 6, 0.44, 0.0).unwrap();
     let seconds = time_per_call(
@@ -201,6 +218,11 @@ fn main() {
         0.0,
     );
     println!("{seconds:>10.3} s per enumeration");
+    report_load(before, own_before, cores);
+}
+
+/// Prints the share of the machine other processes used since `before`.
+fn report_load(before: Option<(u64, u64)>, own_before: Option<u64>, cores: usize) {
     if let (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) =
         (before, cpu_jiffies(), own_before, own_jiffies())
     {
