@@ -96,6 +96,14 @@ fn own_jiffies() -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// Nanoseconds this thread has run on a CPU (from
+/// /proc/thread-self/schedstat), so time spent waiting for a core while
+/// other processes run is not counted.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
 /// Median over `reps` of seconds per call of `step`, each repetition at
 /// least `min_seconds` long.
 fn time_per_call(mut step: impl FnMut(), reps: usize, min_seconds: f64) -> f64 {
@@ -171,7 +179,9 @@ fn main() {
             );
         }
     }
-    println!("\nWolff at T = T_c: ns per flipped spin (previous: the cluster loop before");
+    println!("\nWolff at T = T_c: ns of thread CPU time per flipped spin, median of");
+    println!("interleaved repetitions");
+    println!("(previous: the cluster loop before");
     println!("issue #18 — division for the column, a 64-bit draw per aligned neighbour —");
     println!("run on the same lattice and temperature in this run)");
     let wolff_sizes: &[usize] = if metropolis_only { &[] } else { &sizes };
@@ -181,27 +191,38 @@ fn main() {
         for _ in 0..20 {
             wolff.sweep();
         }
-        let mut flipped = 0u64;
-        let start = Instant::now();
-        let target = if quick { 0.1 } else { 2.0 };
-        while start.elapsed().as_secs_f64() < target {
-            flipped += wolff.cluster_update() as u64;
-        }
-        let ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
         let mut previous = PreviousWolff::new(l, tc);
         let mut warm = 0;
         while warm < 20 * l * l {
             warm += previous.cluster_update();
         }
-        let (mut flipped, start) = (0u64, Instant::now());
-        while start.elapsed().as_secs_f64() < target {
-            flipped += previous.cluster_update() as u64;
+        // Interleaved repetitions (new, previous, new, …), so that a change
+        // of load hits both alike: medians of ns per flipped spin and of
+        // the per-repetition ratio.
+        let (reps, target) = if quick { (1, 0.1) } else { (9, 0.25) };
+        // Thread CPU time where the kernel reports it, else wall time.
+        let time = |update: &mut dyn FnMut() -> usize| {
+            let (mut flipped, start, cpu) = (0u64, Instant::now(), thread_cpu_ns());
+            while flipped == 0 || start.elapsed().as_secs_f64() < target {
+                flipped += update() as u64;
+            }
+            let ns = match (cpu, thread_cpu_ns()) {
+                (Some(a), Some(b)) => (b - a) as f64,
+                _ => start.elapsed().as_secs_f64() * 1e9,
+            };
+            ns / flipped as f64
+        };
+        let (mut new_ns, mut old_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..reps {
+            new_ns.push(time(&mut || wolff.cluster_update()));
+            old_ns.push(time(&mut || previous.cluster_update()));
+            ratios.push(old_ns.last().unwrap() / new_ns.last().unwrap());
         }
-        let previous_ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
+        let (ns, previous_ns) = (vrg::stats::median(&new_ns), vrg::stats::median(&old_ns));
+        let ratio = vrg::stats::median(&ratios);
         println!(
-            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0} spins); previous {previous_ns:.2} ({:.2}x)",
+            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0} spins); previous {previous_ns:.2} ({ratio:.2}x)",
             wolff.mean_cluster_size(),
-            previous_ns / ns
         );
     }
     if wolff_only || metropolis_only || only_size.is_some() {
