@@ -13,12 +13,22 @@
 //! 1. a_k = s XOR nb_k marks anti-aligned neighbours; a bit-sliced adder turns
 //!    the four a_k into the 3-bit count n ∈ 0…4 per lane.
 //! 2. ΔE of a flip is 2J(4 − 2n) + 2h s, so each (n, s) class has one
-//!    Metropolis probability p = min(1, e^{−βΔE}). Classes with p = 1 flip
-//!    outright; for the others a bit-sliced comparison u < p draws 64
-//!    independent uniforms u at once, most significant bit first, stopping
-//!    as soon as every lane is decided (≈ log₂ 64 + 2 random words per 64
-//!    spins). The comparison is exact: a lane undecided after 64 bits has
-//!    u = p to 64 bits and is rejected.
+//!    Metropolis probability p = min(1, e^{−βΔE}) (Metropolis et al. 1953).
+//!    Classes with p = 1 flip outright; for the others a bit-sliced
+//!    comparison u < p draws 64 independent uniforms u at once, most
+//!    significant bit first, stopping as soon as every lane is decided. The
+//!    comparison is exact: a lane undecided after 64 bits has u = p to 64
+//!    bits and is rejected.
+//! 3. The comparison runs for 8 words at once, each with its own
+//!    xoshiro256++ stream (Blackman & Vigna 2021), the 8 generators held as
+//!    structure of arrays so that one step for all 8 is a few vector
+//!    instructions (AVX-512 or AVX2, chosen at run time, or the portable
+//!    build of the same code: the chain is the same bit for bit). The words
+//!    of a sublattice do not neighbour each other, so their updates are
+//!    independent. All 8 words draw a random word per bit level until the
+//!    last of their M random lanes is decided: the maximum of M geometric
+//!    variables of mean 2, ≈ log₂ M + 1.3: about 10 levels at T_c, where
+//!    most sites have n ≤ 1 (M of the order of 8 × 50).
 //!
 //! When a sublattice row has fewer than 64 sites (L < 128), G rows share a
 //! word so that words stay full: word p holds rows p, p + R, …, p + (G−1)R
@@ -30,7 +40,8 @@
 //! word holds two rows of 32 sites instead of one.
 //!
 //! Rows (or words of rows) are grouped into fixed chunks, each with its own
-//! random stream, so the chain is the same whatever the number of threads.
+//! 8 random streams, so the chain is the same whatever the number of
+//! threads.
 //!
 //! # References
 //! - N. Metropolis, A. W. Rosenbluth, M. N. Rosenbluth, A. H. Teller and
@@ -40,6 +51,9 @@
 //!   (1981) (multi-spin coding).
 //! - B. Block, P. Virnau and T. Preis, Comput. Phys. Commun. 181, 1549 (2010)
 //!   (checkerboard multi-spin coding).
+//! - D. Blackman and S. Vigna, "Scrambled linear pseudorandom number
+//!   generators", ACM Trans. Math. Softw. 47, 36 (2021) (xoshiro256++ and
+//!   its jump polynomial).
 
 use super::model::IsingModel;
 use crate::linalg::dispatch::{self, Isa};
@@ -282,7 +296,7 @@ impl Lanes {
 /// differs from the threshold's (accept if it is 0); lanes undecided after
 /// 64 bits have u = t and are rejected, so the draw is exact. Every word
 /// draws a random word at every level until all lanes of all words are
-/// decided (≈ log₂(64·LANES) + 1.3 levels at T_c).
+/// decided (≈ log₂ M + 1.3 levels for M random lanes in all).
 #[inline(always)]
 fn bernoulli_batch<const C: usize>(
     lanes: &mut Lanes,
