@@ -4,10 +4,13 @@
 //! L = 64, 256 and 1024 on one thread and on all cores, nanoseconds per spin
 //! update beside a plain byte-per-spin Metropolis (typewriter order, table
 //! lookup, one 64-bit draw per non-trivial flip) measured in the same run,
-//! and their ratio; Wolff at T_c in nanoseconds per flipped spin; and the
-//! time of a 24-spin exact enumeration. Each figure is the median of 5
-//! repetitions of ≥ 0.5 s; the machine's idle fraction (from /proc/stat)
-//! during the whole run is printed so contaminated runs can be spotted.
+//! and their ratio; Wolff at T_c in nanoseconds of thread CPU time per
+//! flipped spin, in repetitions interleaved with the cluster loop from
+//! before issue #18 and with the byte-per-spin reference (medians of 9
+//! repetitions of 0.25 s each); and the time of a 24-spin exact
+//! enumeration. Each Metropolis figure is the median of 5 repetitions of
+//! ≥ 0.5 s; the machine's idle fraction (from /proc/stat) during the whole
+//! run is printed so contaminated runs can be spotted.
 //! Pass `--quick` for a short smoke run (CI builds but never runs this),
 //! `--wolff` to time only Wolff (against the previous cluster loop),
 //! `--metropolis` only Metropolis, `--size L` one lattice size (64, 256 or
@@ -70,6 +73,15 @@ impl PreviousWolff {
         }
         size
     }
+}
+
+/// The L×L start of the Metropolis samplers: independent ±1 spins.
+fn random_start(l: usize) -> Vec<i8> {
+    use rand::RngCore;
+    let mut r = rng::root(1);
+    (0..l * l)
+        .map(|_| if r.next_u64() >> 63 == 1 { 1 } else { -1 })
+        .collect()
 }
 
 /// (busy, total) jiffies of all CPUs from /proc/stat.
@@ -147,13 +159,7 @@ fn main() {
     let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &sizes };
     for &l in metropolis_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
-        let start: Vec<i8> = {
-            let mut r = rng::root(1);
-            use rand::RngCore;
-            (0..l * l)
-                .map(|_| if r.next_u64() >> 63 == 1 { 1 } else { -1 })
-                .collect()
-        };
+        let start = random_start(l);
         let n = (l * l) as f64;
         let mut byte =
             SequentialMetropolis::new(model, &start, rng::root(2), SiteOrder::Typewriter).unwrap();
@@ -180,10 +186,10 @@ fn main() {
         }
     }
     println!("\nWolff at T = T_c: ns of thread CPU time per flipped spin, median of");
-    println!("interleaved repetitions");
-    println!("(previous: the cluster loop before");
-    println!("issue #18 — division for the column, a 64-bit draw per aligned neighbour —");
-    println!("run on the same lattice and temperature in this run)");
+    println!("interleaved repetitions of: Wolff; the previous cluster loop (before issue");
+    println!("#18: division for the column, a 64-bit draw per aligned neighbour); and the");
+    println!("byte-per-spin Metropolis reference (ns per update), all on the same lattice");
+    println!("and temperature; /byte is Wolff's figure over the reference's");
     let wolff_sizes: &[usize] = if metropolis_only { &[] } else { &sizes };
     for &l in wolff_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
@@ -212,16 +218,31 @@ fn main() {
             };
             ns / flipped as f64
         };
-        let (mut new_ns, mut old_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..reps {
-            new_ns.push(time(&mut || wolff.cluster_update()));
-            old_ns.push(time(&mut || previous.cluster_update()));
-            ratios.push(old_ns.last().unwrap() / new_ns.last().unwrap());
+        let start = random_start(l);
+        let mut byte =
+            SequentialMetropolis::new(model, &start, rng::root(2), SiteOrder::Typewriter).unwrap();
+        for _ in 0..20 {
+            byte.sweep();
         }
-        let (ns, previous_ns) = (vrg::stats::median(&new_ns), vrg::stats::median(&old_ns));
-        let ratio = vrg::stats::median(&ratios);
+        let mut rows: [Vec<f64>; 5] = Default::default();
+        for _ in 0..reps {
+            let new = time(&mut || wolff.cluster_update());
+            let old = time(&mut || previous.cluster_update());
+            let reference = time(&mut || {
+                byte.sweep();
+                l * l
+            });
+            for (row, x) in rows
+                .iter_mut()
+                .zip([new, old, reference, old / new, new / reference])
+            {
+                row.push(x);
+            }
+        }
+        let [ns, previous_ns, byte_ns, ratio, per_byte] = rows.map(|r| vrg::stats::median(&r));
         println!(
-            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0} spins); previous {previous_ns:.2} ({ratio:.2}x)",
+            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0}); previous {previous_ns:.2} \
+             ({ratio:.2}x); byte-per-spin {byte_ns:.2} (/byte {per_byte:.2})",
             wolff.mean_cluster_size(),
         );
     }
