@@ -4,12 +4,17 @@
 //! L = 64, 256 and 1024 on one thread and on all cores, nanoseconds per spin
 //! update beside a plain byte-per-spin Metropolis (typewriter order, table
 //! lookup, one 64-bit draw per non-trivial flip) measured in the same run,
-//! and their ratio; Wolff at T_c in nanoseconds per flipped spin; and the
-//! time of a 24-spin exact enumeration. Each figure is the median of 5
-//! repetitions of ≥ 0.5 s; the machine's idle fraction (from /proc/stat)
-//! during the whole run is printed so contaminated runs can be spotted.
+//! and their ratio; Wolff at T_c in nanoseconds of thread CPU time per
+//! flipped spin, in repetitions interleaved with the cluster loop from
+//! before issue #18 and with the byte-per-spin reference (medians of 9
+//! repetitions of 0.25 s each); and the time of a 24-spin exact
+//! enumeration. Each Metropolis figure is the median of 5 repetitions of
+//! ≥ 0.5 s; the machine's idle fraction (from /proc/stat) during the whole
+//! run is printed so contaminated runs can be spotted.
 //! Pass `--quick` for a short smoke run (CI builds but never runs this),
-//! `--wolff` to time only Wolff (against the previous cluster loop).
+//! `--wolff` to time only Wolff (against the previous cluster loop),
+//! `--metropolis` only Metropolis, `--size L` one lattice size (64, 256 or
+//! 1024; for profiling).
 
 use std::time::Instant;
 use vrg::hamiltonian::SpinHamiltonian;
@@ -70,6 +75,15 @@ impl PreviousWolff {
     }
 }
 
+/// The L×L start of the Metropolis samplers: independent ±1 spins.
+fn random_start(l: usize) -> Vec<i8> {
+    use rand::RngCore;
+    let mut r = rng::root(1);
+    (0..l * l)
+        .map(|_| if r.next_u64() >> 63 == 1 { 1 } else { -1 })
+        .collect()
+}
+
 /// (busy, total) jiffies of all CPUs from /proc/stat.
 fn cpu_jiffies() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
@@ -92,6 +106,14 @@ fn own_jiffies() -> Option<u64> {
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Nanoseconds this thread has run on a CPU (from
+/// /proc/thread-self/schedstat), so time spent waiting for a core while
+/// other processes run is not counted.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }
 
 /// Median over `reps` of seconds per call of `step`, each repetition at
@@ -124,16 +146,20 @@ fn main() {
         "L", "threads", "multi-spin", "byte-per-spin", "ratio"
     );
     let wolff_only = std::env::args().any(|a| a == "--wolff");
-    let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &[64, 256, 1024] };
+    let metropolis_only = std::env::args().any(|a| a == "--metropolis");
+    // `--size L` restricts both samplers to one lattice size (for profiling).
+    let only_size: Option<usize> = std::env::args()
+        .skip_while(|a| a != "--size")
+        .nth(1)
+        .and_then(|v| v.parse().ok());
+    let sizes: Vec<usize> = [64, 256, 1024]
+        .into_iter()
+        .filter(|&l| only_size.is_none_or(|o| o == l))
+        .collect();
+    let metropolis_sizes: &[usize] = if wolff_only { &[] } else { &sizes };
     for &l in metropolis_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
-        let start: Vec<i8> = {
-            let mut r = rng::root(1);
-            use rand::RngCore;
-            (0..l * l)
-                .map(|_| if r.next_u64() >> 63 == 1 { 1 } else { -1 })
-                .collect()
-        };
+        let start = random_start(l);
         let n = (l * l) as f64;
         let mut byte =
             SequentialMetropolis::new(model, &start, rng::root(2), SiteOrder::Typewriter).unwrap();
@@ -159,37 +185,70 @@ fn main() {
             );
         }
     }
-    println!("\nWolff at T = T_c: ns per flipped spin (previous: the cluster loop before");
-    println!("issue #18 — division for the column, a 64-bit draw per aligned neighbour —");
-    println!("run on the same lattice and temperature in this run)");
-    for l in [64usize, 256, 1024] {
+    println!("\nWolff at T = T_c: ns of thread CPU time per flipped spin, median of");
+    println!("interleaved repetitions of: Wolff; the previous cluster loop (before issue");
+    println!("#18: division for the column, a 64-bit draw per aligned neighbour); and the");
+    println!("byte-per-spin Metropolis reference (ns per update), all on the same lattice");
+    println!("and temperature; /byte is Wolff's figure over the reference's");
+    let wolff_sizes: &[usize] = if metropolis_only { &[] } else { &sizes };
+    for &l in wolff_sizes {
         let model = IsingModel::new(l, 1.0, 0.0, tc).unwrap();
         let mut wolff = Wolff::new(model, &vec![1; l * l], rng::root(4)).unwrap();
         for _ in 0..20 {
             wolff.sweep();
         }
-        let mut flipped = 0u64;
-        let start = Instant::now();
-        let target = if quick { 0.1 } else { 2.0 };
-        while start.elapsed().as_secs_f64() < target {
-            flipped += wolff.cluster_update() as u64;
-        }
-        let ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
         let mut previous = PreviousWolff::new(l, tc);
         let mut warm = 0;
         while warm < 20 * l * l {
             warm += previous.cluster_update();
         }
-        let (mut flipped, start) = (0u64, Instant::now());
-        while start.elapsed().as_secs_f64() < target {
-            flipped += previous.cluster_update() as u64;
+        // Interleaved repetitions (new, previous, new, …), so that a change
+        // of load hits both alike: medians of ns per flipped spin and of
+        // the per-repetition ratio.
+        let (reps, target) = if quick { (1, 0.1) } else { (9, 0.25) };
+        // Thread CPU time where the kernel reports it, else wall time.
+        let time = |update: &mut dyn FnMut() -> usize| {
+            let (mut flipped, start, cpu) = (0u64, Instant::now(), thread_cpu_ns());
+            while flipped == 0 || start.elapsed().as_secs_f64() < target {
+                flipped += update() as u64;
+            }
+            let ns = match (cpu, thread_cpu_ns()) {
+                (Some(a), Some(b)) => (b - a) as f64,
+                _ => start.elapsed().as_secs_f64() * 1e9,
+            };
+            ns / flipped as f64
+        };
+        let start = random_start(l);
+        let mut byte =
+            SequentialMetropolis::new(model, &start, rng::root(2), SiteOrder::Typewriter).unwrap();
+        for _ in 0..20 {
+            byte.sweep();
         }
-        let previous_ns = start.elapsed().as_secs_f64() / flipped as f64 * 1e9;
+        let mut rows: [Vec<f64>; 5] = Default::default();
+        for _ in 0..reps {
+            let new = time(&mut || wolff.cluster_update());
+            let old = time(&mut || previous.cluster_update());
+            let reference = time(&mut || {
+                byte.sweep();
+                l * l
+            });
+            for (row, x) in rows
+                .iter_mut()
+                .zip([new, old, reference, old / new, new / reference])
+            {
+                row.push(x);
+            }
+        }
+        let [ns, previous_ns, byte_ns, ratio, per_byte] = rows.map(|r| vrg::stats::median(&r));
         println!(
-            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0} spins); previous {previous_ns:.2} ({:.2}x)",
+            "{l:>6} {ns:>10.2} ns/flipped spin  (mean cluster {:.0}); previous {previous_ns:.2} \
+             ({ratio:.2}x); byte-per-spin {byte_ns:.2} (/byte {per_byte:.2})",
             wolff.mean_cluster_size(),
-            previous_ns / ns
         );
+    }
+    if wolff_only || metropolis_only || only_size.is_some() {
+        report_load(before, own_before, cores);
+        return;
     }
     println!("\nExact enumeration, 4×6 Ising (2^24 states), {cores} threads");
     let h = SpinHamiltonian::from_ising_square(4, 6, 0.44, 0.0).unwrap();
@@ -201,6 +260,11 @@ fn main() {
         0.0,
     );
     println!("{seconds:>10.3} s per enumeration");
+    report_load(before, own_before, cores);
+}
+
+/// Prints the share of the machine other processes used since `before`.
+fn report_load(before: Option<(u64, u64)>, own_before: Option<u64>, cores: usize) {
     if let (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) =
         (before, cpu_jiffies(), own_before, own_jiffies())
     {

@@ -13,12 +13,22 @@
 //! 1. a_k = s XOR nb_k marks anti-aligned neighbours; a bit-sliced adder turns
 //!    the four a_k into the 3-bit count n ∈ 0…4 per lane.
 //! 2. ΔE of a flip is 2J(4 − 2n) + 2h s, so each (n, s) class has one
-//!    Metropolis probability p = min(1, e^{−βΔE}). Classes with p = 1 flip
-//!    outright; for the others a bit-sliced comparison u < p draws 64
-//!    independent uniforms u at once, most significant bit first, stopping
-//!    as soon as every lane is decided (≈ log₂ 64 + 2 random words per 64
-//!    spins). The comparison is exact: a lane undecided after 64 bits has
-//!    u = p to 64 bits and is rejected.
+//!    Metropolis probability p = min(1, e^{−βΔE}) (Metropolis et al. 1953).
+//!    Classes with p = 1 flip outright; for the others a bit-sliced
+//!    comparison u < p draws 64 independent uniforms u at once, most
+//!    significant bit first, stopping as soon as every lane is decided. The
+//!    comparison is exact: a lane undecided after 64 bits has u = p to 64
+//!    bits and is rejected.
+//! 3. The comparison runs for 8 words at once, each with its own
+//!    xoshiro256++ stream (Blackman & Vigna 2021), the 8 generators held as
+//!    structure of arrays so that one step for all 8 is a few vector
+//!    instructions (AVX-512 or AVX2, chosen at run time, or the portable
+//!    build of the same code: the chain is the same bit for bit). The words
+//!    of a sublattice do not neighbour each other, so their updates are
+//!    independent. All 8 words draw a random word per bit level until the
+//!    last of their M random lanes is decided: the maximum of M geometric
+//!    variables of mean 2, ≈ log₂ M + 1.3: about 10 levels at T_c, where
+//!    most sites have n ≤ 1 (M of the order of 8 × 50).
 //!
 //! When a sublattice row has fewer than 64 sites (L < 128), G rows share a
 //! word so that words stay full: word p holds rows p, p + R, …, p + (G−1)R
@@ -30,7 +40,8 @@
 //! word holds two rows of 32 sites instead of one.
 //!
 //! Rows (or words of rows) are grouped into fixed chunks, each with its own
-//! random stream, so the chain is the same whatever the number of threads.
+//! 8 random streams, so the chain is the same whatever the number of
+//! threads.
 //!
 //! # References
 //! - N. Metropolis, A. W. Rosenbluth, M. N. Rosenbluth, A. H. Teller and
@@ -40,9 +51,13 @@
 //!   (1981) (multi-spin coding).
 //! - B. Block, P. Virnau and T. Preis, Comput. Phys. Commun. 181, 1549 (2010)
 //!   (checkerboard multi-spin coding).
+//! - D. Blackman and S. Vigna, "Scrambled linear pseudorandom number
+//!   generators", ACM Trans. Math. Softw. 47, 36 (2021) (xoshiro256++ and
+//!   its jump polynomial).
 
 use super::model::IsingModel;
-use crate::rng::{self, Rng};
+use crate::linalg::dispatch::{self, Isa};
+use crate::rng::Rng;
 use rand::RngCore;
 use rayon::prelude::*;
 
@@ -169,24 +184,148 @@ fn select(bits: u8, masks: &[u64; 5]) -> u64 {
     out
 }
 
-/// Bit-sliced Bernoulli draws: returns a mask whose lane is set with
-/// probability threshold_c / 2^64 for the class c the lane belongs to
-/// (`masks[c]`, disjoint). Compares 64 uniforms with the thresholds most
-/// significant bit first and stops once every lane is decided.
-#[inline(always)]
-fn bernoulli_lanes(rng: &mut Rng, masks: &[u64], thresholds: &[u64]) -> u64 {
-    let mut undecided = masks.iter().fold(0, |a, m| a | m);
-    let mut accept = 0u64;
-    let mut bit = 64u32;
-    while undecided != 0 && bit > 0 {
-        bit -= 1;
-        let r = rng.next_u64();
-        let mut p = 0u64;
-        for (m, t) in masks.iter().zip(thresholds) {
-            p |= m & 0u64.wrapping_sub((t >> bit) & 1);
+/// Words updated together: one random stream (xoshiro256++ lane) each.
+const LANES: usize = 8;
+/// At most 5 counts × 2 spins classes need random numbers.
+const MAX_CLASSES: usize = 10;
+
+/// xoshiro256++'s jump polynomial: [`Lanes::jump`] advances a state by 2^128
+/// draws (Blackman & Vigna 2021; the constants of `rand_xoshiro`'s `jump`).
+const JUMP: [u64; 4] = [
+    0x180e_c6d3_3cfd_0aba,
+    0xd5a6_1266_f0c9_392c,
+    0xa958_2618_e03f_c9aa,
+    0x39ab_dc45_29b1_661c,
+];
+
+/// [`LANES`] independent xoshiro256++ generators stored as structure of
+/// arrays (`s[j][lane]`), so that one [`Lanes::next`] is a handful of
+/// vector instructions. Lane streams are xoshiro256++ exactly (checked
+/// against `rand_xoshiro` in the tests), each 2^128 draws from the next.
+///
+/// # References
+/// D. Blackman and S. Vigna, "Scrambled linear pseudorandom number
+/// generators", ACM Trans. Math. Softw. 47, 36 (2021).
+#[derive(Clone, Debug)]
+struct Lanes {
+    s: [[u64; LANES]; 4],
+}
+
+impl Lanes {
+    /// One 64-bit output per lane: x = rotl(s₀ + s₃, 23) + s₀, then the
+    /// xoshiro256 state transition.
+    #[inline(always)]
+    fn next(&mut self) -> [u64; LANES] {
+        let [s0, s1, s2, s3] = &mut self.s;
+        let mut out = [0u64; LANES];
+        for i in 0..LANES {
+            out[i] = s0[i]
+                .wrapping_add(s3[i])
+                .rotate_left(23)
+                .wrapping_add(s0[i]);
+            let t = s1[i] << 17;
+            s2[i] ^= s0[i];
+            s3[i] ^= s1[i];
+            s1[i] ^= s2[i];
+            s0[i] ^= s3[i];
+            s2[i] ^= t;
+            s3[i] = s3[i].rotate_left(45);
         }
-        accept |= undecided & !r & p;
-        undecided &= !(r ^ p);
+        out
+    }
+
+    /// One xoshiro256++ step of a single raw state.
+    fn step(s: &mut [u64; 4]) {
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+    }
+
+    /// Advances a raw state by 2^128 draws.
+    fn jump(s: &mut [u64; 4]) {
+        let mut acc = [0u64; 4];
+        for j in JUMP {
+            for b in 0..64 {
+                if (j >> b) & 1 == 1 {
+                    for (a, x) in acc.iter_mut().zip(s.iter()) {
+                        *a ^= x;
+                    }
+                }
+                Self::step(s);
+            }
+        }
+        *s = acc;
+    }
+
+    /// `count` sets of lanes: the raw states x, J x, J² x, … (J the jump,
+    /// so no two lanes overlap within 2^128 draws) dealt out in order, with
+    /// x the next four words drawn from (a copy of) `rng`.
+    fn streams(rng: &Rng, count: usize) -> Vec<Lanes> {
+        let mut base = rng.clone();
+        let mut state = [0u64; 4];
+        for x in state.iter_mut() {
+            *x = base.next_u64();
+        }
+        if state == [0; 4] {
+            // xoshiro's one forbidden state (probability 2^-256).
+            state[0] = 1;
+        }
+        (0..count)
+            .map(|_| {
+                let mut lanes = Lanes { s: [[0; LANES]; 4] };
+                for i in 0..LANES {
+                    for (component, x) in lanes.s.iter_mut().zip(state) {
+                        component[i] = x;
+                    }
+                    Self::jump(&mut state);
+                }
+                lanes
+            })
+            .collect()
+    }
+}
+
+/// Bit-sliced Bernoulli draws for [`LANES`] words at once, one random
+/// stream per word: word w's lane is set with probability threshold_c / 2^64 for the
+/// class c it belongs to (`masks[c][w]`, disjoint per word). Bit by bit from
+/// the most significant, u < t is decided in a lane where the random bit
+/// differs from the threshold's (accept if it is 0); lanes undecided after
+/// 64 bits have u = t and are rejected, so the draw is exact. Every word
+/// draws a random word at every level until all lanes of all words are
+/// decided (≈ log₂ M + 1.3 levels for M random lanes in all).
+#[inline(always)]
+fn bernoulli_batch<const C: usize>(
+    lanes: &mut Lanes,
+    masks: &[[u64; LANES]; C],
+    thresholds: &[u64; C],
+) -> [u64; LANES] {
+    let mut undecided = [0u64; LANES];
+    for class in masks {
+        for (u, m) in undecided.iter_mut().zip(class) {
+            *u |= m;
+        }
+    }
+    let mut accept = [0u64; LANES];
+    let mut bit = 64u32;
+    while bit > 0 && undecided.iter().fold(0, |a, u| a | u) != 0 {
+        bit -= 1;
+        let r = lanes.next();
+        let mut levels = [0u64; C];
+        for (l, t) in levels.iter_mut().zip(thresholds) {
+            *l = broadcast_bit(*t, bit);
+        }
+        for i in 0..LANES {
+            let mut p = 0;
+            for c in 0..C {
+                p |= masks[c][i] & levels[c];
+            }
+            accept[i] |= undecided[i] & !r[i] & p;
+            undecided[i] &= !(r[i] ^ p);
+        }
     }
     accept
 }
@@ -208,7 +347,10 @@ pub struct MultiSpinMetropolis {
     black: Vec<u64>,
     white: Vec<u64>,
     rules: Rules,
-    streams: Vec<Rng>,
+    /// One set of [`LANES`] random streams per chunk of rows.
+    streams: Vec<Lanes>,
+    /// Which compiled kernel runs the half sweeps.
+    isa: Isa,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -261,7 +403,8 @@ impl MultiSpinMetropolis {
             black: vec![0; storage_rows * words],
             white: vec![0; storage_rows * words],
             rules: Rules::new(&model),
-            streams: rng::streams(rng, chunks),
+            streams: Lanes::streams(rng, chunks),
+            isa: dispatch::isa(),
         };
         sampler.load(spins);
         Ok(sampler)
@@ -355,20 +498,17 @@ impl MultiSpinMetropolis {
             Colour::White => (&mut self.white, &self.black),
         };
         let rules = &self.rules;
+        let isa = self.isa;
         let chunk_words = ROWS_PER_CHUNK * words;
-        let work = |(chunk, (rows, rng)): (usize, (&mut [u64], &mut Rng))| {
-            let first_row = chunk * ROWS_PER_CHUNK;
-            for (offset, row_words) in rows.chunks_exact_mut(words).enumerate() {
-                update_row(
-                    &geometry,
-                    rules,
-                    colour,
-                    first_row + offset,
-                    row_words,
-                    other,
-                    rng,
-                );
-            }
+        let work = |(chunk, (rows, lanes)): (usize, (&mut [u64], &mut Lanes))| {
+            let job = Chunk {
+                geometry: &geometry,
+                rules,
+                colour,
+                first_row: chunk * ROWS_PER_CHUNK,
+                other,
+            };
+            job.run(isa, rows, lanes);
         };
         if l * l >= PARALLEL_MIN_SPINS && rayon::current_num_threads() > 1 {
             target
@@ -544,81 +684,174 @@ fn broadcast_bit(value: u64, bit: u32) -> u64 {
     0u64.wrapping_sub((value >> bit) & 1)
 }
 
-/// The zero-field ferromagnet's acceptance, specialised: lanes with n ≥ 2
-/// anti-aligned neighbours (ΔE ≤ 0) flip; n = 1 flips with probability
-/// e^{−4βJ}, n = 0 with e^{−8βJ}, drawn bit-sliced as in [`bernoulli_lanes`].
-#[inline(always)]
-fn ferromagnet_flips(rng: &mut Rng, counts: &[u64; 5], thresholds: [u64; 2]) -> u64 {
-    let (one, zero) = (counts[1], counts[0]);
-    let mut undecided = one | zero;
-    let mut accept = counts[2] | counts[3] | counts[4];
-    let mut bit = 64u32;
-    while undecided != 0 && bit > 0 {
-        bit -= 1;
-        let r = rng.next_u64();
-        let p =
-            (one & broadcast_bit(thresholds[0], bit)) | (zero & broadcast_bit(thresholds[1], bit));
-        accept |= undecided & !r & p;
-        undecided &= !(r ^ p);
-    }
-    accept
+/// One chunk of rows of a half sweep: what [`Chunk::run`] needs besides the
+/// rows themselves and their random streams.
+struct Chunk<'a> {
+    geometry: &'a Geometry,
+    rules: &'a Rules,
+    colour: Colour,
+    /// The chunk's first storage row.
+    first_row: usize,
+    /// The other sublattice (read only).
+    other: &'a [u64],
 }
 
+impl Chunk<'_> {
+    /// Updates `rows` (the chunk's words) with the kernel compiled for `isa`.
+    fn run(&self, isa: Isa, rows: &mut [u64], lanes: &mut Lanes) {
+        /// [`Chunk::update`] compiled for AVX-512.
+        ///
+        /// # Safety
+        /// The processor supports AVX-512F, AVX-512DQ, AVX-512VL, AVX2 and
+        /// FMA ([`dispatch::isa`] returned [`Isa::Avx512`]).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+        unsafe fn avx512(chunk: &Chunk, rows: &mut [u64], lanes: &mut Lanes) {
+            chunk.update(rows, lanes)
+        }
+        /// [`Chunk::update`] compiled for AVX2.
+        ///
+        /// # Safety
+        /// The processor supports AVX2 and FMA ([`dispatch::isa`] returned
+        /// [`Isa::Avx2`] or [`Isa::Avx512`]).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(chunk: &Chunk, rows: &mut [u64], lanes: &mut Lanes) {
+            chunk.update(rows, lanes)
+        }
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `isa` comes from `dispatch::isa` (or, in tests, is
+            // checked against it), so the processor has these features.
+            Isa::Avx512 => unsafe { avx512(self, rows, lanes) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Isa::Avx2 => unsafe { avx2(self, rows, lanes) },
+            _ => self.update(rows, lanes),
+        }
+    }
+
+    /// Computes every word's anti-aligned counts and Metropolis classes,
+    /// [`LANES`] words at a time, draws their random flips with
+    /// [`bernoulli_batch`] and applies them. Words of one sublattice do not
+    /// neighbour each other, so updating them together is exact.
+    #[inline(always)]
+    fn update(&self, rows: &mut [u64], lanes: &mut Lanes) {
+        match self.rules.ferromagnet {
+            Some(thresholds) => self.update_ferromagnet(rows, lanes, thresholds),
+            None => self.update_general(rows, lanes),
+        }
+    }
+
+    /// The zero-field ferromagnet: lanes with n ≥ 2 anti-aligned neighbours
+    /// (ΔE ≤ 0) flip; n = 1 flips with probability e^{−4βJ} and n = 0 with
+    /// e^{−8βJ} (`thresholds`).
+    #[inline(always)]
+    fn update_ferromagnet(&self, rows: &mut [u64], lanes: &mut Lanes, thresholds: [u64; 2]) {
+        let g = self.geometry;
+        let words = g.words;
+        let mut always = [0u64; LANES];
+        let mut classes = [[0u64; LANES]; 2];
+        let (mut first, mut filled) = (0, 0);
+        for offset in 0..rows.len() / words {
+            let neighbours = g.row_neighbours(self.colour, self.first_row + offset, self.other);
+            for k in 0..words {
+                let s = rows[offset * words + k];
+                let [a, b, c, d] = neighbours.word(k);
+                let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
+                let valid = if k + 1 == words {
+                    g.last_mask
+                } else {
+                    u64::MAX
+                };
+                always[filled] = (counts[2] | counts[3] | counts[4]) & valid;
+                classes[0][filled] = counts[1] & valid;
+                classes[1][filled] = counts[0] & valid;
+                filled += 1;
+                if filled == LANES {
+                    let flips = bernoulli_batch(lanes, &classes, &thresholds);
+                    apply(&mut rows[first..first + LANES], &always, &flips);
+                    first += LANES;
+                    filled = 0;
+                }
+            }
+        }
+        if filled > 0 {
+            for j in filled..LANES {
+                always[j] = 0;
+                classes[0][j] = 0;
+                classes[1][j] = 0;
+            }
+            let flips = bernoulli_batch(lanes, &classes, &thresholds);
+            apply(&mut rows[first..first + filled], &always, &flips);
+        }
+    }
+
+    /// Any coupling, field and temperature: classes that always flip, and up
+    /// to ten (n, s) classes with their own thresholds.
+    #[inline(always)]
+    fn update_general(&self, rows: &mut [u64], lanes: &mut Lanes) {
+        let g = self.geometry;
+        let rules = self.rules;
+        let words = g.words;
+        let mut thresholds = [0u64; MAX_CLASSES];
+        for (t, class) in thresholds.iter_mut().zip(&rules.random) {
+            *t = class.threshold;
+        }
+        let mut always = [0u64; LANES];
+        let mut classes = [[0u64; LANES]; MAX_CLASSES];
+        let (mut first, mut filled) = (0, 0);
+        for offset in 0..rows.len() / words {
+            let neighbours = g.row_neighbours(self.colour, self.first_row + offset, self.other);
+            for k in 0..words {
+                let s = rows[offset * words + k];
+                let [a, b, c, d] = neighbours.word(k);
+                let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
+                let valid = if k + 1 == words {
+                    g.last_mask
+                } else {
+                    u64::MAX
+                };
+                always[filled] = (select(rules.always_both, &counts)
+                    | (s & select(rules.always_up, &counts))
+                    | (!s & select(rules.always_down, &counts)))
+                    & valid;
+                for (class, masks) in rules.random.iter().zip(classes.iter_mut()) {
+                    let lanes = counts[class.anti_aligned as usize];
+                    masks[filled] = valid
+                        & match class.spin_up {
+                            None => lanes,
+                            Some(true) => lanes & s,
+                            Some(false) => lanes & !s,
+                        };
+                }
+                filled += 1;
+                if filled == LANES {
+                    let flips = bernoulli_batch(lanes, &classes, &thresholds);
+                    apply(&mut rows[first..first + LANES], &always, &flips);
+                    first += LANES;
+                    filled = 0;
+                }
+            }
+        }
+        if filled > 0 {
+            for j in filled..LANES {
+                always[j] = 0;
+                for masks in classes.iter_mut() {
+                    masks[j] = 0;
+                }
+            }
+            let flips = bernoulli_batch(lanes, &classes, &thresholds);
+            apply(&mut rows[first..first + filled], &always, &flips);
+        }
+    }
+}
+
+/// Flips the lanes of `always` and `flips` in `words` (at most [`LANES`]).
 #[inline(always)]
-fn update_row(
-    geometry: &Geometry,
-    rules: &Rules,
-    colour: Colour,
-    row: usize,
-    row_words: &mut [u64],
-    other: &[u64],
-    rng: &mut Rng,
-) {
-    let neighbours = geometry.row_neighbours(colour, row, other);
-    let words = geometry.words;
-    if let Some(thresholds) = rules.ferromagnet {
-        for (k, word) in row_words.iter_mut().enumerate() {
-            let s = *word;
-            let [a, b, c, d] = neighbours.word(k);
-            let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
-            let flip = ferromagnet_flips(rng, &counts, thresholds);
-            let valid = if k + 1 == words {
-                geometry.last_mask
-            } else {
-                u64::MAX
-            };
-            *word = s ^ (flip & valid);
-        }
-        return;
-    }
-    let mut masks = [0u64; 10];
-    let mut thresholds = [0u64; 10];
-    for (t, class) in thresholds.iter_mut().zip(&rules.random) {
-        *t = class.threshold;
-    }
-    let n_random = rules.random.len();
-    for (k, word) in row_words.iter_mut().enumerate() {
-        let s = *word;
-        let [a, b, c, d] = neighbours.word(k);
-        let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
-        let mut flip = select(rules.always_both, &counts)
-            | (s & select(rules.always_up, &counts))
-            | (!s & select(rules.always_down, &counts));
-        for (class, mask) in rules.random.iter().zip(masks.iter_mut()) {
-            let lanes = counts[class.anti_aligned as usize];
-            *mask = match class.spin_up {
-                None => lanes,
-                Some(true) => lanes & s,
-                Some(false) => lanes & !s,
-            };
-        }
-        flip |= bernoulli_lanes(rng, &masks[..n_random], &thresholds[..n_random]);
-        let valid = if k + 1 == words {
-            geometry.last_mask
-        } else {
-            u64::MAX
-        };
-        *word = s ^ (flip & valid);
+fn apply(words: &mut [u64], always: &[u64; LANES], flips: &[u64; LANES]) {
+    for ((w, a), f) in words.iter_mut().zip(always).zip(flips) {
+        *w ^= a | f;
     }
 }
 
@@ -626,6 +859,7 @@ fn update_row(
 mod tests {
     use super::*;
     use crate::ising::model::{bond_and_spin_sums, neighbour_sum};
+    use crate::rng;
 
     fn random_spins(l: usize, seed: u64) -> Vec<i8> {
         let mut r = rng::root(seed);
@@ -711,24 +945,160 @@ mod tests {
         assert_eq!(run(1), run(2));
     }
 
-    /// The bit-sliced Bernoulli lanes have the right probabilities.
+    /// Every lane of [`Lanes`] is the xoshiro256++ stream of `rand_xoshiro`
+    /// started from the same state, lane k of set c jumped 8c + k times.
     #[test]
+    fn lanes_are_jumped_xoshiro256plusplus_streams() {
+        use rand::SeedableRng;
+        let base = rng::root(42);
+        let mut copy = base.clone();
+        let mut seed = [0u8; 32];
+        for chunk in seed.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&copy.next_u64().to_le_bytes());
+        }
+        let mut reference = Rng::from_seed(seed);
+        let mut sets = Lanes::streams(&base, 3);
+        for set in sets.iter_mut() {
+            let mut expected: Vec<Rng> = Vec::new();
+            for _ in 0..LANES {
+                expected.push(reference.clone());
+                reference.jump();
+            }
+            for _ in 0..50 {
+                let draws = set.next();
+                for (lane, stream) in expected.iter_mut().enumerate() {
+                    assert_eq!(draws[lane], stream.next_u64(), "lane {lane}");
+                }
+            }
+        }
+    }
+
+    /// The early-stopping bit-sliced comparison decides exactly u < t: its
+    /// result equals the full 64-bit comparison of the uniforms assembled
+    /// from the same random words (bit `level` of u from the level-th draw),
+    /// thresholds at the edges (0, 1, 2^63, 2^64 − 1) included.
+    #[test]
+    #[allow(clippy::needless_range_loop)] // words × bits × classes, clearer indexed
+    fn bernoulli_batch_equals_full_comparison() {
+        let mut r = rng::root(7);
+        let mut lanes = Lanes::streams(&r, 1).pop().unwrap();
+        let edges = [
+            0u64,
+            1,
+            1 << 63,
+            u64::MAX,
+            u64::MAX - 1,
+            0x0000_0001_0000_0000,
+        ];
+        for trial in 0..2000 {
+            let thresholds: [u64; 3] = std::array::from_fn(|_| {
+                if trial % 4 == 0 {
+                    edges[(r.next_u64() % edges.len() as u64) as usize]
+                } else {
+                    // Thresholds with long runs of equal bits too.
+                    r.next_u64() >> (r.next_u64() % 64)
+                }
+            });
+            // Disjoint class masks per word; some lanes in no class.
+            let mut masks = [[0u64; LANES]; 3];
+            for w in 0..LANES {
+                let (x, y) = (r.next_u64(), r.next_u64());
+                masks[0][w] = x & y;
+                masks[1][w] = x & !y;
+                masks[2][w] = !x & y & r.next_u64();
+            }
+            let mut full = lanes.clone();
+            let got = bernoulli_batch(&mut lanes, &masks, &thresholds);
+            let mut u = [[0u64; 64]; LANES];
+            for level in 0..64 {
+                let draw = full.next();
+                for w in 0..LANES {
+                    for (b, ub) in u[w].iter_mut().enumerate() {
+                        *ub |= ((draw[w] >> b) & 1) << (63 - level);
+                    }
+                }
+            }
+            for w in 0..LANES {
+                let mut expected = 0u64;
+                for b in 0..64 {
+                    for c in 0..3 {
+                        if (masks[c][w] >> b) & 1 == 1 && u[w][b] < thresholds[c] {
+                            expected |= 1 << b;
+                        }
+                    }
+                }
+                assert_eq!(got[w], expected, "trial {trial} word {w}");
+            }
+        }
+    }
+
+    /// The bit-sliced Bernoulli lanes have the right probabilities in every
+    /// word of a batch (z-scores against the binomial error bars).
+    #[test]
+    #[allow(clippy::needless_range_loop)]
     fn bernoulli_lanes_frequency() {
-        let mut r = rng::root(17);
+        let mut lanes = Lanes::streams(&rng::root(17), 1).pop().unwrap();
         let p = [0.3_f64, 0.01];
         let thresholds = [(p[0] * 2f64.powi(64)) as u64, (p[1] * 2f64.powi(64)) as u64];
-        let masks = [0x00000000FFFFFFFFu64, 0xFFFFFFFF00000000u64];
-        let trials = 20_000;
-        let mut hits = [0u64; 2];
+        let masks = [
+            [0x0000_0000_FFFF_FFFFu64; LANES],
+            [0xFFFF_FFFF_0000_0000u64; LANES],
+        ];
+        let trials = 5_000;
+        let mut hits = [[0u64; LANES]; 2];
         for _ in 0..trials {
-            let a = bernoulli_lanes(&mut r, &masks, &thresholds);
-            hits[0] += (a & masks[0]).count_ones() as u64;
-            hits[1] += (a & masks[1]).count_ones() as u64;
+            let a = bernoulli_batch(&mut lanes, &masks, &thresholds);
+            for c in 0..2 {
+                for w in 0..LANES {
+                    hits[c][w] += (a[w] & masks[c][w]).count_ones() as u64;
+                }
+            }
         }
+        let n = (trials * 32) as f64;
         for c in 0..2 {
-            let n = (trials * 32) as f64;
-            let z = (hits[c] as f64 - n * p[c]) / (n * p[c] * (1.0 - p[c])).sqrt();
-            assert!(z.abs() < 4.5, "class {c}: z = {z}");
+            for w in 0..LANES {
+                let z = (hits[c][w] as f64 - n * p[c]) / (n * p[c] * (1.0 - p[c])).sqrt();
+                assert!(z.abs() < 4.5, "class {c} word {w}: z = {z}");
+            }
+        }
+    }
+
+    /// The AVX-512, AVX2 and portable kernels give the same chain bit for
+    /// bit (those the processor supports), for the zero-field ferromagnet
+    /// and for the general rules, across the word layouts.
+    #[test]
+    fn kernels_agree_bit_for_bit() {
+        let host = dispatch::isa();
+        let kernels: Vec<Isa> = [Isa::Generic, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&k| match k {
+                Isa::Generic => true,
+                Isa::Avx2 => host != Isa::Generic,
+                Isa::Avx512 => host == Isa::Avx512,
+            })
+            .collect();
+        for l in [4, 8, 12, 64, 66, 130, 256] {
+            for (field, t) in [(0.0, 2.27), (0.2, 2.5), (0.0, 5.0)] {
+                let spins = random_spins(l, 11 + l as u64);
+                let model = IsingModel::new(l, 1.0, field, t).unwrap();
+                let chains: Vec<Vec<i8>> = kernels
+                    .iter()
+                    .map(|&isa| {
+                        let mut s = MultiSpinMetropolis::new(model, &spins, &rng::root(9)).unwrap();
+                        s.isa = isa;
+                        for _ in 0..4 {
+                            s.sweep();
+                        }
+                        let mut out = vec![0i8; l * l];
+                        s.store(&mut out);
+                        out
+                    })
+                    .collect();
+                for (k, chain) in kernels.iter().zip(&chains) {
+                    assert_eq!(chain, &chains[0], "L = {l}, h = {field}: {k:?} vs Generic");
+                }
+                assert_ne!(chains[0], spins, "L = {l}: the chain moved");
+            }
         }
     }
 }
