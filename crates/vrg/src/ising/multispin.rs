@@ -748,58 +748,53 @@ impl Chunk<'_> {
     /// e^{−8βJ} (`thresholds`).
     #[inline(always)]
     fn update_ferromagnet(&self, rows: &mut [u64], lanes: &mut Lanes, thresholds: [u64; 2]) {
-        let g = self.geometry;
-        let words = g.words;
-        let mut always = [0u64; LANES];
-        let mut classes = [[0u64; LANES]; 2];
-        let (mut first, mut filled) = (0, 0);
-        for offset in 0..rows.len() / words {
-            let neighbours = g.row_neighbours(self.colour, self.first_row + offset, self.other);
-            for k in 0..words {
-                let s = rows[offset * words + k];
-                let [a, b, c, d] = neighbours.word(k);
-                let counts = count_masks(s ^ a, s ^ b, s ^ c, s ^ d);
-                let valid = if k + 1 == words {
-                    g.last_mask
-                } else {
-                    u64::MAX
-                };
-                always[filled] = (counts[2] | counts[3] | counts[4]) & valid;
-                classes[0][filled] = counts[1] & valid;
-                classes[1][filled] = counts[0] & valid;
-                filled += 1;
-                if filled == LANES {
-                    let flips = bernoulli_batch(lanes, &classes, &thresholds);
-                    apply(&mut rows[first..first + LANES], &always, &flips);
-                    first += LANES;
-                    filled = 0;
-                }
-            }
-        }
-        if filled > 0 {
-            for j in filled..LANES {
-                always[j] = 0;
-                classes[0][j] = 0;
-                classes[1][j] = 0;
-            }
-            let flips = bernoulli_batch(lanes, &classes, &thresholds);
-            apply(&mut rows[first..first + filled], &always, &flips);
-        }
+        self.update_batched(rows, lanes, &thresholds, |_, counts, always, classes| {
+            *always = counts[2] | counts[3] | counts[4];
+            *classes = [counts[1], counts[0]];
+        });
     }
 
     /// Any coupling, field and temperature: classes that always flip, and up
     /// to ten (n, s) classes with their own thresholds.
     #[inline(always)]
     fn update_general(&self, rows: &mut [u64], lanes: &mut Lanes) {
-        let g = self.geometry;
         let rules = self.rules;
-        let words = g.words;
         let mut thresholds = [0u64; MAX_CLASSES];
         for (t, class) in thresholds.iter_mut().zip(&rules.random) {
             *t = class.threshold;
         }
+        self.update_batched(rows, lanes, &thresholds, |s, counts, always, classes| {
+            *always = select(rules.always_both, counts)
+                | (s & select(rules.always_up, counts))
+                | (!s & select(rules.always_down, counts));
+            for (class, mask) in rules.random.iter().zip(classes.iter_mut()) {
+                let lanes = counts[class.anti_aligned as usize];
+                *mask = match class.spin_up {
+                    None => lanes,
+                    Some(true) => lanes & s,
+                    Some(false) => lanes & !s,
+                };
+            }
+        });
+    }
+
+    /// The batching shared by both rules: each word's anti-aligned counts,
+    /// then `classify(s, counts, always, classes)` sets the lanes that
+    /// always flip and the lanes of each of the C random classes (classes
+    /// it leaves alone stay 0), [`LANES`] words at a time through
+    /// [`bernoulli_batch`] with `thresholds`, then [`apply`].
+    #[inline(always)]
+    fn update_batched<const C: usize>(
+        &self,
+        rows: &mut [u64],
+        lanes: &mut Lanes,
+        thresholds: &[u64; C],
+        classify: impl Fn(u64, &[u64; 5], &mut u64, &mut [u64; C]),
+    ) {
+        let g = self.geometry;
+        let words = g.words;
         let mut always = [0u64; LANES];
-        let mut classes = [[0u64; LANES]; MAX_CLASSES];
+        let mut classes = [[0u64; LANES]; C];
         let (mut first, mut filled) = (0, 0);
         for offset in 0..rows.len() / words {
             let neighbours = g.row_neighbours(self.colour, self.first_row + offset, self.other);
@@ -812,22 +807,15 @@ impl Chunk<'_> {
                 } else {
                     u64::MAX
                 };
-                always[filled] = (select(rules.always_both, &counts)
-                    | (s & select(rules.always_up, &counts))
-                    | (!s & select(rules.always_down, &counts)))
-                    & valid;
-                for (class, masks) in rules.random.iter().zip(classes.iter_mut()) {
-                    let lanes = counts[class.anti_aligned as usize];
-                    masks[filled] = valid
-                        & match class.spin_up {
-                            None => lanes,
-                            Some(true) => lanes & s,
-                            Some(false) => lanes & !s,
-                        };
+                let (mut flip, mut random) = (0u64, [0u64; C]);
+                classify(s, &counts, &mut flip, &mut random);
+                always[filled] = flip & valid;
+                for (masks, r) in classes.iter_mut().zip(random) {
+                    masks[filled] = r & valid;
                 }
                 filled += 1;
                 if filled == LANES {
-                    let flips = bernoulli_batch(lanes, &classes, &thresholds);
+                    let flips = bernoulli_batch(lanes, &classes, thresholds);
                     apply(&mut rows[first..first + LANES], &always, &flips);
                     first += LANES;
                     filled = 0;
@@ -841,7 +829,7 @@ impl Chunk<'_> {
                     masks[j] = 0;
                 }
             }
-            let flips = bernoulli_batch(lanes, &classes, &thresholds);
+            let flips = bernoulli_batch(lanes, &classes, thresholds);
             apply(&mut rows[first..first + filled], &always, &flips);
         }
     }
