@@ -19,7 +19,8 @@
 #
 # Extra flags for the two EMF runs come from $VRG_TAP_FLAGS (for example
 # "--chains 20": fewer persistent magnetisations, each update's cost falls in
-# proportion).
+# proportion); extra flags for all three runs (the shared schedule, for
+# example "--momentum 0.5") from $VRG_TRAIN_FLAGS.
 #
 # Long: about 1.5 s per PCD epoch on two cores, EMF epochs a few times that,
 # plus a few minutes of AIS per model. The full MNIST files come from
@@ -46,10 +47,11 @@ train=(--data "$mnist/train-images-idx3-ubyte.gz" --binarize stochastic:1 --vali
 test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
 
 read -r -a tap_flags <<< "${VRG_TAP_FLAGS:-}"
+read -r -a common_flags <<< "${VRG_TRAIN_FLAGS:-}"
 for method in pcd tap2 tap3; do
     extra=()
     if [[ $method != pcd ]]; then extra=("${tap_flags[@]}"); fi
-    "$vrg" rbm train "${train[@]}" --method "$method" "${extra[@]}" \
+    "$vrg" rbm train "${train[@]}" "${common_flags[@]}" --method "$method" "${extra[@]}" \
         --log "$out/$method.jsonl" --out "$out/$method.safetensors"
     "$vrg" rbm eval --model "$out/$method.safetensors" "${test[@]}" --logz ais --json \
         > "$out/$method-ais.json"

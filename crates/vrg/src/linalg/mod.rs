@@ -21,6 +21,8 @@
 //! - `dispatch`: run-time processor detection and the `multiversion!` macro
 //!   the element-wise kernels are built with;
 //! - [`maths`]: element-wise e^x, σ, tanh, softplus, ln 2cosh, axpy;
+//! - [`powers`]: a few rows times the element-wise powers W, W², W³ of one
+//!   matrix (the TAP equations' fields);
 //! - [`sampling`]: Bernoulli and spin draws from random words;
 //! - [`transpose`](mod@transpose): strided transposes;
 //! - [`walsh`]: the in-place fast Walsh–Hadamard transform (multi-spin
@@ -33,6 +35,7 @@ mod disjoint;
 pub(crate) mod dispatch;
 pub mod log_sums;
 pub mod maths;
+pub mod powers;
 pub mod product;
 pub mod sampling;
 pub mod sgemm;

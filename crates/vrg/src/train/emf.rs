@@ -38,16 +38,20 @@
 
 use crate::estimate::tap::{Discrete, TapOrder};
 use crate::linalg::aligned::AlignedRows;
-use crate::linalg::{gemm, Operand};
+use crate::linalg::dispatch::multiversion;
+use crate::linalg::maths::{sigmoid_f32, tanh_f32};
+use crate::linalg::powers::rows_times_powers;
+use crate::linalg::{gemm, transpose_strided, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 
 /// Scratch buffers of the EMF negative phase, allocated once.
 #[derive(Clone, Debug, Default)]
 pub(super) struct EmfWork {
-    /// W² and W³, row-major n_visible × n_hidden.
-    w2: Vec<f32>,
-    w3: Vec<f32>,
-    /// Fields of one layer (chains × n), and the cumulant rows of the other.
+    /// Wᵀ, row-major n_hidden × n_visible: the visible fields' right
+    /// operand, transposed once per update.
+    wt: Vec<f32>,
+    /// Fields of one layer (chains × n), and the reaction sums κ₂·W² and
+    /// κ₃·W³ of the other layer's cumulants.
     field: Vec<f32>,
     second: Vec<f32>,
     third: Vec<f32>,
@@ -82,6 +86,15 @@ enum Side {
     Hidden,
 }
 
+/// The number of element-wise powers of W the order's equations use.
+fn powers(order: TapOrder) -> usize {
+    match order {
+        TapOrder::First => 1,
+        TapOrder::Second => 2,
+        TapOrder::Third => 3,
+    }
+}
+
 /// The EMF negative phase: the persistent magnetisations `visible`
 /// (`chains × n_visible`) and `hidden` (`chains × n_hidden`) are advanced
 /// by damped TAP sweeps, at most `iterations` and no more once a sweep
@@ -101,27 +114,17 @@ pub(super) fn negative_phase(
     work: &mut EmfWork,
 ) -> usize {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let ws = weights.stride();
-    let powers = match order {
-        TapOrder::First => 1,
-        TapOrder::Second => 2,
-        TapOrder::Third => 3,
-    };
-    // W² and W³ (row-major n_visible × n_hidden), as the order needs.
-    for (power, out) in [(2, &mut work.w2), (3, &mut work.w3)] {
-        if power > powers {
-            break;
-        }
-        out.resize(nv * nh, 0.0);
-        for (row, out) in weights.as_slice().chunks(ws).zip(out.chunks_exact_mut(nh)) {
-            for (x, &w) in out.iter_mut().zip(&row[..nh]) {
-                *x = if power == 2 { w * w } else { w * w * w };
-            }
-        }
-    }
+    work.wt.resize(nh * nv, 0.0);
+    transpose_strided(
+        weights.as_slice(),
+        weights.stride(),
+        nv,
+        nh,
+        &mut work.wt,
+        nv,
+    );
     let vu = visible_discrete(rbm.visible_units());
     let hu = hidden_discrete(rbm.hidden_units());
-    work.field.resize(chains * nv.max(nh), 0.0);
     // Damped sweeps, visible layer first.
     for done in 1..=iterations {
         let mut largest_change = 0.0f32;
@@ -135,60 +138,6 @@ pub(super) fn negative_phase(
         }
     }
     iterations
-}
-
-/// The element-wise power Wᵏ (k = 1, 2, 3) of the weights as the right
-/// operand of a product giving `side`'s fields: (Wᵏ)ᵀ for the visible
-/// layer, Wᵏ for the hidden layer.
-fn power<'a>(
-    weights: &'a AlignedRows,
-    (w2, w3): (&'a [f32], &'a [f32]),
-    k: usize,
-    side: Side,
-) -> Operand<'a> {
-    let (nv, nh) = (weights.rows(), weights.cols());
-    let w = match k {
-        1 => Operand::with_stride(weights.as_slice(), nv, nh, weights.stride()),
-        2 => Operand::new(w2, nv, nh),
-        _ => Operand::new(w3, nv, nh),
-    };
-    match side {
-        Side::Visible => w.t(),
-        Side::Hidden => w,
-    }
-}
-
-/// `out = κ(m_other) · Wᵏ` (oriented for the updated side): the other
-/// layer's cumulants κ₂ or κ₃ of its `chains` magnetisation rows `other`
-/// (`n_other` each, written to `kappa`) times `w_power`, the element-wise
-/// power W² or W³ of the weights from [`power`]; the sums behind the
-/// order-2 and order-3 reaction terms of (T2) in [`crate::estimate::tap`].
-fn reaction_product(
-    out: &mut Vec<f32>,
-    kappa: &mut Vec<f32>,
-    other: &[f32],
-    cumulant: impl Fn(f64) -> f64,
-    w_power: Operand<'_>,
-    chains: usize,
-) {
-    let n_other = other.len() / chains.max(1);
-    kappa.resize(chains * n_other, 0.0);
-    for (k, &m) in kappa.iter_mut().zip(other) {
-        *k = cumulant(f64::from(m)) as f32;
-    }
-    let n = if w_power.transposed {
-        w_power.rows
-    } else {
-        w_power.cols
-    };
-    out.resize(chains * n, 0.0);
-    gemm(
-        out,
-        Operand::new(kappa, chains, n_other),
-        w_power,
-        1.0,
-        false,
-    );
 }
 
 /// One damped update of `side`'s magnetisations given the other layer's;
@@ -208,71 +157,179 @@ fn sweep(
     work: &mut EmfWork,
 ) -> f32 {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let (own, other, n, n_other, own_units, other_units, bias): (
-        &mut [f32],
-        &[f32],
-        usize,
-        usize,
-        Discrete,
-        Discrete,
-        &[f32],
-    ) = match side {
-        Side::Visible => (visible, hidden, nv, nh, vu, hu, rbm.visible_bias()),
-        Side::Hidden => (hidden, visible, nh, nv, hu, vu, rbm.hidden_bias()),
+    // The updated layer and the other one; the other layer's magnetisations
+    // times W (or Wᵀ) and its cumulants times W² and W³.
+    let (own, other, own_units, other_units) = match side {
+        Side::Visible => (visible, &*hidden, vu, hu),
+        Side::Hidden => (hidden, &*visible, hu, vu),
     };
-    // The other layer's magnetisations times W (or Wᵀ), and its cumulants
-    // times W² and W³.
-    let powers = (&work.w2[..], &work.w3[..]);
-    let field = &mut work.field[..chains * n];
-    gemm(
-        field,
-        Operand::new(other, chains, n_other),
-        power(weights, powers, 1, side),
-        1.0,
-        false,
+    let (n, n_other, bias, w, w_stride) = match side {
+        Side::Visible => (nv, nh, rbm.visible_bias(), &work.wt[..], nv),
+        Side::Hidden => (
+            nh,
+            nv,
+            rbm.hidden_bias(),
+            weights.as_slice(),
+            weights.stride(),
+        ),
+    };
+    let powers = powers(order);
+    let (rows_in, rows_out) = (chains * n_other, chains * n);
+    work.kappa2.resize(rows_in, 0.0);
+    work.kappa3.resize(rows_in, 0.0);
+    cumulants(other_units, other, &mut work.kappa2, &mut work.kappa3);
+    for buffer in [&mut work.field, &mut work.second, &mut work.third] {
+        buffer.resize(rows_out, 0.0);
+    }
+    let xs: [&[f32]; 3] = [other, &work.kappa2, &work.kappa3];
+    let mut ys: [&mut [f32]; 3] = [&mut work.field, &mut work.second, &mut work.third];
+    rows_times_powers(
+        &xs[..powers],
+        chains,
+        n_other,
+        w,
+        w_stride,
+        n,
+        &mut ys[..powers],
     );
-    if order >= TapOrder::Second {
-        reaction_product(
-            &mut work.second,
-            &mut work.kappa2,
-            other,
-            |m| other_units.kappa2(m),
-            power(weights, powers, 2, side),
-            chains,
-        );
+    tap_update(
+        own_units == Discrete::Spin,
+        powers,
+        own,
+        &mut work.field,
+        &work.second,
+        &work.third,
+        bias,
+        damping,
+    )
+}
+
+/// κ₂ and κ₃ of each magnetisation (the unit's second and third
+/// cumulants at mean m, [`Discrete::kappa2`] and [`Discrete::kappa3`]), in
+/// f32.
+fn cumulants(units: Discrete, m: &[f32], kappa2: &mut [f32], kappa3: &mut [f32]) {
+    for ((&m, k2), k3) in m.iter().zip(kappa2.iter_mut()).zip(kappa3.iter_mut()) {
+        (*k2, *k3) = match units {
+            Discrete::Bernoulli => (m * (1.0 - m), m * (1.0 - m) * (1.0 - 2.0 * m)),
+            Discrete::Spin => (1.0 - m * m, -2.0 * m * (1.0 - m * m)),
+        };
     }
-    if order >= TapOrder::Third {
-        reaction_product(
-            &mut work.third,
-            &mut work.kappa3,
-            other,
-            |m| other_units.kappa3(m),
-            power(weights, powers, 3, side),
-            chains,
-        );
-    }
-    let mut largest_change = 0.0f32;
-    for (r, (row, out)) in field
-        .chunks_exact(n)
-        .zip(own.chunks_exact_mut(n))
-        .enumerate()
-    {
-        for (k, (&x, m)) in row.iter().zip(out.iter_mut()).enumerate() {
-            let mi = f64::from(*m);
-            let mut h = f64::from(x) + f64::from(bias[k]);
-            if order >= TapOrder::Second {
-                h += 0.5 * own_units.kappa2_slope(mi) * f64::from(work.second[r * n + k]);
+}
+
+/// One damped TAP update of one layer (eq. T2 of [`crate::estimate::tap`])
+/// for `powers` = 1, 2, 3 (the order): for each magnetisation m with field
+/// x = (W m_other)_i, reaction sums s₂ = (W² κ₂)_i and s₃ = (W³ κ₃)_i and
+/// bias b,
+/// m ← d·m + (1 − d)·f(b + x + ½κ₂′(m) s₂ + ⅙κ₃′(m) s₃),
+/// with f = σ and κ₂′ = 1 − 2m, κ₃′ = 1 − 6m + 6m² for 0/1 units, f = tanh
+/// and κ₂′ = −2m, κ₃′ = −2 + 6m² for ±1 spins (s₂ and s₃ are read only at
+/// the orders that have them). `field` is overwritten with |Δm|. Returns
+/// the largest |Δm|.
+#[allow(clippy::too_many_arguments)]
+fn tap_update(
+    spin: bool,
+    powers: usize,
+    m: &mut [f32],
+    field: &mut [f32],
+    second: &[f32],
+    third: &[f32],
+    bias: &[f32],
+    damping: f32,
+) -> f32 {
+    let lanes = match (spin, powers) {
+        (false, 1) => tap_update_rows_bernoulli1(m, field, second, third, bias, damping),
+        (false, 2) => tap_update_rows_bernoulli2(m, field, second, third, bias, damping),
+        (false, _) => tap_update_rows_bernoulli3(m, field, second, third, bias, damping),
+        (true, 1) => tap_update_rows_spin1(m, field, second, third, bias, damping),
+        (true, 2) => tap_update_rows_spin2(m, field, second, third, bias, damping),
+        (true, _) => tap_update_rows_spin3(m, field, second, third, bias, damping),
+    };
+    lanes.into_iter().fold(0.0, f32::max)
+}
+
+/// The body of [`tap_update`] for one unit type and order: the update,
+/// then the largest change kept per lane (16 lanes), each loop written so
+/// that it vectorises.
+#[inline(always)]
+fn tap_update_rows<const SPIN: bool, const ORDER: u32>(
+    m: &mut [f32],
+    field: &mut [f32],
+    second: &[f32],
+    third: &[f32],
+    bias: &[f32],
+    damping: f32,
+) -> [f32; 16] {
+    let n = bias.len();
+    let rows = m
+        .chunks_exact_mut(n)
+        .zip(field.chunks_exact_mut(n))
+        .zip(second.chunks_exact(n).zip(third.chunks_exact(n)));
+    for ((m, x), (s2, s3)) in rows {
+        let units = m
+            .iter_mut()
+            .zip(x.iter_mut())
+            .zip(s2.iter().zip(s3))
+            .zip(bias);
+        for (((m, x), (&s2, &s3)), &b) in units {
+            let old = *m;
+            let mut h = *x + b;
+            if ORDER >= 2 {
+                let slope2 = if SPIN { -2.0 * old } else { 1.0 - 2.0 * old };
+                h += 0.5 * slope2 * s2;
             }
-            if order >= TapOrder::Third {
-                h += own_units.kappa3_slope(mi) / 6.0 * f64::from(work.third[r * n + k]);
+            if ORDER >= 3 {
+                let slope3 = if SPIN {
+                    -2.0 + 6.0 * old * old
+                } else {
+                    1.0 - 6.0 * old + 6.0 * old * old
+                };
+                h += slope3 * (1.0 / 6.0) * s3;
             }
-            let target = own_units.mean(h);
-            let next = (f64::from(damping) * mi + (1.0 - f64::from(damping)) * target) as f32;
-            largest_change = largest_change.max((next - *m).abs());
+            let target = if SPIN { tanh_f32(h) } else { sigmoid_f32(h) };
+            let next = damping * old + (1.0 - damping) * target;
+            *x = (next - old).abs();
             *m = next;
         }
     }
-    largest_change
+    let changes = &field[..m.len()];
+    let mut largest = [0.0f32; 16];
+    let mut chunks = changes.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (l, &c) in largest.iter_mut().zip(chunk) {
+            *l = l.max(c);
+        }
+    }
+    for (l, &c) in largest.iter_mut().zip(chunks.remainder()) {
+        *l = l.max(c);
+    }
+    largest
+}
+
+macro_rules! tap_update_kernels {
+    ($($name:ident: $spin:literal, $order:literal;)*) => {$(
+        multiversion! {
+            /// [`tap_update_rows`] for one unit type and order.
+            pub fn $name(
+                m: &mut [f32],
+                field: &mut [f32],
+                second: &[f32],
+                third: &[f32],
+                bias: &[f32],
+                damping: f32
+            ) -> [f32; 16] {
+                tap_update_rows::<$spin, $order>(m, field, second, third, bias, damping)
+            }
+        }
+    )*};
+}
+
+tap_update_kernels! {
+    tap_update_rows_bernoulli1: false, 1;
+    tap_update_rows_bernoulli2: false, 2;
+    tap_update_rows_bernoulli3: false, 3;
+    tap_update_rows_spin1: true, 1;
+    tap_update_rows_spin2: true, 2;
+    tap_update_rows_spin3: true, 3;
 }
 
 /// The chains' sums behind the Onsager part of the negative statistics,
