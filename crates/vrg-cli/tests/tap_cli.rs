@@ -144,6 +144,10 @@ fn bad_emf_settings_are_clear_errors() {
             &["tap-tolerance", "NaN"][..],
         ),
         (
+            "--method tap2 --chains 4 --tap-restarts 5",
+            &["tap-restarts", "5", "4 persistent"][..],
+        ),
+        (
             "--method tap2 --visible-units gaussian",
             &["method", "tap2", "Gaussian"][..],
         ),

@@ -325,6 +325,78 @@ fn emf_sweeps_stop_at_the_tolerance_and_checkpoints_keep_both_layers() {
     assert!(error.contains("train.visible_chains"), "{error}");
 }
 
+/// --tap-restarts R: each update restarts R persistent magnetisations, in
+/// turn, from rows of the batch. With R = --chains every update starts
+/// from the batch alone, so the model after an epoch does not depend on
+/// the magnetisations it resumed with; with R < --chains it does, and the
+/// restarted magnetisations follow the rotation (u·R + t) mod --chains.
+/// More restarts than magnetisations are refused, naming the flag.
+#[test]
+fn emf_restarts_replace_magnetisations_with_batch_rows() {
+    let data = toy_data(200, 12, 9);
+    let params = |restarts: usize| {
+        TrainConfig::new()
+            .method(Method::Tap2)
+            .epochs(1)
+            .batch_size(20)
+            .persistent_chains(10)
+            // One damped sweep: the magnetisations keep a memory of where
+            // they started (converged sweeps would forget it).
+            .tap_iterations(1)
+            .tap_damping(0.5)
+            .tap_restarts(restarts)
+            .check(data.n_rows)
+            .unwrap()
+    };
+    let after_one_epoch = |restarts: usize, scramble: bool| {
+        let params = params(restarts);
+        let rbm = initial_rbm(
+            &data,
+            6,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        // One epoch makes the persistent state, then a second runs from it
+        // (or from scrambled magnetisations).
+        let mut trainer = Trainer::new(rbm, params.clone());
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        let mut state = trainer.state().clone();
+        if scramble {
+            let mut r = rng::root(3);
+            for m in state
+                .visible_chains
+                .iter_mut()
+                .chain(state.chains.iter_mut())
+            {
+                *m = rng::uniform(&mut r) as f32;
+            }
+        }
+        let params = params.with_epochs(2).unwrap();
+        let mut resumed = Trainer::resume(trainer.rbm().clone(), params, state).unwrap();
+        resumed.train_epoch(&data, &|_| {}).unwrap();
+        resumed
+    };
+    let (kept, scrambled) = (after_one_epoch(10, false), after_one_epoch(10, true));
+    assert_eq!(kept.rbm(), scrambled.rbm());
+    assert_eq!(kept.state(), scrambled.state());
+    let (kept, scrambled) = (after_one_epoch(3, false), after_one_epoch(3, true));
+    assert_ne!(kept.rbm().weights(), scrambled.rbm().weights());
+
+    let error = TrainConfig::new()
+        .method(Method::Tap2)
+        .persistent_chains(10)
+        .tap_restarts(11)
+        .check(data.n_rows)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("tap-restarts") && error.contains("11"),
+        "{error}"
+    );
+}
+
 /// A Bernoulli-visible RBM with `n_hidden` units initialised from `data`
 /// and trained two epochs, on a pool of `threads` threads.
 fn two_epochs_on_threads(

@@ -19,6 +19,18 @@
 //!    ∂ln Z/∂W_ij = m_i m_j + W_ij κ₂(m_i) κ₂(m_j) + ½ W_ij² κ₃(m_i) κ₃(m_j),
 //!    averaged over the chains: the negative statistics of the update.
 //!
+//! With `--tap-restarts R`, R of the magnetisations (in turn: (u·R + t)
+//! mod n_chains at update u) restart at each update from rows of the batch,
+//! m_v = v and m_h = E[h | v], before the sweeps. Without restarts, the
+//! persistent magnetisations all settle in one TAP state: on binarised
+//! MNIST (784×500, 20 epochs, 20 or 100 magnetisations, 10 undamped
+//! sweeps) every one of them ended at the same fixed point, with −Γ 16–24
+//! nats below the states reached from test images, so the negative phase
+//! never pushed those states down and the model's ln Z ran away (AIS test
+//! log-likelihood −120 and −114 nats against PCD-1's −101). With two
+//! restarts per update the 20 magnetisations held 20 distinct states and
+//! the model scored −103 (`benches/RESULTS.md`, issue #17).
+//!
 //! A checkpoint written before the visible magnetisations were kept has
 //! only m_h; m_v then restarts once from the naive mean field f(b + W m_h)
 //! (the trainer's `visible_means`).

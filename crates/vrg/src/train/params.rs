@@ -457,6 +457,12 @@ hyper_parameters! {
     /// Damping d in [0, 1) of the TAP sweeps, m ← d·m + (1 − d)·f(h), for
     /// tap2/tap3 [default: 0.5].
     tap_damping: f64 [f64] = 0.5, key "tap_damping", flag "tap-damping", value "D";
+    /// Persistent magnetisations restarted at each update for tap2/tap3,
+    /// in turn: each takes a row of the batch (m_v = v, m_h = E[h | v])
+    /// before the sweeps, so that the magnetisations keep finding the
+    /// states near the data instead of all settling in one (at most
+    /// --chains; 0 keeps them all persistent) [default: 0].
+    tap_restarts: usize [usize] = 0, key "tap_restarts", flag "tap-restarts", value "R";
     /// Standard deviation in [0, 10] of the initial weights [default: 0.01].
     init_std: f64 [f64] = 0.01, key "init_std", flag "init-std", value "S";
     /// Seed of the weights, the validation split and every training stream
@@ -575,6 +581,16 @@ impl TrainParams {
         )?;
         if self.persistent_chains == Some(0) {
             return Err(Error::invalid("chains", 0, "at least 1 persistent chain"));
+        }
+        if self.tap_restarts > self.n_chains() {
+            return Err(Error::invalid(
+                "tap-restarts",
+                self.tap_restarts,
+                format!(
+                    "at most the {} persistent magnetisations (--chains)",
+                    self.n_chains()
+                ),
+            ));
         }
         check_range(
             "init-std",

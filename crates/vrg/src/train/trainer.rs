@@ -429,7 +429,8 @@ impl Trainer {
         w.hidden_sample.resize(negative_rows * nh, 0.0);
         let learning_rate = self.params.learning_rate_at(epoch) as f32;
         let momentum = self.params.momentum_at(epoch) as f32;
-        for rows in order.chunks(batch) {
+        let updates_per_epoch = train.n_rows.div_ceil(batch);
+        for (u, rows) in order.chunks(batch).enumerate() {
             let b = rows.len();
             let neg = if self.params.method == Method::Cd {
                 b
@@ -447,7 +448,7 @@ impl Trainer {
             let (batch_streams, chain_streams) = streams.split_at_mut(batch_chunks);
             with_pool_awake(|| {
                 self.update(
-                    (train, rows),
+                    (train, rows, epoch * updates_per_epoch + u),
                     neg,
                     learning_rate,
                     momentum,
@@ -483,7 +484,7 @@ impl Trainer {
     /// One parameter update on the `b` rows at the start of `work.visible`.
     fn update(
         &mut self,
-        (train, batch): (&Dataset, &[usize]),
+        (train, batch, update_index): (&Dataset, &[usize], usize),
         neg: usize,
         learning_rate: f32,
         momentum: f32,
@@ -544,6 +545,19 @@ impl Trainer {
         let sparse_positive = try_sparse && w.positive.density() <= SPARSE_DENSITY;
         let positive = sparse_positive.then_some(&w.positive);
         hidden_means(rbm, &w.weights, v0, b, h0, hs, positive);
+        if params.method.tap_order().is_some() {
+            // EMF restarts: magnetisations (u·R + t) mod Bⁿ, t < R, of update
+            // u take batch rows t mod B and their hidden means.
+            let restarts = params.tap_restarts;
+            for t in 0..restarts {
+                let chain = (update_index * restarts + t) % neg;
+                let row = t % b;
+                state.visible_chains[chain * nv..(chain + 1) * nv]
+                    .copy_from_slice(&v0[row * nv..(row + 1) * nv]);
+                state.chains[chain * nh..(chain + 1) * nh]
+                    .copy_from_slice(&h0[row * hs..row * hs + nh]);
+            }
+        }
         let dropout = params.dropout as f32;
         let mask = &mut w.mask[..b * nh];
         if dropout > 0.0 {
