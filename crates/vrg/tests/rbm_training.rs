@@ -552,7 +552,8 @@ fn parallel_products_agree_across_thread_counts() {
     assert_eq!(one.hidden_bias(), two.hidden_bias());
 }
 
-/// With the sparse products (visible rows ~12% on) training gives the same
+/// With the sparse products (visible rows ~12% on; for EMF with its 20 dense
+/// magnetisations stacked under the batch) training gives the same
 /// parameters on one thread and on two, bit for bit, and agrees with the
 /// dense products up to rounding (exactly, with the AVX-512 kernels: both
 /// sum each element over k in increasing order with fused multiply-adds).
@@ -560,13 +561,16 @@ fn parallel_products_agree_across_thread_counts() {
 fn sparse_products_agree_with_dense_products() {
     // 390 rows: the last batch of each epoch has 90.
     let data = toy_data_with_density(390, 200, 6, 0.02, 0.22);
-    for method in [Method::Cd, Method::Pcd] {
+    for method in [Method::Cd, Method::Pcd, Method::Tap2, Method::Tap3] {
+        // EMF: 20 dense magnetisations stacked under the sparse batch.
         let params = TrainConfig::new()
             .method(method)
             .epochs(2)
             .batch_size(100)
             .l1(1e-4)
             .sparsity_target(0.1)
+            .persistent_chains(20)
+            .tap_restarts(2)
             .check(data.n_rows)
             .unwrap();
         let run = |threads, sparse| {

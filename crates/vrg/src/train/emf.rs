@@ -74,6 +74,9 @@ pub(super) struct EmfWork {
     kappa3_v: Vec<f32>,
     kappa2_h: Vec<f32>,
     kappa3_h: Vec<f32>,
+    /// The columns (n_hidden) of the Onsager sums C₂, C₃ held in `second`
+    /// and `third` after [`onsager_statistics`].
+    onsager_columns: usize,
 }
 
 fn visible_discrete(units: VisibleUnits) -> Discrete {
@@ -346,7 +349,8 @@ tap_update_kernels! {
 
 /// The chains' sums behind the Onsager part of the negative statistics,
 /// C₂ = Σ_chains κ₂(m_i) κ₂(m_j) and C₃ = Σ_chains κ₃(m_i) κ₃(m_j)
-/// (`n_visible × n_hidden`, kept in `work` for [`add_onsager_gradient`]),
+/// (`n_visible × n_hidden`, kept in `work` for
+/// [`EmfWork::add_onsager_piece`]),
 /// from the magnetisations `visible` (`chains × n_visible`) and `hidden`
 /// (`chains × n_hidden`).
 pub(super) fn onsager_statistics(
@@ -381,6 +385,7 @@ pub(super) fn onsager_statistics(
             false,
         );
     };
+    work.onsager_columns = nh;
     cross_sum(
         Discrete::kappa2,
         &mut work.kappa2_v,
@@ -397,35 +402,36 @@ pub(super) fn onsager_statistics(
     }
 }
 
-/// Adds to the gradient G (`n_visible × n_hidden`) the Onsager part of the
-/// negative statistics times `scale` (−B/Bⁿ):
-/// G_ij += scale · (W_ij C₂_ij + ½ W_ij² C₃_ij), with C₂, C₃ from
-/// [`onsager_statistics`]. (The m_i m_j part is in the trainer's stacked
-/// product.)
-pub(super) fn add_onsager_gradient(
-    rbm: &Rbm,
-    weights: &AlignedRows,
-    order: TapOrder,
-    scale: f32,
-    gradient: &mut AlignedRows,
-    work: &EmfWork,
-) {
-    if order < TapOrder::Second {
-        return;
-    }
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let third = order >= TapOrder::Third;
-    let (ws, gs) = (weights.stride(), gradient.stride());
-    let g = gradient.as_mut_slice();
-    for i in 0..nv {
-        let w = &weights.as_slice()[i * ws..i * ws + nh];
-        let row = &mut g[i * gs..i * gs + nh];
-        for j in 0..nh {
-            let mut term = w[j] * work.second[i * nh + j];
-            if third {
-                term += 0.5 * w[j] * w[j] * work.third[i * nh + j];
+impl EmfWork {
+    /// Adds to a piece of the gradient G the Onsager part of the negative
+    /// statistics times `scale` (−B/Bⁿ):
+    /// G_ij += scale · (W_ij C₂_ij + ½ W_ij² C₃_ij) for row i and the
+    /// columns j0.. j0 + g.len() of the `n_hidden`-column G, with C₂, C₃
+    /// from [`onsager_statistics`] and `weights` the same piece of W.
+    /// (The m_i m_j part is in the trainer's stacked product.)
+    pub(super) fn add_onsager_piece(
+        &self,
+        order: TapOrder,
+        scale: f32,
+        (i, j0): (usize, usize),
+        weights: &[f32],
+        g: &mut [f32],
+    ) {
+        if order < TapOrder::Second {
+            return;
+        }
+        let nh = self.onsager_columns;
+        let at = i * nh + j0..i * nh + j0 + g.len();
+        let second = &self.second[at.clone()];
+        if order >= TapOrder::Third {
+            let third = &self.third[at];
+            for (((g, &w), &c2), &c3) in g.iter_mut().zip(weights).zip(second).zip(third) {
+                *g += scale * (w * c2 + 0.5 * w * w * c3);
             }
-            row[j] += scale * term;
+        } else {
+            for ((g, &w), &c2) in g.iter_mut().zip(weights).zip(second) {
+                *g += scale * (w * c2);
+            }
         }
     }
 }

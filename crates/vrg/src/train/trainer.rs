@@ -591,6 +591,13 @@ impl Trainer {
             for (dst, src) in h_neg.chunks_mut(hs).zip(h_sample.chunks_exact(nh)) {
                 dst[..nh].copy_from_slice(src);
             }
+            if sparse_positive {
+                // The magnetisations are dense, but there are few of them:
+                // stacked under a sparse batch, the gradient's sparse
+                // product still reads far fewer rows of H than a dense one.
+                w.negative.fill_from_dense(v_neg, neg, nv, false);
+                sparse_negative = true;
+            }
         } else {
             let streams = match params.method {
                 Method::Cd => {
@@ -653,6 +660,11 @@ impl Trainer {
             w.columns
                 .fill_transpose_of_stack(&[(&w.positive, 1.0), (&w.negative, scale)], parallel);
         }
+        let tap_order = params.method.tap_order();
+        if let Some(order) = tap_order {
+            // The Onsager sums of ∂ln Z_TAP/∂W, before Vⁿ is scaled.
+            emf::onsager_statistics(rbm, order, neg, v_neg, h_sample, &mut w.emf);
+        }
         let mut sparsity = vec![0.0f32; nh];
         if let Some(target) = params.sparsity_target {
             let lambda = params.sparsity_decay as f32;
@@ -687,6 +699,7 @@ impl Trainer {
             // From the nonzeros, with the momentum step on each finished
             // piece of G while it is in cache.
             self.sparse_updates += 1;
+            let emf = &w.emf;
             let velocity = RowPieces::new(&mut w.velocity);
             let weights = RowPieces::new(&mut w.weights);
             sparse_times_dense_then(
@@ -706,15 +719,13 @@ impl Trainer {
                             weights.piece(i, j0, g.len()),
                         )
                     };
+                    if let Some(order) = tap_order {
+                        emf.add_onsager_piece(order, scale, (i, j0), weights, g);
+                    }
                     momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
                 },
             );
         } else {
-            let tap_order = params.method.tap_order();
-            if let Some(order) = tap_order {
-                // The Onsager sums of ∂ln Z_TAP/∂W, before Vⁿ is scaled.
-                emf::onsager_statistics(rbm, order, neg, v_neg, h_sample, &mut w.emf);
-            }
             v_neg.iter_mut().for_each(|v| *v *= scale);
             gemm_with_stride(
                 w.gradient.as_mut_slice(),
@@ -725,7 +736,13 @@ impl Trainer {
                 false,
             );
             if let Some(order) = tap_order {
-                emf::add_onsager_gradient(rbm, &w.weights, order, scale, &mut w.gradient, &w.emf);
+                let (ws, gs) = (w.weights.stride(), w.gradient.stride());
+                let g = w.gradient.as_mut_slice();
+                for i in 0..nv {
+                    let weights = &w.weights.as_slice()[i * ws..i * ws + nh];
+                    let g = &mut g[i * gs..i * gs + nh];
+                    w.emf.add_onsager_piece(order, scale, (i, 0), weights, g);
+                }
             }
             // In slabs of the sparse products' column tiles: each thread
             // updates the columns of W that its share of them reads next.
