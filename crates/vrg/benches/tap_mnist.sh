@@ -5,8 +5,9 @@
 #   bash crates/vrg/benches/tap_mnist.sh [OUT_DIR] [EPOCHS]
 #
 # Trains three RBMs with the same epochs (default 20), batch (100),
-# learning-rate schedule (0.01 → 0.0005), momentum and weight decay: PCD-1,
-# TAP2 and TAP3 (3 damped sweeps, damping 0.5, as Boltzmann.jl), on the
+# learning-rate schedule (0.01 → 0.0005), momentum (0.5 throughout) and
+# weight decay: PCD-1 (100 chains), TAP2 and TAP3 (20 persistent
+# magnetisations, 5 undamped sweeps, 2 restarts per update), on the
 # 60 000 training images (each pixel 1 with probability intensity/255, drawn
 # once with seed 1; the convention of likelihood_quality.sh). Each is
 # evaluated on the 10 000 test images (binarised with seed 2) with AIS
@@ -17,10 +18,11 @@
 # Bars: TAP2 and TAP3 test log-likelihoods within 3 nats of PCD-1's; TAP
 # training throughput (rows/s) at least half of PCD-1's.
 #
-# Extra flags for the two EMF runs come from $VRG_TAP_FLAGS (for example
-# "--chains 20": fewer persistent magnetisations, each update's cost falls in
-# proportion); extra flags for all three runs (the shared schedule, for
-# example "--momentum 0.5") from $VRG_TRAIN_FLAGS.
+# The EMF runs' flags can be replaced through $VRG_TAP_FLAGS (default
+# "--chains 20 --tap-iterations 5 --tap-damping 0 --tap-restarts 2"; empty
+# for Boltzmann.jl's 3 damped sweeps without restarts), the flags of all
+# three runs (the shared schedule) through $VRG_TRAIN_FLAGS (default
+# "--momentum 0.5"; empty for the switch to 0.9 after epoch 5).
 #
 # Long: about 1.5 s per PCD epoch on two cores, EMF epochs a few times that,
 # plus a few minutes of AIS per model. The full MNIST files come from
@@ -46,8 +48,8 @@ train=(--data "$mnist/train-images-idx3-ubyte.gz" --binarize stochastic:1 --vali
        --batch 100 --hidden 500 --epochs "$epochs" --lr 0.01 --lr-final 0.0005)
 test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
 
-read -r -a tap_flags <<< "${VRG_TAP_FLAGS:-}"
-read -r -a common_flags <<< "${VRG_TRAIN_FLAGS:-}"
+read -r -a tap_flags <<< "${VRG_TAP_FLAGS---chains 20 --tap-iterations 5 --tap-damping 0 --tap-restarts 2}"
+read -r -a common_flags <<< "${VRG_TRAIN_FLAGS---momentum 0.5}"
 for method in pcd tap2 tap3; do
     extra=()
     if [[ $method != pcd ]]; then extra=("${tap_flags[@]}"); fi
