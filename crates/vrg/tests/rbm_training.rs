@@ -215,6 +215,9 @@ fn resume_equals_an_uninterrupted_run() {
             .sparsity_target(0.1)
             .dropout(0.2)
             .l1(1e-4)
+            // EMF: 3 of the 25 magnetisations restart per update, in a
+            // rotation that must continue across the checkpoint.
+            .tap_restarts(3)
             .check(data.n_rows)
             .unwrap();
         let rbm = initial_rbm(
