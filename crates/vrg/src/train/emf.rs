@@ -27,9 +27,9 @@
 //! sweeps) every one of them ended at the same fixed point, with −Γ 16–24
 //! nats below the states reached from test images, so the negative phase
 //! never pushed those states down and the model's ln Z ran away (AIS test
-//! log-likelihood −120 and −114 nats against PCD-1's −101). With two
-//! restarts per update the 20 magnetisations held 20 distinct states and
-//! the model scored −103 (`benches/RESULTS.md`, issue #17).
+//! log-likelihood −120 and −114 nats against PCD-1's −101). With one or
+//! two restarts per update the 20 magnetisations held 20 distinct states
+//! and the model scored −103 to −104 (`benches/RESULTS.md`, issue #17).
 //!
 //! A checkpoint written before the visible magnetisations were kept has
 //! only m_h; m_v then restarts once from the naive mean field f(b + W m_h)
@@ -43,6 +43,9 @@
 //! restarts) the AIS test log-likelihood went from −106.3 nats with 3
 //! sweeps to −104.2 with 5 and −103.3 with 10 (PCD-1: −101.4;
 //! `benches/RESULTS.md`, issue #17).
+//!
+//! The per-update cost is dominated by the sweeps' products with W, W²
+//! and W³ ([`crate::linalg::powers`]), each a pass over W per layer.
 //!
 //! # References
 //! - M. Gabrié, E. W. Tramel and F. Krzakala, "Training Restricted

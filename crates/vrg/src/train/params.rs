@@ -448,9 +448,9 @@ hyper_parameters! {
     /// Damped TAP sweeps per update for tap2/tap3, at most (≥ 1); the
     /// default is Boltzmann.jl's. More sweeps give better models at a
     /// proportional cost: on MNIST 784×500 (20 epochs, momentum 0.5, 20
-    /// magnetisations, --tap-damping 0 --tap-restarts 2) the test
-    /// log-likelihood was −106.3 with 3 sweeps, −104.2 with 5 and −103 with
-    /// 10, against PCD-1's −101.4 [default: 3].
+    /// magnetisations, --tap-damping 0 --tap-restarts 1) the test
+    /// log-likelihood was −104.0 with 3 sweeps and −103.2 with 5, against
+    /// PCD-1's −101.4 [default: 3].
     tap_iterations: usize [usize] = 3, key "tap_iterations", flag "tap-iterations", value "N";
     /// The sweeps of an update stop early once no magnetisation moved by
     /// more than this in a sweep (in [0, 1]; at 0 only at an exact fixed
@@ -464,9 +464,9 @@ hyper_parameters! {
     /// in turn: each takes a row of the batch (m_v = v, m_h = E[h | v])
     /// before the sweeps, so that the magnetisations keep finding the
     /// states near the data instead of all settling in one (at most
-    /// --chains; 0 keeps them all persistent). On MNIST 784×500, 2 of 20
-    /// took TAP2 from −120 to −103 nats (PCD-1: −101); 4 or 5 were worse
-    /// [default: 0].
+    /// --chains; 0 keeps them all persistent). On MNIST 784×500 (20
+    /// magnetisations, 3 undamped sweeps) one restart per update took TAP2
+    /// from −120 to −104 nats (PCD-1: −101); 2 to 5 were worse [default: 0].
     tap_restarts: usize [usize] = 0, key "tap_restarts", flag "tap-restarts", value "R";
     /// Standard deviation in [0, 10] of the initial weights [default: 0.01].
     init_std: f64 [f64] = 0.01, key "init_std", flag "init-std", value "S";
