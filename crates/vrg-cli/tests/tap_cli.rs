@@ -183,7 +183,8 @@ fn experiment_files_select_emf_per_layer() {
     std::fs::write(
         dir.path().join("exp.toml"),
         "[train]\nmethod = \"pcd\"\nepochs = 1\nbatch = 20\n\n[[layer]]\nhidden = 8\n\n\
-         [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\n\
+         [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\
+         tap_restarts = 3\n\n\
          [analysis]\nlogz = \"none\"\n",
     )
     .unwrap();
@@ -197,6 +198,12 @@ fn experiment_files_select_emf_per_layer() {
         file.params[1].clone().unwrap(),
     );
     assert_eq!((p0.method().name(), p1.method().name()), ("pcd", "tap3"));
-    assert_eq!((p1.tap_iterations(), p1.tap_damping()), (2, 0.25));
-    assert_eq!((p0.tap_iterations(), p0.tap_damping()), (3, 0.5));
+    assert_eq!(
+        (p1.tap_iterations(), p1.tap_damping(), p1.tap_restarts()),
+        (2, 0.25, 3)
+    );
+    assert_eq!(
+        (p0.tap_iterations(), p0.tap_damping(), p0.tap_restarts()),
+        (3, 0.5, 0)
+    );
 }
