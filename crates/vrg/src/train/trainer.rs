@@ -7,8 +7,9 @@
 //!    H⁰ (CD) or from the persistent chains (PCD), ending with visible
 //!    samples Vⁿ and hidden means Hⁿ;
 //!    (EMF, tap2/tap3: Vⁿ and Hⁿ are instead the TAP magnetisations of
-//!    the persistent states after --tap-iterations damped sweeps, and the
-//!    weight gradient gains the Onsager terms of ∂ln Z_TAP/∂W; see
+//!    the persistent states after --tap-iterations damped sweeps, of which
+//!    --tap-restarts restart from rows of V⁰ and H⁰ first, and the weight
+//!    gradient gains the Onsager terms of ∂ln Z_TAP/∂W; see
 //!    [`super::emf`]);
 //! 3. velocity update with momentum μ and learning rate ε:
 //!    ΔW ← μΔW + ε(V⁰ᵀH⁰/B − VⁿᵀHⁿ/Bⁿ − λ₂W − λ₁ sign W − s),
@@ -28,9 +29,10 @@
 //! a visible operand (V⁰W, VⁿW and the stacked gradient) are sums of the
 //! rows of W (or of H) selected by the nonzeros
 //! ([`crate::linalg::sparse`]), and the momentum step runs on each piece of
-//! G as the gradient product finishes it. PCD keeps each chain's hidden
-//! state (as scikit-learn does), which saves recomputing it: CD-1 and PCD-1
-//! both cost five products of B × n_visible × n_hidden.
+//! G as the gradient product finishes it (EMF's few dense magnetisations
+//! are stacked under a sparse batch the same way). PCD keeps each chain's
+//! hidden state (as scikit-learn does), which saves recomputing it: CD-1
+//! and PCD-1 both cost five products of B × n_visible × n_hidden.
 //!
 //! Layout and threads: during an epoch W and ΔW live in 64-byte aligned
 //! rows ([`crate::linalg::aligned`]) and go back to the model at its end;
