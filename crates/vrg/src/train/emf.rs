@@ -105,15 +105,6 @@ enum Side {
     Hidden,
 }
 
-/// The number of element-wise powers of W the order's equations use.
-fn powers(order: TapOrder) -> usize {
-    match order {
-        TapOrder::First => 1,
-        TapOrder::Second => 2,
-        TapOrder::Third => 3,
-    }
-}
-
 /// The EMF negative phase: the persistent magnetisations `visible`
 /// (`chains × n_visible`) and `hidden` (`chains × n_hidden`) are advanced
 /// by damped TAP sweeps, at most `iterations` and no more once a sweep
@@ -192,11 +183,16 @@ fn sweep(
             weights.stride(),
         ),
     };
-    let powers = powers(order);
-    let (rows_in, rows_out) = (chains * n_other, chains * n);
-    work.kappa2.resize(rows_in, 0.0);
-    work.kappa3.resize(rows_in, 0.0);
-    cumulants(other_units, other, &mut work.kappa2, &mut work.kappa3);
+    // The order-k equations use the powers W¹ … Wᵏ.
+    let powers = order.order();
+    let rows_out = chains * n;
+    // The other layer's cumulants κ₂ and κ₃, as far as the order uses them.
+    fill_cumulant(&mut work.kappa2, other, powers >= 2, |m| {
+        other_units.kappa2(m)
+    });
+    fill_cumulant(&mut work.kappa3, other, powers >= 3, |m| {
+        other_units.kappa3(m)
+    });
     for buffer in [&mut work.field, &mut work.second, &mut work.third] {
         buffer.resize(rows_out, 0.0);
     }
@@ -223,15 +219,14 @@ fn sweep(
     )
 }
 
-/// κ₂ and κ₃ of each magnetisation (the unit's second and third
-/// cumulants at mean m, [`Discrete::kappa2`] and [`Discrete::kappa3`]), in
-/// f32.
-fn cumulants(units: Discrete, m: &[f32], kappa2: &mut [f32], kappa3: &mut [f32]) {
-    for ((&m, k2), k3) in m.iter().zip(kappa2.iter_mut()).zip(kappa3.iter_mut()) {
-        (*k2, *k3) = match units {
-            Discrete::Bernoulli => (m * (1.0 - m), m * (1.0 - m) * (1.0 - 2.0 * m)),
-            Discrete::Spin => (1.0 - m * m, -2.0 * m * (1.0 - m * m)),
-        };
+/// `buffer` ← κ(m) for each magnetisation m (sized to `m`), in f32, when
+/// `used`; otherwise only sized (the order's equations do not read it).
+fn fill_cumulant(buffer: &mut Vec<f32>, m: &[f32], used: bool, kappa: impl Fn(f64) -> f64) {
+    buffer.resize(m.len(), 0.0);
+    if used {
+        for (k, &m) in buffer.iter_mut().zip(m) {
+            *k = kappa(f64::from(m)) as f32;
+        }
     }
 }
 
@@ -241,8 +236,9 @@ fn cumulants(units: Discrete, m: &[f32], kappa2: &mut [f32], kappa3: &mut [f32])
 /// bias b,
 /// m ← d·m + (1 − d)·f(b + x + ½κ₂′(m) s₂ + ⅙κ₃′(m) s₃),
 /// with f = σ and κ₂′ = 1 − 2m, κ₃′ = 1 − 6m + 6m² for 0/1 units, f = tanh
-/// and κ₂′ = −2m, κ₃′ = −2 + 6m² for ±1 spins (s₂ and s₃ are read only at
-/// the orders that have them). `field` is overwritten with |Δm|. Returns
+/// and κ₂′ = −2m, κ₃′ = −2 + 6m² for ±1 spins ([`Discrete::kappa2_slope`]
+/// and [`Discrete::kappa3_slope`], here in f32 so that the loop vectorises;
+/// s₂ and s₃ are read only at the orders that have them). `field` is overwritten with |Δm|. Returns
 /// the largest |Δm|.
 #[allow(clippy::too_many_arguments)]
 fn tap_update(
@@ -376,10 +372,8 @@ pub(super) fn onsager_statistics(
                      kappa_v: &mut Vec<f32>,
                      kappa_h: &mut Vec<f32>,
                      out: &mut Vec<f32>| {
-        for (units, m, buffer) in [(vu, visible, &mut *kappa_v), (hu, hidden, &mut *kappa_h)] {
-            buffer.clear();
-            buffer.extend(m.iter().map(|&x| kappa(units, f64::from(x)) as f32));
-        }
+        fill_cumulant(kappa_v, visible, true, |m| kappa(vu, m));
+        fill_cumulant(kappa_h, hidden, true, |m| kappa(hu, m));
         out.resize(nv * nh, 0.0);
         gemm(
             out,
