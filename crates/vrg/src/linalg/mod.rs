@@ -22,7 +22,8 @@
 //!   the element-wise kernels are built with;
 //! - [`maths`]: element-wise e^x, σ, tanh, softplus, ln 2cosh, axpy;
 //! - [`powers`]: a few rows times the element-wise powers W, W², W³ of one
-//!   matrix (the TAP equations' fields);
+//!   matrix (the TAP equations' fields); [`powers_bf16`]: the same with
+//!   the factors rounded to bfloat16 (AVX512-BF16's dot products);
 //! - [`sampling`]: Bernoulli and spin draws from random words;
 //! - [`transpose`](mod@transpose): strided transposes;
 //! - [`walsh`]: the in-place fast Walsh–Hadamard transform (multi-spin
@@ -36,6 +37,7 @@ pub(crate) mod dispatch;
 pub mod log_sums;
 pub mod maths;
 pub mod powers;
+pub mod powers_bf16;
 pub mod product;
 pub mod sampling;
 pub mod sgemm;
