@@ -148,6 +148,10 @@ fn bad_emf_settings_are_clear_errors() {
             &["tap-restarts", "5", "4 persistent"][..],
         ),
         (
+            "--method tap3 --tap-precision f16",
+            &["tap-precision", "f16", "bf16"][..],
+        ),
+        (
             "--method tap2 --visible-units gaussian",
             &["method", "tap2", "Gaussian"][..],
         ),
@@ -184,7 +188,7 @@ fn experiment_files_select_emf_per_layer() {
         dir.path().join("exp.toml"),
         "[train]\nmethod = \"pcd\"\nepochs = 1\nbatch = 20\n\n[[layer]]\nhidden = 8\n\n\
          [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\
-         tap_restarts = 3\n\n\
+         tap_restarts = 3\ntap_precision = \"bf16\"\n\n\
          [analysis]\nlogz = \"none\"\n",
     )
     .unwrap();
@@ -205,5 +209,9 @@ fn experiment_files_select_emf_per_layer() {
     assert_eq!(
         (p0.tap_iterations(), p0.tap_damping(), p0.tap_restarts()),
         (3, 0.5, 0)
+    );
+    assert_eq!(
+        (p0.tap_precision().name(), p1.tap_precision().name()),
+        ("f32", "bf16")
     );
 }

@@ -5,7 +5,7 @@ use vrg::data::Dataset;
 use vrg::rbm::file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
-use vrg::train::{initial_rbm, Method, TrainConfig, TrainParams, Trainer};
+use vrg::train::{initial_rbm, Method, TapPrecision, TrainConfig, TrainParams, Trainer};
 
 mod common;
 use common::{all_states, normal, on_threads, unit_values};
@@ -200,16 +200,18 @@ fn resume_equals_an_uninterrupted_run() {
     // Dense rows, and rows sparse enough for the sparse products.
     let dense = toy_data(300, 20, 1);
     let sparse = toy_data_with_density(300, 20, 1, 0.02, 0.2);
-    for (method, data) in [
-        (Method::Cd, &dense),
-        (Method::Pcd, &dense),
-        (Method::Cd, &sparse),
-        (Method::Pcd, &sparse),
-        (Method::Tap2, &dense),
-        (Method::Tap3, &sparse),
+    for (method, data, precision) in [
+        (Method::Cd, &dense, TapPrecision::F32),
+        (Method::Pcd, &dense, TapPrecision::F32),
+        (Method::Cd, &sparse, TapPrecision::F32),
+        (Method::Pcd, &sparse, TapPrecision::F32),
+        (Method::Tap2, &dense, TapPrecision::F32),
+        (Method::Tap3, &sparse, TapPrecision::F32),
+        (Method::Tap3, &dense, TapPrecision::Bf16),
     ] {
         let params = TrainConfig::new()
             .method(method)
+            .tap_precision(precision)
             .epochs(3)
             .batch_size(25)
             .sparsity_target(0.1)
@@ -564,10 +566,17 @@ fn parallel_products_agree_across_thread_counts() {
 fn sparse_products_agree_with_dense_products() {
     // 390 rows: the last batch of each epoch has 90.
     let data = toy_data_with_density(390, 200, 6, 0.02, 0.22);
-    for method in [Method::Cd, Method::Pcd, Method::Tap2, Method::Tap3] {
+    for (method, precision) in [
+        (Method::Cd, TapPrecision::F32),
+        (Method::Pcd, TapPrecision::F32),
+        (Method::Tap2, TapPrecision::F32),
+        (Method::Tap3, TapPrecision::F32),
+        (Method::Tap3, TapPrecision::Bf16),
+    ] {
         // EMF: 20 dense magnetisations stacked under the sparse batch.
         let params = TrainConfig::new()
             .method(method)
+            .tap_precision(precision)
             .epochs(2)
             .batch_size(100)
             .l1(1e-4)

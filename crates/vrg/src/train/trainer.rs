@@ -581,6 +581,7 @@ impl Trainer {
                 params.tap_iterations,
                 params.tap_tolerance as f32,
                 params.tap_damping as f32,
+                params.tap_precision,
                 neg,
                 v_neg,
                 h_sample,
