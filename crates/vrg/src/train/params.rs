@@ -509,7 +509,8 @@ hyper_parameters! {
     /// --chains; 0 keeps them all persistent). On MNIST 784×500 with 20
     /// magnetisations, TAP2 scored −120 nats without restarts (10 undamped
     /// sweeps) and −104 with one per update (3 undamped sweeps; PCD-1:
-    /// −101); 2 to 5 per update were worse [default: 0].
+    /// −101; with --seed 3, −105 against −101); 2 to 5 per update were
+    /// worse [default: 0].
     tap_restarts: usize [usize] = 0, key "tap_restarts", flag "tap-restarts", value "R";
     /// Arithmetic of the TAP sweeps' products for tap2/tap3: f32, or bf16
     /// (W's powers and the magnetisations rounded to bfloat16, the sums in
