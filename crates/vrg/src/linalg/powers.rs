@@ -191,7 +191,7 @@ unsafe fn column_tile(
 }
 
 /// The mask of the first `count` (≤ 16) lanes.
-fn lane_mask(count: usize) -> u16 {
+pub(super) fn lane_mask(count: usize) -> u16 {
     if count >= 16 {
         u16::MAX
     } else {
@@ -272,11 +272,32 @@ unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group, shape: &Shape
             }
         }
     }
+    // SAFETY: rows 0.. R of each Y_p exist in the masked lanes (the
+    // function's contract).
+    unsafe { store_group(&acc, &at.y, shape.n, at.masks) };
+}
+
+/// Stores a group's sums: row r of Y_p (stride n, from `y[p]`) gets
+/// `acc[r][p]`, two vectors, in the lanes of `masks`. Shared by this
+/// module's kernel and [`super::powers_bf16`]'s.
+///
+/// # Safety
+/// The processor supports AVX-512F; rows 0.. R of each Y_p exist from
+/// `y[p]` in the masked lanes of the tile.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn store_group<const P: usize, const R: usize>(
+    acc: &[[[std::arch::x86_64::__m512; 2]; P]; R],
+    y: &[*mut f32; MAX_POWER],
+    n: usize,
+    [m0, m1]: [u16; 2],
+) {
+    use std::arch::x86_64::*;
     for (r, acc) in acc.iter().enumerate() {
         for (p, acc) in acc.iter().enumerate() {
             // SAFETY: element (r, tile) of Y_p, written in the masked lanes.
             unsafe {
-                let out = at.y[p].add(r * shape.n);
+                let out = y[p].add(r * n);
                 _mm512_mask_storeu_ps(out, m0, acc[0]);
                 _mm512_mask_storeu_ps(out.add(16), m1, acc[1]);
             }

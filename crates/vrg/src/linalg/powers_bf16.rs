@@ -21,7 +21,9 @@
 
 use super::disjoint::DisjointMut;
 use super::dispatch::{isa, multiversion, Isa};
-use super::powers::MAX_POWER;
+#[cfg(target_arch = "x86_64")]
+use super::powers::store_group;
+use super::powers::{lane_mask, MAX_POWER};
 use super::PARALLEL_MULTIPLY_ADDS;
 use rayon::prelude::*;
 
@@ -365,14 +367,10 @@ unsafe fn column_tile(
     let pairs = packed.k.div_ceil(2);
     let j0 = t * TILE;
     let width = (n - j0).min(TILE);
-    let lanes = |count: usize| -> u16 {
-        if count >= 16 {
-            u16::MAX
-        } else {
-            (1u16 << count) - 1
-        }
-    };
-    let masks = [lanes(width.min(16)), lanes(width.saturating_sub(16))];
+    let masks = [
+        lane_mask(width.min(16)),
+        lane_mask(width.saturating_sub(16)),
+    ];
     let b = packed.words[t * pairs * powers * TILE..].as_ptr();
     let step = group_rows(powers);
     let mut r0 = 0;
@@ -445,7 +443,6 @@ unsafe fn group_by_rows<const P: usize>(live: usize, at: &Group) {
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group) {
     use std::arch::x86_64::*;
-    let [m0, m1] = at.masks;
     let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
     for q in 0..at.pairs {
         // SAFETY: pair q's P·32 words of the tile; word q of each packed
@@ -472,16 +469,9 @@ unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group) {
             }
         }
     }
-    for (r, acc) in acc.iter().enumerate() {
-        for (p, acc) in acc.iter().enumerate() {
-            // SAFETY: element (r, tile) of Y_p, written in the masked lanes.
-            unsafe {
-                let out = at.y[p].add(r * at.n);
-                _mm512_mask_storeu_ps(out, m0, acc[0]);
-                _mm512_mask_storeu_ps(out.add(16), m1, acc[1]);
-            }
-        }
-    }
+    // SAFETY: rows 0.. R of each Y_p exist in the masked lanes (the
+    // function's contract).
+    unsafe { store_group(&acc, &at.y, at.n, at.masks) };
 }
 
 #[cfg(test)]
