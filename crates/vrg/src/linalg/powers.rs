@@ -140,10 +140,44 @@ struct Shape {
 }
 
 /// Rows per group for P powers: 24 accumulators (two vectors per row and
-/// power) leave registers for B's powers and the broadcast.
-const fn group_rows(powers: usize) -> usize {
+/// power) leave registers for B's powers and the broadcast (in
+/// [`super::powers_bf16`], for B's 2P packed vectors).
+pub(super) const fn group_rows(powers: usize) -> usize {
     12 / powers
 }
+
+/// `kernel::<P, R>(args…)` with the power count `powers` (1 … 3; more
+/// is 3) and a group's row count `live` (1 … 12) as constants: the
+/// dispatch of this module's kernel and [`super::powers_bf16`]'s. The
+/// call is unsafe where the kernel is; the caller's `unsafe` block covers
+/// it.
+macro_rules! with_group_shape {
+    ($powers:expr, $live:expr, $kernel:ident($($arg:expr),*)) => {
+        match $powers {
+            1 => with_group_shape!(@rows 1, $live, $kernel($($arg),*)),
+            2 => with_group_shape!(@rows 2, $live, $kernel($($arg),*)),
+            _ => with_group_shape!(@rows 3, $live, $kernel($($arg),*)),
+        }
+    };
+    (@rows $p:literal, $live:expr, $kernel:ident($($arg:expr),*)) => {
+        match $live {
+            1 => $kernel::<$p, 1>($($arg),*),
+            2 => $kernel::<$p, 2>($($arg),*),
+            3 => $kernel::<$p, 3>($($arg),*),
+            4 => $kernel::<$p, 4>($($arg),*),
+            5 => $kernel::<$p, 5>($($arg),*),
+            6 => $kernel::<$p, 6>($($arg),*),
+            7 => $kernel::<$p, 7>($($arg),*),
+            8 => $kernel::<$p, 8>($($arg),*),
+            9 => $kernel::<$p, 9>($($arg),*),
+            10 => $kernel::<$p, 10>($($arg),*),
+            11 => $kernel::<$p, 11>($($arg),*),
+            12 => $kernel::<$p, 12>($($arg),*),
+            _ => unreachable!("a group has 1 to 12 rows"),
+        }
+    };
+}
+pub(super) use with_group_shape;
 
 /// Columns j0.. j0 + 32 (fewer at the right edge) of every Y_p, in groups
 /// of [`group_rows`] rows.
@@ -179,13 +213,7 @@ unsafe fn column_tile(
         };
         // SAFETY: the group's rows r0.. r0 + live exist; the rest as the
         // caller promised.
-        unsafe {
-            match powers {
-                1 => group_by_rows::<1>(live, &at, shape),
-                2 => group_by_rows::<2>(live, &at, shape),
-                _ => group_by_rows::<3>(live, &at, shape),
-            }
-        }
+        unsafe { with_group_shape!(powers, live, group_kernel(&at, shape)) }
         r0 += live;
     }
 }
@@ -206,28 +234,6 @@ struct Group {
     b: *const f32,
     y: [*mut f32; MAX_POWER],
     masks: [u16; 2],
-}
-
-/// [`group_kernel`] with the row count `live` (1 ≤ live ≤ 12/P) as a
-/// constant.
-///
-/// # Safety
-/// As for [`group_kernel`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn group_by_rows<const P: usize>(live: usize, at: &Group, shape: &Shape) {
-    macro_rules! rows {
-        ($($r:literal)*) => {
-            match live {
-                $(
-                    // SAFETY: as the caller promised, for this row count.
-                    $r => unsafe { group_kernel::<P, $r>(at, shape) },
-                )*
-                _ => unreachable!("a group has 1 to 12 rows"),
-            }
-        };
-    }
-    rows!(1 2 3 4 5 6 7 8 9 10 11 12)
 }
 
 /// Y_p[r, tile] = Σ_i X_p[r, i] B_i[tile]^p for the group's R rows.

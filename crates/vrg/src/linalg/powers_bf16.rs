@@ -21,9 +21,9 @@
 
 use super::disjoint::DisjointMut;
 use super::dispatch::{isa, multiversion, Isa};
+use super::powers::MAX_POWER;
 #[cfg(target_arch = "x86_64")]
-use super::powers::store_group;
-use super::powers::{lane_mask, MAX_POWER};
+use super::powers::{group_rows, lane_mask, store_group, with_group_shape};
 use super::PARALLEL_MULTIPLY_ADDS;
 use rayon::prelude::*;
 
@@ -341,12 +341,6 @@ unsafe fn pack_whole_tile(
     }
 }
 
-/// Rows per group for P powers: 24 accumulators (two vectors per row and
-/// power) leave registers for the tile's 2P vectors of B.
-const fn group_rows(powers: usize) -> usize {
-    12 / powers
-}
-
 /// Columns 32t.. 32t + 32 (fewer at the right edge) of every Y_p, in
 /// groups of [`group_rows`] rows.
 ///
@@ -386,13 +380,7 @@ unsafe fn column_tile(
         };
         // SAFETY: the group's rows r0.. r0 + live exist; the rest as the
         // caller promised.
-        unsafe {
-            match powers {
-                1 => group_by_rows::<1>(live, &at),
-                2 => group_by_rows::<2>(live, &at),
-                _ => group_by_rows::<3>(live, &at),
-            }
-        }
+        unsafe { with_group_shape!(powers, live, group_kernel(&at)) }
         r0 += live;
     }
 }
@@ -407,28 +395,6 @@ struct Group {
     masks: [u16; 2],
     pairs: usize,
     n: usize,
-}
-
-/// [`group_kernel`] with the row count `live` (1 ≤ live ≤ 12/P) as a
-/// constant.
-///
-/// # Safety
-/// As for [`group_kernel`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn group_by_rows<const P: usize>(live: usize, at: &Group) {
-    macro_rules! rows {
-        ($($r:literal)*) => {
-            match live {
-                $(
-                    // SAFETY: as the caller promised, for this row count.
-                    $r => unsafe { group_kernel::<P, $r>(at) },
-                )*
-                _ => unreachable!("a group has 1 to 12 rows"),
-            }
-        };
-    }
-    rows!(1 2 3 4 5 6 7 8 9 10 11 12)
 }
 
 /// Y_p[r, tile] = Σ_q X_p[r, pair q] · B^{∘p}[pair q, tile] for the

@@ -113,20 +113,30 @@ struct SweepScratch {
     x_words: Vec<u32>,
 }
 
-/// What every block's sweep reads: the model, W and Wᵀ (f32, or their
-/// packed bfloat16 powers when `bf16`), the order, the damping and the
-/// unit types.
+/// What every block's sweep reads: the model, the right operands of its
+/// products, the order, the damping and the unit types.
 struct SweepModel<'a> {
     rbm: &'a Rbm,
-    weights: &'a AlignedRows,
-    wt: &'a [f32],
-    packed_w: &'a PackedPowers,
-    packed_wt: &'a PackedPowers,
-    bf16: bool,
+    products: SweepProducts<'a>,
     order: TapOrder,
     damping: f32,
     visible_units: Discrete,
     hidden_units: Discrete,
+}
+
+/// The right operands of the sweeps' products: W (for the hidden fields)
+/// and Wᵀ (for the visible ones) in f32, or their powers packed in
+/// bfloat16.
+#[derive(Clone, Copy)]
+enum SweepProducts<'a> {
+    F32 {
+        weights: &'a AlignedRows,
+        wt: &'a [f32],
+    },
+    Bf16 {
+        packed_w: &'a PackedPowers,
+        packed_wt: &'a PackedPowers,
+    },
 }
 
 /// Chains per block of the parallel sweeps: the chains split evenly among
@@ -191,20 +201,24 @@ pub(super) fn negative_phase(
         nv,
     );
     // bfloat16 products only where the processor has them.
-    let bf16 = precision == TapPrecision::Bf16 && powers_bf16::available();
-    if bf16 {
+    let products = if precision == TapPrecision::Bf16 && powers_bf16::available() {
         let powers = order.order();
         work.packed_w
             .pack(weights.as_slice(), weights.stride(), nv, nh, powers);
         work.packed_wt.pack(&work.wt, nv, nh, nv, powers);
-    }
+        SweepProducts::Bf16 {
+            packed_w: &work.packed_w,
+            packed_wt: &work.packed_wt,
+        }
+    } else {
+        SweepProducts::F32 {
+            weights,
+            wt: &work.wt,
+        }
+    };
     let model = SweepModel {
         rbm,
-        weights,
-        wt: &work.wt,
-        packed_w: &work.packed_w,
-        packed_wt: &work.packed_wt,
-        bf16,
+        products,
         order,
         damping,
         visible_units: visible_discrete(rbm.visible_units()),
@@ -259,16 +273,9 @@ fn sweep(
         Side::Visible => (visible, &*hidden, vu, hu),
         Side::Hidden => (hidden, &*visible, hu, vu),
     };
-    let (n, n_other, bias, w, w_stride, packed) = match side {
-        Side::Visible => (nv, nh, rbm.visible_bias(), model.wt, nv, model.packed_wt),
-        Side::Hidden => (
-            nh,
-            nv,
-            rbm.hidden_bias(),
-            model.weights.as_slice(),
-            model.weights.stride(),
-            model.packed_w,
-        ),
+    let (n, bias) = match side {
+        Side::Visible => (nv, rbm.visible_bias()),
+        Side::Hidden => (nh, rbm.hidden_bias()),
     };
     // The order-k equations use the powers W¹ … Wᵏ.
     let powers = model.order.order();
@@ -285,18 +292,21 @@ fn sweep(
     }
     let xs: [&[f32]; 3] = [other, &work.kappa2, &work.kappa3];
     let mut ys: [&mut [f32]; 3] = [&mut work.field, &mut work.second, &mut work.third];
-    if model.bf16 {
-        packed.rows_times(&xs[..powers], chains, &mut ys[..powers], &mut work.x_words);
-    } else {
-        rows_times_powers(
-            &xs[..powers],
-            chains,
-            n_other,
-            w,
-            w_stride,
-            n,
-            &mut ys[..powers],
-        );
+    let (xs, ys) = (&xs[..powers], &mut ys[..powers]);
+    match (model.products, side) {
+        (SweepProducts::F32 { wt, .. }, Side::Visible) => {
+            rows_times_powers(xs, chains, nh, wt, nv, nv, ys);
+        }
+        (SweepProducts::F32 { weights, .. }, Side::Hidden) => {
+            let (w, stride) = (weights.as_slice(), weights.stride());
+            rows_times_powers(xs, chains, nv, w, stride, nh, ys);
+        }
+        (SweepProducts::Bf16 { packed_wt, .. }, Side::Visible) => {
+            packed_wt.rows_times(xs, chains, ys, &mut work.x_words);
+        }
+        (SweepProducts::Bf16 { packed_w, .. }, Side::Hidden) => {
+            packed_w.rows_times(xs, chains, ys, &mut work.x_words);
+        }
     }
     tap_update(
         own_units == Discrete::Spin,
