@@ -148,6 +148,18 @@ fn bad_emf_settings_are_clear_errors() {
             &["tap-restarts", "5", "4 persistent"][..],
         ),
         (
+            "--method tap2 --chains 4 --tap-gibbs-chains 8",
+            &["tap-gibbs-chains", "8", "without --tap-restarts"][..],
+        ),
+        (
+            "--method tap2 --chains 4 --tap-restarts 3 --tap-gibbs-chains 1",
+            &["tap-gibbs-chains", "1", "at least the 2 restarts"][..],
+        ),
+        (
+            "--method tap2 --tap-restarts 1 --tap-gibbs-chains -1",
+            &["tap-gibbs-chains", "-1"][..],
+        ),
+        (
             "--method tap3 --tap-precision f16",
             &["tap-precision", "f16", "bf16"][..],
         ),
@@ -188,7 +200,7 @@ fn experiment_files_select_emf_per_layer() {
         dir.path().join("exp.toml"),
         "[train]\nmethod = \"pcd\"\nepochs = 1\nbatch = 20\n\n[[layer]]\nhidden = 8\n\n\
          [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\
-         tap_restarts = 3\ntap_precision = \"bf16\"\n\n\
+         tap_restarts = 3\ntap_precision = \"bf16\"\ntap_gibbs_chains = 6\n\n\
          [analysis]\nlogz = \"none\"\n",
     )
     .unwrap();
@@ -214,4 +226,5 @@ fn experiment_files_select_emf_per_layer() {
         (p0.tap_precision().name(), p1.tap_precision().name()),
         ("f32", "bf16")
     );
+    assert_eq!((p0.tap_gibbs_chains(), p1.tap_gibbs_chains()), (0, 6));
 }

@@ -26,6 +26,7 @@ fn main() -> vrg::Result<()> {
         velocity_visible_bias: vec![0.0; nv],
         velocity_hidden_bias: vec![0.0; nh],
         visible_chains: Vec::new(),
+        gibbs_chains: Vec::new(),
         chains: (0..4 * nh)
             .map(|k| if k % 3 == 0 { 1.0 } else { 0.0 })
             .collect(),

@@ -342,6 +342,7 @@ fn model_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         velocity_hidden_bias: vec![0.0; 3],
         chains: vec![1.0; 6],
         visible_chains: Vec::new(),
+        gibbs_chains: Vec::new(),
         hidden_activity: vec![0.25; 3],
     };
     // Seed files only, no training data: any row count admits the batch.

@@ -296,6 +296,7 @@ fn issue_11_checkpoint_chains_bounded_by_the_tensor() {
         velocity_hidden_bias: vec![0.0; 2],
         chains: Vec::new(),
         visible_chains: Vec::new(),
+        gibbs_chains: Vec::new(),
         hidden_activity: vec![0.0; 2],
     };
     save_rbm(&p, &rbm(3, 2), Some(&params), Some(&state)).unwrap();

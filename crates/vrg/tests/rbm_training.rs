@@ -145,7 +145,14 @@ fn training_reduces_the_exact_kl_divergence() {
 /// teacher (N(0, ¼) weights): Gabrié et al. train 0/1 units.
 #[test]
 fn emf_training_reduces_the_exact_kl_divergence() {
-    for (method, spin, scale) in [(Method::Tap2, false, 1.0), (Method::Tap3, false, 1.0)] {
+    // (method, restarts, Gibbs chains): the paper's persistent
+    // magnetisations, and restarts from persistent Gibbs chains.
+    for (method, restarts, gibbs) in [
+        (Method::Tap2, 0, 0),
+        (Method::Tap3, 0, 0),
+        (Method::Tap3, 2, 20),
+    ] {
+        let (spin, scale) = (false, 1.0);
         let (truth, data) = teacher_with_weights(8, 4, spin, 4000, scale);
         let units = if spin {
             VisibleUnits::Spin
@@ -161,15 +168,18 @@ fn emf_training_reduces_the_exact_kl_divergence() {
             .initial_momentum(0.5)
             .momentum(0.5)
             .l2(0.0)
+            .tap_restarts(restarts)
+            .tap_gibbs_chains(gibbs)
             .seed(3)
             .check(data.n_rows)
             .unwrap();
         let (kl_before, trace) = kl_trace(&data, &truth, units, spin, &params);
         let kl_after = *trace.last().unwrap();
-        eprintln!("{method:?} spin={spin}: KL {kl_before:.4} -> {kl_after:.4}");
+        eprintln!("{method:?} R={restarts} G={gibbs}: KL {kl_before:.4} -> {kl_after:.4}");
         assert!(
             kl_after < 0.6 * kl_before,
-            "{method:?} spin={spin}: KL {kl_before:.4} → {kl_after:.4}; trace {trace:?}"
+            "{method:?} R={restarts} G={gibbs}: KL {kl_before:.4} → {kl_after:.4}; \
+             trace {trace:?}"
         );
     }
 }
@@ -200,18 +210,22 @@ fn resume_equals_an_uninterrupted_run() {
     // Dense rows, and rows sparse enough for the sparse products.
     let dense = toy_data(300, 20, 1);
     let sparse = toy_data_with_density(300, 20, 1, 0.02, 0.2);
-    for (method, data, precision) in [
-        (Method::Cd, &dense, TapPrecision::F32),
-        (Method::Pcd, &dense, TapPrecision::F32),
-        (Method::Cd, &sparse, TapPrecision::F32),
-        (Method::Pcd, &sparse, TapPrecision::F32),
-        (Method::Tap2, &dense, TapPrecision::F32),
-        (Method::Tap3, &sparse, TapPrecision::F32),
-        (Method::Tap3, &dense, TapPrecision::Bf16),
+    // (method, rows, precision, Gibbs chains seeding EMF's restarts)
+    for (method, data, precision, gibbs) in [
+        (Method::Cd, &dense, TapPrecision::F32, 0),
+        (Method::Pcd, &dense, TapPrecision::F32, 0),
+        (Method::Cd, &sparse, TapPrecision::F32, 0),
+        (Method::Pcd, &sparse, TapPrecision::F32, 0),
+        (Method::Tap2, &dense, TapPrecision::F32, 0),
+        (Method::Tap3, &sparse, TapPrecision::F32, 0),
+        (Method::Tap3, &dense, TapPrecision::Bf16, 0),
+        (Method::Tap2, &sparse, TapPrecision::F32, 5),
+        (Method::Tap3, &dense, TapPrecision::Bf16, 40),
     ] {
         let params = TrainConfig::new()
             .method(method)
             .tap_precision(precision)
+            .tap_gibbs_chains(gibbs)
             .epochs(3)
             .batch_size(25)
             .sparsity_target(0.1)
@@ -254,6 +268,7 @@ fn resume_equals_an_uninterrupted_run() {
         }
         assert_eq!(resumed.rbm(), straight.rbm(), "{method:?}");
         assert_eq!(resumed.state(), straight.state(), "{method:?}");
+        assert_eq!(resumed.state().gibbs_chains.len(), gibbs * 7, "{method:?}");
     }
 }
 
@@ -400,6 +415,155 @@ fn emf_restarts_replace_magnetisations_with_batch_rows() {
         error.contains("tap-restarts") && error.contains("11"),
         "{error}"
     );
+}
+
+/// --tap-gibbs-chains G: every other restart (the odd ones of the
+/// rotation) starts from the visible sample of one of G persistent Gibbs
+/// chains (and its hidden means) instead of a batch row. On rows of
+/// intensities ¼ and ¾ with sweeps that barely move the magnetisations,
+/// the last update's restarted magnetisations show their seeds: batch rows
+/// (¼, ¾) at even places, 0/1 samples at odd ones. With every
+/// magnetisation restarted at each update, the model after an epoch does
+/// not depend on the magnetisations it resumed with, but does depend on
+/// the Gibbs chains' states (and differs from restarts from the batch
+/// alone); the chains are 0/1 hidden samples, kept in the checkpoint, and a
+/// checkpoint with too few or none is refused, naming the tensor. Gibbs
+/// chains without restarts, or fewer than the restarts they seed per
+/// update, are refused, naming the flag.
+#[test]
+fn emf_restarts_from_gibbs_chains_start_from_their_samples() {
+    let binary = toy_data(200, 12, 9);
+    let quarters = Dataset::new(
+        200,
+        12,
+        binary
+            .dense_values()
+            .iter()
+            .map(|&v| 0.25 + 0.5 * v)
+            .collect(),
+    )
+    .unwrap();
+    let config = |gibbs: usize, damping: f64| {
+        TrainConfig::new()
+            .method(Method::Tap2)
+            .epochs(1)
+            .batch_size(20)
+            .persistent_chains(10)
+            .tap_iterations(1)
+            .tap_damping(damping)
+            .tap_restarts(10)
+            .tap_gibbs_chains(gibbs)
+            // Weights large enough for a chain's samples to depend on its
+            // hidden state (at 0.01 they are the biases' samples).
+            .init_std(1.0)
+            .check(200)
+            .unwrap()
+    };
+    {
+        let params = config(5, 0.999_999);
+        let rbm = initial_rbm(
+            &quarters,
+            6,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        let mut trainer = Trainer::new(rbm, params);
+        trainer.train_epoch(&quarters, &|_| {}).unwrap();
+        for (t, m) in trainer.state().visible_chains.chunks_exact(12).enumerate() {
+            let seeds: &[f32] = if t % 2 == 1 {
+                &[0.0, 1.0]
+            } else {
+                &[0.25, 0.75]
+            };
+            assert!(
+                m.iter().all(|x| seeds.iter().any(|s| (x - s).abs() < 1e-4)),
+                "magnetisation {t}: {m:?}, expected values near {seeds:?}"
+            );
+        }
+    }
+    let data = binary;
+    let params = |gibbs: usize| config(gibbs, 0.5);
+    let first_epoch = |gibbs: usize| {
+        let params = params(gibbs);
+        let rbm = initial_rbm(
+            &data,
+            6,
+            VisibleUnits::Bernoulli,
+            HiddenUnits::Bernoulli,
+            &params,
+        )
+        .unwrap();
+        let mut trainer = Trainer::new(rbm, params);
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        trainer
+    };
+    // The second epoch from the first's state, its magnetisations or its
+    // Gibbs chains scrambled.
+    let second_epoch = |first: &Trainer, scramble_magnetisations: bool, scramble_chains: bool| {
+        let mut state = first.state().clone();
+        let mut r = rng::root(3);
+        if scramble_magnetisations {
+            for m in state
+                .visible_chains
+                .iter_mut()
+                .chain(state.chains.iter_mut())
+            {
+                *m = rng::uniform(&mut r) as f32;
+            }
+        }
+        if scramble_chains {
+            for h in &mut state.gibbs_chains {
+                *h = (rng::uniform(&mut r) < 0.5) as u8 as f32;
+            }
+        }
+        let params = first.params().with_epochs(2).unwrap();
+        let mut resumed = Trainer::resume(first.rbm().clone(), params, state).unwrap();
+        resumed.train_epoch(&data, &|_| {}).unwrap();
+        resumed
+    };
+    let first = first_epoch(12);
+    let chains = &first.state().gibbs_chains;
+    assert_eq!(chains.len(), 12 * 6);
+    assert!(chains.iter().all(|&h| h == 0.0 || h == 1.0), "{chains:?}");
+    let kept = second_epoch(&first, false, false);
+    assert_eq!(kept.rbm(), second_epoch(&first, true, false).rbm());
+    assert_ne!(
+        kept.rbm().weights(),
+        second_epoch(&first, false, true).rbm().weights()
+    );
+    let from_batch = first_epoch(0);
+    assert_ne!(first.rbm().weights(), from_batch.rbm().weights());
+    assert!(from_batch.state().gibbs_chains.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint.safetensors");
+    for keep in [11 * 6, 0] {
+        let mut short = first.state().clone();
+        short.gibbs_chains.truncate(keep);
+        save_rbm(&path, first.rbm(), Some(first.params()), Some(&short)).unwrap();
+        let error = load_rbm(&path).unwrap_err().to_string();
+        assert!(error.contains("train.gibbs_chains"), "{error}");
+    }
+
+    for (restarts, gibbs, expected) in [
+        (0, 4, "without --tap-restarts"),
+        (3, 1, "at least the 2 restarts"),
+    ] {
+        let error = TrainConfig::new()
+            .method(Method::Tap2)
+            .persistent_chains(10)
+            .tap_restarts(restarts)
+            .tap_gibbs_chains(gibbs)
+            .check(data.n_rows)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("tap-gibbs-chains") && error.contains(expected),
+            "{error}"
+        );
+    }
 }
 
 /// A Bernoulli-visible RBM with `n_hidden` units initialised from `data`
@@ -566,17 +730,20 @@ fn parallel_products_agree_across_thread_counts() {
 fn sparse_products_agree_with_dense_products() {
     // 390 rows: the last batch of each epoch has 90.
     let data = toy_data_with_density(390, 200, 6, 0.02, 0.22);
-    for (method, precision) in [
-        (Method::Cd, TapPrecision::F32),
-        (Method::Pcd, TapPrecision::F32),
-        (Method::Tap2, TapPrecision::F32),
-        (Method::Tap3, TapPrecision::F32),
-        (Method::Tap3, TapPrecision::Bf16),
+    for (method, precision, gibbs) in [
+        (Method::Cd, TapPrecision::F32, 0),
+        (Method::Pcd, TapPrecision::F32, 0),
+        (Method::Tap2, TapPrecision::F32, 0),
+        (Method::Tap3, TapPrecision::F32, 0),
+        (Method::Tap3, TapPrecision::Bf16, 0),
+        (Method::Tap2, TapPrecision::F32, 40),
     ] {
-        // EMF: 20 dense magnetisations stacked under the sparse batch.
+        // EMF: 20 dense magnetisations stacked under the sparse batch (and
+        // with Gibbs chains, their samples' sparse products).
         let params = TrainConfig::new()
             .method(method)
             .tap_precision(precision)
+            .tap_gibbs_chains(gibbs)
             .epochs(2)
             .batch_size(100)
             .l1(1e-4)

@@ -8,9 +8,11 @@
 //! `train.chains` (hidden states of the PCD chains, or the persistent hidden
 //! magnetisations of EMF training, n_chains × n_hidden),
 //! `train.visible_chains` (EMF only: the persistent visible
-//! magnetisations, n_chains × n_visible) and `train.hidden_activity`; readers that only want the model ignore them.
-//! Reading the state checks that the chains are as many as the parameters
-//! ask for.
+//! magnetisations, n_chains × n_visible), `train.gibbs_chains` (EMF with
+//! `--tap-gibbs-chains` only: the hidden states of the Gibbs chains that
+//! seed its restarts, G × n_hidden) and `train.hidden_activity`; readers
+//! that only want the model ignore them. Reading the state checks that the
+//! chains are as many as the parameters ask for.
 //!
 //! # Resume records
 //! Checkpoints written by `vrg rbm train` and `vrg dbn train` carry, as
@@ -53,8 +55,9 @@ pub(crate) fn read_params(
 }
 
 /// Adds the optimiser state's tensors `train.velocity_W`, `train.velocity_b`,
-/// `train.velocity_c`, `train.chains` and `train.hidden_activity` of an
-/// `nv × nh` layer.
+/// `train.velocity_c`, `train.chains`, `train.hidden_activity` and, where
+/// the state has them, `train.visible_chains` and `train.gibbs_chains` of
+/// an `nv × nh` layer.
 pub(crate) fn insert_state(tensors: &mut Tensors, s: &TrainState, nv: usize, nh: usize) {
     let chains = vec![s.chains.len() / nh.max(1), nh];
     for (name, shape, values) in [
@@ -71,6 +74,13 @@ pub(crate) fn insert_state(tensors: &mut Tensors, s: &TrainState, nv: usize, nh:
         tensors.insert(
             "train.visible_chains".into(),
             (vec![rows, nv], f32_bytes(&s.visible_chains)),
+        );
+    }
+    if !s.gibbs_chains.is_empty() {
+        let rows = s.gibbs_chains.len() / nh.max(1);
+        tensors.insert(
+            "train.gibbs_chains".into(),
+            (vec![rows, nh], f32_bytes(&s.gibbs_chains)),
         );
     }
 }
@@ -111,6 +121,34 @@ pub(crate) fn read_state(
             ));
         }
     }
+    // EMF's Gibbs chains: as many as the parameters ask for (a checkpoint
+    // is written after an epoch, when they exist).
+    let gibbs_rows = match params {
+        Some(p) if p.method.tap_order().is_some() => Some(p.tap_gibbs_chains),
+        Some(_) => Some(0),
+        None => None,
+    };
+    let gibbs_chains = match (contents.tensors.get("train.gibbs_chains"), gibbs_rows) {
+        (None, None | Some(0)) => Vec::new(),
+        (None, Some(expected)) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "metadata train_params asks for {expected} Gibbs chains \
+                     (--tap-gibbs-chains), but tensor `train.gibbs_chains` is missing"
+                ),
+            ))
+        }
+        (Some(tensor), expected) => {
+            let rows = tensor.shape.first().copied().unwrap_or(0);
+            read_f32(
+                path,
+                contents,
+                "train.gibbs_chains",
+                &[expected.unwrap_or(rows), nh],
+            )?
+        }
+    };
     Ok(TrainState {
         epochs_done: epoch,
         velocity_weights: read_f32(path, contents, "train.velocity_W", &[nv, nh])?,
@@ -123,6 +161,7 @@ pub(crate) fn read_state(
             Some(_) => read_f32(path, contents, "train.visible_chains", &[chains_rows, nv])?,
             None => Vec::new(),
         },
+        gibbs_chains,
         hidden_activity: read_f32(path, contents, "train.hidden_activity", &[nh])?,
     })
 }

@@ -31,6 +31,17 @@
 //! two restarts per update the 20 magnetisations held 20 distinct states
 //! and the model scored −103 to −104 (`benches/RESULTS.md`, issue #17).
 //!
+//! With `--tap-gibbs-chains G` as well, every other restart (the odd k of
+//! the rotation k = u·R + t) starts instead from the visible sample v of
+//! one of G persistent Gibbs chains (chain ⌊k/2⌋ mod G; m_v = v, m_h =
+//! E[h | v]), which take one block Gibbs step h → v → h, as PCD's chains
+//! do, before each update whose restarts use them
+//! ([`step_gibbs_chains`]; their hidden states are kept in checkpoints as
+//! `train.gibbs_chains`). Restarts from the batch alone find the states
+//! near the data, as CD's chains do; the Gibbs chains' samples also reach
+//! the states the model puts mass on away from the data, which the
+//! negative phase must push down.
+//!
 //! A checkpoint written before the visible magnetisations were kept has
 //! only m_h; m_v then restarts once from the naive mean field f(b + W m_h)
 //! (the trainer's `visible_means`).
@@ -64,6 +75,8 @@
 //!   Boltzmann Machines via the Thouless-Anderson-Palmer free energy",
 //!   NeurIPS 2015, eqs. (4)–(7) and §3 (persistent magnetisations).
 
+use super::phases::{hidden_kind, hidden_means, sample_in_place, visible_kind, visible_means};
+use super::trainer::SPARSE_DENSITY;
 use super::TapPrecision;
 use crate::estimate::tap::{Discrete, TapOrder};
 use crate::linalg::aligned::AlignedRows;
@@ -71,8 +84,10 @@ use crate::linalg::dispatch::multiversion;
 use crate::linalg::maths::{sigmoid_f32, tanh_f32};
 use crate::linalg::powers::rows_times_powers;
 use crate::linalg::powers_bf16::{self, PackedPowers};
+use crate::linalg::sparse::SparseRows;
 use crate::linalg::{gemm, transpose_strided, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
+use crate::rng::Rng;
 use rayon::prelude::*;
 
 /// Scratch buffers of the EMF negative phase, allocated once.
@@ -251,6 +266,44 @@ pub(super) fn negative_phase(
         }
     }
     iterations
+}
+
+/// The seeds of the restarts from persistent Gibbs chains
+/// (`--tap-gibbs-chains`): one block Gibbs step h → v → h of each chain,
+/// whose hidden states `chains` (`G × n_hidden`) become samples of the new
+/// hidden means; `seeds` gets the step's visible samples (`G × n_visible`)
+/// and their hidden means E[h | v] (`G × n_hidden`), the m_v and m_h a
+/// restarted magnetisation starts from. The chains draw from `streams`,
+/// chunk by chunk as PCD's chains do; `nonzeros` (Bernoulli visible units)
+/// takes the visible samples' nonzeros, for the sparse product when they
+/// are sparse enough.
+pub(super) fn step_gibbs_chains(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    chains: &mut [f32],
+    (visible, means): (&mut Vec<f32>, &mut Vec<f32>),
+    streams: &mut [Rng],
+    nonzeros: Option<&mut SparseRows>,
+) {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let rows = chains.len() / nh.max(1);
+    visible.resize(rows * nv, 0.0);
+    means.resize(rows * nh, 0.0);
+    visible_means(rbm, weights, chains, rows, visible);
+    let visible_units = visible_kind(rbm.visible_units());
+    match nonzeros {
+        Some(nonzeros) => {
+            sample_in_place(visible, nv, visible_units, streams, None, Some(nonzeros));
+            let sparse = (nonzeros.density() <= SPARSE_DENSITY).then_some(&*nonzeros);
+            hidden_means(rbm, weights, visible, rows, means, nh, sparse);
+        }
+        None => {
+            sample_in_place(visible, nv, visible_units, streams, None, None);
+            hidden_means(rbm, weights, visible, rows, means, nh, None);
+        }
+    }
+    let hidden_units = hidden_kind(rbm.hidden_units());
+    sample_in_place(chains, nh, hidden_units, streams, Some((means, nh)), None);
 }
 
 /// One damped update of `side`'s magnetisations given the other layer's,

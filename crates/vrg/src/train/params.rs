@@ -512,6 +512,15 @@ hyper_parameters! {
     /// −101; with --seed 3, −105 against −101); 2 to 5 per update were
     /// worse [default: 0].
     tap_restarts: usize [usize] = 0, key "tap_restarts", flag "tap-restarts", value "R";
+    /// Persistent Gibbs chains for tap2/tap3 that seed every other
+    /// restart of --tap-restarts: in the rotation of the restarts, the odd
+    /// ones start from a chain's visible sample v (m_v = v, m_h = E[h | v])
+    /// instead of a batch row, so that the restarted magnetisations reach
+    /// the model's own states as well as those near the data. The chains
+    /// take one block Gibbs step, as PCD's do, before each update whose
+    /// restarts use them (needs --tap-restarts; at least half of it,
+    /// rounded up; 0: every restart from the batch) [default: 0].
+    tap_gibbs_chains: usize [usize] = 0, key "tap_gibbs_chains", flag "tap-gibbs-chains", value "G";
     /// Arithmetic of the TAP sweeps' products for tap2/tap3: f32, or bf16
     /// (W's powers and the magnetisations rounded to bfloat16, the sums in
     /// f32; on processors with AVX512-BF16, f32 elsewhere). The sweeps of
@@ -646,6 +655,25 @@ impl TrainParams {
                 format!(
                     "at most the {} persistent magnetisations (--chains)",
                     self.n_chains()
+                ),
+            ));
+        }
+        if self.tap_gibbs_chains > 0 && self.tap_restarts == 0 {
+            return Err(Error::invalid(
+                "tap-gibbs-chains",
+                self.tap_gibbs_chains,
+                "0 without --tap-restarts (the chains only seed restarted magnetisations)",
+            ));
+        }
+        let restarts_from_chains = self.tap_restarts.div_ceil(2);
+        if self.tap_gibbs_chains > 0 && self.tap_gibbs_chains < restarts_from_chains {
+            return Err(Error::invalid(
+                "tap-gibbs-chains",
+                self.tap_gibbs_chains,
+                format!(
+                    "at least the {restarts_from_chains} restarts per update that take a chain's \
+                     sample (every other one of --tap-restarts {}), each from its own chain",
+                    self.tap_restarts
                 ),
             ));
         }

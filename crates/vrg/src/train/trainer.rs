@@ -8,7 +8,8 @@
 //!    samples Vⁿ and hidden means Hⁿ;
 //!    (EMF, tap2/tap3: Vⁿ and Hⁿ are instead the TAP magnetisations of
 //!    the persistent states after --tap-iterations damped sweeps, of which
-//!    --tap-restarts restart from rows of V⁰ and H⁰ first, and the weight
+//!    --tap-restarts restart from rows of V⁰ and H⁰ first (every other one
+//!    from a sample of the --tap-gibbs-chains Gibbs chains), and the weight
 //!    gradient gains the Onsager terms of ∂ln Z_TAP/∂W; see
 //!    [`super::emf`]);
 //! 3. velocity update with momentum μ and learning rate ε:
@@ -99,6 +100,10 @@ pub struct TrainState {
     /// EMF: the persistent visible magnetisations, `n_chains × n_visible`
     /// (empty for CD and PCD, and until EMF training starts).
     pub visible_chains: Vec<f32>,
+    /// EMF with --tap-gibbs-chains G: the hidden state of each persistent
+    /// Gibbs chain whose samples seed the restarts, `G × n_hidden` (empty
+    /// otherwise, and until training starts).
+    pub gibbs_chains: Vec<f32>,
     /// Running mean activity q of each hidden unit (sparsity).
     pub hidden_activity: Vec<f32>,
 }
@@ -127,6 +132,10 @@ struct Workspace {
     columns: SparseRows,
     /// Buffers of the EMF negative phase.
     emf: EmfWork,
+    /// EMF's Gibbs chains: their visible samples and those samples'
+    /// hidden means, the seeds of the restarts.
+    gibbs_visible: Vec<f32>,
+    gibbs_means: Vec<f32>,
 }
 
 /// Trains an [`Rbm`] epoch by epoch.
@@ -220,6 +229,7 @@ impl Trainer {
             velocity_hidden_bias: vec![0.0; nh],
             chains: Vec::new(),
             visible_chains: Vec::new(),
+            gibbs_chains: Vec::new(),
             hidden_activity: vec![params.sparsity_target.unwrap_or(0.0) as f32; nh],
         };
         Self::from_parts(rbm, params, state)
@@ -275,6 +285,18 @@ impl Trainer {
                 found: format!("{} values", state.visible_chains.len()),
             });
         }
+        let gibbs_expected = if params.method.tap_order().is_some() {
+            params.tap_gibbs_chains * nh
+        } else {
+            0
+        };
+        if !state.gibbs_chains.is_empty() && state.gibbs_chains.len() != gibbs_expected {
+            return Err(Error::ShapeMismatch {
+                what: "persistent Gibbs chains (--tap-gibbs-chains)".into(),
+                expected: format!("{} × {nh}", gibbs_expected / nh.max(1)),
+                found: format!("{} values", state.gibbs_chains.len()),
+            });
+        }
         Ok(Self::from_parts(rbm, params, state))
     }
 
@@ -306,6 +328,15 @@ impl Trainer {
 
     pub fn state(&self) -> &TrainState {
         &self.state
+    }
+
+    /// The persistent Gibbs chains that seed EMF's restarts (0 for CD and
+    /// PCD).
+    fn gibbs_chains(&self) -> usize {
+        match self.params.method.tap_order() {
+            Some(_) => self.params.tap_gibbs_chains,
+            None => 0,
+        }
     }
 
     /// Epochs completed so far.
@@ -345,10 +376,15 @@ impl Trainer {
             self.rbm.hidden_units(),
             &self.params,
         )?;
+        let gibbs_chains = self.gibbs_chains();
         // Buffers this epoch allocates: the weights' work copies (W, its
         // velocity and gradient), the batch's and the chains' states.
         crate::memory::check_product(|| format!("training {nv} × {nh} weights"), &[nv, nh, 3], 4)?;
-        let states = self.params.batch_size.max(self.params.n_chains());
+        let states = self
+            .params
+            .batch_size
+            .max(self.params.n_chains())
+            .saturating_add(gibbs_chains);
         crate::memory::check_product(
             || {
                 format!(
@@ -420,6 +456,30 @@ impl Trainer {
             );
             self.state.visible_chains = visible;
         }
+        if gibbs_chains > 0 && self.state.gibbs_chains.is_empty() {
+            // Gibbs chains start as PCD's do: hidden samples of random
+            // training rows.
+            let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
+            let mut start = vec![0.0f32; gibbs_chains * nv];
+            for row in start.chunks_exact_mut(nv) {
+                let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
+                train.row_into(r, row);
+            }
+            let mut chains = vec![0.0f32; gibbs_chains * nh];
+            hidden_means(
+                &self.rbm,
+                &w.weights,
+                &start,
+                gibbs_chains,
+                &mut chains,
+                nh,
+                None,
+            );
+            let mut streams = take_streams(&mut cursor, gibbs_chains.div_ceil(CHUNK_ROWS));
+            let kind = hidden_kind(self.rbm.hidden_units());
+            sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+            self.state.gibbs_chains = chains;
+        }
         let negative_rows = match self.params.method {
             Method::Cd => batch,
             Method::Pcd | Method::Tap2 | Method::Tap3 => n_chains,
@@ -440,11 +500,12 @@ impl Trainer {
                 n_chains
             };
             let batch_chunks = b.div_ceil(CHUNK_ROWS);
-            // EMF draws nothing: its negative phase is deterministic.
+            // EMF's sweeps draw nothing (they are deterministic); its Gibbs
+            // chains, if any, draw as PCD's chains do.
             let chain_chunks = if self.params.method == Method::Pcd {
                 neg.div_ceil(CHUNK_ROWS)
             } else {
-                0
+                gibbs_chains.div_ceil(CHUNK_ROWS)
             };
             let mut streams = take_streams(&mut cursor, batch_chunks + chain_chunks);
             let (batch_streams, chain_streams) = streams.split_at_mut(batch_chunks);
@@ -548,16 +609,40 @@ impl Trainer {
         let positive = sparse_positive.then_some(&w.positive);
         hidden_means(rbm, &w.weights, v0, b, h0, hs, positive);
         if params.method.tap_order().is_some() {
-            // EMF restarts: magnetisations (u·R + t) mod Bⁿ, t < R, of update
-            // u take batch rows t mod B and their hidden means.
+            // EMF restarts: restart k = u·R + t (t < R) of update u resets
+            // magnetisation k mod Bⁿ to batch row t mod B and its hidden
+            // means; with Gibbs chains, the odd k take instead the visible
+            // sample of chain ⌊k/2⌋ mod G after this update's Gibbs step,
+            // and its hidden means.
             let restarts = params.tap_restarts;
-            for t in 0..restarts {
-                let chain = (update_index * restarts + t) % neg;
-                let row = t % b;
-                state.visible_chains[chain * nv..(chain + 1) * nv]
-                    .copy_from_slice(&v0[row * nv..(row + 1) * nv]);
-                state.chains[chain * nh..(chain + 1) * nh]
-                    .copy_from_slice(&h0[row * hs..row * hs + nh]);
+            let gibbs = state.gibbs_chains.len() / nh.max(1);
+            let first = update_index * restarts;
+            let from_chains = |k: usize| gibbs > 0 && k % 2 == 1;
+            if (first..first + restarts).any(from_chains) {
+                let nonzeros = try_sparse.then_some(&mut w.negative);
+                emf::step_gibbs_chains(
+                    rbm,
+                    &w.weights,
+                    &mut state.gibbs_chains,
+                    (&mut w.gibbs_visible, &mut w.gibbs_means),
+                    chain_streams,
+                    nonzeros,
+                );
+            }
+            for (t, k) in (first..first + restarts).enumerate() {
+                let chain = k % neg;
+                let (v, h) = if from_chains(k) {
+                    let row = (k / 2) % gibbs;
+                    (
+                        &w.gibbs_visible[row * nv..(row + 1) * nv],
+                        &w.gibbs_means[row * nh..(row + 1) * nh],
+                    )
+                } else {
+                    let row = t % b;
+                    (&v0[row * nv..(row + 1) * nv], &h0[row * hs..row * hs + nh])
+                };
+                state.visible_chains[chain * nv..(chain + 1) * nv].copy_from_slice(v);
+                state.chains[chain * nh..(chain + 1) * nh].copy_from_slice(h);
             }
         }
         let dropout = params.dropout as f32;
