@@ -271,9 +271,10 @@ pub(super) fn negative_phase(
 /// The seeds of the restarts from persistent Gibbs chains
 /// (`--tap-gibbs-chains`): one block Gibbs step h → v → h of each chain,
 /// whose hidden states `chains` (`G × n_hidden`) become samples of the new
-/// hidden means; `seeds` gets the step's visible samples (`G × n_visible`)
-/// and their hidden means E[h | v] (`G × n_hidden`), the m_v and m_h a
-/// restarted magnetisation starts from. The chains draw from `streams`,
+/// hidden means; `visible` gets the step's visible samples
+/// (`G × n_visible`) and `means` their hidden means E[h | v]
+/// (`G × n_hidden`), the m_v and m_h a restarted magnetisation starts
+/// from. The chains draw from `streams`,
 /// chunk by chunk as PCD's chains do; `nonzeros` (Bernoulli visible units)
 /// takes the visible samples' nonzeros, for the sparse product when they
 /// are sparse enough.

@@ -77,6 +77,19 @@ use crate::{Error, Result};
 use rand::RngCore;
 use rayon::prelude::*;
 
+/// `count` rows of `train` drawn uniformly with replacement, from the next
+/// stream of `cursor`: where persistent chains start.
+fn random_training_rows(train: &Dataset, count: usize, cursor: &mut Rng) -> Vec<f32> {
+    let mut pick = take_streams(cursor, 1).pop().expect("one stream");
+    let mut rows = vec![0.0f32; count * train.n_features];
+    for row in rows.chunks_exact_mut(train.n_features.max(1)) {
+        // r = ⌊x · n_rows / 2³²⌋ from the top 32 bits x of one draw.
+        let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
+        train.row_into(r, row);
+    }
+    rows
+}
+
 /// Rows per random stream.
 pub const CHUNK_ROWS: usize = 32;
 /// Element-wise work on at least this many values runs on the thread pool.
@@ -418,12 +431,7 @@ impl Trainer {
         if self.params.method.is_persistent() && self.state.chains.is_empty() {
             // Chains start from hidden samples of random training rows (PCD),
             // magnetisations from their hidden means (EMF).
-            let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
-            let mut start = vec![0.0f32; n_chains * nv];
-            for row in start.chunks_exact_mut(nv) {
-                let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
-                train.row_into(r, row);
-            }
+            let start = random_training_rows(train, n_chains, &mut cursor);
             let mut chains = vec![0.0f32; n_chains * nh];
             hidden_means(
                 &self.rbm,
@@ -459,12 +467,7 @@ impl Trainer {
         if gibbs_chains > 0 && self.state.gibbs_chains.is_empty() {
             // Gibbs chains start as PCD's do: hidden samples of random
             // training rows.
-            let mut pick = take_streams(&mut cursor, 1).pop().expect("one stream");
-            let mut start = vec![0.0f32; gibbs_chains * nv];
-            for row in start.chunks_exact_mut(nv) {
-                let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
-                train.row_into(r, row);
-            }
+            let start = random_training_rows(train, gibbs_chains, &mut cursor);
             let mut chains = vec![0.0f32; gibbs_chains * nh];
             hidden_means(
                 &self.rbm,
