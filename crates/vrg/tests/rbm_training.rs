@@ -5,7 +5,9 @@ use vrg::data::Dataset;
 use vrg::rbm::file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
-use vrg::train::{initial_rbm, Method, TapPrecision, TrainConfig, TrainParams, Trainer};
+use vrg::train::{
+    initial_rbm, Method, TapPrecision, TrainConfig, TrainParams, TrainState, Trainer,
+};
 
 mod common;
 use common::{all_states, normal, on_threads, unit_values};
@@ -345,6 +347,45 @@ fn emf_sweeps_stop_at_the_tolerance_and_checkpoints_keep_both_layers() {
     assert!(error.contains("train.visible_chains"), "{error}");
 }
 
+/// One epoch of a Bernoulli RBM with `n_hidden` units initialised from
+/// `data`, trained with `params`.
+fn after_one_epoch(data: &Dataset, n_hidden: usize, params: TrainParams) -> Trainer {
+    let rbm = initial_rbm(
+        data,
+        n_hidden,
+        VisibleUnits::Bernoulli,
+        HiddenUnits::Bernoulli,
+        &params,
+    )
+    .unwrap();
+    let mut trainer = Trainer::new(rbm, params);
+    trainer.train_epoch(data, &|_| {}).unwrap();
+    trainer
+}
+
+/// A second epoch after `first`, resumed from `state` (`first`'s state,
+/// perhaps altered).
+fn second_epoch(first: &Trainer, state: TrainState, data: &Dataset) -> Trainer {
+    let params = first.params().with_epochs(2).unwrap();
+    let mut resumed = Trainer::resume(first.rbm().clone(), params, state).unwrap();
+    resumed.train_epoch(data, &|_| {}).unwrap();
+    resumed
+}
+
+/// `state` with its EMF magnetisations (both layers) replaced by uniform
+/// random values.
+fn scrambled_magnetisations(mut state: TrainState) -> TrainState {
+    let mut r = rng::root(3);
+    for m in state
+        .visible_chains
+        .iter_mut()
+        .chain(state.chains.iter_mut())
+    {
+        *m = rng::uniform(&mut r) as f32;
+    }
+    state
+}
+
 /// --tap-restarts R: each update restarts R persistent magnetisations, in
 /// turn, from rows of the batch. With R = --chains every update starts
 /// from the batch alone, so the model after an epoch does not depend on
@@ -368,40 +409,22 @@ fn emf_restarts_replace_magnetisations_with_batch_rows() {
             .check(data.n_rows)
             .unwrap()
     };
-    let after_one_epoch = |restarts: usize, scramble: bool| {
-        let params = params(restarts);
-        let rbm = initial_rbm(
-            &data,
-            6,
-            VisibleUnits::Bernoulli,
-            HiddenUnits::Bernoulli,
-            &params,
-        )
-        .unwrap();
-        // One epoch makes the persistent state, then a second runs from it
-        // (or from scrambled magnetisations).
-        let mut trainer = Trainer::new(rbm, params.clone());
-        trainer.train_epoch(&data, &|_| {}).unwrap();
-        let mut state = trainer.state().clone();
-        if scramble {
-            let mut r = rng::root(3);
-            for m in state
-                .visible_chains
-                .iter_mut()
-                .chain(state.chains.iter_mut())
-            {
-                *m = rng::uniform(&mut r) as f32;
-            }
-        }
-        let params = params.with_epochs(2).unwrap();
-        let mut resumed = Trainer::resume(trainer.rbm().clone(), params, state).unwrap();
-        resumed.train_epoch(&data, &|_| {}).unwrap();
-        resumed
+    // One epoch makes the persistent state, then a second runs from it (or
+    // from scrambled magnetisations).
+    let two_epochs = |restarts: usize, scramble: bool| {
+        let first = after_one_epoch(&data, 6, params(restarts));
+        let state = first.state().clone();
+        let state = if scramble {
+            scrambled_magnetisations(state)
+        } else {
+            state
+        };
+        second_epoch(&first, state, &data)
     };
-    let (kept, scrambled) = (after_one_epoch(10, false), after_one_epoch(10, true));
+    let (kept, scrambled) = (two_epochs(10, false), two_epochs(10, true));
     assert_eq!(kept.rbm(), scrambled.rbm());
     assert_eq!(kept.state(), scrambled.state());
-    let (kept, scrambled) = (after_one_epoch(3, false), after_one_epoch(3, true));
+    let (kept, scrambled) = (two_epochs(3, false), two_epochs(3, true));
     assert_ne!(kept.rbm().weights(), scrambled.rbm().weights());
 
     let error = TrainConfig::new()
@@ -460,17 +483,7 @@ fn emf_restarts_from_gibbs_chains_start_from_their_samples() {
             .unwrap()
     };
     {
-        let params = config(5, 0.999_999);
-        let rbm = initial_rbm(
-            &quarters,
-            6,
-            VisibleUnits::Bernoulli,
-            HiddenUnits::Bernoulli,
-            &params,
-        )
-        .unwrap();
-        let mut trainer = Trainer::new(rbm, params);
-        trainer.train_epoch(&quarters, &|_| {}).unwrap();
+        let trainer = after_one_epoch(&quarters, 6, config(5, 0.999_999));
         for (t, m) in trainer.state().visible_chains.chunks_exact(12).enumerate() {
             let seeds: &[f32] = if t % 2 == 1 {
                 &[0.0, 1.0]
@@ -484,56 +497,30 @@ fn emf_restarts_from_gibbs_chains_start_from_their_samples() {
         }
     }
     let data = binary;
-    let params = |gibbs: usize| config(gibbs, 0.5);
-    let first_epoch = |gibbs: usize| {
-        let params = params(gibbs);
-        let rbm = initial_rbm(
-            &data,
-            6,
-            VisibleUnits::Bernoulli,
-            HiddenUnits::Bernoulli,
-            &params,
-        )
-        .unwrap();
-        let mut trainer = Trainer::new(rbm, params);
-        trainer.train_epoch(&data, &|_| {}).unwrap();
-        trainer
-    };
-    // The second epoch from the first's state, its magnetisations or its
-    // Gibbs chains scrambled.
-    let second_epoch = |first: &Trainer, scramble_magnetisations: bool, scramble_chains: bool| {
-        let mut state = first.state().clone();
-        let mut r = rng::root(3);
-        if scramble_magnetisations {
-            for m in state
-                .visible_chains
-                .iter_mut()
-                .chain(state.chains.iter_mut())
-            {
-                *m = rng::uniform(&mut r) as f32;
-            }
-        }
-        if scramble_chains {
-            for h in &mut state.gibbs_chains {
-                *h = (rng::uniform(&mut r) < 0.5) as u8 as f32;
-            }
-        }
-        let params = first.params().with_epochs(2).unwrap();
-        let mut resumed = Trainer::resume(first.rbm().clone(), params, state).unwrap();
-        resumed.train_epoch(&data, &|_| {}).unwrap();
-        resumed
-    };
-    let first = first_epoch(12);
+    let first = after_one_epoch(&data, 6, config(12, 0.5));
     let chains = &first.state().gibbs_chains;
     assert_eq!(chains.len(), 12 * 6);
     assert!(chains.iter().all(|&h| h == 0.0 || h == 1.0), "{chains:?}");
-    let kept = second_epoch(&first, false, false);
-    assert_eq!(kept.rbm(), second_epoch(&first, true, false).rbm());
+    // The second epoch from the first's state, its magnetisations or its
+    // Gibbs chains scrambled.
+    let kept = second_epoch(&first, first.state().clone(), &data);
+    let magnetisations_scrambled = scrambled_magnetisations(first.state().clone());
+    assert_eq!(
+        kept.rbm(),
+        second_epoch(&first, magnetisations_scrambled, &data).rbm()
+    );
+    let mut chains_scrambled = first.state().clone();
+    let mut r = rng::root(4);
+    for h in &mut chains_scrambled.gibbs_chains {
+        *h = (rng::uniform(&mut r) < 0.5) as u8 as f32;
+    }
     assert_ne!(
         kept.rbm().weights(),
-        second_epoch(&first, false, true).rbm().weights()
+        second_epoch(&first, chains_scrambled, &data)
+            .rbm()
+            .weights()
     );
-    let from_batch = first_epoch(0);
+    let from_batch = after_one_epoch(&data, 6, config(0, 0.5));
     assert_ne!(first.rbm().weights(), from_batch.rbm().weights());
     assert!(from_batch.state().gibbs_chains.is_empty());
 

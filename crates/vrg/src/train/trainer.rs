@@ -78,8 +78,15 @@ use rand::RngCore;
 use rayon::prelude::*;
 
 /// `count` rows of `train` drawn uniformly with replacement, from the next
-/// stream of `cursor`: where persistent chains start.
-fn random_training_rows(train: &Dataset, count: usize, cursor: &mut Rng) -> Vec<f32> {
+/// stream of `cursor`, and their hidden means E[h | v] under `rbm` (W from
+/// `weights`): where persistent chains start.
+fn random_rows_and_hidden_means(
+    rbm: &Rbm,
+    weights: &AlignedRows,
+    train: &Dataset,
+    count: usize,
+    cursor: &mut Rng,
+) -> (Vec<f32>, Vec<f32>) {
     let mut pick = take_streams(cursor, 1).pop().expect("one stream");
     let mut rows = vec![0.0f32; count * train.n_features];
     for row in rows.chunks_exact_mut(train.n_features.max(1)) {
@@ -87,7 +94,10 @@ fn random_training_rows(train: &Dataset, count: usize, cursor: &mut Rng) -> Vec<
         let r = (((pick.next_u64() >> 32) * train.n_rows as u64) >> 32) as usize;
         train.row_into(r, row);
     }
-    rows
+    let nh = rbm.n_hidden();
+    let mut means = vec![0.0f32; count * nh];
+    hidden_means(rbm, weights, &rows, count, &mut means, nh, None);
+    (rows, means)
 }
 
 /// Rows per random stream.
@@ -279,36 +289,35 @@ impl Trainer {
                 });
             }
         }
-        if !state.chains.is_empty() && state.chains.len() != params.n_chains() * nh {
-            return Err(Error::ShapeMismatch {
-                what: "persistent chains".into(),
-                expected: format!("{} × {nh}", params.n_chains()),
-                found: format!("{} values", state.chains.len()),
-            });
-        }
-        let visible_expected = if params.method.tap_order().is_some() {
-            params.n_chains() * nv
-        } else {
-            0
+        // Persistent states: rows × width each, or empty (made at the
+        // first epoch).
+        let emf_rows = |rows: usize| match params.method.tap_order() {
+            Some(_) => rows,
+            None => 0,
         };
-        if !state.visible_chains.is_empty() && state.visible_chains.len() != visible_expected {
-            return Err(Error::ShapeMismatch {
-                what: "persistent visible magnetisations".into(),
-                expected: format!("{} × {nv}", visible_expected / nv.max(1)),
-                found: format!("{} values", state.visible_chains.len()),
-            });
-        }
-        let gibbs_expected = if params.method.tap_order().is_some() {
-            params.tap_gibbs_chains * nh
-        } else {
-            0
-        };
-        if !state.gibbs_chains.is_empty() && state.gibbs_chains.len() != gibbs_expected {
-            return Err(Error::ShapeMismatch {
-                what: "persistent Gibbs chains (--tap-gibbs-chains)".into(),
-                expected: format!("{} × {nh}", gibbs_expected / nh.max(1)),
-                found: format!("{} values", state.gibbs_chains.len()),
-            });
+        let persistent = [
+            ("persistent chains", &state.chains, params.n_chains(), nh),
+            (
+                "persistent visible magnetisations",
+                &state.visible_chains,
+                emf_rows(params.n_chains()),
+                nv,
+            ),
+            (
+                "persistent Gibbs chains (--tap-gibbs-chains)",
+                &state.gibbs_chains,
+                emf_rows(params.tap_gibbs_chains),
+                nh,
+            ),
+        ];
+        for (what, values, rows, width) in persistent {
+            if !values.is_empty() && values.len() != rows * width {
+                return Err(Error::ShapeMismatch {
+                    what: what.into(),
+                    expected: format!("{rows} × {width}"),
+                    found: format!("{} values", values.len()),
+                });
+            }
         }
         Ok(Self::from_parts(rbm, params, state))
     }
@@ -431,17 +440,8 @@ impl Trainer {
         if self.params.method.is_persistent() && self.state.chains.is_empty() {
             // Chains start from hidden samples of random training rows (PCD),
             // magnetisations from their hidden means (EMF).
-            let start = random_training_rows(train, n_chains, &mut cursor);
-            let mut chains = vec![0.0f32; n_chains * nh];
-            hidden_means(
-                &self.rbm,
-                &w.weights,
-                &start,
-                n_chains,
-                &mut chains,
-                nh,
-                None,
-            );
+            let (start, mut chains) =
+                random_rows_and_hidden_means(&self.rbm, &w.weights, train, n_chains, &mut cursor);
             if self.params.method == Method::Pcd {
                 let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
                 let kind = hidden_kind(self.rbm.hidden_units());
@@ -467,16 +467,12 @@ impl Trainer {
         if gibbs_chains > 0 && self.state.gibbs_chains.is_empty() {
             // Gibbs chains start as PCD's do: hidden samples of random
             // training rows.
-            let start = random_training_rows(train, gibbs_chains, &mut cursor);
-            let mut chains = vec![0.0f32; gibbs_chains * nh];
-            hidden_means(
+            let (_, mut chains) = random_rows_and_hidden_means(
                 &self.rbm,
                 &w.weights,
-                &start,
+                train,
                 gibbs_chains,
-                &mut chains,
-                nh,
-                None,
+                &mut cursor,
             );
             let mut streams = take_streams(&mut cursor, gibbs_chains.div_ceil(CHUNK_ROWS));
             let kind = hidden_kind(self.rbm.hidden_units());
