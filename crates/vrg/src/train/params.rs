@@ -509,8 +509,8 @@ hyper_parameters! {
     /// --chains; 0 keeps them all persistent). On MNIST 784×500 with 20
     /// magnetisations, TAP2 scored −120 nats without restarts (10 undamped
     /// sweeps) and −104 with one per update (3 undamped sweeps; PCD-1:
-    /// −101; over six seeds 2.0 to 5.5 nats below PCD-1); 2 to 5 per update
-    /// were worse [default: 0].
+    /// −101; over eight seeds 2.0 to 5.5 nats below PCD-1); 2 to 5 per
+    /// update were worse [default: 0].
     tap_restarts: usize [usize] = 0, key "tap_restarts", flag "tap-restarts", value "R";
     /// Persistent Gibbs chains for tap2/tap3 that seed every other
     /// restart of --tap-restarts: in the rotation of the restarts, the odd
@@ -520,10 +520,10 @@ hyper_parameters! {
     /// take one block Gibbs step, as PCD's do, before each update whose
     /// restarts use them (needs --tap-restarts; at least half of it,
     /// rounded up; 0: every restart from the batch). On MNIST 784×500 (20
-    /// magnetisations, 3 undamped sweeps, 1 restart per update; six
-    /// seeds), G = 10 brought TAP3 from 3.8 to 2.6 nats below PCD-1 on
-    /// average and TAP2 from 3.7 to 3.1, with 1.3–1.5 nats of spread
-    /// between seeds [default: 0].
+    /// magnetisations, 3 undamped sweeps, 1 restart per update; eight
+    /// seeds), G = 10 brought TAP3 from 3.5 to 2.7 nats below PCD-1 on
+    /// average and TAP2 from 3.5 to 3.3: a gain of 0.55 ± 0.45 nats, within
+    /// the 1.2–1.4 nats of spread between seeds [default: 0].
     tap_gibbs_chains: usize [usize] = 0, key "tap_gibbs_chains", flag "tap-gibbs-chains", value "G";
     /// Arithmetic of the TAP sweeps' products for tap2/tap3: f32, or bf16
     /// (W's powers and the magnetisations rounded to bfloat16, the sums in
