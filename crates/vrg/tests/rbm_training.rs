@@ -386,6 +386,21 @@ fn scrambled_magnetisations(mut state: TrainState) -> TrainState {
     state
 }
 
+/// TAP2 on batches of 20 with 10 magnetisations and one sweep per update
+/// of damping `damping` (the magnetisations keep a memory of where they
+/// started; converged sweeps would forget it), `restarts` of them
+/// restarted per update: the setting of the restart tests.
+fn emf_restart_config(restarts: usize, damping: f64) -> TrainConfig {
+    TrainConfig::new()
+        .method(Method::Tap2)
+        .epochs(1)
+        .batch_size(20)
+        .persistent_chains(10)
+        .tap_iterations(1)
+        .tap_damping(damping)
+        .tap_restarts(restarts)
+}
+
 /// --tap-restarts R: each update restarts R persistent magnetisations, in
 /// turn, from rows of the batch. With R = --chains every update starts
 /// from the batch alone, so the model after an epoch does not depend on
@@ -396,16 +411,7 @@ fn scrambled_magnetisations(mut state: TrainState) -> TrainState {
 fn emf_restarts_replace_magnetisations_with_batch_rows() {
     let data = toy_data(200, 12, 9);
     let params = |restarts: usize| {
-        TrainConfig::new()
-            .method(Method::Tap2)
-            .epochs(1)
-            .batch_size(20)
-            .persistent_chains(10)
-            // One damped sweep: the magnetisations keep a memory of where
-            // they started (converged sweeps would forget it).
-            .tap_iterations(1)
-            .tap_damping(0.5)
-            .tap_restarts(restarts)
+        emf_restart_config(restarts, 0.5)
             .check(data.n_rows)
             .unwrap()
     };
@@ -467,14 +473,7 @@ fn emf_restarts_from_gibbs_chains_start_from_their_samples() {
     )
     .unwrap();
     let config = |gibbs: usize, damping: f64| {
-        TrainConfig::new()
-            .method(Method::Tap2)
-            .epochs(1)
-            .batch_size(20)
-            .persistent_chains(10)
-            .tap_iterations(1)
-            .tap_damping(damping)
-            .tap_restarts(10)
+        emf_restart_config(10, damping)
             .tap_gibbs_chains(gibbs)
             // Weights large enough for a chain's samples to depend on its
             // hidden state (at 0.01 they are the biases' samples).

@@ -312,63 +312,81 @@ pub(super) unsafe fn store_group<const P: usize, const R: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    /// Σ_i X[r, i] B[i, j]^p in f64.
-    fn reference(
-        x: &[f32],
-        rows: usize,
-        k: usize,
-        b: &[f32],
-        stride: usize,
-        n: usize,
-        p: i32,
-    ) -> Vec<f64> {
-        let mut y = vec![0.0f64; rows * n];
-        for r in 0..rows {
-            for i in 0..k {
-                for j in 0..n {
-                    y[r * n + j] += f64::from(x[r * k + i]) * f64::from(b[i * stride + j]).powi(p);
-                }
-            }
-        }
-        y
+    /// One shape of a power kernel's test: X_1 … X_P (`rows × k` each) and
+    /// B (`k` rows of `n` at `stride`), random.
+    pub(in crate::linalg) struct Case {
+        pub rows: usize,
+        pub k: usize,
+        pub n: usize,
+        pub stride: usize,
+        pub powers: usize,
+        pub xs: Vec<Vec<f32>>,
+        pub b: Vec<f32>,
     }
 
-    #[test]
-    fn powers_match_f64_sums_for_every_group_and_edge() {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
-        // Row counts through every group size and a remainder; widths with
-        // a partial first or second vector; a stride wider than n; k = 1.
+    impl Case {
+        pub fn x_refs(&self) -> Vec<&[f32]> {
+            self.xs.iter().map(|x| &x[..]).collect()
+        }
+
+        /// Y_1 … Y_P filled with NaN (every element must be written).
+        pub fn outputs(&self) -> Vec<Vec<f32>> {
+            vec![vec![f32::NAN; self.rows * self.n]; self.powers]
+        }
+    }
+
+    /// Mutable views of `ys`, the kernels' output argument.
+    pub(in crate::linalg) fn refs_mut(ys: &mut [Vec<f32>]) -> Vec<&mut [f32]> {
+        ys.iter_mut().map(|y| &mut y[..]).collect()
+    }
+
+    /// Both paths of a power kernel (`kernels` returns the fast and the
+    /// portable Y_1 … Y_P of a case) against f64 sums (`reference(case,
+    /// p)` for power p, 0-based), within 4 k ε 1.5^(p+1): the f32 sums of
+    /// k terms of size ≤ 1.5^(p+1). The shapes take the row count through
+    /// every group size and a remainder, k odd and even and 1, widths with
+    /// a partial first or second vector and a stride wider than n; every
+    /// power count up to [`MAX_POWER`].
+    pub(in crate::linalg) fn check_against_f64_sums(
+        seed: u64,
+        kernels: impl Fn(&Case) -> [Vec<Vec<f32>>; 2],
+        reference: impl Fn(&Case, usize) -> Vec<f64>,
+    ) {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
         for &(rows, k, n, stride) in &[
             (1, 5, 3, 3),
             (5, 1, 17, 20),
             (13, 37, 33, 40),
             (20, 70, 64, 64),
+            (25, 63, 100, 103),
             (25, 64, 100, 103),
         ] {
             for powers in 1..=MAX_POWER {
-                let xs: Vec<Vec<f32>> = (0..powers)
+                let xs = (0..powers)
                     .map(|_| (0..rows * k).map(|_| rng.random_range(-1.0..1.0)).collect())
                     .collect();
-                let b: Vec<f32> = (0..k * stride)
+                let b = (0..k * stride)
                     .map(|_| rng.random_range(-1.5..1.5))
                     .collect();
-                let mut ys: Vec<Vec<f32>> = vec![vec![f32::NAN; rows * n]; powers];
-                let x_refs: Vec<&[f32]> = xs.iter().map(|x| &x[..]).collect();
-                let mut y_refs: Vec<&mut [f32]> = ys.iter_mut().map(|y| &mut y[..]).collect();
-                rows_times_powers(&x_refs, rows, k, &b, stride, n, &mut y_refs);
-                let mut portable: Vec<Vec<f32>> = vec![vec![f32::NAN; rows * n]; powers];
-                let mut p_refs: Vec<&mut [f32]> = portable.iter_mut().map(|y| &mut y[..]).collect();
-                rows_times_powers_portable(&x_refs, rows, k, &b, stride, n, &mut p_refs);
+                let case = Case {
+                    rows,
+                    k,
+                    n,
+                    stride,
+                    powers,
+                    xs,
+                    b,
+                };
+                let [fast, portable] = kernels(&case);
                 for p in 0..powers {
-                    let exact = reference(&xs[p], rows, k, &b, stride, n, p as i32 + 1);
-                    for (e, (&fast, &slow)) in exact.iter().zip(ys[p].iter().zip(&portable[p])) {
-                        // f32 sums of k terms of size ≤ 1.5^p: error ≲ k ε 1.5^p.
-                        let bound =
-                            4.0 * k as f64 * f64::from(f32::EPSILON) * 1.5f64.powi(p as i32 + 1);
+                    let exact = reference(&case, p);
+                    let bound =
+                        4.0 * k as f64 * f64::from(f32::EPSILON) * 1.5f64.powi(p as i32 + 1);
+                    for (e, (&fast, &slow)) in exact.iter().zip(fast[p].iter().zip(&portable[p])) {
                         assert!(
                             (f64::from(fast) - e).abs() <= bound
                                 && (f64::from(slow) - e).abs() <= bound,
@@ -379,6 +397,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Σ_i X[r, i] B[i, j]^p in f64.
+    fn reference(case: &Case, p: usize) -> Vec<f64> {
+        let (rows, k, n, stride) = (case.rows, case.k, case.n, case.stride);
+        let (x, b) = (&case.xs[p], &case.b);
+        let mut y = vec![0.0f64; rows * n];
+        for r in 0..rows {
+            for i in 0..k {
+                for j in 0..n {
+                    y[r * n + j] +=
+                        f64::from(x[r * k + i]) * f64::from(b[i * stride + j]).powi(p as i32 + 1);
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn powers_match_f64_sums_for_every_group_and_edge() {
+        check_against_f64_sums(
+            17,
+            |case| {
+                let (mut fast, mut portable) = (case.outputs(), case.outputs());
+                let x_refs = case.x_refs();
+                let (rows, k, n, stride) = (case.rows, case.k, case.n, case.stride);
+                let b = &case.b;
+                rows_times_powers(&x_refs, rows, k, b, stride, n, &mut refs_mut(&mut fast));
+                rows_times_powers_portable(
+                    &x_refs,
+                    rows,
+                    k,
+                    b,
+                    stride,
+                    n,
+                    &mut refs_mut(&mut portable),
+                );
+                [fast, portable]
+            },
+            reference,
+        );
     }
 
     #[test]

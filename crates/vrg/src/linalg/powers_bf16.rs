@@ -443,26 +443,21 @@ unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::powers::tests::{check_against_f64_sums, refs_mut, Case};
     use rand::{Rng, SeedableRng};
 
-    /// Σ_i bf(X[r, i]) bf(bf(B[i, j])^p) in f64, with bf the rounding to
+    /// Σ_i bf(X[r, i]) bf(B[i, j]^(p+1)) in f64, with bf the rounding to
     /// bfloat16 and the power formed in f32 (as the packing does).
-    fn reference(
-        x: &[f32],
-        rows: usize,
-        k: usize,
-        b: &[f32],
-        stride: usize,
-        n: usize,
-        p: usize,
-    ) -> Vec<f64> {
+    fn reference(case: &Case, p: usize) -> Vec<f64> {
+        let (rows, k, n, stride) = (case.rows, case.k, case.n, case.stride);
+        let (x, b) = (&case.xs[p], &case.b);
         let bf = |v: f32| f64::from(bf16_value(bf16_bits(v)));
         let mut y = vec![0.0f64; rows * n];
         for r in 0..rows {
             for i in 0..k {
                 for j in 0..n {
                     let w = b[i * stride + j];
-                    let power = (1..p).fold(w, |acc, _| acc * w);
+                    let power = (0..p).fold(w, |acc, _| acc * w);
                     y[r * n + j] += bf(x[r * k + i]) * bf(power);
                 }
             }
@@ -499,51 +494,27 @@ mod tests {
         }
     }
 
+    /// Both paths against f64 sums of the rounded factors (the sums of k
+    /// exact products, in f32).
     #[test]
     fn packed_powers_match_f64_sums_of_the_rounded_factors() {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(19);
-        // Row counts through every group size and a remainder; odd and
-        // even k; widths with a partial first or second vector; a stride
-        // wider than n; k = 1.
-        for &(rows, k, n, stride) in &[
-            (1, 5, 3, 3),
-            (5, 1, 17, 20),
-            (13, 37, 33, 40),
-            (20, 70, 64, 64),
-            (25, 63, 100, 103),
-        ] {
-            for powers in 1..=MAX_POWER {
-                let xs: Vec<Vec<f32>> = (0..powers)
-                    .map(|_| (0..rows * k).map(|_| rng.random_range(-1.0..1.0)).collect())
-                    .collect();
-                let b: Vec<f32> = (0..k * stride)
-                    .map(|_| rng.random_range(-1.5..1.5))
-                    .collect();
+        check_against_f64_sums(
+            19,
+            |case| {
                 let mut packed = PackedPowers::default();
-                packed.pack(&b, stride, k, n, powers);
-                let x_refs: Vec<&[f32]> = xs.iter().map(|x| &x[..]).collect();
-                let mut ys: Vec<Vec<f32>> = vec![vec![f32::NAN; rows * n]; powers];
-                let mut y_refs: Vec<&mut [f32]> = ys.iter_mut().map(|y| &mut y[..]).collect();
+                packed.pack(&case.b, case.stride, case.k, case.n, case.powers);
+                let (mut fast, mut portable) = (case.outputs(), case.outputs());
                 let mut x_words = Vec::new();
-                packed.rows_times(&x_refs, rows, &mut y_refs, &mut x_words);
-                let mut portable: Vec<Vec<f32>> = vec![vec![f32::NAN; rows * n]; powers];
-                let mut p_refs: Vec<&mut [f32]> = portable.iter_mut().map(|y| &mut y[..]).collect();
-                packed.rows_times_portable(&x_words, rows, &mut p_refs);
-                for p in 0..powers {
-                    let exact = reference(&xs[p], rows, k, &b, stride, n, p + 1);
-                    for (e, (&fast, &slow)) in exact.iter().zip(ys[p].iter().zip(&portable[p])) {
-                        // f32 sums of k exact terms of size ≤ 1.5^p.
-                        let bound =
-                            4.0 * k as f64 * f64::from(f32::EPSILON) * 1.5f64.powi(p as i32 + 1);
-                        assert!(
-                            (f64::from(fast) - e).abs() <= bound
-                                && (f64::from(slow) - e).abs() <= bound,
-                            "rows {rows} k {k} n {n} power {}: {fast} / {slow} against {e}",
-                            p + 1
-                        );
-                    }
-                }
-            }
-        }
+                packed.rows_times(
+                    &case.x_refs(),
+                    case.rows,
+                    &mut refs_mut(&mut fast),
+                    &mut x_words,
+                );
+                packed.rows_times_portable(&x_words, case.rows, &mut refs_mut(&mut portable));
+                [fast, portable]
+            },
+            reference,
+        );
     }
 }

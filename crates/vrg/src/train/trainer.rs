@@ -100,6 +100,17 @@ fn random_rows_and_hidden_means(
     (rows, means)
 }
 
+/// Hidden states sampled in place from the means `chains` (rows ×
+/// n_hidden), one stream of `cursor` per chunk of [`CHUNK_ROWS`] rows: the
+/// starting states of Gibbs chains.
+fn sample_chain_states(rbm: &Rbm, chains: &mut [f32], cursor: &mut Rng) {
+    let nh = rbm.n_hidden();
+    let rows = chains.len() / nh.max(1);
+    let mut streams = take_streams(cursor, rows.div_ceil(CHUNK_ROWS));
+    let kind = hidden_kind(rbm.hidden_units());
+    sample_in_place(chains, nh, kind, &mut streams, None, None);
+}
+
 /// Rows per random stream.
 pub const CHUNK_ROWS: usize = 32;
 /// Element-wise work on at least this many values runs on the thread pool.
@@ -443,9 +454,7 @@ impl Trainer {
             let (start, mut chains) =
                 random_rows_and_hidden_means(&self.rbm, &w.weights, train, n_chains, &mut cursor);
             if self.params.method == Method::Pcd {
-                let mut streams = take_streams(&mut cursor, n_chains.div_ceil(CHUNK_ROWS));
-                let kind = hidden_kind(self.rbm.hidden_units());
-                sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+                sample_chain_states(&self.rbm, &mut chains, &mut cursor);
             } else if self.params.method.tap_order().is_some() {
                 // EMF's visible magnetisations start at the rows themselves.
                 self.state.visible_chains = start;
@@ -474,9 +483,7 @@ impl Trainer {
                 gibbs_chains,
                 &mut cursor,
             );
-            let mut streams = take_streams(&mut cursor, gibbs_chains.div_ceil(CHUNK_ROWS));
-            let kind = hidden_kind(self.rbm.hidden_units());
-            sample_in_place(&mut chains, nh, kind, &mut streams, None, None);
+            sample_chain_states(&self.rbm, &mut chains, &mut cursor);
             self.state.gibbs_chains = chains;
         }
         let negative_rows = match self.params.method {
