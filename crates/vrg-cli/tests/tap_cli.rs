@@ -164,6 +164,10 @@ fn bad_emf_settings_are_clear_errors() {
             &["tap-precision", "f16", "bf16"][..],
         ),
         (
+            "--method tap3 --tap-weights softmax",
+            &["tap-weights", "softmax", "boltzmann"][..],
+        ),
+        (
             "--method tap2 --visible-units gaussian",
             &["method", "tap2", "Gaussian"][..],
         ),
@@ -200,7 +204,8 @@ fn experiment_files_select_emf_per_layer() {
         dir.path().join("exp.toml"),
         "[train]\nmethod = \"pcd\"\nepochs = 1\nbatch = 20\n\n[[layer]]\nhidden = 8\n\n\
          [[layer]]\nhidden = 4\nmethod = \"tap3\"\ntap_iterations = 2\ntap_damping = 0.25\n\
-         tap_restarts = 3\ntap_precision = \"bf16\"\ntap_gibbs_chains = 6\n\n\
+         tap_restarts = 3\ntap_precision = \"bf16\"\ntap_gibbs_chains = 6\n\
+         tap_weights = \"boltzmann\"\n\n\
          [analysis]\nlogz = \"none\"\n",
     )
     .unwrap();
@@ -227,4 +232,8 @@ fn experiment_files_select_emf_per_layer() {
         ("f32", "bf16")
     );
     assert_eq!((p0.tap_gibbs_chains(), p1.tap_gibbs_chains()), (0, 6));
+    assert_eq!(
+        (p0.tap_weights().name(), p1.tap_weights().name()),
+        ("uniform", "boltzmann")
+    );
 }

@@ -6,7 +6,7 @@ use vrg::rbm::file::{load_rbm, save_rbm};
 use vrg::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use vrg::rng;
 use vrg::train::{
-    initial_rbm, Method, TapPrecision, TrainConfig, TrainParams, TrainState, Trainer,
+    initial_rbm, Method, TapPrecision, TapWeights, TrainConfig, TrainParams, TrainState, Trainer,
 };
 
 mod common;
@@ -147,12 +147,14 @@ fn training_reduces_the_exact_kl_divergence() {
 /// teacher (N(0, ¼) weights): Gabrié et al. train 0/1 units.
 #[test]
 fn emf_training_reduces_the_exact_kl_divergence() {
-    // (method, restarts, Gibbs chains): the paper's persistent
-    // magnetisations, and restarts from persistent Gibbs chains.
-    for (method, restarts, gibbs) in [
-        (Method::Tap2, 0, 0),
-        (Method::Tap3, 0, 0),
-        (Method::Tap3, 2, 20),
+    // (method, restarts, Gibbs chains, weights): the paper's persistent
+    // magnetisations, restarts from persistent Gibbs chains, and the
+    // states weighted by e^{−Γ}.
+    for (method, restarts, gibbs, weights) in [
+        (Method::Tap2, 0, 0, TapWeights::Uniform),
+        (Method::Tap3, 0, 0, TapWeights::Uniform),
+        (Method::Tap3, 2, 20, TapWeights::Uniform),
+        (Method::Tap2, 2, 20, TapWeights::Boltzmann),
     ] {
         let (spin, scale) = (false, 1.0);
         let (truth, data) = teacher_with_weights(8, 4, spin, 4000, scale);
@@ -172,15 +174,17 @@ fn emf_training_reduces_the_exact_kl_divergence() {
             .l2(0.0)
             .tap_restarts(restarts)
             .tap_gibbs_chains(gibbs)
+            .tap_weights(weights)
             .seed(3)
             .check(data.n_rows)
             .unwrap();
         let (kl_before, trace) = kl_trace(&data, &truth, units, spin, &params);
         let kl_after = *trace.last().unwrap();
-        eprintln!("{method:?} R={restarts} G={gibbs}: KL {kl_before:.4} -> {kl_after:.4}");
+        let label = format!("{method:?} R={restarts} G={gibbs} {weights}");
+        eprintln!("{label}: KL {kl_before:.4} -> {kl_after:.4}");
         assert!(
             kl_after < 0.6 * kl_before,
-            "{method:?} R={restarts} G={gibbs}: KL {kl_before:.4} → {kl_after:.4}; \
+            "{label}: KL {kl_before:.4} → {kl_after:.4}; \
              trace {trace:?}"
         );
     }
@@ -212,22 +216,28 @@ fn resume_equals_an_uninterrupted_run() {
     // Dense rows, and rows sparse enough for the sparse products.
     let dense = toy_data(300, 20, 1);
     let sparse = toy_data_with_density(300, 20, 1, 0.02, 0.2);
-    // (method, rows, precision, Gibbs chains seeding EMF's restarts)
-    for (method, data, precision, gibbs) in [
-        (Method::Cd, &dense, TapPrecision::F32, 0),
-        (Method::Pcd, &dense, TapPrecision::F32, 0),
-        (Method::Cd, &sparse, TapPrecision::F32, 0),
-        (Method::Pcd, &sparse, TapPrecision::F32, 0),
-        (Method::Tap2, &dense, TapPrecision::F32, 0),
-        (Method::Tap3, &sparse, TapPrecision::F32, 0),
-        (Method::Tap3, &dense, TapPrecision::Bf16, 0),
-        (Method::Tap2, &sparse, TapPrecision::F32, 5),
-        (Method::Tap3, &dense, TapPrecision::Bf16, 40),
+    // (method, rows, precision, Gibbs chains seeding EMF's restarts, EMF's
+    // weights of the states)
+    let uniform = TapWeights::Uniform;
+    let boltzmann = TapWeights::Boltzmann;
+    for (method, data, precision, gibbs, weights) in [
+        (Method::Cd, &dense, TapPrecision::F32, 0, uniform),
+        (Method::Pcd, &dense, TapPrecision::F32, 0, uniform),
+        (Method::Cd, &sparse, TapPrecision::F32, 0, uniform),
+        (Method::Pcd, &sparse, TapPrecision::F32, 0, uniform),
+        (Method::Tap2, &dense, TapPrecision::F32, 0, uniform),
+        (Method::Tap3, &sparse, TapPrecision::F32, 0, uniform),
+        (Method::Tap3, &dense, TapPrecision::Bf16, 0, uniform),
+        (Method::Tap2, &sparse, TapPrecision::F32, 5, uniform),
+        (Method::Tap3, &dense, TapPrecision::Bf16, 40, uniform),
+        (Method::Tap3, &sparse, TapPrecision::F32, 5, boltzmann),
+        (Method::Tap2, &dense, TapPrecision::Bf16, 40, boltzmann),
     ] {
         let params = TrainConfig::new()
             .method(method)
             .tap_precision(precision)
             .tap_gibbs_chains(gibbs)
+            .tap_weights(weights)
             .epochs(3)
             .batch_size(25)
             .sparsity_target(0.1)

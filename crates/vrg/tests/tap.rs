@@ -239,7 +239,6 @@ fn emf_update_in_bf16_follows_the_derivative_to_its_rounding() {
 /// One EMF update per case against central differences of ln Z_TAP, each
 /// parameter's step within `tolerance`·(1 + |expected|).
 fn emf_update_against_tap_derivative(precision: vrg::train::TapPrecision, tolerance: f64) {
-    use vrg::data::Dataset;
     use vrg::train::{Method, TrainConfig, Trainer};
     for (pair, method, order) in [
         (DISCRETE_PAIRS[0], Method::Tap2, TapOrder::Second),
@@ -250,80 +249,193 @@ fn emf_update_against_tap_derivative(precision: vrg::train::TapPrecision, tolera
     ] {
         let (nv, nh, rows) = (5, 4, 6);
         let rbm = model(pair, nv, nh, 0.6, 41);
-        let spin = pair.0 == VisibleUnits::Spin;
-        let mut r = rng::root(8);
-        let values: Vec<f32> = (0..rows * nv)
-            .map(|_| match (rng::uniform(&mut r) < 0.5, spin) {
-                (true, _) => 1.0,
-                (false, true) => -1.0,
-                (false, false) => 0.0,
-            })
-            .collect();
-        let data = Dataset::new(rows, nv, values.clone()).unwrap();
-        let lr = 1e-3;
+        let values = random_rows(rows, nv, pair.0 == VisibleUnits::Spin);
         let params = TrainConfig::new()
             .method(method)
-            .epochs(1)
-            .batch_size(rows)
             .persistent_chains(1)
-            .tap_iterations(400)
-            .tap_precision(precision)
-            .learning_rate(lr)
-            .initial_momentum(0.0)
-            .momentum(0.0)
-            .l2(0.0)
-            .check(rows)
-            .unwrap();
+            .tap_precision(precision);
+        let params = one_converged_update(params, rows).unwrap();
         let mut trainer = Trainer::new(rbm.clone(), params);
+        let data = vrg::data::Dataset::new(rows, nv, values.clone()).unwrap();
         trainer.train_epoch(&data, &|_| {}).unwrap();
-        let after = trainer.rbm();
-        // Data statistics ⟨v_i E[h_j | v]⟩, ⟨v_i⟩, ⟨E[h_j | v]⟩.
-        let mut h0 = vec![0.0f32; rows * nh];
-        rbm.mean_hiddens(&values, rows, &mut h0).unwrap();
         let opts = TapOptions {
             tolerance: 1e-13,
             ..TapOptions::new(order)
         };
         let log_z = |m: &Rbm| tap_log_partition(m, &opts).unwrap().log_z;
-        // ∂ln Z_TAP/∂θ by central differences in the f32 parameter.
-        let derivative = |set: &dyn Fn(&mut Rbm, f32)| -> f64 {
-            let (mut up, mut down) = (rbm.clone(), rbm.clone());
-            set(&mut up, 1e-3);
-            set(&mut down, -1e-3);
-            (log_z(&up) - log_z(&down)) / 2e-3
-        };
-        let check = |what: String, moved: f32, data_mean: f64, model: f64| {
-            let step = f64::from(moved) / lr;
-            let expected = data_mean - model;
-            assert!(
-                (step - expected).abs() < tolerance * (1.0 + expected.abs()),
-                "{pair:?} {order} {precision} {what}: moved {step} per unit rate, expected {expected}"
-            );
-        };
-        for i in 0..nv {
-            for j in 0..nh {
-                let k = i * nh + j;
-                let data_mean = (0..rows)
-                    .map(|r| f64::from(values[r * nv + i]) * f64::from(h0[r * nh + j]))
-                    .sum::<f64>()
-                    / rows as f64;
-                let model = derivative(&|m: &mut Rbm, d| m.weights_mut()[k] += d);
-                let moved = after.weights()[k] - rbm.weights()[k];
-                check(format!("W[{i},{j}]"), moved, data_mean, model);
-            }
-            let data_mean = (0..rows)
-                .map(|r| f64::from(values[r * nv + i]))
-                .sum::<f64>()
-                / rows as f64;
-            let model = derivative(&|m: &mut Rbm, d| m.visible_bias_mut()[i] += d);
-            let moved = after.visible_bias()[i] - rbm.visible_bias()[i];
-            check(format!("b[{i}]"), moved, data_mean, model);
-        }
-        for j in 0..nh {
-            let data_mean = (0..rows).map(|r| f64::from(h0[r * nh + j])).sum::<f64>() / rows as f64;
-            let model = derivative(&|m: &mut Rbm, d| m.hidden_bias_mut()[j] += d);
-            let moved = after.hidden_bias()[j] - rbm.hidden_bias()[j];
-            check(format!("c[{j}]"), moved, data_mean, model);
-        }
+        let label = format!("{pair:?} {order} {precision}");
+        let worst = worst_step_error(&rbm, &values, trainer.rbm(), &log_z);
+        assert!(worst < tolerance, "{label}: {worst}");
     }
+}
+
+/// `rows` random rows of ±1 (`spin`) or 0/1 values.
+fn random_rows(rows: usize, nv: usize, spin: bool) -> Vec<f32> {
+    let mut r = rng::root(8);
+    (0..rows * nv)
+        .map(|_| match (rng::uniform(&mut r) < 0.5, spin) {
+            (true, _) => 1.0,
+            (false, true) => -1.0,
+            (false, false) => 0.0,
+        })
+        .collect()
+}
+
+/// The learning rate of [`one_converged_update`].
+const RATE: f64 = 1e-3;
+
+/// `config` made one plain EMF update on a batch of all `rows`: sweeps run
+/// to convergence, rate [`RATE`], no momentum, no decay.
+fn one_converged_update(
+    config: vrg::train::TrainConfig,
+    rows: usize,
+) -> vrg::Result<vrg::train::TrainParams> {
+    config
+        .epochs(1)
+        .batch_size(rows)
+        .tap_iterations(400)
+        .learning_rate(RATE)
+        .initial_momentum(0.0)
+        .momentum(0.0)
+        .l2(0.0)
+        .check(rows)
+}
+
+/// The largest error, in units of 1 + |expected|, of the steps from
+/// `before` to `after` (one update of [`one_converged_update`] on the rows
+/// `values`) against RATE·(data statistics − ∂`log_z`/∂θ), the derivative
+/// by central differences in the f32 parameters.
+fn worst_step_error(before: &Rbm, values: &[f32], after: &Rbm, log_z: &dyn Fn(&Rbm) -> f64) -> f64 {
+    let (nv, nh) = (before.n_visible(), before.n_hidden());
+    let rows = values.len() / nv;
+    // Data statistics ⟨v_i E[h_j | v]⟩, ⟨v_i⟩, ⟨E[h_j | v]⟩.
+    let mut h0 = vec![0.0f32; rows * nh];
+    before.mean_hiddens(values, rows, &mut h0).unwrap();
+    let derivative = |set: &dyn Fn(&mut Rbm, f32)| -> f64 {
+        let (mut up, mut down) = (before.clone(), before.clone());
+        set(&mut up, 1e-3);
+        set(&mut down, -1e-3);
+        (log_z(&up) - log_z(&down)) / 2e-3
+    };
+    let error = |moved: f32, data_mean: f64, model: f64| {
+        let expected = data_mean - model;
+        (f64::from(moved) / RATE - expected).abs() / (1.0 + expected.abs())
+    };
+    let mean = |f: &dyn Fn(usize) -> f64| (0..rows).map(f).sum::<f64>() / rows as f64;
+    let mut worst: f64 = 0.0;
+    for i in 0..nv {
+        for j in 0..nh {
+            let k = i * nh + j;
+            let data_mean = mean(&|r| f64::from(values[r * nv + i]) * f64::from(h0[r * nh + j]));
+            let model = derivative(&|m: &mut Rbm, d| m.weights_mut()[k] += d);
+            let moved = after.weights()[k] - before.weights()[k];
+            worst = worst.max(error(moved, data_mean, model));
+        }
+        let data_mean = mean(&|r| f64::from(values[r * nv + i]));
+        let model = derivative(&|m: &mut Rbm, d| m.visible_bias_mut()[i] += d);
+        let moved = after.visible_bias()[i] - before.visible_bias()[i];
+        worst = worst.max(error(moved, data_mean, model));
+    }
+    for j in 0..nh {
+        let data_mean = mean(&|r| f64::from(h0[r * nh + j]));
+        let model = derivative(&|m: &mut Rbm, d| m.hidden_bias_mut()[j] += d);
+        let moved = after.hidden_bias()[j] - before.hidden_bias()[j];
+        worst = worst.max(error(moved, data_mean, model));
+    }
+    worst
+}
+
+/// --tap-weights boltzmann: one EMF update with converged sweeps moves the
+/// parameters by the learning rate times (data statistics − ∂/∂θ
+/// ln Σ_α e^{−Γ(m_α)}), the sum over the chains' TAP states, each state
+/// found again from its magnetisations at the shifted parameters (central
+/// differences of [`tap_log_partition_from`], f64). The model is a
+/// ferromagnet with two TAP states (all units up, all down) whose −Γ
+/// differ by nats, and its two chains start one in each: the weights are
+/// far from uniform, and the uniform mean of the two states' derivatives
+/// misses the update by far more than the tolerance.
+#[test]
+fn emf_update_with_boltzmann_weights_follows_the_sum_over_states() {
+    use vrg::estimate::tap_log_partition_from;
+    use vrg::train::{Method, TapWeights, TrainConfig, Trainer};
+    for (pair, method, order) in [
+        (DISCRETE_PAIRS[3], Method::Tap2, TapOrder::Second),
+        (DISCRETE_PAIRS[3], Method::Tap3, TapOrder::Third),
+        (DISCRETE_PAIRS[0], Method::Tap2, TapOrder::Second),
+        (DISCRETE_PAIRS[0], Method::Tap3, TapOrder::Third),
+    ] {
+        let (nv, nh, rows) = (5, 4, 6);
+        let spin = pair.0 == VisibleUnits::Spin;
+        let rbm = two_state_ferromagnet(pair, nv, nh);
+        let values = random_rows(rows, nv, spin);
+        let params = TrainConfig::new()
+            .method(method)
+            .persistent_chains(2)
+            .tap_weights(TapWeights::Boltzmann);
+        let params = one_converged_update(params, rows).unwrap();
+        // Chain 0 starts near all up, chain 1 near all down.
+        let (up, down) = if spin { (0.9, -0.9) } else { (0.9, 0.1) };
+        let mut state = Trainer::new(rbm.clone(), params.clone()).state().clone();
+        let two_states = |n: usize| [vec![up; n], vec![down; n]].concat();
+        (state.visible_chains, state.chains) = (two_states(nv), two_states(nh));
+        let mut trainer = Trainer::resume(rbm.clone(), params, state).unwrap();
+        let data = vrg::data::Dataset::new(rows, nv, values.clone()).unwrap();
+        trainer.train_epoch(&data, &|_| {}).unwrap();
+        // The chains' fixed points, each the start of its state's solver.
+        let state = trainer.state();
+        let starts: Vec<(Vec<f64>, Vec<f64>)> = (0..2)
+            .map(|c| {
+                let f = |m: &[f32], n: usize| {
+                    m[c * n..(c + 1) * n]
+                        .iter()
+                        .map(|&x| f64::from(x))
+                        .collect()
+                };
+                (f(&state.visible_chains, nv), f(&state.chains, nh))
+            })
+            .collect();
+        let opts = TapOptions {
+            tolerance: 1e-13,
+            ..TapOptions::new(order)
+        };
+        let state_log_z = |m: &Rbm, c: usize| {
+            tap_log_partition_from(m, &opts, &starts[c].0, &starts[c].1)
+                .unwrap()
+                .log_z
+        };
+        let label = format!("{pair:?} {order}");
+        let gap = (state_log_z(&rbm, 0) - state_log_z(&rbm, 1)).abs();
+        assert!(
+            gap > 1.0,
+            "{label}: the two states' −Γ differ by only {gap}"
+        );
+        let sum_over_states = |m: &Rbm| {
+            let (a, b) = (state_log_z(m, 0), state_log_z(m, 1));
+            a.max(b) + (-(a - b).abs()).exp().ln_1p()
+        };
+        let worst = worst_step_error(&rbm, &values, trainer.rbm(), &sum_over_states);
+        assert!(worst < 2e-3, "{label}: {worst}");
+        let uniform = |m: &Rbm| 0.5 * (state_log_z(m, 0) + state_log_z(m, 1));
+        let miss = worst_step_error(&rbm, &values, trainer.rbm(), &uniform);
+        assert!(
+            miss > 0.1,
+            "{label}: uniform weights miss the update by only {miss}"
+        );
+    }
+}
+
+/// All couplings w = 1 (spins) or 2 (0/1 units) with weak noise, and
+/// biases that favour the all-up state slightly (0/1 units: centred, so
+/// that all on and all off are both stable): two TAP states.
+fn two_state_ferromagnet(pair: (VisibleUnits, HiddenUnits), nv: usize, nh: usize) -> Rbm {
+    let spin = pair.0 == VisibleUnits::Spin;
+    let w = if spin { 1.0 } else { 2.0 };
+    let mut r = rng::root(5);
+    let weights: Vec<f32> = (0..nv * nh)
+        .map(|_| (w + 0.05 * normal(&mut r)) as f32)
+        .collect();
+    let centre = |n: usize| if spin { 0.0 } else { -0.5 * w * n as f64 };
+    let b = vec![(centre(nh) + 0.15) as f32; nv];
+    let c = vec![(centre(nv) + 0.1) as f32; nh];
+    Rbm::from_parameters(pair.0, pair.1, weights, b, c).unwrap()
 }

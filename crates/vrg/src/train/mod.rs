@@ -17,7 +17,7 @@ mod trainer;
 pub use fit::{fit, EpochRecord, FitHooks, FitOptions, Likelihood};
 pub use monitor::{EpochMetrics, Monitor};
 pub use params::{
-    Conflict, LayerConfig, Method, PerLayer, TapPrecision, TrainConfig, TrainConfigLists,
-    TrainParams,
+    Conflict, LayerConfig, Method, PerLayer, TapPrecision, TapWeights, TrainConfig,
+    TrainConfigLists, TrainParams,
 };
 pub use trainer::{initial_rbm, TrainState, Trainer, CHUNK_ROWS};

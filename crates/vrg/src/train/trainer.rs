@@ -673,6 +673,7 @@ impl Trainer {
                 params.tap_tolerance as f32,
                 params.tap_damping as f32,
                 params.tap_precision,
+                params.tap_weights,
                 neg,
                 v_neg,
                 h_sample,
@@ -684,6 +685,11 @@ impl Trainer {
             state.visible_chains.copy_from_slice(v_neg);
             for (dst, src) in h_neg.chunks_mut(hs).zip(h_sample.chunks_exact(nh)) {
                 dst[..nh].copy_from_slice(src);
+            }
+            // Weighted states: each row of Hⁿ times its chain's factor, so
+            // that the gradient's product and ⟨h⟩ⁿ weigh the chains.
+            for (row, &factor) in h_neg.chunks_mut(hs).zip(w.emf.factors()) {
+                row[..nh].iter_mut().for_each(|h| *h *= factor);
             }
             if sparse_positive {
                 // The magnetisations are dense, but there are few of them:
@@ -758,6 +764,16 @@ impl Trainer {
         if let Some(order) = tap_order {
             // The Onsager sums of ∂ln Z_TAP/∂W, before Vⁿ is scaled.
             emf::onsager_statistics(rbm, order, neg, v_neg, h_sample, &mut w.emf);
+            // Weighted states: ⟨v⟩ⁿ = Σ_α factor_α m_α / Bⁿ.
+            if !w.emf.factors().is_empty() {
+                mean_vn.iter_mut().for_each(|m| *m = 0.0);
+                for (row, &factor) in v_neg.chunks_exact(nv).zip(w.emf.factors()) {
+                    let factor = f64::from(factor) / neg as f64;
+                    for (m, &v) in mean_vn.iter_mut().zip(row) {
+                        *m += factor * f64::from(v);
+                    }
+                }
+            }
         }
         let mut sparsity = vec![0.0f32; nh];
         if let Some(target) = params.sparsity_target {
