@@ -8,8 +8,9 @@
 # training stream), trains three RBMs with the same epochs (default 20),
 # batch (100), learning-rate schedule (0.01 → 0.0005), momentum (0.5
 # throughout) and weight decay: PCD-1 (100 chains), TAP2 and TAP3 (20
-# persistent magnetisations, 3 undamped sweeps, 1 restart per update, the
-# sweeps' products in bfloat16), on the
+# persistent magnetisations, 3 undamped sweeps, 1 restart per update, every
+# other restart seeded by one of 10 persistent Gibbs chains, the states
+# weighted by e^{−Γ}, the sweeps' products in bfloat16), on the
 # 60 000 training images (each pixel 1 with probability intensity/255, drawn
 # once with seed 1; the convention of likelihood_quality.sh). Each is
 # evaluated on the 10 000 test images (binarised with seed 2) with AIS
@@ -25,9 +26,10 @@
 #
 # The EMF runs' flags can be replaced through $VRG_TAP_FLAGS (default
 # "--chains 20 --tap-iterations 3 --tap-damping 0 --tap-restarts 1
-# --tap-precision bf16"; add --tap-gibbs-chains 10 for restarts seeded by
-# Gibbs chains; empty
-# for Boltzmann.jl's 3 damped sweeps without restarts), the flags of all
+# --tap-gibbs-chains 10 --tap-weights boltzmann --tap-precision bf16"; drop
+# --tap-gibbs-chains 10 --tap-weights boltzmann for restarts from the batch
+# alone with uniform weights, as in the fifth session; empty for
+# Boltzmann.jl's 3 damped sweeps without restarts), the flags of all
 # three runs (the shared schedule) through $VRG_TRAIN_FLAGS (default
 # "--momentum 0.5"; empty for the switch to 0.9 after epoch 5).
 #
@@ -55,7 +57,7 @@ train=(--data "$mnist/train-images-idx3-ubyte.gz" --binarize stochastic:1 --vali
        --batch 100 --hidden 500 --epochs "$epochs" --lr 0.01 --lr-final 0.0005)
 test=(--data "$mnist/t10k-images-idx3-ubyte.gz" --binarize stochastic:2)
 
-read -r -a tap_flags <<< "${VRG_TAP_FLAGS---chains 20 --tap-iterations 3 --tap-damping 0 --tap-restarts 1 --tap-precision bf16}"
+read -r -a tap_flags <<< "${VRG_TAP_FLAGS---chains 20 --tap-iterations 3 --tap-damping 0 --tap-restarts 1 --tap-gibbs-chains 10 --tap-weights boltzmann --tap-precision bf16}"
 read -r -a common_flags <<< "${VRG_TRAIN_FLAGS---momentum 0.5}"
 read -r -a seeds <<< "${VRG_SEEDS-1 2 3}"
 for seed in "${seeds[@]}"; do

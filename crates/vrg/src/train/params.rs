@@ -567,7 +567,8 @@ hyper_parameters! {
     /// magnetisations, 3 undamped sweeps, 1 restart per update; eight
     /// seeds), G = 10 brought TAP3 from 3.5 to 2.7 nats below PCD-1 on
     /// average and TAP2 from 3.5 to 3.3: a gain of 0.55 ± 0.45 nats, within
-    /// the 1.2–1.4 nats of spread between seeds [default: 0].
+    /// the 1.2–1.4 nats of spread between seeds; with --tap-weights
+    /// boltzmann as well, 1.6 and 1.7 nats below [default: 0].
     tap_gibbs_chains: usize [usize] = 0, key "tap_gibbs_chains", flag "tap-gibbs-chains", value "G";
     /// How the negative phase of tap2/tap3 weighs the persistent
     /// magnetisations' TAP states: uniform (each alike, as Gabrié et al.
