@@ -146,6 +146,37 @@ pub(super) const fn group_rows(powers: usize) -> usize {
     12 / powers
 }
 
+/// Stores a group's sums: row r of Y_p (stride `n`, from `y[p]`) gets
+/// `acc[r][p]`, two vectors, in the lanes of the masks `[m0, m1]`. Shared
+/// by this module's kernel and [`super::powers_bf16`]'s.
+///
+/// A macro, not a function: the sums must stay in registers through the
+/// kernel's loop. Passed by reference to a function that is not inlined (a
+/// `#[target_feature]` function cannot be `#[inline(always)]`), the
+/// accumulator array had an address, and LLVM then stored every
+/// accumulator to the stack on every step of the loop, one store per
+/// multiply-add: that halved the bfloat16 kernel's speed in the `vrg`
+/// binary, though not in the benchmark's build.
+///
+/// Expands to unsafe code: the caller's `unsafe` block promises that the
+/// processor supports AVX-512F and that rows 0.. R of each Y_p exist from
+/// `y[p]` in the masked lanes of the tile.
+#[cfg(target_arch = "x86_64")]
+macro_rules! store_group {
+    ($acc:expr, $y:expr, $n:expr, $masks:expr) => {{
+        let [m0, m1]: [u16; 2] = $masks;
+        for (r, acc) in $acc.iter().enumerate() {
+            for (p, acc) in acc.iter().enumerate() {
+                let out = $y[p].add(r * $n);
+                std::arch::x86_64::_mm512_mask_storeu_ps(out, m0, acc[0]);
+                std::arch::x86_64::_mm512_mask_storeu_ps(out.add(16), m1, acc[1]);
+            }
+        }
+    }};
+}
+#[cfg(target_arch = "x86_64")]
+pub(super) use store_group;
+
 /// `kernel::<P, R>(args…)` with the power count `powers` (1 … 3; more
 /// is 3) and a group's row count `live` (1 … 12) as constants: the
 /// dispatch of this module's kernel and [`super::powers_bf16`]'s. The
@@ -280,35 +311,7 @@ unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group, shape: &Shape
     }
     // SAFETY: rows 0.. R of each Y_p exist in the masked lanes (the
     // function's contract).
-    unsafe { store_group(&acc, &at.y, shape.n, at.masks) };
-}
-
-/// Stores a group's sums: row r of Y_p (stride n, from `y[p]`) gets
-/// `acc[r][p]`, two vectors, in the lanes of `masks`. Shared by this
-/// module's kernel and [`super::powers_bf16`]'s.
-///
-/// # Safety
-/// The processor supports AVX-512F; rows 0.. R of each Y_p exist from
-/// `y[p]` in the masked lanes of the tile.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn store_group<const P: usize, const R: usize>(
-    acc: &[[[std::arch::x86_64::__m512; 2]; P]; R],
-    y: &[*mut f32; MAX_POWER],
-    n: usize,
-    [m0, m1]: [u16; 2],
-) {
-    use std::arch::x86_64::*;
-    for (r, acc) in acc.iter().enumerate() {
-        for (p, acc) in acc.iter().enumerate() {
-            // SAFETY: element (r, tile) of Y_p, written in the masked lanes.
-            unsafe {
-                let out = y[p].add(r * n);
-                _mm512_mask_storeu_ps(out, m0, acc[0]);
-                _mm512_mask_storeu_ps(out.add(16), m1, acc[1]);
-            }
-        }
-    }
+    unsafe { store_group!(acc, at.y, shape.n, at.masks) };
 }
 
 #[cfg(test)]

@@ -407,6 +407,9 @@ struct Group {
 /// (stride n) in the masked lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bf16")]
+// Each shape compiled on its own, not inlined into the dispatch of
+// [`column_tile`]: its 24 sums then get registers of their own.
+#[inline(never)]
 unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group) {
     use std::arch::x86_64::*;
     let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
@@ -437,7 +440,7 @@ unsafe fn group_kernel<const P: usize, const R: usize>(at: &Group) {
     }
     // SAFETY: rows 0.. R of each Y_p exist in the masked lanes (the
     // function's contract).
-    unsafe { store_group(&acc, &at.y, at.n, at.masks) };
+    unsafe { store_group!(acc, at.y, at.n, at.masks) };
 }
 
 #[cfg(test)]
