@@ -24,6 +24,7 @@ use super::dispatch::{isa, multiversion, Isa};
 use super::powers::MAX_POWER;
 #[cfg(target_arch = "x86_64")]
 use super::powers::{group_rows, lane_mask, store_group, with_group_shape};
+use super::transpose::transpose_strided;
 use super::PARALLEL_MULTIPLY_ADDS;
 use rayon::prelude::*;
 
@@ -134,6 +135,80 @@ impl PackedPowers {
                 .for_each(pack);
         } else {
             self.words.chunks_mut(tile_words).enumerate().for_each(pack);
+        }
+    }
+
+    /// Packs the powers 1 … `powers` of Bᵀ, where B is `k × n`, row-major
+    /// with row stride `b_stride` ≥ n: the same words as
+    /// [`pack`](Self::pack) of the `n × k` transpose, without storing the
+    /// transpose. Each tile of Bᵀ (32 of its columns, 32 rows of B) is
+    /// transposed into a block of `n × 32` floats, which stays in cache
+    /// while it is packed; so B is read once, and the transpose is split
+    /// among threads with the tiles.
+    ///
+    /// Panics if P is out of range or B is too short for its shape.
+    pub fn pack_transposed(
+        &mut self,
+        b: &[f32],
+        b_stride: usize,
+        k: usize,
+        n: usize,
+        powers: usize,
+    ) {
+        assert!(
+            (1..=MAX_POWER).contains(&powers),
+            "PackedPowers::pack_transposed: power {powers} (1 to {MAX_POWER})"
+        );
+        assert!(
+            b_stride >= n,
+            "PackedPowers::pack_transposed: stride {b_stride} < {n}"
+        );
+        if k > 0 && n > 0 {
+            assert!(
+                b.len() >= (k - 1) * b_stride + n,
+                "PackedPowers::pack_transposed: B too short"
+            );
+        }
+        // Bᵀ is n × k: n rows (taken in pairs), k columns (in tiles).
+        let pairs = n.div_ceil(2);
+        let tiles = k.div_ceil(TILE);
+        self.powers = powers;
+        self.k = n;
+        self.n = k;
+        self.words.resize(tiles * pairs * powers * TILE, 0);
+        let tile_words = pairs * powers * TILE;
+        if tile_words == 0 {
+            return;
+        }
+        let pack = |block: &mut Vec<f32>, (t, words): (usize, &mut [u32])| {
+            // Bᵀ's columns 32t.. 32t + width are B's rows: their transpose
+            // is the tile's n rows of 32 columns, zero past the width.
+            let width = (k - t * TILE).min(TILE);
+            block.resize(n * TILE, 0.0);
+            if width < TILE {
+                block.iter_mut().for_each(|x| *x = 0.0);
+            }
+            transpose_strided(&b[t * TILE * b_stride..], b_stride, width, n, block, TILE);
+            #[cfg(target_arch = "x86_64")]
+            if isa() == Isa::Avx512 {
+                // SAFETY: the processor has AVX-512F; the block holds n rows
+                // of 32 columns and `words` the tile's pairs·P·32 words.
+                unsafe { pack_whole_tile(block, TILE, n, 0, powers, words) };
+                return;
+            }
+            pack_tile(block, TILE, n, TILE, 0, words);
+        };
+        if self.words.len() >= PARALLEL_WORDS {
+            self.words
+                .par_chunks_mut(tile_words)
+                .enumerate()
+                .for_each_init(Vec::new, pack);
+        } else {
+            let mut block = Vec::new();
+            self.words
+                .chunks_mut(tile_words)
+                .enumerate()
+                .for_each(|tile| pack(&mut block, tile));
         }
     }
 
@@ -519,5 +594,42 @@ mod tests {
             },
             reference,
         );
+    }
+
+    /// `pack_transposed` of B gives the words `pack` gives for an explicit
+    /// Bᵀ, bit for bit: shapes with partial tiles and odd row counts, a
+    /// stride past n, each power count, and enough tiles to split among
+    /// threads.
+    #[test]
+    fn packing_the_transpose_matches_packing_an_explicit_transpose() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        for (k, n, stride) in [
+            (1, 1, 1),
+            (5, 3, 4),
+            (33, 7, 9),
+            (64, 31, 31),
+            (70, 45, 50),
+            (1100, 300, 301),
+        ] {
+            let b: Vec<f32> = (0..k * stride)
+                .map(|_| rng.random_range(-1.5f32..1.5))
+                .collect();
+            let mut bt = vec![0.0f32; n * k];
+            for i in 0..k {
+                for j in 0..n {
+                    bt[j * k + i] = b[i * stride + j];
+                }
+            }
+            for powers in 1..=MAX_POWER {
+                let (mut direct, mut explicit) = (PackedPowers::default(), PackedPowers::default());
+                direct.pack_transposed(&b, stride, k, n, powers);
+                explicit.pack(&bt, k, n, k, powers);
+                assert_eq!((direct.k, direct.n, direct.powers), (n, k, powers));
+                assert!(
+                    direct.words == explicit.words,
+                    "k {k}, n {n}, stride {stride}, P {powers}: the packed words differ"
+                );
+            }
+        }
     }
 }

@@ -119,7 +119,8 @@ use rayon::prelude::*;
 #[derive(Clone, Debug, Default)]
 pub(super) struct EmfWork {
     /// Wᵀ, row-major n_hidden × n_visible: the visible fields' right
-    /// operand, transposed once per update.
+    /// operand in f32, transposed once per update (bf16 packs its powers
+    /// from W directly).
     wt: Vec<f32>,
     /// W's and Wᵀ's powers in bfloat16, for the sweeps on processors
     /// with AVX512-BF16.
@@ -247,26 +248,27 @@ pub(super) fn negative_phase(
     work: &mut EmfWork,
 ) -> usize {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    work.wt.resize(nh * nv, 0.0);
-    transpose_strided(
-        weights.as_slice(),
-        weights.stride(),
-        nv,
-        nh,
-        &mut work.wt,
-        nv,
-    );
     // bfloat16 products only where the processor has them.
     let products = if precision == TapPrecision::Bf16 && powers_bf16::available() {
         let powers = order.order();
-        work.packed_w
-            .pack(weights.as_slice(), weights.stride(), nv, nh, powers);
-        work.packed_wt.pack(&work.wt, nv, nh, nv, powers);
+        let (w, stride) = (weights.as_slice(), weights.stride());
+        work.packed_w.pack(w, stride, nv, nh, powers);
+        // Wᵀ's powers straight from W, a tile at a time (no f32 Wᵀ).
+        work.packed_wt.pack_transposed(w, stride, nv, nh, powers);
         SweepProducts::Bf16 {
             packed_w: &work.packed_w,
             packed_wt: &work.packed_wt,
         }
     } else {
+        work.wt.resize(nh * nv, 0.0);
+        transpose_strided(
+            weights.as_slice(),
+            weights.stride(),
+            nv,
+            nh,
+            &mut work.wt,
+            nv,
+        );
         SweepProducts::F32 {
             weights,
             wt: &work.wt,
