@@ -613,28 +613,41 @@ impl Trainer {
         // 1. Positive phase.
         let sparse_positive = try_sparse && w.positive.density() <= SPARSE_DENSITY;
         let positive = sparse_positive.then_some(&w.positive);
-        hidden_means(rbm, &w.weights, v0, b, h0, hs, positive);
-        if params.method.tap_order().is_some() {
-            // EMF restarts: restart k = u·R + t (t < R) of update u resets
-            // magnetisation k mod Bⁿ to batch row t mod B and its hidden
-            // means; with Gibbs chains, the odd k take instead the visible
-            // sample of chain ⌊k/2⌋ mod G after this update's Gibbs step,
-            // and its hidden means.
-            let restarts = params.tap_restarts;
-            let gibbs = state.gibbs_chains.len() / nh.max(1);
-            let first = update_index * restarts;
-            let from_chains = |k: usize| gibbs > 0 && k % 2 == 1;
-            if (first..first + restarts).any(from_chains) {
-                let nonzeros = try_sparse.then_some(&mut w.negative);
-                emf::step_gibbs_chains(
-                    rbm,
-                    &w.weights,
-                    &mut state.gibbs_chains,
-                    (&mut w.gibbs_visible, &mut w.gibbs_means),
-                    chain_streams,
-                    nonzeros,
-                );
-            }
+        // EMF restarts: restart k = u·R + t (t < R) of update u resets
+        // magnetisation k mod Bⁿ to batch row t mod B and its hidden means;
+        // with Gibbs chains, the odd k take instead the visible sample of
+        // chain ⌊k/2⌋ mod G after this update's Gibbs step, and its hidden
+        // means.
+        let emf = params.method.tap_order().is_some();
+        let restarts = params.tap_restarts;
+        let gibbs = state.gibbs_chains.len() / nh.max(1);
+        let first = update_index * restarts;
+        let from_chains = |k: usize| gibbs > 0 && k % 2 == 1;
+        let step_chains = emf && (first..first + restarts).any(from_chains);
+        // The chains' Gibbs step reads only W and the chains (and draws from
+        // their own streams), so it runs beside the positive phase: its few
+        // rows are too short a product to split among threads.
+        let model: &Rbm = rbm;
+        let weights = &w.weights;
+        let gibbs_buffers = (&mut w.gibbs_visible, &mut w.gibbs_means);
+        let gibbs_nonzeros = try_sparse.then_some(&mut w.negative);
+        let gibbs_chains = &mut state.gibbs_chains;
+        rayon::join(
+            || hidden_means(model, weights, v0, b, h0, hs, positive),
+            || {
+                if step_chains {
+                    emf::step_gibbs_chains(
+                        model,
+                        weights,
+                        gibbs_chains,
+                        gibbs_buffers,
+                        chain_streams,
+                        gibbs_nonzeros,
+                    );
+                }
+            },
+        );
+        if emf {
             for (t, k) in (first..first + restarts).enumerate() {
                 let chain = k % neg;
                 let (v, h) = if from_chains(k) {
