@@ -22,7 +22,9 @@
 # 1–2 nats from seed to seed (crates/vrg/benches/RESULTS.md).
 #
 # Bars: TAP2 and TAP3 test log-likelihoods within 3 nats of PCD-1's; TAP
-# training throughput (rows/s) at least half of PCD-1's.
+# training throughput (rows/s) at least half of PCD-1's. The throughput here
+# comes from runs minutes apart, each exposed to the host's drift;
+# tap_throughput.sh interleaves short runs of the three methods instead.
 #
 # The EMF runs' flags can be replaced through $VRG_TAP_FLAGS (default
 # "--chains 20 --tap-iterations 3 --tap-damping 0 --tap-restarts 1
