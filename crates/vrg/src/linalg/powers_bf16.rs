@@ -90,30 +90,47 @@ pub struct PackedPowers {
 }
 
 impl PackedPowers {
+    /// Checks B (`k × n` at row stride `b_stride`) and the power count
+    /// for `caller`, and sizes the buffer for the packed powers of a
+    /// `rows × columns` matrix (B or Bᵀ); returns the words per tile.
+    fn reshape(
+        &mut self,
+        caller: &str,
+        b: &[f32],
+        b_stride: usize,
+        (k, n): (usize, usize),
+        powers: usize,
+        (rows, columns): (usize, usize),
+    ) -> usize {
+        assert!(
+            (1..=MAX_POWER).contains(&powers),
+            "PackedPowers::{caller}: power {powers} (1 to {MAX_POWER})"
+        );
+        assert!(
+            b_stride >= n,
+            "PackedPowers::{caller}: stride {b_stride} < {n}"
+        );
+        if k > 0 && n > 0 {
+            assert!(
+                b.len() >= (k - 1) * b_stride + n,
+                "PackedPowers::{caller}: B too short"
+            );
+        }
+        self.powers = powers;
+        self.k = rows;
+        self.n = columns;
+        let tile_words = rows.div_ceil(2) * powers * TILE;
+        self.words.resize(columns.div_ceil(TILE) * tile_words, 0);
+        tile_words
+    }
+
     /// Packs the powers 1 … `powers` (1 ≤ P ≤ [`MAX_POWER`]) of B,
     /// `k × n`, row-major with row stride `b_stride` ≥ n, reusing this
     /// buffer.
     ///
     /// Panics if P is out of range or B is too short for its shape.
     pub fn pack(&mut self, b: &[f32], b_stride: usize, k: usize, n: usize, powers: usize) {
-        assert!(
-            (1..=MAX_POWER).contains(&powers),
-            "PackedPowers::pack: power {powers} (1 to {MAX_POWER})"
-        );
-        assert!(b_stride >= n, "PackedPowers::pack: stride {b_stride} < {n}");
-        if k > 0 && n > 0 {
-            assert!(
-                b.len() >= (k - 1) * b_stride + n,
-                "PackedPowers::pack: B too short"
-            );
-        }
-        let pairs = k.div_ceil(2);
-        let tiles = n.div_ceil(TILE);
-        self.powers = powers;
-        self.k = k;
-        self.n = n;
-        self.words.resize(tiles * pairs * powers * TILE, 0);
-        let tile_words = pairs * powers * TILE;
+        let tile_words = self.reshape("pack", b, b_stride, (k, n), powers, (k, n));
         if tile_words == 0 {
             return;
         }
@@ -155,28 +172,8 @@ impl PackedPowers {
         n: usize,
         powers: usize,
     ) {
-        assert!(
-            (1..=MAX_POWER).contains(&powers),
-            "PackedPowers::pack_transposed: power {powers} (1 to {MAX_POWER})"
-        );
-        assert!(
-            b_stride >= n,
-            "PackedPowers::pack_transposed: stride {b_stride} < {n}"
-        );
-        if k > 0 && n > 0 {
-            assert!(
-                b.len() >= (k - 1) * b_stride + n,
-                "PackedPowers::pack_transposed: B too short"
-            );
-        }
         // Bᵀ is n × k: n rows (taken in pairs), k columns (in tiles).
-        let pairs = n.div_ceil(2);
-        let tiles = k.div_ceil(TILE);
-        self.powers = powers;
-        self.k = n;
-        self.n = k;
-        self.words.resize(tiles * pairs * powers * TILE, 0);
-        let tile_words = pairs * powers * TILE;
+        let tile_words = self.reshape("pack_transposed", b, b_stride, (k, n), powers, (n, k));
         if tile_words == 0 {
             return;
         }

@@ -632,10 +632,10 @@ impl Trainer {
         let gibbs_buffers = (&mut w.gibbs_visible, &mut w.gibbs_means);
         let gibbs_nonzeros = try_sparse.then_some(&mut w.negative);
         let gibbs_chains = &mut state.gibbs_chains;
-        rayon::join(
-            || hidden_means(model, weights, v0, b, h0, hs, positive),
-            || {
-                if step_chains {
+        if step_chains {
+            rayon::join(
+                || hidden_means(model, weights, v0, b, h0, hs, positive),
+                || {
                     emf::step_gibbs_chains(
                         model,
                         weights,
@@ -643,10 +643,12 @@ impl Trainer {
                         gibbs_buffers,
                         chain_streams,
                         gibbs_nonzeros,
-                    );
-                }
-            },
-        );
+                    )
+                },
+            );
+        } else {
+            hidden_means(model, weights, v0, b, h0, hs, positive);
+        }
         if emf {
             for (t, k) in (first..first + restarts).enumerate() {
                 let chain = k % neg;
