@@ -26,8 +26,8 @@ mod transpose;
 pub use super::aligned::AlignedRows;
 pub use super::Finish;
 pub use product::{
-    sparse_times_dense, sparse_times_dense_then, sparse_times_panels, ColumnPanels, COLUMN_TILE,
-    DEPTH_BLOCK,
+    sparse_times_dense, sparse_times_dense_around, sparse_times_dense_then, sparse_times_panels,
+    AroundTile, ColumnPanels, COLUMN_TILE, DEPTH_BLOCK,
 };
 
 /// Output rows per parallel task.

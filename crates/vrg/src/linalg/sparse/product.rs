@@ -50,6 +50,41 @@ pub fn sparse_times_dense_then(
     parallel: bool,
     finish: Finish<'_>,
 ) {
+    sparse_times_dense_around(
+        dst,
+        dst_stride,
+        a,
+        b,
+        b_stride,
+        n,
+        parallel,
+        &|_, _, run| run(finish),
+    );
+}
+
+/// A column tile's prologue for [`sparse_times_dense_around`]:
+/// `around(j0, width, run)` prepares what the epilogue of columns
+/// j0 .. j0 + width reads (say a block of another matrix, formed where it
+/// stays in cache for the tile) and calls `run` exactly once with that
+/// epilogue, which computes the tile and finishes its pieces.
+pub type AroundTile<'a> = &'a (dyn Fn(usize, usize, &mut dyn FnMut(Finish<'_>)) + Sync);
+
+/// [`sparse_times_dense_then`] with a prologue per column tile: each task
+/// (columns j0 .. j0 + width, [`COLUMN_TILE`] wide) calls
+/// `around(j0, width, run)`, and `run(finish)` computes the tile and calls
+/// `finish(r, j, x)` on its pieces. Panics if `around` does not call
+/// `run` exactly once.
+#[allow(clippy::too_many_arguments)]
+pub fn sparse_times_dense_around(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: &SparseRows,
+    b: &[f32],
+    b_stride: usize,
+    n: usize,
+    parallel: bool,
+    around: AroundTile<'_>,
+) {
     sparse_times_dense_on(
         SparsePath::for_this_processor(),
         dst,
@@ -59,7 +94,7 @@ pub fn sparse_times_dense_then(
         b_stride,
         n,
         parallel,
-        finish,
+        around,
     );
 }
 
@@ -169,7 +204,7 @@ impl SparsePath {
     }
 }
 
-/// [`sparse_times_dense_then`] through the given path. Panics if the
+/// [`sparse_times_dense_around`] through the given path. Panics if the
 /// processor cannot take `path`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sparse_times_dense_on(
@@ -181,7 +216,7 @@ pub(crate) fn sparse_times_dense_on(
     b_stride: usize,
     n: usize,
     parallel: bool,
-    finish: Finish<'_>,
+    around: AroundTile<'_>,
 ) {
     assert!(
         path == SparsePath::Generic || SparsePath::for_this_processor() == path,
@@ -210,24 +245,34 @@ pub(crate) fn sparse_times_dense_on(
     let task = |tile: usize| {
         let j0 = tile * ct;
         let width = (n - j0).min(ct);
-        // SAFETY: tasks own disjoint column ranges j0..j0 + width of dst,
-        // which holds a.n_rows rows of n floats at stride dst_stride; the
-        // processor can take `path` (asserted above).
-        unsafe {
-            column_tile(
-                path,
-                a,
-                b,
-                b_stride,
-                n,
-                dst_stride,
-                j0,
-                width,
-                db,
-                dst_ptr.get(),
-                finish,
-            )
-        };
+        let mut runs = 0;
+        around(j0, width, &mut |finish| {
+            runs += 1;
+            assert!(runs == 1, "sparse: a tile's prologue ran its product twice");
+            // SAFETY: tasks own disjoint column ranges j0..j0 + width of
+            // dst, which holds a.n_rows rows of n floats at stride
+            // dst_stride, and each runs its tile once (asserted); the
+            // processor can take `path` (asserted above).
+            unsafe {
+                column_tile(
+                    path,
+                    a,
+                    b,
+                    b_stride,
+                    n,
+                    dst_stride,
+                    j0,
+                    width,
+                    db,
+                    dst_ptr.get(),
+                    finish,
+                )
+            };
+        });
+        assert!(
+            runs == 1,
+            "sparse: a tile's prologue did not run its product"
+        );
     };
     if parallel {
         (0..tiles).into_par_iter().for_each(task);

@@ -83,7 +83,15 @@ fn every_sparse_path_matches_f64_with_padded_strides() {
                     }
                 };
                 sparse_times_dense_on(
-                    path, &mut dst, dst_stride, &sparse, &b, b_stride, n, parallel, &finish,
+                    path,
+                    &mut dst,
+                    dst_stride,
+                    &sparse,
+                    &b,
+                    b_stride,
+                    n,
+                    parallel,
+                    &|_, _, run| run(&finish),
                 );
                 let case = format!("{path:?} {m}×{k}×{n} parallel {parallel}");
                 for i in 0..m {
@@ -264,4 +272,94 @@ fn finish_sees_every_piece_once_and_aligned_rows_hold_the_matrix() {
                 .all(|&x| x == -9.0));
         }
     }
+}
+
+/// Every path: the prologue sees each column tile once (tiles of
+/// [`COLUMN_TILE`] columns covering 0..n, the last narrower), and the
+/// finish it hands to `run` sees exactly the pieces of its own tile, with
+/// what the prologue prepared for that tile.
+#[test]
+fn around_prepares_each_tile_before_its_pieces() {
+    use std::sync::Mutex;
+    let (m, k, n) = (11, 90, 2 * COLUMN_TILE + 21);
+    let a = sparse_matrix(m, k, 9);
+    let b: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 11 % 31) as f32 - 15.0) / 6.0)
+        .collect();
+    let mut sparse = SparseRows::default();
+    sparse.fill_from_dense(&a, m, k, false);
+    let mut plain = vec![0.0f32; m * n];
+    sparse_times_dense(&mut plain, &sparse, &b, n, n, false);
+    for path in SparsePath::available() {
+        for parallel in [false, true] {
+            let tiles = Mutex::new(Vec::new());
+            let mut dst = vec![0.0f32; m * n];
+            sparse_times_dense_on(
+                path,
+                &mut dst,
+                n,
+                &sparse,
+                &b,
+                n,
+                n,
+                parallel,
+                &|j0, width, run| {
+                    tiles.lock().unwrap().push((j0, width));
+                    // Prepared for this tile: its first column, per column.
+                    let offset: Vec<f32> = (j0..j0 + width).map(|j| j as f32).collect();
+                    run(&|_, jp, x| {
+                        assert!(
+                            jp >= j0 && jp + x.len() <= j0 + width,
+                            "piece outside its tile"
+                        );
+                        for (v, &o) in x.iter_mut().zip(&offset[jp - j0..]) {
+                            *v += o;
+                        }
+                    });
+                },
+            );
+            let mut tiles = tiles.into_inner().unwrap();
+            tiles.sort_unstable();
+            let expected: Vec<(usize, usize)> = (0..n.div_ceil(COLUMN_TILE))
+                .map(|t| (t * COLUMN_TILE, COLUMN_TILE.min(n - t * COLUMN_TILE)))
+                .collect();
+            assert_eq!(tiles, expected, "{path:?} parallel {parallel}");
+            for (r, (got, p)) in dst.chunks_exact(n).zip(plain.chunks_exact(n)).enumerate() {
+                for (j, (g, p)) in got.iter().zip(p).enumerate() {
+                    let want = p + j as f32;
+                    assert!(
+                        (g - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                        "{path:?} ({r}, {j}): {g} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A prologue that never runs its tile is a bug in the caller, not zeros.
+#[test]
+#[should_panic(expected = "did not run its product")]
+fn around_must_run_its_tile() {
+    let a = sparse_matrix(3, 5, 1);
+    let mut sparse = SparseRows::default();
+    sparse.fill_from_dense(&a, 3, 5, false);
+    let b = vec![1.0f32; 5 * 4];
+    let mut dst = vec![0.0f32; 3 * 4];
+    sparse_times_dense_around(&mut dst, 4, &sparse, &b, 4, 4, false, &|_, _, _| {});
+}
+
+/// Nor may it run its tile twice (the finish would apply twice).
+#[test]
+#[should_panic(expected = "ran its product twice")]
+fn around_must_not_run_its_tile_twice() {
+    let a = sparse_matrix(3, 5, 1);
+    let mut sparse = SparseRows::default();
+    sparse.fill_from_dense(&a, 3, 5, false);
+    let b = vec![1.0f32; 5 * 4];
+    let mut dst = vec![0.0f32; 3 * 4];
+    sparse_times_dense_around(&mut dst, 4, &sparse, &b, 4, 4, false, &|_, _, run| {
+        run(&|_, _, _| {});
+        run(&|_, _, _| {});
+    });
 }
