@@ -69,7 +69,7 @@ use super::phases::{
 };
 use crate::data::Dataset;
 use crate::linalg::aligned::{AlignedRows, RowPieces};
-use crate::linalg::sparse::{sparse_times_dense_then, SparseChunk, SparseRows, COLUMN_TILE};
+use crate::linalg::sparse::{sparse_times_dense_around, SparseChunk, SparseRows, COLUMN_TILE};
 use crate::linalg::{self, gemm_with_stride, Operand};
 use crate::rbm::{HiddenUnits, Rbm, VisibleUnits};
 use crate::rng::{self, Rng};
@@ -777,8 +777,9 @@ impl Trainer {
         }
         let tap_order = params.method.tap_order();
         if let Some(order) = tap_order {
-            // The Onsager sums of ∂ln Z_TAP/∂W, before Vⁿ is scaled.
-            emf::onsager_statistics(rbm, order, neg, v_neg, h_sample, &mut w.emf);
+            // The cumulants behind the Onsager sums of ∂ln Z_TAP/∂W,
+            // before Vⁿ is scaled.
+            emf::onsager_cumulants(rbm, order, neg, v_neg, h_sample, &mut w.emf);
             // Weighted states: ⟨v⟩ⁿ = Σ_α factor_α m_α / Bⁿ.
             if !w.emf.factors().is_empty() {
                 mean_vn.iter_mut().for_each(|m| *m = 0.0);
@@ -827,7 +828,9 @@ impl Trainer {
             let emf = &w.emf;
             let velocity = RowPieces::new(&mut w.velocity);
             let weights = RowPieces::new(&mut w.weights);
-            sparse_times_dense_then(
+            // EMF: each column tile's Onsager sums are formed just before
+            // its pieces.
+            sparse_times_dense_around(
                 w.gradient.as_mut_slice(),
                 gs,
                 &w.columns,
@@ -835,19 +838,23 @@ impl Trainer {
                 hs,
                 nh,
                 parallel,
-                &|i, j0, g| {
-                    // SAFETY: the product finishes each (row, column tile)
-                    // piece once, and the pieces are disjoint.
-                    let (velocity, weights) = unsafe {
-                        (
-                            velocity.piece(i, j0, g.len()),
-                            weights.piece(i, j0, g.len()),
-                        )
-                    };
-                    if let Some(order) = tap_order {
-                        emf.add_onsager_piece(order, scale, (i, j0), weights, g);
-                    }
-                    momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+                &|j0, width, run| {
+                    emf.with_onsager_tile(j0, width, |onsager| {
+                        run(&|i, j0, g| {
+                            // SAFETY: the product finishes each (row, column
+                            // tile) piece once, and the pieces are disjoint.
+                            let (velocity, weights) = unsafe {
+                                (
+                                    velocity.piece(i, j0, g.len()),
+                                    weights.piece(i, j0, g.len()),
+                                )
+                            };
+                            if let Some(onsager) = onsager {
+                                onsager.add_to_piece(scale, (i, j0), weights, g);
+                            }
+                            momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+                        })
+                    })
                 },
             );
         } else {
@@ -860,29 +867,27 @@ impl Trainer {
                 1.0,
                 false,
             );
-            if let Some(order) = tap_order {
-                let (ws, gs) = (w.weights.stride(), w.gradient.stride());
-                let g = w.gradient.as_mut_slice();
-                for i in 0..nv {
-                    let weights = &w.weights.as_slice()[i * ws..i * ws + nh];
-                    let g = &mut g[i * gs..i * gs + nh];
-                    w.emf.add_onsager_piece(order, scale, (i, 0), weights, g);
-                }
-            }
             // In slabs of the sparse products' column tiles: each thread
-            // updates the columns of W that its share of them reads next.
-            let gradient = w.gradient.as_slice();
-            w.velocity
+            // updates the columns of W that its share of them reads next
+            // (EMF: after adding the slab's Onsager sums to G).
+            let emf = &w.emf;
+            w.gradient
                 .column_slabs_mut(COLUMN_TILE)
                 .into_par_iter()
+                .zip(w.velocity.column_slabs_mut(COLUMN_TILE))
                 .zip(w.weights.column_slabs_mut(COLUMN_TILE))
-                .for_each(|(mut velocity, mut weights)| {
+                .for_each(|((mut gradient, mut velocity), mut weights)| {
                     let (j0, len) = (weights.first_column(), weights.width());
-                    for i in 0..weights.rows() {
-                        let g = &gradient[i * gs + j0..i * gs + j0 + len];
-                        let shift = shift(i, j0, len);
-                        momentum_step(velocity.row(i), weights.row(i), g, step, shift);
-                    }
+                    emf.with_onsager_tile(j0, len, |onsager| {
+                        for i in 0..weights.rows() {
+                            let g = gradient.row(i);
+                            if let Some(onsager) = onsager {
+                                onsager.add_to_piece(scale, (i, j0), weights.row(i), g);
+                            }
+                            let shift = shift(i, j0, len);
+                            momentum_step(velocity.row(i), weights.row(i), g, step, shift);
+                        }
+                    })
                 });
         }
         for (i, (db, bias)) in state
