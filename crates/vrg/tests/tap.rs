@@ -239,7 +239,7 @@ fn emf_update_in_bf16_follows_the_derivative_to_its_rounding() {
 /// One EMF update per case against central differences of ln Z_TAP, each
 /// parameter's step within `tolerance`·(1 + |expected|).
 fn emf_update_against_tap_derivative(precision: vrg::train::TapPrecision, tolerance: f64) {
-    use vrg::train::{Method, TrainConfig, Trainer};
+    use vrg::train::{Method, TrainConfig};
     for (pair, method, order) in [
         (DISCRETE_PAIRS[0], Method::Tap2, TapOrder::Second),
         (DISCRETE_PAIRS[0], Method::Tap3, TapOrder::Third),
@@ -254,18 +254,8 @@ fn emf_update_against_tap_derivative(precision: vrg::train::TapPrecision, tolera
             .method(method)
             .persistent_chains(1)
             .tap_precision(precision);
-        let params = one_converged_update(params, rows).unwrap();
-        let mut trainer = Trainer::new(rbm.clone(), params);
-        let data = vrg::data::Dataset::new(rows, nv, values.clone()).unwrap();
-        trainer.train_epoch(&data, &|_| {}).unwrap();
-        let opts = TapOptions {
-            tolerance: 1e-13,
-            ..TapOptions::new(order)
-        };
-        let log_z = |m: &Rbm| tap_log_partition(m, &opts).unwrap().log_z;
-        let label = format!("{pair:?} {order} {precision}");
-        let worst = worst_step_error(&rbm, &values, trainer.rbm(), &log_z);
-        assert!(worst < tolerance, "{label}: {worst}");
+        let worst = update_error_against_tap_derivative(&rbm, &values, params, order);
+        assert!(worst < tolerance, "{pair:?} {order} {precision}: {worst}");
     }
 }
 
@@ -277,7 +267,7 @@ fn emf_update_against_tap_derivative(precision: vrg::train::TapPrecision, tolera
 /// 7.8·10⁻³ (spins), without the Onsager term by 3·10⁻³.
 #[test]
 fn emf_update_across_column_tiles_follows_the_derivative() {
-    use vrg::train::{Method, TrainConfig, Trainer};
+    use vrg::train::{Method, TrainConfig};
     for (pair, method, order) in [
         (DISCRETE_PAIRS[0], Method::Tap3, TapOrder::Third),
         (DISCRETE_PAIRS[0], Method::Tap2, TapOrder::Second),
@@ -293,18 +283,32 @@ fn emf_update_across_column_tiles_follows_the_derivative() {
                 .collect()
         };
         let params = TrainConfig::new().method(method).persistent_chains(2);
-        let params = one_converged_update(params, rows).unwrap();
-        let mut trainer = Trainer::new(rbm.clone(), params);
-        let data = vrg::data::Dataset::new(rows, nv, values.clone()).unwrap();
-        trainer.train_epoch(&data, &|_| {}).unwrap();
-        let opts = TapOptions {
-            tolerance: 1e-13,
-            ..TapOptions::new(order)
-        };
-        let log_z = |m: &Rbm| tap_log_partition(m, &opts).unwrap().log_z;
-        let worst = worst_step_error(&rbm, &values, trainer.rbm(), &log_z);
+        let worst = update_error_against_tap_derivative(&rbm, &values, params, order);
         assert!(worst < 5e-4, "{pair:?} {order}: {worst}");
     }
+}
+
+/// [`worst_step_error`] of one update of `config` ([`one_converged_update`]
+/// on all of `values`) from `rbm`, against the derivative of ln Z_TAP at
+/// `order`.
+fn update_error_against_tap_derivative(
+    rbm: &Rbm,
+    values: &[f32],
+    config: vrg::train::TrainConfig,
+    order: TapOrder,
+) -> f64 {
+    let nv = rbm.n_visible();
+    let rows = values.len() / nv;
+    let params = one_converged_update(config, rows).unwrap();
+    let mut trainer = vrg::train::Trainer::new(rbm.clone(), params);
+    let data = vrg::data::Dataset::new(rows, nv, values.to_vec()).unwrap();
+    trainer.train_epoch(&data, &|_| {}).unwrap();
+    let opts = TapOptions {
+        tolerance: 1e-13,
+        ..TapOptions::new(order)
+    };
+    let log_z = |m: &Rbm| tap_log_partition(m, &opts).unwrap().log_z;
+    worst_step_error(rbm, values, trainer.rbm(), &log_z)
 }
 
 /// `rows` random rows of ±1 (`spin`) or 0/1 values.
