@@ -169,6 +169,16 @@ impl<'a> RowPieces<'a> {
         // promise.
         unsafe { std::slice::from_raw_parts_mut(self.first.get().add(r * self.stride + j0), len) }
     }
+
+    /// Asks the processor to bring columns j0 .. j0 + len of row r into
+    /// the first-level cache, for a piece used soon (nothing if the piece
+    /// lies outside the matrix); see [`prefetch_floats`].
+    #[inline]
+    pub fn prefetch(&self, r: usize, j0: usize, len: usize) {
+        if r < self.rows && j0 + len <= self.cols {
+            prefetch_floats(self.first.get().wrapping_add(r * self.stride + j0), len);
+        }
+    }
 }
 
 impl AlignedRows {
@@ -193,9 +203,54 @@ impl AlignedRows {
     }
 }
 
+/// Prefetches the `len` floats from `start` into the first-level cache (a
+/// hint: off x86-64 nothing). A product's epilogue that walks pieces of
+/// consecutive rows, a row's stride apart, between the product's own loads
+/// is not followed by the hardware prefetchers, and waits on memory at
+/// every piece's first load: the momentum step in the epilogue of the
+/// sparse gradient product did, 7 % of a 784 × 500 training epoch. (A
+/// plain loop over the same pieces, as on the dense path, is followed.)
+#[inline]
+fn prefetch_floats(start: *const f32, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if len > 0 {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = start as *const i8;
+        let lines = (start as usize + 4 * len - 1) / 64 - start as usize / 64 + 1;
+        for line in 0..lines {
+            // SAFETY: SSE is part of every x86-64 processor, and a prefetch
+            // is a hint: it never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(64 * line)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (start, len);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A prefetch is only a hint: on pieces inside the matrix, rows past
+    /// its end, pieces past its columns and empty pieces it neither faults
+    /// nor panics, and changes nothing.
+    #[test]
+    fn prefetching_pieces_changes_nothing_anywhere() {
+        let (rows, cols) = (3, 37);
+        let mut m = AlignedRows::default();
+        m.reshape(rows, cols);
+        for (k, x) in m.as_mut_slice().iter_mut().enumerate() {
+            *x = k as f32;
+        }
+        let before = m.as_slice().to_vec();
+        let pieces = RowPieces::new(&mut m);
+        for r in 0..rows + 5 {
+            for (j0, len) in [(0, 37), (16, 21), (30, 7), (0, 0), (36, 1), (30, 8), (40, 3)] {
+                pieces.prefetch(r, j0, len);
+            }
+        }
+        assert_eq!(m.as_slice(), &before[..]);
+    }
 
     #[test]
     fn column_slabs_cover_every_element_once() {
