@@ -245,7 +245,15 @@ mod tests {
         let before = m.as_slice().to_vec();
         let pieces = RowPieces::new(&mut m);
         for r in 0..rows + 5 {
-            for (j0, len) in [(0, 37), (16, 21), (30, 7), (0, 0), (36, 1), (30, 8), (40, 3)] {
+            for (j0, len) in [
+                (0, 37),
+                (16, 21),
+                (30, 7),
+                (0, 0),
+                (36, 1),
+                (30, 8),
+                (40, 3),
+            ] {
                 pieces.prefetch(r, j0, len);
             }
         }
