@@ -172,7 +172,9 @@ impl<'a> RowPieces<'a> {
 
     /// Asks the processor to bring columns j0 .. j0 + len of row r into
     /// the first-level cache, for a piece used soon (nothing if the piece
-    /// lies outside the matrix); see [`prefetch_floats`].
+    /// lies outside the matrix). A product's epilogue that walks pieces of
+    /// consecutive rows between the product's own loads is not followed by
+    /// the hardware prefetchers; it can fetch a few rows ahead with this.
     #[inline]
     pub fn prefetch(&self, r: usize, j0: usize, len: usize) {
         if r < self.rows && j0 + len <= self.cols {
