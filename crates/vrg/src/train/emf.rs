@@ -801,7 +801,8 @@ thread_local! {
 /// `n_visible × width` each.
 #[derive(Debug, Default)]
 pub(super) struct OnsagerTile {
-    order: Option<TapOrder>,
+    /// Whether C₃ is held (third order).
+    third_order: bool,
     j0: usize,
     second: AlignedRows,
     third: AlignedRows,
@@ -821,10 +822,9 @@ impl OnsagerTile {
         weights: &[f32],
         g: &mut [f32],
     ) {
-        let Some(order) = self.order else { return };
         let at = j0 - self.j0..j0 - self.j0 + g.len();
         let second = &self.second.row(i)[at.clone()];
-        if order >= TapOrder::Third {
+        if self.third_order {
             onsager_third(g, weights, second, &self.third.row(i)[at], scale);
         } else {
             onsager_second(g, weights, second, scale);
@@ -864,7 +864,7 @@ impl EmfWork {
         );
         let fill = |tile: &mut OnsagerTile| {
             let (chains, nv, nh) = (shape.chains, shape.n_visible, shape.n_hidden);
-            tile.order = Some(shape.order);
+            tile.third_order = shape.order >= TapOrder::Third;
             tile.j0 = j0;
             let cross_sum = |kappa_v: &[f32], kappa_h: &[f32], out: &mut AlignedRows| {
                 out.reshape(nv, width);
@@ -879,22 +879,27 @@ impl EmfWork {
                 );
             };
             cross_sum(&self.kappa2_v, &self.kappa2_h, &mut tile.second);
-            if shape.order >= TapOrder::Third {
+            if tile.third_order {
                 cross_sum(&self.kappa3_v, &self.kappa3_h, &mut tile.third);
             }
         };
-        ONSAGER_TILE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut tile) => {
-                fill(&mut tile);
-                body(Some(&tile))
-            }
-            // Only if a task nested inside another's `body` on this thread
-            // (a work-stealing product): a block of its own.
-            Err(_) => {
-                let mut tile = OnsagerTile::default();
-                fill(&mut tile);
-                body(Some(&tile))
-            }
+        ONSAGER_TILE.with(|cell| {
+            // This thread's block is taken only if a task nested inside
+            // another's (a parallel product of a large tile stealing
+            // work): that one gets a block of its own.
+            let (mut borrowed, mut own);
+            let tile: &mut OnsagerTile = match cell.try_borrow_mut() {
+                Ok(block) => {
+                    borrowed = block;
+                    &mut borrowed
+                }
+                Err(_) => {
+                    own = OnsagerTile::default();
+                    &mut own
+                }
+            };
+            fill(tile);
+            body(Some(tile))
         })
     }
 }

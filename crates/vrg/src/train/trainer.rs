@@ -60,7 +60,7 @@
 //! - N. Srivastava et al., "Dropout: a simple way to prevent neural networks
 //!   from overfitting", JMLR 15, 1929 (2014), §8 (dropout RBMs).
 
-use super::emf::{self, EmfWork};
+use super::emf::{self, EmfWork, OnsagerTile};
 use super::momentum::{momentum_step, MomentumStep};
 use super::params::{Method, TrainParams};
 use super::phases::{
@@ -823,6 +823,18 @@ impl Trainer {
         let shift = |i: usize, j0: usize, len: usize| {
             has_sparsity.then(|| (&sparsity[j0..j0 + len], mean_v0[i] as f32))
         };
+        // One finished piece (row i, columns j0..) of G: its Onsager part
+        // (EMF), then the momentum step.
+        let update_piece = |onsager: Option<&OnsagerTile>,
+                            (i, j0): (usize, usize),
+                            velocity: &mut [f32],
+                            weights: &mut [f32],
+                            g: &mut [f32]| {
+            if let Some(onsager) = onsager {
+                onsager.add_to_piece(scale, (i, j0), weights, g);
+            }
+            momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+        };
         let gs = w.gradient.stride();
         if sparse_gradient {
             // From the nonzeros, with the momentum step on each finished
@@ -852,10 +864,7 @@ impl Trainer {
                                     weight_rows.piece(i, j0, g.len()),
                                 )
                             };
-                            if let Some(onsager) = onsager {
-                                onsager.add_to_piece(scale, (i, j0), weights, g);
-                            }
-                            momentum_step(velocity, weights, g, step, shift(i, j0, g.len()));
+                            update_piece(onsager, (i, j0), velocity, weights, g);
                             // The product finishes a tile's rows in order.
                             let ahead = i + PREFETCH_ROWS_AHEAD;
                             weight_rows.prefetch(ahead, j0, g.len());
@@ -888,11 +897,7 @@ impl Trainer {
                     emf.with_onsager_tile(j0, len, |onsager| {
                         for i in 0..weights.rows() {
                             let g = gradient.row(i);
-                            if let Some(onsager) = onsager {
-                                onsager.add_to_piece(scale, (i, j0), weights.row(i), g);
-                            }
-                            let shift = shift(i, j0, len);
-                            momentum_step(velocity.row(i), weights.row(i), g, step, shift);
+                            update_piece(onsager, (i, j0), velocity.row(i), weights.row(i), g);
                         }
                     })
                 });
